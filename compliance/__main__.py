@@ -1,0 +1,3 @@
+from compliance.cli.main import main
+
+raise SystemExit(main())

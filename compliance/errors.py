@@ -1,0 +1,26 @@
+"""Errors a user can act on. The CLI prints them as one line and exits 2; never a traceback."""
+from __future__ import annotations
+
+
+class ComplianceError(Exception):
+    """A problem in something the user wrote: a rule pack, a source, a flag."""
+
+    def __init__(self, message: str, path: str | None = None, line: int | None = None):
+        super().__init__(message)
+        self.message = message
+        self.path = path
+        self.line = line
+
+    def __str__(self) -> str:
+        where = ""
+        if self.path:
+            where = f"{self.path}:{self.line}: " if self.line else f"{self.path}: "
+        return f"{where}{self.message}"
+
+
+class InputError(ComplianceError):
+    """A repost that cannot be read; it becomes a finding, and the scan goes on."""
+
+    def __init__(self, rule: str, message: str, path: str | None = None, line: int | None = None):
+        super().__init__(message, path, line)
+        self.rule = rule

@@ -1,0 +1,47 @@
+"""Find the reposts under the paths a user names."""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+DEFAULT_MAX_BYTES = 5 * 1024 * 1024
+SUPPORTED_SUFFIXES = {".txt": "txt", ".md": "md", ".markdown": "md", ".html": "html", ".htm": "html"}
+
+
+@dataclass
+class Discovery:
+    """The files to scan, each with the path the report shows, and what was passed over."""
+
+    files: list[tuple[Path, str]] = field(default_factory=list)  # (file, report path)
+    skipped: int = 0  # files of other types
+
+
+def _report_path(file: Path, root: Path) -> str:
+    if root.is_file():
+        return file.name
+    return file.relative_to(root).as_posix()
+
+
+def discover(roots: list[Path]) -> Discovery:
+    """Walk files and folders (recursively, skipping hidden ones) in a stable order.
+
+    Paths in the report are relative to the folder scanned, so that a report does not change
+    when the same folder is scanned from elsewhere.
+    """
+    found = Discovery()
+    for root in roots:
+        if root.is_file():
+            candidates = [root]
+        else:
+            candidates = []
+            for folder, dirnames, filenames in os.walk(root):
+                dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+                candidates.extend(Path(folder) / name for name in sorted(filenames) if not name.startswith("."))
+        for file in candidates:
+            if file.suffix.lower() in SUPPORTED_SUFFIXES:
+                found.files.append((file, _report_path(file, root)))
+            else:
+                found.skipped += 1
+    found.files.sort(key=lambda pair: pair[1])
+    return found

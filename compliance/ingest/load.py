@@ -1,0 +1,71 @@
+"""Read one repost file into a `Document`."""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from compliance.errors import ComplianceError, InputError
+from compliance.ingest.discover import DEFAULT_MAX_BYTES, SUPPORTED_SUFFIXES
+from compliance.ingest.html import parse_html
+from compliance.ingest.markdown import parse_markdown
+from compliance.ingest.plaintext import POSTED_LINE, parse_plaintext
+from compliance.model import Block, BlockKind, Document, Link
+
+_HEADER_POSTED = re.compile(r"(^|[·|•\-–—]\s*)post(ed)?\s+(at|on)\s*:", re.IGNORECASE)
+_HEADER_MAX_WORDS = 12
+_BARE_URL = re.compile(r"https?://[^\s<>()\"']+")
+
+
+def read_text(file: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> str:
+    """Read a file as UTF-8 text (a BOM is allowed), or raise InputError saying why not."""
+    try:
+        size = file.stat().st_size
+        if size > max_bytes:
+            raise InputError("input-too-large", f"file is {size:,} bytes, over the {max_bytes:,}-byte limit", str(file))
+        data = file.read_bytes()
+    except OSError as exc:
+        raise InputError("input-unreadable", f"cannot read file: {exc.strerror or exc}", str(file)) from None
+    if b"\x00" in data[:8192]:
+        raise InputError("input-unreadable", "file is binary, not text", str(file))
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise InputError("input-unreadable", f"not valid UTF-8 (byte {exc.start})", str(file), line) from None
+
+
+def _mark_desk_header(blocks: list[Block]) -> list[Block]:
+    """Lines like "Business · Post At: May 28/2024" are the desk's header, not article text."""
+    marked = []
+    for index, block in enumerate(blocks):
+        is_header = (
+            index < 4
+            and block.kind == BlockKind.PARAGRAPH
+            and len(block.text.split()) <= _HEADER_MAX_WORDS
+            and (_HEADER_POSTED.search(block.text) or POSTED_LINE.match(block.text))
+        )
+        marked.append(Block(BlockKind.META, block.text, block.line, block.end_line, block.column) if is_header else block)
+    return marked
+
+
+def _bare_links(blocks: list[Block]) -> list[Link]:
+    return [Link(m.group(0).rstrip(".,;"), "", b.line) for b in blocks for m in _BARE_URL.finditer(b.text)]
+
+
+def load_document(file: Path, report_path: str, max_bytes: int = DEFAULT_MAX_BYTES) -> Document:
+    text = read_text(file, max_bytes)
+    fmt = SUPPORTED_SUFFIXES[file.suffix.lower()]
+    metadata: dict = {}
+    links: list[Link] = []
+    try:
+        if fmt == "txt":
+            title, blocks = parse_plaintext(text)
+        elif fmt == "md":
+            title, metadata, blocks, links = parse_markdown(text, str(file))
+        else:
+            title, blocks, links = parse_html(text)
+    except ComplianceError as exc:
+        raise InputError("input-unreadable", exc.message, str(file), exc.line) from None
+    blocks = _mark_desk_header(blocks)
+    links = links + [link for link in _bare_links(blocks) if link.url not in {l.url for l in links}]
+    return Document(report_path, fmt, title, blocks, metadata, links, str(file))

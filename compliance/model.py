@@ -1,0 +1,156 @@
+"""The typed records that flow through a scan: ingest -> similarity -> checks -> report.
+
+Every stage reads the records of the stage before and adds its own; none reaches back.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any
+
+
+class Severity(str, Enum):
+    """Ordered from least to most severe, so that `--fail-on` can compare."""
+
+    INFO = "info"
+    WARNING = "warning"
+    ERROR = "error"
+
+    @property
+    def rank(self) -> int:
+        return _SEVERITY_RANK[self]
+
+    @classmethod
+    def parse(cls, value: str) -> "Severity":
+        try:
+            return cls(str(value).lower())
+        except ValueError:
+            names = ", ".join(s.value for s in cls)
+            raise ValueError(f"severity must be one of {names}, not {value!r}") from None
+
+
+_SEVERITY_RANK = {Severity.INFO: 0, Severity.WARNING: 1, Severity.ERROR: 2}
+
+
+class BlockKind(str, Enum):
+    TITLE = "title"
+    META = "meta"  # category, "Post At:" and similar lines a desk adds above the body
+    PARAGRAPH = "paragraph"
+    HEADING = "heading"
+    CAPTION = "caption"
+
+
+@dataclass(frozen=True)
+class Block:
+    """One unit of text as it stood in the file: a paragraph, a caption, the title...
+
+    `line` and `end_line` are 1-based lines in the original file; `column` is where the
+    text starts on `line`. Findings point at these.
+    """
+
+    kind: BlockKind
+    text: str
+    line: int
+    end_line: int
+    column: int = 1
+
+
+@dataclass(frozen=True)
+class Link:
+    url: str
+    text: str
+    line: int
+
+
+@dataclass
+class Document:
+    """A repost as read from disk, before any matching."""
+
+    path: str  # relative to the scanned root, with forward slashes: the report's key
+    format: str  # "txt" | "md" | "html"
+    title: str
+    blocks: list[Block]
+    metadata: dict[str, Any] = field(default_factory=dict)
+    links: list[Link] = field(default_factory=list)
+    file_path: str = ""  # where it was read from, for messages
+
+    @property
+    def body(self) -> list[Block]:
+        """The article text proper: paragraphs, headings and captions, in order."""
+        return [b for b in self.blocks if b.kind not in (BlockKind.TITLE, BlockKind.META)]
+
+
+class License(str, Enum):
+    FULL = "full"
+    EXCERPT = "excerpt"
+    NONE = "none"
+
+
+@dataclass
+class Source:
+    """An original article in the catalogue."""
+
+    id: str
+    publisher: str
+    text: str
+    aliases: tuple[str, ...] = ()
+    url: str | None = None
+    title: str | None = None
+    author: str | None = None
+    published: str | None = None
+    license: License = License.FULL
+    max_excerpt: float | None = None
+    origin: str = ""  # file (and line, for JSONL) it came from, for messages
+
+
+@dataclass(frozen=True)
+class Span:
+    """A copied run of words: token positions [start, end) and characters on both sides."""
+
+    doc_start: int
+    doc_end: int
+    source_start: int
+    source_end: int
+    line: int  # first line of the copied run in the repost
+    end_line: int
+    doc_chars: tuple[int, int] = (0, 0)  # offsets in the repost's joined body text
+    source_chars: tuple[int, int] = (0, 0)  # offsets in the source text
+
+    @property
+    def length(self) -> int:
+        return self.doc_end - self.doc_start
+
+
+@dataclass
+class Match:
+    """The verified best source a document copies, with how much and where."""
+
+    source: Source
+    containment: float  # share of the repost's words copied from the source
+    coverage: float  # share of the source's words reused
+    copied_words: int
+    spans: list[Span]
+
+
+@dataclass(frozen=True)
+class Finding:
+    rule: str
+    severity: Severity
+    message: str
+    line: int = 1
+    column: int = 1
+    end_line: int | None = None
+    excerpt: str = ""
+    evidence: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
+
+
+@dataclass
+class DocumentResult:
+    """What the report says about one document."""
+
+    path: str
+    format: str
+    title: str
+    match: Match | None
+    findings: list[Finding]
+    document: Document | None = None  # None when the file could not be read

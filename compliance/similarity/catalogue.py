@@ -1,0 +1,138 @@
+"""The source catalogue: a folder of files with YAML front matter, or a JSONL file.
+
+A bad entry is reported as a one-line error naming its file (and line, for JSONL); the
+other entries still load, so that one typo does not blind a whole scan.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from compliance.errors import ComplianceError
+from compliance.ingest.frontmatter import split_front_matter
+from compliance.ingest.html import parse_html
+from compliance.ingest.load import read_text
+from compliance.model import License, Source
+
+SOURCE_SUFFIXES = {".md", ".markdown", ".txt", ".html", ".htm"}
+_TEXT_FIELDS = ("url", "title", "author")
+
+
+@dataclass
+class Catalogue:
+    sources: list[Source] = field(default_factory=list)
+    errors: list[ComplianceError] = field(default_factory=list)
+
+
+def _optional_text(record: dict[str, Any], name: str, origin: str, line: int | None) -> str | None:
+    value = record.get(name)
+    if value is None:
+        return None
+    if not isinstance(value, (str, int, float)) or isinstance(value, bool):
+        raise ComplianceError(f"field '{name}' must be text, not {type(value).__name__}", origin, line)
+    return str(value).strip() or None
+
+
+def source_from_record(record: dict[str, Any], text: str, default_id: str, origin: str, line: int | None = None) -> Source:
+    """Validate one catalogue entry. Raises ComplianceError naming the field at fault."""
+    publisher = _optional_text(record, "publisher", origin, line)
+    if not publisher:
+        raise ComplianceError("source has no 'publisher'", origin, line)
+    aliases = record.get("aliases") or []
+    if isinstance(aliases, str):
+        aliases = [aliases]
+    if not isinstance(aliases, list) or not all(isinstance(a, str) for a in aliases):
+        raise ComplianceError("field 'aliases' must be a list of names", origin, line)
+    raw_license = str(record.get("license") or "full").strip().lower()
+    try:
+        license_ = License(raw_license)
+    except ValueError:
+        raise ComplianceError(f"field 'license' must be full, excerpt or none, not {record.get('license')!r}", origin, line) from None
+    max_excerpt = record.get("max_excerpt")
+    if max_excerpt is not None:
+        if isinstance(max_excerpt, bool) or not isinstance(max_excerpt, (int, float)) or not 0 <= max_excerpt <= 1:
+            raise ComplianceError(f"field 'max_excerpt' must be a fraction from 0 to 1, not {max_excerpt!r}", origin, line)
+        max_excerpt = float(max_excerpt)
+    elif license_ is License.EXCERPT:
+        raise ComplianceError("license 'excerpt' needs 'max_excerpt' (a fraction of the source, e.g. 0.3)", origin, line)
+    published = record.get("published", record.get("date"))
+    if isinstance(published, (dt.date, dt.datetime)):
+        published = published.isoformat()
+    if not text.strip():
+        raise ComplianceError("source has no text", origin, line)
+    source_id = _optional_text(record, "id", origin, line) or default_id
+    fields = {name: _optional_text(record, name, origin, line) for name in _TEXT_FIELDS}
+    return Source(
+        id=source_id, publisher=publisher, text=text.strip(), aliases=tuple(a.strip() for a in aliases if a.strip()),
+        license=license_, max_excerpt=max_excerpt, published=str(published) if published else None,
+        origin=f"{origin}:{line}" if line else origin, **fields,
+    )
+
+
+def _load_file(path: Path) -> Source:
+    raw = read_text(path)
+    metadata, body, _ = split_front_matter(raw, str(path))
+    if path.suffix.lower() in (".html", ".htm"):
+        _, blocks, _ = parse_html(body)
+        body = "\n\n".join(block.text for block in blocks)
+    return source_from_record(metadata, body, path.stem, str(path))
+
+
+def _load_jsonl(path: Path, catalogue: Catalogue) -> None:
+    for number, line in enumerate(read_text(path).splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+            if not isinstance(record, dict):
+                raise ComplianceError("each line must be a JSON object", str(path), number)
+            text = record.get("text")
+            if not isinstance(text, str):
+                raise ComplianceError("source has no 'text'", str(path), number)
+            catalogue.sources.append(source_from_record(record, text, f"{path.stem}-{number}", str(path), number))
+        except json.JSONDecodeError as exc:
+            catalogue.errors.append(ComplianceError(f"invalid JSON: {exc.msg}", str(path), number))
+        except ComplianceError as exc:
+            catalogue.errors.append(exc)
+
+
+def load_catalogue(paths: list[Path]) -> Catalogue:
+    catalogue = Catalogue()
+    for root in paths:
+        if not root.exists():
+            catalogue.errors.append(ComplianceError("no such file or folder", str(root)))
+        elif root.is_file() and root.suffix.lower() == ".jsonl":
+            _try(lambda: _load_jsonl(root, catalogue), catalogue)
+        elif root.is_file():
+            _try(lambda: catalogue.sources.append(_load_file(root)), catalogue)
+        else:
+            for path in sorted(root.rglob("*")):
+                if path.is_file() and not any(part.startswith(".") for part in path.relative_to(root).parts):
+                    if path.suffix.lower() == ".jsonl":
+                        _try(lambda p=path: _load_jsonl(p, catalogue), catalogue)
+                    elif path.suffix.lower() in SOURCE_SUFFIXES:
+                        _try(lambda p=path: catalogue.sources.append(_load_file(p)), catalogue)
+    _drop_duplicate_ids(catalogue)
+    return catalogue
+
+
+def _try(load, catalogue: Catalogue) -> None:
+    try:
+        load()
+    except ComplianceError as exc:
+        catalogue.errors.append(exc)
+
+
+def _drop_duplicate_ids(catalogue: Catalogue) -> None:
+    first_seen: dict[str, Source] = {}
+    kept = []
+    for source in catalogue.sources:
+        if source.id in first_seen:
+            catalogue.errors.append(ComplianceError(f"source id '{source.id}' is already used by {first_seen[source.id].origin}", source.origin))
+        else:
+            first_seen[source.id] = source
+            kept.append(source)
+    catalogue.sources = kept

@@ -35,6 +35,13 @@ class MatchSettings:
         unknown = sorted(set(values) - set(known))
         if unknown:
             raise ValueError(f"unknown matching setting '{unknown[0]}' (known: {', '.join(sorted(known))})")
+        for name, value in values.items():
+            default = getattr(cls, name)
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or (isinstance(default, int) and not isinstance(value, int)):
+                kind = "a whole number" if isinstance(default, int) else "a number"
+                raise ValueError(f"'{name}' must be {kind}, not {value!r}")
+            if value < 0 or (isinstance(default, float) and value > 1):
+                raise ValueError(f"'{name}' is out of range: {value!r}")
         return cls(**values)
 
 

@@ -1,0 +1,50 @@
+"""What a rule type's `check` receives, and the helper it makes findings with."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from compliance.model import Block, Document, Finding, Match
+
+EXCERPT_CHARS = 160
+
+
+def shorten(text: str, limit: int = EXCERPT_CHARS) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+@dataclass
+class CheckContext:
+    document: Document
+    match: Match | None
+    blocks: list[Block]  # the blocks in the rule's scope
+    rule: Any  # rulepack.Rule; typed loosely to keep rule modules free of import cycles
+
+    @property
+    def options(self) -> dict[str, Any]:
+        return self.rule.options
+
+    def finding(self, message: str, block: Block | None = None, *, line: int | None = None,
+                end_line: int | None = None, column: int = 1, excerpt: str = "", **evidence: Any) -> Finding:
+        """A finding of this rule; the pack's `message`, when set, replaces the default text."""
+        if block is not None:
+            line = line or block.line
+            end_line = end_line or block.end_line
+            column = column if column != 1 else block.column
+            excerpt = excerpt or shorten(block.text)
+        text = self.rule.message
+        if text and "{" in text:
+            try:
+                text = text.format_map(evidence)
+            except (KeyError, ValueError, IndexError, AttributeError):
+                pass  # a placeholder this finding has no value for: show the message as written
+        return Finding(
+            rule=self.rule.id, severity=self.rule.severity, message=text or message,
+            line=line or 1, column=column, end_line=end_line or line or 1, excerpt=shorten(excerpt),
+            evidence=evidence,
+        )
+
+    def first_body_block(self) -> Block | None:
+        body = self.document.body
+        return body[0] if body else None

@@ -1,0 +1,28 @@
+"""Run the rules of a pack over one document and its match."""
+from __future__ import annotations
+
+from compliance.checks.context import CheckContext
+from compliance.checks.rulepack import RulePack
+from compliance.checks.rules import RULE_TYPES
+from compliance.model import Document, Finding, Match, Severity
+
+# Findings the scan itself raises about files it cannot read; not configurable by packs.
+BUILTIN_RULES = {
+    "input-unreadable": (Severity.ERROR, "the file cannot be read as text (binary, not UTF-8, bad front matter...)"),
+    "input-too-large": (Severity.ERROR, "the file is over the size limit (--max-bytes)"),
+}
+
+
+def required_texts(pack: RulePack) -> tuple[str, ...]:
+    """Texts the desk adds to every repost: matching leaves them out of what it counts."""
+    return tuple(rule.options["text"] for rule in pack.enabled_rules if rule.type == "required-text")
+
+
+def check_document(document: Document, match: Match | None, pack: RulePack) -> list[Finding]:
+    findings: list[Finding] = []
+    for rule in pack.enabled_rules:
+        if not rule.applies_to(document.path):
+            continue
+        context = CheckContext(document, match, rule.scope.select(document), rule)
+        findings.extend(RULE_TYPES[rule.type].check(context))
+    return sorted(findings, key=lambda f: (f.line, f.column, f.rule))

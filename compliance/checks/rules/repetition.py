@@ -1,0 +1,132 @@
+"""repetition: a caption or paragraph pasted twice, exactly or nearly (scraping debris).
+
+Three shapes are caught:
+- the same text in two blocks (two identical <figcaption>s, a paragraph pasted twice);
+- a cut-off copy ending in "..." followed by the full text, in one paragraph;
+- a block cut off with "..." followed by a block that carries the full text.
+Repetition that the matched source itself has is the author's, and not reported.
+
+Options: `min_words` (shorter repeats are labels such as "Advertisement", default 6),
+`min_similarity` (0-100, how alike two blocks must be, default 92).
+
+PASSES::
+
+    This illustrative image shows a drone over Kermanshah, Iran, on March 7.
+
+FAILS (cut off, then in full)::
+
+    This illustrative image shows a drone over... This illustrative image shows a drone
+    over Kermanshah, Iran, on March 7.
+"""
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from rapidfuzz import fuzz
+
+from compliance.checks.context import CheckContext, shorten
+from compliance.checks.options import Option
+from compliance.model import Block, Finding
+from compliance.similarity.tokens import normalize_text
+
+TYPE = "repetition"
+DEFAULT_SCOPE = "body"
+OPTIONS = {
+    "min_words": Option(int, default=6, minimum=1, help="shorter repeats are ignored"),
+    "min_similarity": Option(float, default=92.0, minimum=0, maximum=100, help="how alike, 0-100"),
+}
+_ELLIPSIS = re.compile(r"(?:\.\s?){3,}|…+")
+_WORD = re.compile(r"\w+")
+
+
+@dataclass(frozen=True)
+class Repeat:
+    first: str
+    second: str
+    first_block: Block
+    second_block: Block
+    first_chars: tuple[int, int]  # offsets of each copy within its block's text
+    second_chars: tuple[int, int]
+
+
+def _words(text: str) -> list[str]:
+    return normalize_text(text).split()
+
+
+def truncated_repeats(block: Block, min_words: int) -> Iterator[Repeat]:
+    """"X Y Z... X Y Z W." inside one block: a cut-off copy, then the full text."""
+    text = block.text
+    for ellipsis in _ELLIPSIS.finditer(text):
+        before, after = text[: ellipsis.start()], text[ellipsis.end() :]
+        after_words = _words(after)
+        before_matches = list(_WORD.finditer(before))
+        before_words = [normalize_text(m.group()) for m in before_matches]
+        if not after_words or len(before_words) < min_words:
+            continue
+        # The longest tail of `before` that the text after the ellipsis starts with.
+        for start in range(len(before_words) - min_words + 1):
+            tail = before_words[start:]
+            if after_words[: len(tail)] == tail:
+                first_start = before_matches[start].start()
+                second_start = ellipsis.end() + (len(after) - len(after.lstrip()))
+                yield Repeat(
+                    text[first_start : ellipsis.end()], after.strip(), block, block,
+                    (first_start, ellipsis.end()), (second_start, len(text)),
+                )
+                break
+
+
+def block_repeats(blocks: list[Block], min_words: int, min_similarity: float) -> Iterator[Repeat]:
+    """Two blocks with the same text, or the first cut off with "..." and the second in full."""
+    prepared = [(b, normalize_text(b.text)) for b in blocks]
+    prepared = [(b, n) for b, n in prepared if len(n.split()) >= min_words]
+    for i, (first, first_norm) in enumerate(prepared):
+        cut_off = _ELLIPSIS.search(first.text[-4:]) is not None
+        for second, second_norm in prepared[i + 1 :]:
+            alike = first_norm == second_norm or (
+                abs(len(first_norm) - len(second_norm)) <= len(first_norm) * 0.2
+                and fuzz.ratio(first_norm, second_norm) >= min_similarity
+            )
+            if alike or (cut_off and second_norm.startswith(first_norm)):
+                yield Repeat(first.text, second.text, first, second, (0, len(first.text)), (0, len(second.text)))
+                break
+
+
+def _place_in(text: str, source_text: str, min_similarity: float) -> int | None:
+    """Where `text` stands in the source, allowing the light edits reposts make; None if absent."""
+    alignment = fuzz.partial_ratio_alignment(text, source_text, score_cutoff=min_similarity)
+    return alignment.dest_start if alignment else None
+
+
+def _source_repeats_too(repeat: Repeat, source_text: str, min_similarity: float) -> bool:
+    """The source has both texts at different places: the repetition is the author's."""
+    first, second = normalize_text(repeat.first), normalize_text(repeat.second)
+    if first == second:
+        return source_text.count(first) >= 2
+    if second.startswith(first.rstrip()):
+        return False  # a cut-off copy followed by the full text is never the author's
+    first_place = _place_in(first, source_text, min_similarity)
+    second_place = _place_in(second, source_text, min_similarity)
+    return first_place is not None and second_place is not None and first_place != second_place
+
+
+def check(context: CheckContext) -> Iterator[Finding]:
+    min_words = context.options["min_words"]
+    source_text = normalize_text(context.match.source.text) if context.match else ""
+    repeats = [r for block in context.blocks for r in truncated_repeats(block, min_words)]
+    repeats += block_repeats(context.blocks, min_words, context.options["min_similarity"])
+    for repeat in repeats:
+        if source_text and _source_repeats_too(repeat, source_text, context.options["min_similarity"] - 5):
+            continue
+        cut_off = repeat.first != repeat.second and normalize_text(repeat.second).startswith(normalize_text(repeat.first).rstrip())
+        kind = "caption" if repeat.first_block.kind.value == "caption" or cut_off else "text"
+        how = "cut off, then in full" if repeat.first_block is repeat.second_block or repeat.first != repeat.second else "twice"
+        where = "in one paragraph" if repeat.first_block is repeat.second_block else f"on lines {repeat.first_block.line} and {repeat.second_block.line}"
+        yield context.finding(
+            f"{kind} repeated {where} ({how}): \"{shorten(repeat.second, 70)}\"",
+            repeat.first_block, end_line=repeat.second_block.end_line, excerpt=repeat.second,
+            first={"line": repeat.first_block.line, "chars": list(repeat.first_chars), "text": repeat.first},
+            second={"line": repeat.second_block.line, "chars": list(repeat.second_chars), "text": repeat.second},
+        )

@@ -1,0 +1,82 @@
+"""required-text: a text every repost must carry, such as the desk's disclaimer.
+
+Matching is fuzzy (rapidfuzz) on normalised text, so case, line breaks, curly quotes,
+non-breaking spaces and a few typos still pass; a text that is only partly there does not.
+
+Options: `text` (required), `name` (what messages call it), `min_similarity` (0-100, default 90).
+
+PASSES (rule text "Disclaimer: The copyright belongs to the original author. Thank you.")::
+
+    ...last paragraph of the article.
+
+    DISCLAIMER: the copyright belongs to the orignal author. Thank you.
+
+FAILS (only the first sentence is there)::
+
+    ...last paragraph of the article.
+
+    Disclaimer: The copyright belongs to the original author.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from rapidfuzz import fuzz
+
+from compliance.checks.context import CheckContext, shorten
+from compliance.checks.options import Option
+from compliance.model import Block, Finding
+from compliance.similarity.tokens import normalize_text
+
+TYPE = "required-text"
+DEFAULT_SCOPE = "body"
+OPTIONS = {
+    "text": Option(str, required=True, help="the text that must be present"),
+    "name": Option(str, default="required text", help="what messages call the text"),
+    "min_similarity": Option(float, default=90.0, minimum=0, maximum=100, help="how alike, 0-100"),
+}
+
+
+def similarity(expected: str, found: str) -> float:
+    """How fully `expected` stands in `found` (0-100); both already normalised.
+
+    A candidate shorter than the expected text is compared whole, so a cut-short copy
+    scores low; a longer one is searched for its best-aligned part.
+    """
+    if not expected or not found:
+        return 0.0
+    if len(found) <= len(expected):
+        return fuzz.ratio(expected, found)
+    return fuzz.partial_ratio(expected, found)
+
+
+def closest(expected: str, blocks: list[Block]) -> tuple[float, Block | None, str]:
+    """The block (or two adjoining blocks, for a text split over two) most like `expected`."""
+    best: tuple[float, Block | None, str] = (0.0, None, "")
+    for index, block in enumerate(blocks):
+        candidates = [block.text]
+        if index + 1 < len(blocks):
+            candidates.append(block.text + " " + blocks[index + 1].text)
+        for candidate in candidates:
+            score = similarity(expected, normalize_text(candidate))
+            if score > best[0]:
+                best = (score, block, candidate)
+    return best
+
+
+def check(context: CheckContext) -> Iterator[Finding]:
+    expected_raw = context.options["text"]
+    expected = normalize_text(expected_raw)
+    score, block, found = closest(expected, context.blocks)
+    if score >= context.options["min_similarity"]:
+        return
+    evidence = {"expected": expected_raw, "closest": found, "similarity": round(score, 1)}
+    if block is not None and score >= 40:
+        yield context.finding(
+            f"{context.options['name']} is only partly there ({score:.0f}% alike, {context.options['min_similarity']:.0f}% needed)",
+            block, excerpt=shorten(found), **evidence,
+        )
+    else:
+        last = context.blocks[-1] if context.blocks else None
+        line = last.end_line if last else 1
+        yield context.finding(f"{context.options['name']} is missing: \"{shorten(expected_raw, 60)}\"", line=line, **evidence)

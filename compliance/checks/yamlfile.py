@@ -1,0 +1,62 @@
+"""YAML that remembers lines, so that every rule-pack error can name file and line."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from compliance.errors import ComplianceError
+
+
+class LinedDict(dict):
+    line: int = 1
+    key_lines: dict[str, int]
+
+
+class LinedList(list):
+    line: int = 1
+
+
+def _convert(node: yaml.Node, constructor: yaml.constructor.SafeConstructor, path: str) -> Any:
+    line = node.start_mark.line + 1
+    if isinstance(node, yaml.MappingNode):
+        result = LinedDict()
+        result.line, result.key_lines = line, {}
+        for key_node, value_node in node.value:
+            key = _convert(key_node, constructor, path)
+            if not isinstance(key, (str, int, float, bool)) or key is None:
+                raise ComplianceError("mapping keys must be plain names", path, key_node.start_mark.line + 1)
+            if key in result:
+                raise ComplianceError(f"key '{key}' appears twice", path, key_node.start_mark.line + 1)
+            result[key] = _convert(value_node, constructor, path)
+            result.key_lines[key] = key_node.start_mark.line + 1
+        return result
+    if isinstance(node, yaml.SequenceNode):
+        items = LinedList(_convert(item, constructor, path) for item in node.value)
+        items.line = line
+        return items
+    return constructor.construct_object(node, deep=True)
+
+
+def load_lined_yaml(path: Path) -> Any:
+    """Parse a YAML file into dicts and lists that carry their line numbers."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ComplianceError(f"cannot read: {exc.strerror or exc}", str(path)) from None
+    except UnicodeDecodeError:
+        raise ComplianceError("not valid UTF-8", str(path)) from None
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        problem = getattr(exc, "problem", None) or "invalid YAML"
+        raise ComplianceError(f"invalid YAML: {problem}", str(path), mark.line + 1 if mark else None) from None
+    if node is None:
+        return None
+    try:
+        return _convert(node, yaml.constructor.SafeConstructor(), str(path))
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        raise ComplianceError(f"invalid YAML: {getattr(exc, 'problem', exc)}", str(path), mark.line + 1 if mark else None) from None

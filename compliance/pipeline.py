@@ -1,0 +1,45 @@
+"""A scan, start to end: ingest -> similarity -> checks. Reports read its result."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from compliance.checks import check_document
+from compliance.checks.engine import BUILTIN_RULES, required_texts
+from compliance.checks.rulepack import RulePack
+from compliance.errors import ComplianceError, InputError
+from compliance.ingest import DEFAULT_MAX_BYTES, SUPPORTED_SUFFIXES, discover, load_document
+from compliance.model import DocumentResult, Finding
+from compliance.similarity import Matcher, load_catalogue
+
+
+@dataclass
+class ScanResult:
+    documents: list[DocumentResult]
+    skipped_files: int = 0
+    source_count: int = 0
+    catalogue_errors: list[ComplianceError] = field(default_factory=list)
+
+
+def _unreadable(error: InputError, report_path: str, fmt: str) -> DocumentResult:
+    severity = BUILTIN_RULES[error.rule][0]
+    finding = Finding(error.rule, severity, error.message, line=error.line or 1, end_line=error.line or 1)
+    return DocumentResult(report_path, fmt, "", None, [finding])
+
+
+def scan(paths: list[Path], source_paths: list[Path], pack: RulePack, max_bytes: int = DEFAULT_MAX_BYTES) -> ScanResult:
+    catalogue = load_catalogue(source_paths)
+    matcher = Matcher(catalogue.sources, pack.matching, required_texts(pack))
+    found = discover(paths)
+    results = []
+    for file, report_path in found.files:
+        fmt = SUPPORTED_SUFFIXES[file.suffix.lower()]
+        try:
+            document = load_document(file, report_path, max_bytes)
+        except InputError as error:
+            results.append(_unreadable(error, report_path, fmt))
+            continue
+        match = matcher.match(document)
+        findings = check_document(document, match, pack)
+        results.append(DocumentResult(report_path, document.format, document.title, match, findings, document))
+    return ScanResult(results, found.skipped, len(catalogue.sources), catalogue.errors)

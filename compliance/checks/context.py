@@ -45,6 +45,12 @@ class CheckContext:
             evidence=evidence,
         )
 
-    def first_body_block(self) -> Block | None:
+    def first_copied_block(self) -> Block | None:
+        """The block where the copying starts (the first body block without a match)."""
         body = self.document.body
+        if self.match and self.match.spans:
+            line = min(span.line for span in self.match.spans)
+            for block in body:
+                if block.line >= line:
+                    return block
         return body[0] if body else None

@@ -47,23 +47,36 @@ class MatchSettings:
 
 @dataclass(frozen=True)
 class BodyText:
-    """A document's body as one text, with where each block starts, for spans and lines."""
+    """A document's body blocks joined by blank lines ("\n\n"): what span offsets refer to.
+
+    `ignored` holds the character ranges of boilerplate blocks, whose words matching skips.
+    """
 
     text: str
     block_starts: tuple[int, ...]
     block_lines: tuple[tuple[int, int], ...]
+    ignored: tuple[tuple[int, int], ...] = ()
 
     @classmethod
     def of(cls, document: Document, boilerplate: tuple[str, ...] = ()) -> "BodyText":
-        parts, starts, lines, offset = [], [], [], 0
+        parts, starts, lines, ignored, offset = [], [], [], [], 0
         for block in document.body:
-            if is_boilerplate(block.text, boilerplate):
-                continue
             starts.append(offset)
             lines.append((block.line, block.end_line))
             parts.append(block.text)
+            if is_boilerplate(block.text, boilerplate):
+                ignored.append((offset, offset + len(block.text)))
             offset += len(block.text) + 2
-        return cls("\n\n".join(parts), tuple(starts), tuple(lines))
+        return cls("\n\n".join(parts), tuple(starts), tuple(lines), tuple(ignored))
+
+    def tokens(self) -> TokenizedText:
+        tokens = tokenize(self.text)
+        if not self.ignored:
+            return tokens
+        keep = np.ones(len(tokens), dtype=bool)
+        for start, end in self.ignored:
+            keep &= ~((tokens.starts >= start) & (tokens.starts < end))
+        return tokens.subset(keep)
 
     def line_at(self, offset: int) -> int:
         index = int(np.searchsorted(self.block_starts, offset, side="right")) - 1
@@ -115,7 +128,7 @@ class Matcher:
 
     def match(self, document: Document) -> Match | None:
         body = BodyText.of(document, self.boilerplate)
-        tokens = tokenize(body.text)
+        tokens = body.tokens()
         if not len(tokens):
             return None
         shingles = shingle_hashes(tokens.hashes, self.settings.shingle_words)

@@ -28,6 +28,11 @@ class TokenizedText:
     def __len__(self) -> int:
         return len(self.words)
 
+    def subset(self, keep: np.ndarray) -> "TokenizedText":
+        """Only the words where `keep` is true, still pointing into the same text."""
+        words = [word for word, kept in zip(self.words, keep.tolist()) if kept]
+        return TokenizedText(self.text, words, self.starts[keep], self.ends[keep], self.hashes[keep])
+
 
 def normalize_word(word: str) -> str:
     return word.lower() if word.isascii() else unicodedata.normalize("NFKC", word).casefold()

@@ -38,7 +38,7 @@ def check(context: CheckContext) -> Iterator[Finding]:
     if links_to_source(context.document, match.source):
         return
     source = match.source
-    first = context.first_body_block()
+    first = context.first_copied_block()
     yield context.finding(
         f"copies {match.containment:.0%} of its text from {source.publisher} "
         f"(source {source.id}) but no line credits {source.publisher}",

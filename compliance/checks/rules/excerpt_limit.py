@@ -32,7 +32,7 @@ def check(context: CheckContext) -> Iterator[Finding]:
         return
     source = match.source
     evidence = {"publisher": source.publisher, "source": source.id, "coverage": match.coverage, "license": source.license.value}
-    first = context.first_body_block()
+    first = context.first_copied_block()
     if source.license is License.NONE:
         yield context.finding(
             f"{source.publisher} allows no reuse of {source.id}, and this copies {match.coverage:.0%} of it",

@@ -37,7 +37,7 @@ OPTIONS = {
     "min_words": Option(int, default=6, minimum=1, help="shorter repeats are ignored"),
     "min_similarity": Option(float, default=92.0, minimum=0, maximum=100, help="how alike, 0-100"),
 }
-_ELLIPSIS = re.compile(r"(?:\.\s?){3,}|…+")
+_ELLIPSIS = re.compile(r"\.(?:\s?\.){2,}|…+")
 _WORD = re.compile(r"\w+")
 
 

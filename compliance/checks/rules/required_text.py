@@ -37,6 +37,9 @@ OPTIONS = {
 }
 
 
+_FRAGMENT_SIMILARITY = 85  # a block this much like a piece of the text is a cut-short copy of it
+
+
 def similarity(expected: str, found: str) -> float:
     """How fully `expected` stands in `found` (0-100); both already normalised.
 
@@ -50,28 +53,44 @@ def similarity(expected: str, found: str) -> float:
     return fuzz.partial_ratio(expected, found)
 
 
-def closest(expected: str, blocks: list[Block]) -> tuple[float, Block | None, str]:
-    """The block (or two adjoining blocks, for a text split over two) most like `expected`."""
-    best: tuple[float, Block | None, str] = (0.0, None, "")
+def _candidates(blocks: list[Block]) -> Iterator[tuple[Block, str]]:
+    """Each block, and each block joined to the next, for a text split over two."""
     for index, block in enumerate(blocks):
-        candidates = [block.text]
+        yield block, block.text
         if index + 1 < len(blocks):
-            candidates.append(block.text + " " + blocks[index + 1].text)
-        for candidate in candidates:
-            score = similarity(expected, normalize_text(candidate))
-            if score > best[0]:
-                best = (score, block, candidate)
+            yield block, block.text + " " + blocks[index + 1].text
+
+
+def best_score(expected: str, blocks: list[Block]) -> float:
+    return max((similarity(expected, normalize_text(text)) for _, text in _candidates(blocks)), default=0.0)
+
+
+def closest_fragment(expected: str, blocks: list[Block]) -> tuple[float, Block | None, str]:
+    """The block that looks most like a piece of the expected text (for the reviewer)."""
+    best: tuple[float, Block | None, str] = (0.0, None, "")
+    minimum_length = len(expected) * 0.15
+    for block, text in _candidates(blocks):
+        normalized = normalize_text(text)
+        if len(normalized) < minimum_length:
+            continue
+        score = fuzz.partial_ratio(expected, normalized)
+        if score > best[0]:
+            best = (score, block, text)
     return best
 
 
 def check(context: CheckContext) -> Iterator[Finding]:
     expected_raw = context.options["text"]
     expected = normalize_text(expected_raw)
-    score, block, found = closest(expected, context.blocks)
+    score = best_score(expected, context.blocks)
     if score >= context.options["min_similarity"]:
         return
-    evidence = {"expected": expected_raw, "closest": found, "similarity": round(score, 1)}
-    if block is not None and score >= 40:
+    fragment_score, block, found = closest_fragment(expected, context.blocks)
+    is_fragment = block is not None and fragment_score >= _FRAGMENT_SIMILARITY
+    if is_fragment:
+        score = similarity(expected, normalize_text(found))
+    evidence = {"expected": expected_raw, "closest": found if is_fragment else "", "similarity": round(score, 1)}
+    if is_fragment:
         yield context.finding(
             f"{context.options['name']} is only partly there ({score:.0f}% alike, {context.options['min_similarity']:.0f}% needed)",
             block, excerpt=shorten(found), **evidence,

@@ -1,0 +1,56 @@
+"""Shared fixtures: real articles from tests/data/corpus.jsonl and helpers to write reposts."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from compliance.checks import load_pack
+from compliance.ingest import load_document
+from compliance.similarity import Matcher, load_catalogue
+
+DATA = Path(__file__).parent / "data"
+ROOT = Path(__file__).parent.parent
+EXAMPLES = ROOT / "examples"
+SEED_REPOST = EXAMPLES / "reposts" / "niac-missiles-repost.txt"
+DISCLAIMER = SEED_REPOST.read_text(encoding="utf-8").strip().split("\n\n")[-1]
+
+
+@pytest.fixture(scope="session")
+def corpus() -> dict[str, dict]:
+    """Real articles by id."""
+    lines = (DATA / "corpus.jsonl").read_text(encoding="utf-8").splitlines()
+    return {record["id"]: record for record in map(json.loads, lines)}
+
+
+@pytest.fixture(scope="session")
+def catalogue():
+    loaded = load_catalogue([DATA / "corpus.jsonl"])
+    assert not loaded.errors
+    return loaded
+
+
+@pytest.fixture(scope="session")
+def default_pack():
+    return load_pack()
+
+
+@pytest.fixture(scope="session")
+def matcher(catalogue, default_pack) -> Matcher:
+    return Matcher(catalogue.sources, default_pack.matching, (DISCLAIMER,))
+
+
+def paragraphs(article: dict) -> list[str]:
+    return [p.strip() for p in article["text"].split("\n") if p.strip()]
+
+
+def write_txt(folder: Path, name: str, title: str, body: list[str]) -> Path:
+    """A repost laid out like the seed: title, desk header, paragraphs."""
+    path = folder / name
+    path.write_text(f"{title}\n\nNews\nPost At: Nov 20/2024 09:12AM\n\n" + "\n\n".join(body) + "\n", encoding="utf-8")
+    return path
+
+
+def load(path: Path):
+    return load_document(path, path.name)

@@ -1,0 +1,115 @@
+"""Which source a repost copies, on real articles: copies, edits, excerpts, same-event stories."""
+from __future__ import annotations
+
+import random
+
+from conftest import DISCLAIMER, load, paragraphs, write_txt
+
+from compliance.similarity.fingerprint import minhash, shingle_hashes
+from compliance.similarity.tokens import normalize_text, tokenize
+
+WEWORK_VB, WEWORK_TC = "sh-06e5123e4ef7", "sh-1ace8c85aaee"
+METH_HILL, METH_NJ = "sh-156770d676ce", "sh-3f65af7b6b98"
+RESCUE_CBS, RESCUE_NBC = "sh-2c46804d9db4", "sh-51d066b0602c"
+NASA = "sh-42aad16bde92"
+
+
+def matched_id(matcher, path):
+    match = matcher.match(load(path))
+    return match.source.id if match else None
+
+
+def test_normalising_folds_case_width_and_punctuation():
+    assert normalize_text("“Ｎｅｗｓ”  — CAFÉ’s\u00a0Menu!") == "news café s menu"
+
+
+def test_tokens_point_at_the_original_characters():
+    text = "Straße, “quoted” Word"
+    tokens = tokenize(text)
+    assert [text[s:e] for s, e in zip(tokens.starts, tokens.ends)] == ["Straße", "quoted", "Word"]
+    assert tokens.words[0] == "strasse"
+
+
+def test_minhash_agrees_with_datasketch_jaccard_estimate():
+    a = shingle_hashes(tokenize("one two three four five six seven eight nine ten").hashes, 3)
+    b = shingle_hashes(tokenize("one two three four five six seven eight nine eleven").hashes, 3)
+    assert minhash(a, 128).jaccard(minhash(a, 128)) == 1.0
+    assert 0.5 < minhash(a, 128).jaccard(minhash(b, 128)) < 1.0
+
+
+def test_full_copy_with_disclaimer_matches_its_source(tmp_path, corpus, matcher):
+    article = corpus[WEWORK_VB]
+    path = write_txt(tmp_path, "copy.txt", article["title"], paragraphs(article) + [DISCLAIMER])
+    match = matcher.match(load(path))
+    assert match.source.id == WEWORK_VB
+    assert match.containment > 0.95 and match.coverage > 0.95
+
+
+def test_lightly_edited_copy_still_matches(tmp_path, corpus, matcher):
+    """A paragraph dropped, two swapped and filler words slipped in every few words."""
+    rng = random.Random(7)
+    body = paragraphs(corpus[METH_NJ])
+    del body[2]
+    body[3], body[4] = body[4], body[3]
+    edited = []
+    for paragraph in body:
+        words = paragraph.split()
+        for position in range(len(words) - 1, 0, -9):
+            words.insert(position, rng.choice(["reportedly", "indeed", "also"]))
+        edited.append(" ".join(words))
+    path = write_txt(tmp_path, "edited.txt", corpus[METH_NJ]["title"], edited)
+    match = matcher.match(load(path))
+    assert match is not None and match.source.id == METH_NJ
+    assert match.containment > 0.6
+
+
+def test_excerpt_matches_with_high_containment_and_low_coverage(tmp_path, corpus, matcher):
+    body = paragraphs(corpus[NASA])[:3]
+    match = matcher.match(load(write_txt(tmp_path, "excerpt.txt", "NASA", body + [DISCLAIMER])))
+    assert match.source.id == NASA
+    assert match.containment > 0.9
+    assert match.coverage < 0.35
+
+
+def test_independent_articles_on_the_same_event_do_not_match(tmp_path, corpus, matcher):
+    """Each of a pair is matched to itself, never to the other publisher's story."""
+    for one, other in [(WEWORK_TC, WEWORK_VB), (METH_HILL, METH_NJ), (RESCUE_NBC, RESCUE_CBS)]:
+        article = corpus[one]
+        path = write_txt(tmp_path, f"{one}.txt", article["title"], paragraphs(article))
+        assert matched_id(matcher, path) == one
+
+
+def test_original_writing_matches_nothing(tmp_path, matcher):
+    body = ["Our newsroom wrote this piece about the city council's new budget, which raises "
+            "spending on parks and libraries while trimming the road maintenance fund for next year."]
+    assert matched_id(matcher, write_txt(tmp_path, "original.txt", "Budget", body)) is None
+
+
+def test_html_copy_wrapped_in_site_debris_matches(tmp_path, corpus, matcher):
+    article = corpus[RESCUE_CBS]
+    body = "".join(f"<p>{p}</p>\n" for p in paragraphs(article))
+    page = (
+        "<html><head><title>Rescue</title><script>var tracking = 1;</script></head><body>"
+        "<nav><a href='/'>Home</a> <a href='/news'>News</a></nav>"
+        "<div class='cookie'>We use cookies to improve your experience. Accept all cookies?</div>"
+        f"<article><h1>{article['title']}</h1>\n{body}</article>"
+        "<aside><h2>Related stories</h2><p>Ten gadgets you need this winter</p></aside>"
+        "<footer>Photo credits: staff. All rights reserved.</footer></body></html>"
+    )
+    path = tmp_path / "wrapped.html"
+    path.write_text(page, encoding="utf-8")
+    match = matcher.match(load(path))
+    assert match.source.id == RESCUE_CBS
+    assert match.containment > 0.9
+
+
+def test_spans_point_at_copied_lines_on_both_sides(tmp_path, corpus, matcher):
+    article = corpus[WEWORK_VB]
+    own = "This opening paragraph is the desk's own introduction and is copied from nowhere at all today."
+    path = write_txt(tmp_path, "spans.txt", "WeWork", [own] + paragraphs(article)[:4])
+    match = matcher.match(load(path))
+    first = min(match.spans, key=lambda span: span.line)
+    assert first.line == 8  # the first copied paragraph, after the desk's own one on line 6
+    source_text = match.source.text
+    start, end = first.source_chars
+    assert normalize_text(source_text[start:end]).startswith(normalize_text(paragraphs(article)[0])[:40])

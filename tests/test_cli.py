@@ -1,0 +1,137 @@
+"""The command line as users and CI run it: exit codes, formats, errors without tracebacks."""
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import jsonschema
+import pytest
+from conftest import EXAMPLES, ROOT
+
+from compliance.cli.main import main
+
+SCHEMA = json.loads((ROOT / "compliance" / "report" / "report.schema.json").read_text(encoding="utf-8"))
+REPOSTS, SOURCES = EXAMPLES / "reposts", EXAMPLES / "sources"
+
+
+def run(*args: str) -> subprocess.CompletedProcess:
+    """The installed entry point, in a child process, as a shell would run it."""
+    return subprocess.run([sys.executable, "-m", "compliance", *args], capture_output=True, text=True, cwd=ROOT)
+
+
+def json_report(tmp_path: Path, *args: str) -> dict:
+    output = tmp_path / "report.json"
+    assert main(["scan", *args, "--format", "json", "--output", str(output), "--fail-on", "never", "-q"]) == 0
+    return json.loads(output.read_text(encoding="utf-8"))
+
+
+def test_scan_of_the_examples_prints_findings_and_fails(capsys):
+    assert main(["scan", str(REPOSTS), "--sources", str(SOURCES)]) == 1
+    out = capsys.readouterr().out
+    assert "niac-missiles-repost.txt:6:1: error attribution-missing" in out
+    assert "niac-missiles-repost.txt:18:1: warning caption-duplicated" in out
+    assert "disclaimer-missing" not in out
+    assert out.strip().splitlines()[-1].startswith("5 documents scanned (4 matched a source)")
+
+
+def test_report_validates_against_the_schema_and_lists_documents_in_path_order(tmp_path):
+    report = json_report(tmp_path, str(REPOSTS), "--sources", str(SOURCES))
+    jsonschema.validate(report, SCHEMA)
+    paths = [d["path"] for d in report["documents"]]
+    assert paths == sorted(paths) and "niac-missiles-repost.txt" in paths
+    seed = next(d for d in report["documents"] if d["path"] == "niac-missiles-repost.txt")
+    assert seed["source"]["id"] == "newsweek-iran-russia-missiles-niac"
+    assert seed["source"]["publisher"] == "Newsweek"
+    assert seed["source"]["containment"] > 0.95 and seed["source"]["spans"]
+    assert {f["rule"] for f in seed["findings"]} == {"attribution-missing", "caption-duplicated"}
+    assert report["summary"]["by_rule"]["caption-duplicated"] == 2
+
+
+def test_identical_inputs_give_byte_identical_reports(tmp_path):
+    first, second = tmp_path / "a.json", tmp_path / "b.json"
+    for output in (first, second):
+        main(["scan", str(REPOSTS), "--sources", str(SOURCES), "--format", "json", "--output", str(output), "-q"])
+    assert first.read_bytes() == second.read_bytes()
+
+
+@pytest.mark.parametrize("fail_on, expected", [("error", 1), ("warning", 1), ("never", 0)])
+def test_fail_on_sets_the_exit_code(fail_on, expected):
+    assert main(["scan", str(REPOSTS), "--sources", str(SOURCES), "--fail-on", fail_on, "-q"]) == expected
+
+
+def test_warnings_alone_fail_only_with_fail_on_warning(tmp_path):
+    pack = tmp_path / "warn.yaml"
+    pack.write_text("extends: default\nrules:\n  - id: attribution-missing\n    severity: warning\n", encoding="utf-8")
+    seed = str(REPOSTS / "niac-missiles-repost.txt")
+    assert main(["scan", seed, "--sources", str(SOURCES), "--rules", str(pack), "-q"]) == 0
+    assert main(["scan", seed, "--sources", str(SOURCES), "--rules", str(pack), "--fail-on", "warning", "-q"]) == 1
+
+
+def test_clean_folder_exits_zero(tmp_path):
+    shutil.copy(REPOSTS / "wework-investigation.md", tmp_path)
+    assert main(["scan", str(tmp_path), "--sources", str(SOURCES), "-q"]) == 0
+
+
+def test_bad_files_become_findings_and_the_scan_goes_on(tmp_path):
+    shutil.copy(REPOSTS / "wework-investigation.md", tmp_path)
+    (tmp_path / "binary.txt").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00")
+    (tmp_path / "latin1.txt").write_bytes("Caf\xe9 au lait\n".encode("latin-1"))
+    (tmp_path / "broken.md").write_text("---\ntitle: [unclosed\n---\nBody\n", encoding="utf-8")
+    (tmp_path / "big.txt").write_text("word " * 300, encoding="utf-8")
+    (tmp_path / "empty.txt").write_text("", encoding="utf-8")
+    (tmp_path / "notes.pdf").write_bytes(b"%PDF")
+    report = json_report(tmp_path, str(tmp_path), "--sources", str(SOURCES), "--max-bytes", "5000")
+    rules = {d["path"]: [f["rule"] for f in d["findings"]] for d in report["documents"]}
+    assert rules["binary.txt"] == ["input-unreadable"]
+    assert rules["latin1.txt"] == ["input-unreadable"]
+    assert rules["broken.md"] == ["input-unreadable"]
+    assert rules["big.txt"] == ["input-too-large"]
+    assert rules["wework-investigation.md"] == []
+    assert "notes.pdf" not in rules and report["summary"]["skipped_files"] == 1
+
+
+@pytest.mark.parametrize("args, message", [
+    (["scan", "no/such/folder"], "no/such/folder: no such file or folder"),
+    (["scan", "examples/reposts", "--rules", "missing.yaml"], "missing.yaml: rule pack not found"),
+    (["rules", "--rules", "tests/data/bad-pack.yaml"], "tests/data/bad-pack.yaml:4: rule 'x': unknown type 'nope' (known: attribution-mismatch, "
+     "attribution-missing, excerpt-limit, forbidden-text, repetition, required-text)"),
+])
+def test_user_errors_are_one_line_and_exit_2(args, message):
+    result = run(*args)
+    assert result.returncode == 2
+    assert result.stderr.strip() == f"compliance: error: {message}"
+    assert "Traceback" not in result.stderr
+
+
+def test_a_bad_catalogue_entry_is_reported_and_the_rest_still_scanned(tmp_path):
+    sources = tmp_path / "sources"
+    shutil.copytree(SOURCES, sources)
+    (sources / "broken.md").write_text("---\ntitle: No publisher here\n---\n\nSome text.\n", encoding="utf-8")
+    result = run("scan", str(REPOSTS), "--sources", str(sources))
+    assert result.returncode == 2
+    assert f"{sources / 'broken.md'}: source has no 'publisher'" in result.stderr
+    assert "attribution-missing" in result.stdout
+
+
+def test_usage_errors_exit_2():
+    assert run("scan").returncode == 2
+    assert run("scan", "examples/reposts", "--fail-on", "sometimes").returncode == 2
+
+
+def test_rules_lists_ids_types_and_severities(capsys):
+    assert main(["rules"]) == 0
+    out = capsys.readouterr().out
+    for line in ["disclaimer-missing    required-text", "caption-duplicated    repetition            warning"]:
+        assert line in out
+    assert "input-unreadable" in out
+
+
+def test_output_file_is_replaced_atomically_and_never_left_half_written(tmp_path):
+    output = tmp_path / "report.json"
+    output.write_text("previous report", encoding="utf-8")
+    main(["scan", str(REPOSTS), "--sources", str(SOURCES), "--format", "json", "--output", str(output), "-q"])
+    assert json.loads(output.read_text(encoding="utf-8"))["documents"]
+    assert [p.name for p in tmp_path.iterdir()] == ["report.json"]

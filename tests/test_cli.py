@@ -80,7 +80,7 @@ def test_bad_files_become_findings_and_the_scan_goes_on(tmp_path):
     (tmp_path / "binary.txt").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00")
     (tmp_path / "latin1.txt").write_bytes("Caf\xe9 au lait\n".encode("latin-1"))
     (tmp_path / "broken.md").write_text("---\ntitle: [unclosed\n---\nBody\n", encoding="utf-8")
-    (tmp_path / "big.txt").write_text("word " * 300, encoding="utf-8")
+    (tmp_path / "big.txt").write_text("word " * 2000, encoding="utf-8")
     (tmp_path / "empty.txt").write_text("", encoding="utf-8")
     (tmp_path / "notes.pdf").write_bytes(b"%PDF")
     report = json_report(tmp_path, str(tmp_path), "--sources", str(SOURCES), "--max-bytes", "5000")

@@ -30,7 +30,7 @@ _FORM = re.compile(r"^\s*(?:" + "|".join(ATTRIBUTION_FORMS) + r")\s*(?P<target>\
 _URL = re.compile(r"https?://[^\s<>()\"']+|\b(?:www\.)?[a-z0-9-]+(?:\.[a-z0-9-]+)*\.(?:com|org|net|info|news|co\.uk|co|io|fr|de|it|es|br|ar|cz|kr|uk|in|au|ca)\b", re.IGNORECASE)
 _PARENS = re.compile(r"\([^)]*\)")
 _MAX_WORDS = 30  # attribution lines are short; a long sentence that starts "Via ..." is prose
-_FRONT_MATTER_KEYS = ("source", "source_name", "source_url", "original_url", "canonical_url", "via", "credit", "attribution", "publisher")
+_FRONT_MATTER_KEYS = ("source", "source_name", "source_url", "original_url", "canonical_url", "via", "credit", "attribution")
 _SECOND_LEVEL = {"co", "com", "org", "net", "gov", "ac", "edu", "ne", "or", "gob"}
 _GENERIC_ENDINGS = {"inc", "ltd", "llc", "plc", "co", "corp", "gmbh", "sa", "the"}
 

@@ -87,11 +87,18 @@ def _resolve(reference: str, relative_to: Path | None) -> Path:
     return path
 
 
-def _raw_pack(path: Path, seen: tuple[Path, ...]) -> tuple[dict[str, LinedDict], list[str], dict[str, Any], list[str]]:
-    """Rules by id (merged along `extends`), their order, matching settings, files read."""
+def _raw_pack(
+    path: Path, seen: tuple[Path, ...], extended_from: tuple[str, int] | None = None,
+) -> tuple[dict[str, LinedDict], list[str], dict[str, Any], list[str]]:
+    """Rules by id (merged along `extends`), their order, matching settings, files read.
+
+    Each merged rule keeps, per field, the file and line the field was written at, so that
+    an error in an inherited field names the pack it stands in.
+    """
     resolved = path.resolve()
     if resolved in seen:
-        raise ComplianceError("'extends' makes a cycle: " + " -> ".join(str(p) for p in (*seen, resolved)), str(path))
+        where, line = extended_from or (str(path), None)
+        raise ComplianceError("'extends' makes a cycle: " + " -> ".join(str(p) for p in (*seen, resolved)), where, line)
     if not path.exists():
         raise ComplianceError("rule pack not found", str(path))
     data = load_lined_yaml(path)
@@ -114,7 +121,7 @@ def _raw_pack(path: Path, seen: tuple[Path, ...]) -> tuple[dict[str, LinedDict],
         parent_path = _resolve(parent, path)
         if not parent_path.exists():
             raise ComplianceError(f"'extends': rule pack {parent!r} not found", where, data.key_lines["extends"])
-        rules, order, matching, files = _raw_pack(parent_path, (*seen, resolved))
+        rules, order, matching, files = _raw_pack(parent_path, (*seen, resolved), (where, data.key_lines["extends"]))
     files.append(where)
     if "matching" in data:
         if not isinstance(data["matching"], dict):
@@ -123,15 +130,18 @@ def _raw_pack(path: Path, seen: tuple[Path, ...]) -> tuple[dict[str, LinedDict],
     entries = data.get("rules", LinedList())
     if not isinstance(entries, list):
         raise ComplianceError("'rules' must be a list", where, data.key_lines.get("rules", 1))
-    for entry in entries:
+    for entry, entry_line in zip(entries, getattr(entries, "item_lines", [])):
         if not isinstance(entry, LinedDict):
-            raise ComplianceError("each rule must be a mapping with at least an 'id'", where, getattr(entries, "line", 1))
+            raise ComplianceError("each rule must be a mapping with at least an 'id'", where, entry_line)
         rule_id = entry.get("id")
         if not isinstance(rule_id, str) or not rule_id.strip():
             raise ComplianceError("rule has no 'id'", where, entry.line)
         merged = LinedDict({**rules.get(rule_id, {}), **entry})
         merged.line = entry.line
         merged.key_lines = {**getattr(rules.get(rule_id), "key_lines", {}), **entry.key_lines}
+        merged.key_origins = {  # type: ignore[attr-defined]
+            **getattr(rules.get(rule_id), "key_origins", {}), **{key: where for key in entry},
+        }
         merged.origin = where  # type: ignore[attr-defined]
         if rule_id not in rules:
             order.append(rule_id)
@@ -143,7 +153,9 @@ def _build_rule(raw: LinedDict) -> Rule:
     where = getattr(raw, "origin", "")
 
     def fail(message: str, key: str | None = None) -> ComplianceError:
-        return ComplianceError(f"rule '{raw.get('id')}': {message}", where, raw.key_lines.get(key, raw.line) if key else raw.line)
+        if key in raw.key_lines:
+            return ComplianceError(f"rule '{raw.get('id')}': {message}", raw.key_origins[key], raw.key_lines[key])
+        return ComplianceError(f"rule '{raw.get('id')}': {message}", where, raw.line)
 
     rule_type = raw.get("type")
     if rule_type is None:

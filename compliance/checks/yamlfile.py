@@ -16,6 +16,7 @@ class LinedDict(dict):
 
 class LinedList(list):
     line: int = 1
+    item_lines: list[int]
 
 
 def _convert(node: yaml.Node, constructor: yaml.constructor.SafeConstructor, path: str) -> Any:
@@ -35,6 +36,7 @@ def _convert(node: yaml.Node, constructor: yaml.constructor.SafeConstructor, pat
     if isinstance(node, yaml.SequenceNode):
         items = LinedList(_convert(item, constructor, path) for item in node.value)
         items.line = line
+        items.item_lines = [item.start_mark.line + 1 for item in node.value]
         return items
     return constructor.construct_object(node, deep=True)
 

@@ -54,7 +54,7 @@ class _ArticleParser(HTMLParser):
         return BlockKind.PARAGRAPH
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag == "title":
+        if tag == "title" and not self.dropped_depth:  # an <svg> has <title>s of its own
             self.in_title = True
             return
         if tag in _VOID:
@@ -78,7 +78,7 @@ class _ArticleParser(HTMLParser):
             self.link_stack.append((href, len(self.current), self.getpos()[0]))
 
     def handle_endtag(self, tag: str) -> None:
-        if tag == "title":
+        if tag == "title" and self.in_title:
             self.in_title = False
             return
         if tag not in self.stack:

@@ -1,6 +1,7 @@
 """Read one repost file into a `Document`."""
 from __future__ import annotations
 
+import codecs
 import re
 from pathlib import Path
 
@@ -27,11 +28,12 @@ def read_text(file: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> str:
         raise InputError("input-unreadable", f"cannot read file: {exc.strerror or exc}", str(file)) from None
     if b"\x00" in data[:8192]:
         raise InputError("input-unreadable", "file is binary, not text", str(file))
+    bom = len(codecs.BOM_UTF8) if data.startswith(codecs.BOM_UTF8) else 0
     try:
-        return data.decode("utf-8-sig")
+        return data[bom:].decode("utf-8")
     except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
-        raise InputError("input-unreadable", f"not valid UTF-8 (byte {exc.start})", str(file), line) from None
+        line = data[bom : bom + exc.start].count(b"\n") + 1
+        raise InputError("input-unreadable", f"not valid UTF-8 (byte {bom + exc.start})", str(file), line) from None
 
 
 def _mark_desk_header(blocks: list[Block]) -> list[Block]:

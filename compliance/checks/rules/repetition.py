@@ -78,6 +78,14 @@ def truncated_repeats(block: Block, min_words: int) -> Iterator[Repeat]:
                 break
 
 
+def _nearly_alike(first: str, second: str, min_similarity: float) -> bool:
+    """Alike but for a few changed words, or one is the other with a credit added ("... (AP Photo)")."""
+    shorter, longer = sorted((len(first), len(second)))
+    if shorter >= longer * 0.8 and fuzz.ratio(first, second) >= min_similarity:
+        return True
+    return shorter >= longer * 0.6 and fuzz.partial_ratio(first, second) >= max(min_similarity, 97)
+
+
 def block_repeats(blocks: list[Block], min_words: int, min_similarity: float) -> Iterator[Repeat]:
     """Two blocks with the same text, or the first cut off with "..." and the second in full."""
     prepared = [(b, normalize_text(b.text)) for b in blocks]
@@ -85,10 +93,7 @@ def block_repeats(blocks: list[Block], min_words: int, min_similarity: float) ->
     for i, (first, first_norm) in enumerate(prepared):
         cut_off = _ELLIPSIS.search(first.text[-4:]) is not None
         for second, second_norm in prepared[i + 1 :]:
-            alike = first_norm == second_norm or (
-                abs(len(first_norm) - len(second_norm)) <= len(first_norm) * 0.2
-                and fuzz.ratio(first_norm, second_norm) >= min_similarity
-            )
+            alike = first_norm == second_norm or _nearly_alike(first_norm, second_norm, min_similarity)
             if alike or (cut_off and second_norm.startswith(first_norm)):
                 yield Repeat(first.text, second.text, first, second, (0, len(first.text)), (0, len(second.text)))
                 break

@@ -1,0 +1,281 @@
+"""Ingest: real reposts on disk -> Documents whose blocks remember their lines; bad files -> InputError."""
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+
+from compliance.errors import InputError
+from compliance.ingest import discover, load_document
+from compliance.model import BlockKind
+
+ROOT = Path(__file__).parent.parent
+INGEST = Path(__file__).parent / "data" / "ingest"
+SEED = ROOT / "examples" / "reposts" / "niac-missiles-repost.txt"
+MD = INGEST / "wework-repost.md"  # front matter on lines 1-5, body from line 6
+PAGE = INGEST / "moon-shot-page.html"  # a whole page: nav, script, <article>, footer
+FRAGMENT = INGEST / "moon-shot-fragment.html"  # no <html>, no <body>
+
+
+def load(path: Path, max_bytes: int = 5 * 1024 * 1024):
+    return load_document(path, path.name, max_bytes)
+
+
+def block_starting(document, prefix: str):
+    return next(b for b in document.blocks if b.text.startswith(prefix))
+
+
+def write(tmp_path: Path, name: str, data: bytes) -> Path:
+    path = tmp_path / name
+    path.write_bytes(data)
+    return path
+
+
+# -- plain text: the seed repost -----------------------------------------------------------
+
+def test_txt_title_is_the_first_line():
+    document = load(SEED)
+    assert document.format == "txt"
+    assert document.title == "Iran's Missile Deal With Russia Result of Trump, Biden Policies: NIAC"
+    assert document.blocks[0].kind is BlockKind.TITLE
+    assert document.blocks[0].line == 1
+
+
+def test_txt_desk_header_block_is_meta():
+    document = load(SEED)
+    header = document.blocks[1]
+    assert header.kind is BlockKind.META
+    assert header.text == "War Post At: Sep 07/2024 07:50PM"
+    assert (header.line, header.end_line) == (3, 4)
+    assert header not in document.body
+
+
+def test_txt_paragraphs_keep_their_line_numbers():
+    document = load(SEED)
+    image = block_starting(document, "This illustrative image")
+    assert image.kind is BlockKind.PARAGRAPH
+    assert (image.line, image.end_line) == (18, 18)
+    assert block_starting(document, "The deepening military ties").line == 6
+    assert [b.line for b in document.body] == list(range(6, 37, 2))
+
+
+def test_txt_last_block_is_the_disclaimer():
+    document = load(SEED)
+    assert document.blocks[-1].text.startswith("Disclaimer:")
+    assert document.blocks[-1].line == 36
+
+
+def test_txt_report_path_and_file_path_are_kept_apart():
+    document = load_document(SEED, "desk/niac.txt")
+    assert document.path == "desk/niac.txt"
+    assert document.file_path == str(SEED)
+
+
+# -- Markdown --------------------------------------------------------------------------------
+
+def test_md_front_matter_gives_title_and_metadata():
+    document = load(MD)
+    assert document.format == "md"
+    assert document.title == "WeWork under investigation by New York attorney general"
+    assert document.metadata["category"] == "Business"
+    assert document.metadata["posted"] == dt.date(2024, 9, 7)
+
+
+def test_md_line_numbers_count_the_front_matter():
+    document = load(MD)
+    reuters = block_starting(document, "(Reuters)")
+    assert (reuters.line, reuters.end_line) == (11, 14)
+    assert block_starting(document, "“We received an inquiry").line == 20
+
+
+def test_md_h1_is_the_title_block_and_h2_a_heading():
+    document = load(MD)
+    title = document.blocks[0]
+    assert title.kind is BlockKind.TITLE
+    assert title.text == "New York State Attorney General investigating WeWork and former CEO"
+    assert title.line == 7
+    heading = block_starting(document, "A spokesperson declined")
+    assert heading.kind is BlockKind.HEADING
+    assert heading.line == 18
+
+
+def test_md_h1_is_the_title_when_there_is_no_front_matter(tmp_path):
+    path = write(tmp_path, "plain.md", b"# Heading One\n\nThe body.\n")
+    document = load(path)
+    assert document.title == "Heading One"
+    assert document.metadata == {}
+    assert [(b.kind, b.line) for b in document.blocks] == [(BlockKind.TITLE, 1), (BlockKind.PARAGRAPH, 3)]
+
+
+def test_md_image_only_paragraph_is_a_caption_with_the_alt_text():
+    document = load(MD)
+    caption = block_starting(document, "A WeWork office")
+    assert caption.kind is BlockKind.CAPTION
+    assert caption.text == "A WeWork office building in New York"
+    assert caption.line == 16
+
+
+def test_md_links_are_recorded_with_url_text_and_line():
+    document = load(MD)
+    assert [(link.url, link.text, link.line) for link in document.links] == [
+        ("https://venturebeat.com/2019/11/18/new-york-state-attorney-general-investigating-wework-and-former-ceo/",
+         "VentureBeat", 9),
+    ]
+    assert block_starting(document, "Source:").text == "Source: VentureBeat"
+
+
+# -- HTML ------------------------------------------------------------------------------------
+
+def test_html_title_comes_from_the_title_element():
+    document = load(PAGE)
+    assert document.format == "html"
+    assert document.title == "NASA’s commercial moon shot: Musk's and Bezos's firms to bid"
+
+
+def test_html_keeps_only_the_article():
+    text = "\n".join(b.text for b in load(PAGE).blocks)
+    assert "Getting to the Moon" in text
+    for dropped in ("Home", "World", "Subscribe", "About us", "script text", "color: red"):
+        assert dropped not in text
+
+
+def test_html_paragraph_line_numbers():
+    document = load(PAGE)
+    washington = block_starting(document, "Washington, DC")
+    assert washington.kind is BlockKind.PARAGRAPH
+    assert (washington.line, washington.end_line) == (12, 13)
+    assert washington.text.endswith("has been done. Staying on the Moon and reaching Mars, however, haven’t.")
+    assert block_starting(document, "“This is based").line == 15
+
+
+def test_html_figcaption_is_a_caption():
+    caption = block_starting(load(PAGE), "This illustration")
+    assert caption.kind is BlockKind.CAPTION
+    assert caption.text == "This illustration of SpaceX's concept for a commercial lunar lander [SpaceX via Nasa]"
+    assert caption.line == 14
+
+
+def test_html_post_at_line_is_meta():
+    document = load(PAGE)
+    header = document.blocks[0]
+    assert (header.kind, header.text, header.line) == (BlockKind.META, "Business · Post At: May 28/2024", 10)
+    assert header not in document.body
+
+
+def test_html_links_inside_the_article_are_recorded_and_nav_links_are_not():
+    links = load(PAGE).links
+    assert [(link.url, link.text, link.line) for link in links] == [
+        ("https://www.aljazeera.com/economy/2019/11/19/nasas-commercial-moon-shot", "Al Jazeera", 11),
+    ]
+
+
+def test_html_fragment_without_html_or_body():
+    document = load(FRAGMENT)
+    assert document.title == "NASA’s commercial moon shot"
+    assert [(b.kind, b.line) for b in document.blocks] == [
+        (BlockKind.TITLE, 1), (BlockKind.PARAGRAPH, 2), (BlockKind.PARAGRAPH, 3),
+    ]
+    assert document.blocks[2].text.startswith("NASA believes this discovery")
+
+
+def test_html_svg_icon_title_does_not_leak_into_the_page_title(tmp_path):
+    page = (b"<html><head><title>Real title</title></head><body><article>"
+            b"<svg><title>Close icon</title></svg><p>Body.</p></article></body></html>")
+    assert load(write(tmp_path, "icon.html", page)).title == "Real title"
+
+
+# -- files that cannot be read ---------------------------------------------------------------
+
+@pytest.mark.parametrize("name", ["empty.txt", "empty.md", "empty.html"])
+def test_empty_file_loads_with_no_blocks(tmp_path, name):
+    document = load(write(tmp_path, name, b""))
+    assert document.blocks == []
+    assert document.title == ""
+
+
+def test_binary_file_is_unreadable(tmp_path):
+    with pytest.raises(InputError) as caught:
+        load(write(tmp_path, "photo.txt", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR"))
+    assert caught.value.rule == "input-unreadable"
+    assert "binary" in str(caught.value)
+
+
+def test_invalid_utf8_names_the_line_of_the_bad_byte(tmp_path):
+    path = write(tmp_path, "latin1.txt", "Title\n\nCafé au lait\n".encode("latin-1"))
+    with pytest.raises(InputError) as caught:
+        load(path)
+    assert caught.value.rule == "input-unreadable"
+    assert caught.value.line == 3
+    assert str(caught.value).startswith(f"{path}:3: ")
+
+
+def test_invalid_utf8_after_a_bom_names_the_line_of_the_bad_byte(tmp_path):
+    path = write(tmp_path, "bom.txt", b"\xef\xbb\xbfT\n\nab\n\xff\n")  # the bad byte is on line 4
+    with pytest.raises(InputError) as caught:
+        load(path)
+    assert caught.value.line == 4
+
+
+def test_malformed_front_matter_names_its_line(tmp_path):
+    path = write(tmp_path, "bad.md", b"---\ntitle: ok\nsource: Reuters: London\n---\n\nBody.\n")
+    with pytest.raises(InputError) as caught:
+        load(path)
+    assert caught.value.rule == "input-unreadable"
+    assert caught.value.line == 3
+    assert str(caught.value).startswith(f"{path}:3: front matter")
+
+
+def test_unclosed_front_matter_is_unreadable(tmp_path):
+    path = write(tmp_path, "open.md", b"---\ntitle: ok\n\nBody without a closing fence.\n")
+    with pytest.raises(InputError) as caught:
+        load(path)
+    assert caught.value.rule == "input-unreadable"
+    assert "never closed" in str(caught.value)
+
+
+def test_file_over_max_bytes_is_too_large_and_at_the_limit_is_not(tmp_path):
+    data = b"Title\n\n" + b"x" * 93  # 100 bytes
+    assert load(write(tmp_path, "fits.txt", data), max_bytes=100).title == "Title"
+    with pytest.raises(InputError) as caught:
+        load(write(tmp_path, "big.txt", data + b"x"), max_bytes=100)
+    assert caught.value.rule == "input-too-large"
+    assert "101" in str(caught.value)
+
+
+# -- discover --------------------------------------------------------------------------------
+
+@pytest.fixture
+def desk(tmp_path) -> Path:
+    files = ["b.txt", "A.md", "desk/story.html", "desk/2024/column.markdown", "desk/2024/page.HTM",
+             ".hidden.txt", ".drafts/secret.md", "notes.docx", "desk/data.csv"]
+    for name in files:
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text("x\n", encoding="utf-8")
+    return tmp_path
+
+
+def test_discover_walks_folders_recursively_in_sorted_order(desk):
+    found = discover([desk])
+    assert [report for _, report in found.files] == [
+        "A.md", "b.txt", "desk/2024/column.markdown", "desk/2024/page.HTM", "desk/story.html",
+    ]
+    assert all(file == desk / report for file, report in found.files)
+
+
+def test_discover_skips_hidden_files_and_folders_without_counting_them(desk):
+    found = discover([desk])
+    assert not any("hidden" in report or "drafts" in report for _, report in found.files)
+    assert found.skipped == 2  # notes.docx and desk/data.csv
+
+
+def test_discover_report_paths_are_relative_to_the_folder_scanned(desk):
+    found = discover([desk / "desk"])
+    assert [report for _, report in found.files] == ["2024/column.markdown", "2024/page.HTM", "story.html"]
+    assert found.skipped == 1
+
+
+def test_discover_single_file_argument(desk):
+    found = discover([desk / "desk" / "story.html"])
+    assert found.files == [(desk / "desk" / "story.html", "story.html")]
+    assert found.skipped == 0

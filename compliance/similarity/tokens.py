@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 from dataclasses import dataclass
 
 import numpy as np
@@ -38,6 +39,7 @@ def normalize_word(word: str) -> str:
     return word.lower() if word.isascii() else unicodedata.normalize("NFKC", word).casefold()
 
 
+@lru_cache(maxsize=1 << 14)  # several rules normalise the same blocks of one document
 def normalize_text(text: str) -> str:
     """The text as matching sees it: normalised words separated by single spaces."""
     return " ".join(normalize_word(m.group()) for m in _WORD.finditer(text))

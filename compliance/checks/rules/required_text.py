@@ -40,7 +40,7 @@ OPTIONS = {
 _FRAGMENT_SIMILARITY = 85  # a block this much like a piece of the text is a cut-short copy of it
 
 
-def similarity(expected: str, found: str) -> float:
+def similarity(expected: str, found: str, score_cutoff: float = 0) -> float:
     """How fully `expected` stands in `found` (0-100); both already normalised.
 
     A candidate shorter than the expected text is compared whole, so a cut-short copy
@@ -49,8 +49,8 @@ def similarity(expected: str, found: str) -> float:
     if not expected or not found:
         return 0.0
     if len(found) <= len(expected):
-        return fuzz.ratio(expected, found)
-    return fuzz.partial_ratio(expected, found)
+        return fuzz.ratio(expected, found, score_cutoff=score_cutoff)
+    return fuzz.partial_ratio(expected, found, score_cutoff=score_cutoff)
 
 
 def _candidates(blocks: list[Block]) -> Iterator[tuple[Block, str]]:
@@ -61,8 +61,8 @@ def _candidates(blocks: list[Block]) -> Iterator[tuple[Block, str]]:
             yield block, block.text + " " + blocks[index + 1].text
 
 
-def best_score(expected: str, blocks: list[Block]) -> float:
-    return max((similarity(expected, normalize_text(text)) for _, text in _candidates(blocks)), default=0.0)
+def passes(expected: str, blocks: list[Block], min_similarity: float) -> bool:
+    return any(similarity(expected, normalize_text(text), min_similarity) for _, text in _candidates(blocks))
 
 
 def closest_fragment(expected: str, blocks: list[Block]) -> tuple[float, Block | None, str]:
@@ -82,13 +82,11 @@ def closest_fragment(expected: str, blocks: list[Block]) -> tuple[float, Block |
 def check(context: CheckContext) -> Iterator[Finding]:
     expected_raw = context.options["text"]
     expected = normalize_text(expected_raw)
-    score = best_score(expected, context.blocks)
-    if score >= context.options["min_similarity"]:
+    if passes(expected, context.blocks, context.options["min_similarity"]):
         return
     fragment_score, block, found = closest_fragment(expected, context.blocks)
     is_fragment = block is not None and fragment_score >= _FRAGMENT_SIMILARITY
-    if is_fragment:
-        score = similarity(expected, normalize_text(found))
+    score = similarity(expected, normalize_text(found)) if is_fragment else 0.0
     evidence = {"expected": expected_raw, "closest": found if is_fragment else "", "similarity": round(score, 1)}
     if is_fragment:
         yield context.finding(

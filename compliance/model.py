@@ -133,6 +133,14 @@ class Match:
 
 
 @dataclass(frozen=True)
+class Suppression:
+    """Why a finding does not fail the gate: an in-document comment, a waiver, or a baseline."""
+
+    kind: str  # "inline" | "waiver" | "baseline"
+    reason: str
+
+
+@dataclass(frozen=True)
 class Finding:
     rule: str
     severity: Severity
@@ -142,6 +150,12 @@ class Finding:
     end_line: int | None = None
     excerpt: str = ""
     evidence: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
+    suppression: Suppression | None = None
+
+    @property
+    def is_active(self) -> bool:
+        """Counts toward the gate (not suppressed)."""
+        return self.suppression is None
 
 
 @dataclass

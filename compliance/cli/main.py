@@ -14,9 +14,10 @@ from compliance.checks import BUILTIN_RULES, load_pack
 from compliance.checks.rulepack import DEFAULT_PACK, RulePack
 from compliance.errors import ComplianceError
 from compliance.ingest import DEFAULT_MAX_BYTES
-from compliance.model import DocumentResult, Severity
+from compliance.model import Severity
 from compliance.pipeline import scan
-from compliance.report import FORMATS, write_atomic
+from compliance.checks.rules import RULE_TYPES
+from compliance.report import FORMATS, ReportInput, RuleInfo, write_atomic
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
 FAIL_ON_CHOICES = ("error", "warning", "info", "never")
@@ -45,11 +46,19 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _fails(documents: list[DocumentResult], fail_on: str) -> bool:
-    if fail_on == "never":
-        return False
-    threshold = Severity(fail_on).rank
-    return any(f.severity.rank >= threshold for d in documents for f in d.findings)
+def _rule_infos(pack: RulePack) -> list[RuleInfo]:
+    infos = []
+    for rule in pack.rules:
+        doc = (RULE_TYPES[rule.type].__doc__ or "").strip()
+        summary = doc.split("\n", 1)[0].split(": ", 1)[-1]
+        infos.append(RuleInfo(rule.id, rule.type, rule.severity, rule.description or summary, doc))
+    for rule_id, (severity, description) in BUILTIN_RULES.items():
+        infos.append(RuleInfo(rule_id, "built-in", severity, description))
+    return infos
+
+
+def _fails(report: ReportInput) -> bool:
+    return any(f.is_active and report.fails_gate(f.severity) for d in report.documents for f in d.findings)
 
 
 def _run_scan(args: argparse.Namespace) -> int:
@@ -60,17 +69,20 @@ def _run_scan(args: argparse.Namespace) -> int:
     result = scan(args.paths, args.sources, pack, args.max_bytes)
     for error in result.catalogue_errors:
         print(f"compliance: error: {error}", file=sys.stderr)
-    extra = {"skipped_files": result.skipped_files, "sources": result.source_count}
-    report = FORMATS[args.format](result.documents, extra)
+    report_input = ReportInput(
+        result.documents, _rule_infos(pack), None if args.fail_on == "never" else Severity(args.fail_on),
+        {"skipped_files": result.skipped_files, "sources": result.source_count},
+    )
+    report = FORMATS[args.format](report_input)
     if args.output:
         write_atomic(args.output, report)
         if not args.quiet and args.format != "text":
-            sys.stdout.write(FORMATS["text"](result.documents, extra))
+            sys.stdout.write(FORMATS["text"](report_input))
     elif not args.quiet or args.format != "text":
         sys.stdout.write(report)
     if result.catalogue_errors:
         return EXIT_USAGE
-    return EXIT_FINDINGS if _fails(result.documents, args.fail_on) else EXIT_OK
+    return EXIT_FINDINGS if _fails(report_input) else EXIT_OK
 
 
 def _list_rules(pack: RulePack) -> str:

@@ -9,10 +9,11 @@ import json
 from typing import Any
 
 from compliance import __version__
-from compliance.model import DocumentResult, Finding, Match
+from compliance.model import Finding, Match
+from compliance.report.context import ReportInput
 from compliance.report.summary import summarize
 
-SCHEMA_VERSION = "1.0"
+SCHEMA_VERSION = "1.1"  # 1.1: findings may carry "suppressed"
 
 
 def _source(match: Match | None) -> dict[str, Any] | None:
@@ -31,19 +32,22 @@ def _source(match: Match | None) -> dict[str, Any] | None:
 
 
 def _finding(finding: Finding) -> dict[str, Any]:
-    return {
+    found = {
         "rule": finding.rule, "severity": finding.severity.value, "message": finding.message,
         "line": finding.line, "column": finding.column, "end_line": finding.end_line or finding.line,
         "excerpt": finding.excerpt, "evidence": finding.evidence,
     }
+    if finding.suppression is not None:
+        found["suppressed"] = {"kind": finding.suppression.kind, "reason": finding.suppression.reason}
+    return found
 
 
-def report_dict(documents: list[DocumentResult], extra_summary: dict[str, Any] | None = None) -> dict[str, Any]:
-    ordered = sorted(documents, key=lambda d: d.path)
+def report_dict(report: ReportInput) -> dict[str, Any]:
+    ordered = report.ordered
     return {
         "schema_version": SCHEMA_VERSION,
         "tool": {"name": "compliance", "version": __version__},
-        "summary": {**summarize(ordered), **(extra_summary or {})},
+        "summary": {**summarize(ordered), **report.extra_summary},
         "documents": [
             {"path": d.path, "format": d.format, "title": d.title, "source": _source(d.match),
              "findings": [_finding(f) for f in d.findings]}
@@ -52,5 +56,5 @@ def report_dict(documents: list[DocumentResult], extra_summary: dict[str, Any] |
     }
 
 
-def to_json(documents: list[DocumentResult], extra_summary: dict[str, Any] | None = None) -> str:
-    return json.dumps(report_dict(documents, extra_summary), ensure_ascii=False, indent=2) + "\n"
+def to_json(report: ReportInput) -> str:
+    return json.dumps(report_dict(report), ensure_ascii=False, indent=2) + "\n"

@@ -7,13 +7,15 @@ from compliance.model import DocumentResult, Severity
 
 
 def summarize(documents: list[DocumentResult]) -> dict:
-    by_severity = Counter(f.severity.value for d in documents for f in d.findings)
-    by_rule = Counter(f.rule for d in documents for f in d.findings)
+    active = [f for d in documents for f in d.findings if f.is_active]
+    by_severity = Counter(f.severity.value for f in active)
+    by_rule = Counter(f.rule for f in active)
     return {
         "documents": len(documents),
-        "documents_with_findings": sum(1 for d in documents if d.findings),
+        "documents_with_findings": sum(1 for d in documents if any(f.is_active for f in d.findings)),
         "matched": sum(1 for d in documents if d.match),
         "findings": sum(by_severity.values()),
+        "suppressed": sum(1 for d in documents for f in d.findings if not f.is_active),
         "by_severity": {s.value: by_severity.get(s.value, 0) for s in sorted(Severity, key=lambda s: -s.rank)},
         "by_rule": dict(sorted(by_rule.items())),
     }

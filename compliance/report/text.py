@@ -1,20 +1,21 @@
 """The terminal format: one line per finding, `path:line:col: severity rule message`, then a summary."""
 from __future__ import annotations
 
-from typing import Any
-
-from compliance.model import DocumentResult
+from compliance.report.context import ReportInput
 from compliance.report.summary import summarize
 
 
-def to_text(documents: list[DocumentResult], extra_summary: dict[str, Any] | None = None) -> str:
+def to_text(report: ReportInput) -> str:
     lines = []
-    for document in sorted(documents, key=lambda d: d.path):
+    for document in report.ordered:
         for f in document.findings:
-            lines.append(f"{document.path}:{f.line}:{f.column}: {f.severity.value} {f.rule} {f.message}")
-    summary = summarize(documents)
+            note = f" (suppressed: {f.suppression.reason})" if f.suppression else ""
+            lines.append(f"{document.path}:{f.line}:{f.column}: {f.severity.value} {f.rule} {f.message}{note}")
+    summary = summarize(report.documents)
     counts = ", ".join(f"{n} {s}" for s, n in summary["by_severity"].items() if n) or "no findings"
-    extra = extra_summary or {}
+    if summary["suppressed"]:
+        counts += f" ({summary['suppressed']} suppressed)"
+    extra = report.extra_summary
     skipped = f", {extra['skipped_files']} other files skipped" if extra.get("skipped_files") else ""
     lines.append(
         f"{summary['documents']} documents scanned ({summary['matched']} matched a source{skipped}): {counts}"

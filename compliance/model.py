@@ -4,6 +4,8 @@ Every stage reads the records of the stage before and adds its own; none reaches
 """
 from __future__ import annotations
 
+import hashlib
+import re
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
@@ -73,6 +75,7 @@ class Document:
     metadata: dict[str, Any] = field(default_factory=dict)
     links: list[Link] = field(default_factory=list)
     file_path: str = ""  # where it was read from, for messages
+    directives: list[Any] = field(default_factory=list)  # ingest.directives.Directive: in-document suppressions
 
     @property
     def body(self) -> list[Block]:
@@ -168,3 +171,13 @@ class DocumentResult:
     match: Match | None
     findings: list[Finding]
     document: Document | None = None  # None when the file could not be read
+
+
+def finding_fingerprint(path: str, finding: Finding) -> str:
+    """Identifies a finding across edits elsewhere in its file: rule, path and evidence, no line.
+
+    Baselines and SARIF's partialFingerprints use it.
+    """
+    evidence = " ".join(re.findall(r"\w+", finding.excerpt.casefold()))
+    payload = "\x1f".join((finding.rule, path, evidence))
+    return hashlib.sha256(payload.encode("utf-8")).hexdigest()[:32]

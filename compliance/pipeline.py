@@ -1,12 +1,14 @@
 """A scan, start to end: ingest -> similarity -> checks. Reports read its result."""
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from compliance.checks import check_document
 from compliance.checks.engine import BUILTIN_RULES, required_texts
 from compliance.checks.rulepack import RulePack
+from compliance.checks.suppressions import Waiver, apply_directives, apply_waivers
 from compliance.errors import ComplianceError, InputError
 from compliance.ingest import DEFAULT_MAX_BYTES, SUPPORTED_SUFFIXES, discover, load_document
 from compliance.model import DocumentResult, Finding
@@ -27,10 +29,17 @@ def _unreadable(error: InputError, report_path: str, fmt: str) -> DocumentResult
     return DocumentResult(report_path, fmt, "", None, [finding])
 
 
-def scan(paths: list[Path], source_paths: list[Path], pack: RulePack, max_bytes: int = DEFAULT_MAX_BYTES) -> ScanResult:
+def scan(
+    paths: list[Path], source_paths: list[Path], pack: RulePack, max_bytes: int = DEFAULT_MAX_BYTES,
+    only: set[Path] | None = None, waivers: list[Waiver] | None = None, today: dt.date | None = None,
+) -> ScanResult:
+    """Scan the reposts under `paths` (only those in `only`, when given) against the catalogue."""
     catalogue = load_catalogue(source_paths)
     matcher = Matcher(catalogue.sources, pack.matching, required_texts(pack))
     found = discover(paths)
+    if only is not None:
+        found.files = [(file, name) for file, name in found.files if file.resolve() in only]
+    today = today or dt.date.today()
     results = []
     for file, report_path in found.files:
         fmt = SUPPORTED_SUFFIXES[file.suffix.lower()]
@@ -40,6 +49,7 @@ def scan(paths: list[Path], source_paths: list[Path], pack: RulePack, max_bytes:
             results.append(_unreadable(error, report_path, fmt))
             continue
         match = matcher.match(document)
-        findings = check_document(document, match, pack)
+        findings = apply_directives(document, check_document(document, match, pack))
+        findings = apply_waivers(report_path, findings, waivers or [], today)
         results.append(DocumentResult(report_path, document.format, document.title, match, findings, document))
     return ScanResult(results, found.skipped, len(catalogue.sources), catalogue.errors)

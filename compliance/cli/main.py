@@ -6,21 +6,37 @@ catalogue or rule-pack errors. User errors are one line on stderr, never a trace
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import sys
 from pathlib import Path
 
 from compliance import __version__
 from compliance.checks import BUILTIN_RULES, load_pack
 from compliance.checks.rulepack import DEFAULT_PACK, RulePack
+from compliance.checks.rules import RULE_TYPES
+from compliance.config import FAIL_ON_CHOICES, Config, find_config, load_config
 from compliance.errors import ComplianceError
 from compliance.ingest import DEFAULT_MAX_BYTES
+from compliance.ingest.git import changed_files
 from compliance.model import Severity
 from compliance.pipeline import scan
-from compliance.checks.rules import RULE_TYPES
 from compliance.report import FORMATS, ReportInput, RuleInfo, write_atomic
+from compliance.state.baseline import apply_baseline, baseline_json, load_baseline
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
-FAIL_ON_CHOICES = ("error", "warning", "info", "never")
+
+
+def _add_scan_inputs(command: argparse.ArgumentParser) -> None:
+    """The options that decide what a scan finds (shared by `scan` and `baseline create`)."""
+    command.add_argument("paths", nargs="+", type=Path, metavar="PATH", help="repost files or folders (walked recursively)")
+    command.add_argument("--sources", action="append", type=Path, metavar="PATH",
+                         help="source catalogue: a folder of files with front matter, or a .jsonl file (repeatable)")
+    command.add_argument("--rules", metavar="FILE", help="rule pack (default: the bundled default pack)")
+    command.add_argument("--max-bytes", type=int, metavar="N",
+                         help=f"files larger than this are reported as input-too-large (default: {DEFAULT_MAX_BYTES})")
+    command.add_argument("--changed-since", metavar="REF", help="scan only reposts added, modified or renamed since this git ref")
+    command.add_argument("--config", type=Path, metavar="FILE",
+                         help="configuration file (default: compliance.yaml or pyproject.toml [tool.compliance], found upward)")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -29,21 +45,32 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     scan_cmd = commands.add_parser("scan", help="scan reposts and report findings")
-    scan_cmd.add_argument("paths", nargs="+", type=Path, metavar="PATH", help="repost files or folders (walked recursively)")
-    scan_cmd.add_argument("--sources", action="append", type=Path, default=[], metavar="PATH",
-                          help="source catalogue: a folder of files with front matter, or a .jsonl file (repeatable)")
-    scan_cmd.add_argument("--rules", default=DEFAULT_PACK, metavar="FILE", help="rule pack (default: the bundled default pack)")
+    _add_scan_inputs(scan_cmd)
     scan_cmd.add_argument("--format", choices=sorted(FORMATS), default="text", help="report format (default: text)")
     scan_cmd.add_argument("--output", type=Path, metavar="FILE", help="write the report here (atomically) instead of stdout")
-    scan_cmd.add_argument("--fail-on", choices=FAIL_ON_CHOICES, default="error",
+    scan_cmd.add_argument("--fail-on", choices=FAIL_ON_CHOICES,
                           help="exit 1 when a finding is at least this severe (default: error)")
-    scan_cmd.add_argument("--max-bytes", type=int, default=DEFAULT_MAX_BYTES, metavar="N",
-                          help=f"files larger than this are reported as input-too-large (default: {DEFAULT_MAX_BYTES})")
+    scan_cmd.add_argument("--baseline", type=Path, metavar="FILE", help="fail only on findings not in this baseline")
     scan_cmd.add_argument("-q", "--quiet", action="store_true", help="print nothing but errors")
 
+    baseline_cmd = commands.add_parser("baseline", help="record today's findings so a gate fails only on new ones")
+    baseline_actions = baseline_cmd.add_subparsers(dest="action", required=True, metavar="ACTION")
+    create = baseline_actions.add_parser("create", help="scan and write a baseline file")
+    _add_scan_inputs(create)
+    create.add_argument("--output", type=Path, default=Path(".compliance-baseline.json"), metavar="FILE",
+                        help="baseline file to write (default: .compliance-baseline.json)")
+
     rules_cmd = commands.add_parser("rules", help="list the rules in force")
-    rules_cmd.add_argument("--rules", default=DEFAULT_PACK, metavar="FILE", help="rule pack (default: the bundled default pack)")
+    rules_cmd.add_argument("--rules", metavar="FILE", help="rule pack (default: the bundled default pack)")
+    rules_cmd.add_argument("--config", type=Path, metavar="FILE", help="configuration file")
     return parser
+
+
+def _config(args: argparse.Namespace) -> Config:
+    path = args.config or find_config(Path.cwd())
+    if args.config is not None and not args.config.is_file():
+        raise ComplianceError("configuration file not found", str(args.config))
+    return load_config(path) if path else Config()
 
 
 def _rule_infos(pack: RulePack) -> list[RuleInfo]:
@@ -61,18 +88,40 @@ def _fails(report: ReportInput) -> bool:
     return any(f.is_active and report.fails_gate(f.severity) for d in report.documents for f in d.findings)
 
 
-def _run_scan(args: argparse.Namespace) -> int:
-    pack = load_pack(args.rules)
+def _scan(args: argparse.Namespace, config: Config):
+    pack = load_pack(args.rules or config.rules or DEFAULT_PACK)
     for path in args.paths:
         if not path.exists():
             raise ComplianceError("no such file or folder", str(path))
-    result = scan(args.paths, args.sources, pack, args.max_bytes)
+    only = changed_files(args.changed_since, Path.cwd()) if args.changed_since else None
+    today = dt.date.today()
+    for waiver in config.waivers:
+        if waiver.expired(today):
+            print(f"compliance: warning: {waiver.origin}: waiver expired on {waiver.expires} and no longer applies: {waiver.reason}", file=sys.stderr)
+    result = scan(args.paths, args.sources or config.sources, pack, args.max_bytes or config.max_bytes or DEFAULT_MAX_BYTES,
+                  only, config.waivers, today)
     for error in result.catalogue_errors:
         print(f"compliance: error: {error}", file=sys.stderr)
-    report_input = ReportInput(
-        result.documents, _rule_infos(pack), None if args.fail_on == "never" else Severity(args.fail_on),
-        {"skipped_files": result.skipped_files, "sources": result.source_count},
-    )
+    extra = {"skipped_files": result.skipped_files, "sources": result.source_count}
+    expired = [{"waiver": w.origin, "expired": str(w.expires), "reason": w.reason} for w in config.waivers if w.expired(today)]
+    if expired:
+        extra["expired_waivers"] = expired
+    if only is not None:
+        extra["changed_since"] = args.changed_since
+    return pack, result, extra
+
+
+def _run_scan(args: argparse.Namespace) -> int:
+    config = _config(args)
+    pack, result, extra = _scan(args, config)
+    documents = result.documents
+    baseline_path = args.baseline or config.baseline
+    if baseline_path is not None:
+        outcome = apply_baseline(documents, load_baseline(baseline_path), baseline_path.name)
+        documents = outcome.documents
+        extra["baseline"] = {"file": str(baseline_path), "accepted": outcome.matched, "gone": outcome.gone}
+    fail_on = args.fail_on or config.fail_on or "error"
+    report_input = ReportInput(documents, _rule_infos(pack), None if fail_on == "never" else Severity(fail_on), extra)
     report = FORMATS[args.format](report_input)
     if args.output:
         write_atomic(args.output, report)
@@ -83,6 +132,14 @@ def _run_scan(args: argparse.Namespace) -> int:
     if result.catalogue_errors:
         return EXIT_USAGE
     return EXIT_FINDINGS if _fails(report_input) else EXIT_OK
+
+
+def _run_baseline(args: argparse.Namespace) -> int:
+    _, result, _ = _scan(args, _config(args))
+    write_atomic(args.output, baseline_json(result.documents))
+    count = sum(1 for d in result.documents for f in d.findings if f.is_active)
+    print(f"baseline: {count} findings in {len(result.documents)} documents written to {args.output}")
+    return EXIT_USAGE if result.catalogue_errors else EXIT_OK
 
 
 def _list_rules(pack: RulePack) -> str:
@@ -100,7 +157,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "scan":
             return _run_scan(args)
-        sys.stdout.write(_list_rules(load_pack(args.rules)))
+        if args.command == "baseline":
+            return _run_baseline(args)
+        sys.stdout.write(_list_rules(load_pack(args.rules or _config(args).rules or DEFAULT_PACK)))
         return EXIT_OK
     except ComplianceError as error:
         print(f"compliance: error: {error}", file=sys.stderr)

@@ -6,6 +6,7 @@ import re
 from pathlib import Path
 
 from compliance.errors import ComplianceError, InputError
+from compliance.ingest.directives import blank_text_directives, find_directives
 from compliance.ingest.discover import DEFAULT_MAX_BYTES, SUPPORTED_SUFFIXES
 from compliance.ingest.html import parse_html
 from compliance.ingest.markdown import parse_markdown
@@ -59,9 +60,10 @@ def load_document(file: Path, report_path: str, max_bytes: int = DEFAULT_MAX_BYT
     fmt = SUPPORTED_SUFFIXES[file.suffix.lower()]
     metadata: dict = {}
     links: list[Link] = []
+    directives = find_directives(text, fmt)
     try:
         if fmt == "txt":
-            title, blocks = parse_plaintext(text)
+            title, blocks = parse_plaintext(blank_text_directives(text) if directives else text)
         elif fmt == "md":
             title, metadata, blocks, links = parse_markdown(text, str(file))
         else:
@@ -70,4 +72,4 @@ def load_document(file: Path, report_path: str, max_bytes: int = DEFAULT_MAX_BYT
         raise InputError("input-unreadable", exc.message, str(file), exc.line) from None
     blocks = _mark_desk_header(blocks)
     links = links + [link for link in _bare_links(blocks) if link.url not in {l.url for l in links}]
-    return Document(report_path, fmt, title, blocks, metadata, links, str(file))
+    return Document(report_path, fmt, title, blocks, metadata, links, str(file), directives)

@@ -17,6 +17,9 @@ def to_text(report: ReportInput) -> str:
         counts += f" ({summary['suppressed']} suppressed)"
     extra = report.extra_summary
     skipped = f", {extra['skipped_files']} other files skipped" if extra.get("skipped_files") else ""
+    if "baseline" in extra:
+        b = extra["baseline"]
+        lines.append(f"baseline {b['file']}: {b['accepted']} findings accepted, {b['gone']} entries no longer occur")
     lines.append(
         f"{summary['documents']} documents scanned ({summary['matched']} matched a source{skipped}): {counts}"
     )

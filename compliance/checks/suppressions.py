@@ -1,0 +1,64 @@
+"""Post-check: mark findings that editors have suppressed, in the document or by a waiver.
+
+Suppressed findings stay in every report, with their reason; they only stop failing the gate.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import fnmatch
+from dataclasses import dataclass, replace
+
+from compliance.model import Document, Finding, Suppression
+
+
+@dataclass(frozen=True)
+class Waiver:
+    """A configuration entry: these rules do not fail the gate for these paths, until `expires`."""
+
+    paths: tuple[str, ...]
+    rules: tuple[str, ...]
+    reason: str
+    expires: dt.date | None = None
+    origin: str = ""
+
+    def expired(self, today: dt.date) -> bool:
+        return self.expires is not None and today > self.expires
+
+    def covers(self, path: str, rule: str) -> bool:
+        rule_ok = "all" in self.rules or rule in self.rules
+        return rule_ok and any(fnmatch.fnmatch(path, pattern) for pattern in self.paths)
+
+
+def _paragraph_span(document: Document, directive) -> tuple[int, int] | None:
+    for block in document.blocks:
+        if block.line == directive.end_line + 1 or (block.line == directive.end_line and block.column > 1):
+            return block.line, block.end_line
+    return None
+
+
+def apply_directives(document: Document, findings: list[Finding]) -> list[Finding]:
+    if not document.directives:
+        return findings
+    marked = []
+    for finding in findings:
+        for directive in document.directives:
+            if not directive.covers_rule(finding.rule):
+                continue
+            target = _paragraph_span(document, directive)
+            if target is None or target[0] <= finding.line <= target[1]:
+                finding = replace(finding, suppression=Suppression("inline", directive.reason))
+                break
+        marked.append(finding)
+    return marked
+
+
+def apply_waivers(path: str, findings: list[Finding], waivers: list[Waiver], today: dt.date) -> list[Finding]:
+    live = [w for w in waivers if not w.expired(today)]
+    marked = []
+    for finding in findings:
+        if finding.suppression is None:
+            waiver = next((w for w in live if w.covers(path, finding.rule)), None)
+            if waiver is not None:
+                finding = replace(finding, suppression=Suppression("waiver", waiver.reason))
+        marked.append(finding)
+    return marked

@@ -1,0 +1,149 @@
+"""Project configuration: `compliance.yaml` (or `[tool.compliance]` in pyproject.toml).
+
+Found from the working directory upward, so CI can run a bare `compliance scan reposts/`.
+Paths in it are relative to the file. Command-line flags win over it.
+
+    sources: [sources/]
+    rules: rules/desk.yaml
+    fail_on: warning
+    baseline: .compliance-baseline.json
+    max_bytes: 5000000
+    waivers:
+      - paths: ["partners/acme/*"]
+        rules: [attribution-missing]
+        reason: "ACME content is licensed without credit (contract 2024-17)"
+        expires: 2025-12-31
+"""
+from __future__ import annotations
+
+import datetime as dt
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from compliance.checks.suppressions import Waiver
+from compliance.checks.yamlfile import LinedDict, load_lined_yaml
+from compliance.errors import ComplianceError
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on Python 3.10 only
+    import tomli as tomllib
+
+CONFIG_NAMES = ("compliance.yaml", ".compliance.yaml")
+_KEYS = {"sources", "rules", "fail_on", "baseline", "waivers", "max_bytes"}
+_WAIVER_KEYS = {"paths", "rules", "reason", "expires"}
+FAIL_ON_CHOICES = ("error", "warning", "info", "never")
+
+
+@dataclass
+class Config:
+    path: Path | None = None
+    sources: list[Path] = field(default_factory=list)
+    rules: str | None = None
+    fail_on: str | None = None
+    baseline: Path | None = None
+    max_bytes: int | None = None
+    waivers: list[Waiver] = field(default_factory=list)
+
+
+def find_config(start: Path) -> Path | None:
+    for folder in (start.resolve(), *start.resolve().parents):
+        for name in CONFIG_NAMES:
+            if (folder / name).is_file():
+                return folder / name
+        pyproject = folder / "pyproject.toml"
+        if pyproject.is_file() and "tool" in (data := _read_toml(pyproject)) and "compliance" in data["tool"]:
+            return pyproject
+    return None
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise ComplianceError(f"cannot read TOML: {exc}", str(path)) from None
+
+
+def _line(data: Any, key: str | None = None) -> int | None:
+    if isinstance(data, LinedDict):
+        return data.key_lines.get(key, data.line) if key else data.line
+    return None
+
+
+def _list_of_text(value: Any, what: str, where: str, line: int | None) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ComplianceError(f"'{what}' must be a list of text", where, line)
+    return value
+
+
+def _waiver(entry: Any, where: str, line: int | None) -> Waiver:
+    if not isinstance(entry, dict):
+        raise ComplianceError("each waiver must be a mapping with paths, rules and reason", where, line)
+    line = _line(entry) or line
+    for key in entry:
+        if key not in _WAIVER_KEYS:
+            raise ComplianceError(f"unknown waiver field '{key}' (known: {', '.join(sorted(_WAIVER_KEYS))})", where, _line(entry, key) or line)
+    for key in ("paths", "rules", "reason"):
+        if not entry.get(key):
+            raise ComplianceError(f"waiver needs '{key}'", where, line)
+    reason = entry["reason"]
+    if not isinstance(reason, str):
+        raise ComplianceError("waiver 'reason' must be text", where, _line(entry, "reason") or line)
+    expires = entry.get("expires")
+    if isinstance(expires, str):
+        try:
+            expires = dt.date.fromisoformat(expires)
+        except ValueError:
+            raise ComplianceError(f"waiver 'expires' must be a date (YYYY-MM-DD), not {expires!r}", where, _line(entry, "expires") or line) from None
+    elif isinstance(expires, dt.datetime):
+        expires = expires.date()
+    elif expires is not None and not isinstance(expires, dt.date):
+        raise ComplianceError("waiver 'expires' must be a date (YYYY-MM-DD)", where, _line(entry, "expires") or line)
+    return Waiver(
+        tuple(_list_of_text(entry["paths"], "paths", where, line)), tuple(_list_of_text(entry["rules"], "rules", where, line)),
+        reason, expires, f"{where}:{line}" if line else where,
+    )
+
+
+def load_config(path: Path) -> Config:
+    where = str(path)
+    if path.name == "pyproject.toml":
+        data = _read_toml(path).get("tool", {}).get("compliance", {})
+    else:
+        data = load_lined_yaml(path) or {}
+    if not isinstance(data, dict):
+        raise ComplianceError("configuration must be a mapping", where, _line(data))
+    for key in data:
+        if key not in _KEYS:
+            raise ComplianceError(f"unknown setting '{key}' (known: {', '.join(sorted(_KEYS))})", where, _line(data, key))
+    base = path.parent
+    config = Config(path=path)
+    if "sources" in data:
+        config.sources = [base / p for p in _list_of_text(data["sources"], "sources", where, _line(data, "sources"))]
+    if "rules" in data:
+        rules = data["rules"]
+        if not isinstance(rules, str):
+            raise ComplianceError("'rules' must name one rule pack", where, _line(data, "rules"))
+        config.rules = rules if rules == "default" else str(base / rules)
+    if "fail_on" in data:
+        if data["fail_on"] not in FAIL_ON_CHOICES:
+            raise ComplianceError(f"'fail_on' must be one of {', '.join(FAIL_ON_CHOICES)}", where, _line(data, "fail_on"))
+        config.fail_on = data["fail_on"]
+    if "baseline" in data:
+        if not isinstance(data["baseline"], str):
+            raise ComplianceError("'baseline' must be a file name", where, _line(data, "baseline"))
+        config.baseline = base / data["baseline"]
+    if "max_bytes" in data:
+        if isinstance(data["max_bytes"], bool) or not isinstance(data["max_bytes"], int) or data["max_bytes"] <= 0:
+            raise ComplianceError("'max_bytes' must be a positive whole number", where, _line(data, "max_bytes"))
+        config.max_bytes = data["max_bytes"]
+    waivers = data.get("waivers") or []
+    if not isinstance(waivers, list):
+        raise ComplianceError("'waivers' must be a list", where, _line(data, "waivers"))
+    item_lines = getattr(waivers, "item_lines", [None] * len(waivers))
+    config.waivers = [_waiver(entry, where, line) for entry, line in zip(waivers, item_lines)]
+    return config

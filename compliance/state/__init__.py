@@ -1,0 +1,1 @@
+"""State: what one run leaves for the next (baselines of accepted findings)."""

@@ -17,6 +17,7 @@ Paths in it are relative to the file. Command-line flags win over it.
 from __future__ import annotations
 
 import datetime as dt
+import os
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -49,13 +50,14 @@ class Config:
 
 
 def find_config(start: Path) -> Path | None:
+    """The nearest configuration file, named relative to `start` as messages show it."""
     for folder in (start.resolve(), *start.resolve().parents):
         for name in CONFIG_NAMES:
             if (folder / name).is_file():
-                return folder / name
+                return Path(os.path.relpath(folder / name, start))
         pyproject = folder / "pyproject.toml"
-        if pyproject.is_file() and "tool" in (data := _read_toml(pyproject)) and "compliance" in data["tool"]:
-            return pyproject
+        if pyproject.is_file() and "compliance" in _read_toml(pyproject).get("tool", {}):
+            return Path(os.path.relpath(pyproject, start))
     return None
 
 

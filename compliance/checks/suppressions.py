@@ -30,7 +30,7 @@ class Waiver:
 
 
 def _paragraph_span(document: Document, directive) -> tuple[int, int] | None:
-    for block in document.blocks:
+    for block in document.body:  # above the title or the desk's header it covers the document
         if block.line == directive.end_line + 1 or (block.line == directive.end_line and block.column > 1):
             return block.line, block.end_line
     return None

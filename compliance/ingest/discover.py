@@ -18,8 +18,16 @@ class Discovery:
 
 
 def _report_path(file: Path, root: Path) -> str:
+    """Relative to the folder scanned; a file named on its own, relative to the working folder.
+
+    A pre-commit hook passes files one by one from the repository root, so they keep the
+    paths a baseline or waiver of the whole repository knows them by.
+    """
     if root.is_file():
-        return file.name
+        try:
+            return file.resolve().relative_to(Path.cwd().resolve()).as_posix()
+        except ValueError:
+            return file.name
     return file.relative_to(root).as_posix()
 
 

@@ -48,8 +48,14 @@ def scan(
         except InputError as error:
             results.append(_unreadable(error, report_path, fmt))
             continue
-        match = matcher.match(document)
-        findings = apply_directives(document, check_document(document, match, pack))
+        try:
+            match = matcher.match(document)
+            findings = apply_directives(document, check_document(document, match, pack))
+        except Exception as exc:  # a bug of ours must not cost the desk the rest of its scan
+            crash = Finding("internal-error", BUILTIN_RULES["internal-error"][0],
+                            f"compliance failed on this file ({type(exc).__name__}: {exc}); please report it")
+            results.append(DocumentResult(report_path, document.format, document.title, None, [crash], document))
+            continue
         findings = apply_waivers(report_path, findings, waivers or [], today)
         results.append(DocumentResult(report_path, document.format, document.title, match, findings, document))
     return ScanResult(results, found.skipped, len(catalogue.sources), catalogue.errors)

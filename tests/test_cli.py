@@ -135,3 +135,19 @@ def test_output_file_is_replaced_atomically_and_never_left_half_written(tmp_path
     main(["scan", str(REPOSTS), "--sources", str(SOURCES), "--format", "json", "--output", str(output), "-q"])
     assert json.loads(output.read_text(encoding="utf-8"))["documents"]
     assert [p.name for p in tmp_path.iterdir()] == ["report.json"]
+
+
+def test_a_crash_on_one_document_is_reported_and_the_scan_goes_on(tmp_path, monkeypatch):
+    """A bug in a rule must not cost the desk the rest of its scan."""
+    from compliance.checks.rules import repetition
+
+    def broken(context):
+        if context.document.path == "nasa-moon-shot.html":
+            raise RuntimeError("boom")
+        return iter(())
+
+    monkeypatch.setattr(repetition, "check", broken)
+    report = json_report(tmp_path, str(REPOSTS), "--sources", str(SOURCES))
+    rules = {d["path"]: [f["rule"] for f in d["findings"]] for d in report["documents"]}
+    assert rules["nasa-moon-shot.html"] == ["internal-error"]
+    assert rules["niac-missiles-repost.txt"] == ["attribution-missing"]

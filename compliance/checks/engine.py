@@ -10,6 +10,7 @@ from compliance.model import Document, Finding, Match, Severity
 BUILTIN_RULES = {
     "input-unreadable": (Severity.ERROR, "the file cannot be read as text (binary, not UTF-8, bad front matter...)"),
     "input-too-large": (Severity.ERROR, "the file is over the size limit (--max-bytes)"),
+    "internal-error": (Severity.ERROR, "compliance itself failed on the file: a bug to report"),
 }
 
 

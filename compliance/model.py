@@ -171,6 +171,12 @@ class DocumentResult:
     match: Match | None
     findings: list[Finding]
     document: Document | None = None  # None when the file could not be read
+    location: str = ""  # the file as seen from the working folder (the repository root in CI)
+
+    @property
+    def repository_path(self) -> str:
+        """Where code scanning and annotations find the file; `path` is relative to the scanned folder."""
+        return self.location or self.path
 
 
 def finding_fingerprint(path: str, finding: Finding) -> str:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -23,10 +24,15 @@ class ScanResult:
     catalogue_errors: list[ComplianceError] = field(default_factory=list)
 
 
-def _unreadable(error: InputError, report_path: str, fmt: str) -> DocumentResult:
+def _unreadable(error: InputError, report_path: str, fmt: str, location: str) -> DocumentResult:
     severity = BUILTIN_RULES[error.rule][0]
     finding = Finding(error.rule, severity, error.message, line=error.line or 1, end_line=error.line or 1)
-    return DocumentResult(report_path, fmt, "", None, [finding])
+    return DocumentResult(report_path, fmt, "", None, [finding], location=location)
+
+
+def _location(file: Path) -> str:
+    """The file relative to the working folder, with forward slashes (as git and CI name it)."""
+    return Path(os.path.relpath(file.resolve(), Path.cwd().resolve())).as_posix()
 
 
 def scan(
@@ -43,10 +49,11 @@ def scan(
     results = []
     for file, report_path in found.files:
         fmt = SUPPORTED_SUFFIXES[file.suffix.lower()]
+        location = _location(file)
         try:
             document = load_document(file, report_path, max_bytes)
         except InputError as error:
-            results.append(_unreadable(error, report_path, fmt))
+            results.append(_unreadable(error, report_path, fmt, location))
             continue
         try:
             match = matcher.match(document)
@@ -54,8 +61,8 @@ def scan(
         except Exception as exc:  # a bug of ours must not cost the desk the rest of its scan
             crash = Finding("internal-error", BUILTIN_RULES["internal-error"][0],
                             f"compliance failed on this file ({type(exc).__name__}: {exc}); please report it")
-            results.append(DocumentResult(report_path, document.format, document.title, None, [crash], document))
+            results.append(DocumentResult(report_path, document.format, document.title, None, [crash], document, location))
             continue
         findings = apply_waivers(report_path, findings, waivers or [], today)
-        results.append(DocumentResult(report_path, document.format, document.title, match, findings, document))
+        results.append(DocumentResult(report_path, document.format, document.title, match, findings, document, location))
     return ScanResult(results, found.skipped, len(catalogue.sources), catalogue.errors)

@@ -63,6 +63,6 @@ def scan(
                             f"compliance failed on this file ({type(exc).__name__}: {exc}); please report it")
             results.append(DocumentResult(report_path, document.format, document.title, None, [crash], document, location))
             continue
-        findings = apply_waivers(report_path, findings, waivers or [], today)
+        findings = apply_waivers((report_path, location), findings, waivers or [], today)
         results.append(DocumentResult(report_path, document.format, document.title, match, findings, document, location))
     return ScanResult(results, found.skipped, len(catalogue.sources), catalogue.errors)

@@ -169,3 +169,11 @@ def test_changed_since_an_unknown_ref_is_a_one_line_error(desk, capsys):
     git("init", "-q", "-b", "main")
     assert main(["scan", "reposts", "--changed-since", "no-such-ref"]) == 2
     assert capsys.readouterr().err.startswith("compliance: error: git rev-parse")
+
+
+def test_a_folder_baseline_also_serves_files_passed_one_by_one(desk):
+    """pre-commit passes changed files by name; the baseline made from the folder still applies."""
+    main(["baseline", "create", "reposts", "--sources", "sources", "--output", "base.json"])
+    seed = str(Path("reposts") / SEED)
+    code, report = scan_json(seed, "--sources", "sources", "--baseline", "base.json")
+    assert code == 0 and report["summary"]["suppressed"] == 2

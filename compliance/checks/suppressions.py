@@ -24,9 +24,10 @@ class Waiver:
     def expired(self, today: dt.date) -> bool:
         return self.expires is not None and today > self.expires
 
-    def covers(self, path: str, rule: str) -> bool:
+    def covers(self, paths: tuple[str, ...], rule: str) -> bool:
+        """`paths`: the file relative to the scanned folder and to the working folder; either may match."""
         rule_ok = "all" in self.rules or rule in self.rules
-        return rule_ok and any(fnmatch.fnmatch(path, pattern) for pattern in self.paths)
+        return rule_ok and any(fnmatch.fnmatch(path, pattern) for path in paths for pattern in self.paths)
 
 
 def _paragraph_span(document: Document, directive) -> tuple[int, int] | None:
@@ -52,12 +53,12 @@ def apply_directives(document: Document, findings: list[Finding]) -> list[Findin
     return marked
 
 
-def apply_waivers(path: str, findings: list[Finding], waivers: list[Waiver], today: dt.date) -> list[Finding]:
+def apply_waivers(paths: tuple[str, ...], findings: list[Finding], waivers: list[Waiver], today: dt.date) -> list[Finding]:
     live = [w for w in waivers if not w.expired(today)]
     marked = []
     for finding in findings:
         if finding.suppression is None:
-            waiver = next((w for w in live if w.covers(path, finding.rule)), None)
+            waiver = next((w for w in live if w.covers(paths, finding.rule)), None)
             if waiver is not None:
                 finding = replace(finding, suppression=Suppression("waiver", waiver.reason))
         marked.append(finding)

@@ -110,7 +110,7 @@ def _result(document: DocumentResult, finding: Finding, rule_index: int, artifac
                 "region": region,
             },
         }],
-        "partialFingerprints": {FINGERPRINT_KEY: finding_fingerprint(document.path, finding)},
+        "partialFingerprints": {FINGERPRINT_KEY: finding_fingerprint(document.repository_path, finding)},
     }
     if finding.suppression is not None:
         result["suppressions"] = [{

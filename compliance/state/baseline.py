@@ -1,7 +1,9 @@
 """Baselines: today's findings, accepted, so that a gate fails only on new ones.
 
 A finding is recorded by its fingerprint (rule, path and evidence, not the line), so editing
-elsewhere in a file keeps it matched. Counts matter: a second identical finding is new.
+elsewhere in a file keeps it matched. Counts matter: a second identical finding is new. The
+path is the file's from the working folder (the repository root in CI), so a baseline made
+by scanning a folder also serves a pre-commit hook that passes files one by one.
 """
 from __future__ import annotations
 
@@ -26,8 +28,8 @@ class BaselineOutcome:
 
 def baseline_json(documents: list[DocumentResult]) -> str:
     entries = [
-        {"fingerprint": finding_fingerprint(d.path, f), "rule": f.rule, "path": d.path, "excerpt": f.excerpt}
-        for d in sorted(documents, key=lambda d: d.path)
+        {"fingerprint": finding_fingerprint(d.repository_path, f), "rule": f.rule, "path": d.repository_path, "excerpt": f.excerpt}
+        for d in sorted(documents, key=lambda d: d.repository_path)
         for f in d.findings
         if f.suppression is None or f.suppression.kind == "baseline"
     ]
@@ -59,7 +61,7 @@ def apply_baseline(documents: list[DocumentResult], baseline: Counter[str], name
     for document in documents:
         findings = []
         for finding in document.findings:
-            key = finding_fingerprint(document.path, finding)
+            key = finding_fingerprint(document.repository_path, finding)
             if finding.suppression is None and remaining[key] > 0:
                 remaining[key] -= 1
                 matched += 1

@@ -151,3 +151,23 @@ def test_a_crash_on_one_document_is_reported_and_the_scan_goes_on(tmp_path, monk
     rules = {d["path"]: [f["rule"] for f in d["findings"]] for d in report["documents"]}
     assert rules["nasa-moon-shot.html"] == ["internal-error"]
     assert rules["niac-missiles-repost.txt"] == ["attribution-missing"]
+
+
+def test_several_formats_go_to_the_report_folder_under_their_usual_names(tmp_path):
+    code = main(["scan", str(REPOSTS), "--sources", str(SOURCES), "--format", "json", "--format", "sarif",
+                 "--format", "junit", "--report-dir", str(tmp_path), "-q"])
+    assert code == 1
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["junit.xml", "report.json", "report.sarif"]
+    assert json.loads((tmp_path / "report.sarif").read_text(encoding="utf-8"))["version"] == "2.1.0"
+
+
+def test_html_with_other_formats_shares_the_run_folder(tmp_path):
+    main(["scan", str(REPOSTS), "--sources", str(SOURCES), "--format", "html", "--format", "sarif",
+          "--report-dir", str(tmp_path), "-q"])
+    latest = tmp_path / "latest"
+    assert {"index.html", "report.json", "report.sarif"} <= {p.name for p in latest.iterdir()}
+
+
+def test_output_with_html_is_a_usage_error(tmp_path, capsys):
+    assert main(["scan", str(REPOSTS), "--format", "html", "--output", str(tmp_path / "x.html")]) == 2
+    assert "--output takes a single non-HTML format" in capsys.readouterr().err

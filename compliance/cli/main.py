@@ -46,8 +46,11 @@ def _parser() -> argparse.ArgumentParser:
 
     scan_cmd = commands.add_parser("scan", help="scan reposts and report findings")
     _add_scan_inputs(scan_cmd)
-    scan_cmd.add_argument("--format", choices=sorted(FORMATS), default="text", help="report format (default: text)")
+    scan_cmd.add_argument("--format", choices=sorted([*FORMATS, "html"]), action="append", metavar="FORMAT",
+                          help=f"report format, repeatable: {', '.join(sorted([*FORMATS, 'html']))} (default: text)")
     scan_cmd.add_argument("--output", type=Path, metavar="FILE", help="write the report here (atomically) instead of stdout")
+    scan_cmd.add_argument("--report-dir", type=Path, metavar="DIR",
+                          help="folder for report files, one per format (html: a run folder and a `latest` link; default: reports)")
     scan_cmd.add_argument("--fail-on", choices=FAIL_ON_CHOICES,
                           help="exit 1 when a finding is at least this severe (default: error)")
     scan_cmd.add_argument("--baseline", type=Path, metavar="FILE", help="fail only on findings not in this baseline")
@@ -122,16 +125,48 @@ def _run_scan(args: argparse.Namespace) -> int:
         extra["baseline"] = {"file": str(baseline_path), "accepted": outcome.matched, "gone": outcome.gone}
     fail_on = args.fail_on or config.fail_on or "error"
     report_input = ReportInput(documents, _rule_infos(pack), None if fail_on == "never" else Severity(fail_on), extra)
-    report = FORMATS[args.format](report_input)
-    if args.output:
-        write_atomic(args.output, report)
-        if not args.quiet and args.format != "text":
-            sys.stdout.write(FORMATS["text"](report_input))
-    elif not args.quiet or args.format != "text":
-        sys.stdout.write(report)
+    formats = list(dict.fromkeys(args.format or ["text"]))
+    if len(formats) == 1 and formats[0] != "html" and args.report_dir is None:
+        _write_one(report_input, formats[0], args.output, args.quiet)
+    else:
+        if args.output:
+            raise ComplianceError("--output takes a single non-HTML format; use --report-dir for html or several formats")
+        _write_folder(report_input, formats, args.report_dir or Path("reports"), args.quiet)
     if result.catalogue_errors:
         return EXIT_USAGE
     return EXIT_FINDINGS if _fails(report_input) else EXIT_OK
+
+
+REPORT_FILE_NAMES = {"json": "report.json", "sarif": "report.sarif", "junit": "junit.xml",
+                     "github": "github-annotations.txt", "text": "report.txt"}
+
+
+def _write_one(report_input: ReportInput, fmt: str, output: Path | None, quiet: bool) -> None:
+    report = FORMATS[fmt](report_input)
+    if output:
+        write_atomic(output, report)
+        if not quiet and fmt != "text":
+            sys.stdout.write(FORMATS["text"](report_input))
+    elif not quiet or fmt != "text":
+        sys.stdout.write(report)
+
+
+def _write_folder(report_input: ReportInput, formats: list[str], report_dir: Path, quiet: bool) -> None:
+    """Each format under its conventional name; with html, all of them in the HTML run folder."""
+    files = {REPORT_FILE_NAMES[f]: FORMATS[f](report_input) for f in formats if f != "html"}
+    if "html" in formats:
+        from compliance.report.html import write_html_report  # Jinja2 loads only when asked for
+
+        written = [write_html_report(report_input, report_dir, extra_files=files) / "index.html"]
+    else:
+        written = []
+        for name, content in files.items():
+            write_atomic(report_dir / name, content)
+            written.append(report_dir / name)
+    if not quiet:
+        sys.stdout.write(FORMATS["text"](report_input))
+        for path in written:
+            print(f"report: {path}")
 
 
 def _run_baseline(args: argparse.Namespace) -> int:

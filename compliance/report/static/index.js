@@ -1,0 +1,42 @@
+(function () {
+  "use strict";
+  var table = document.getElementById("docs");
+  if (!table) return;
+  var body = table.tBodies[0];
+  var rows = Array.prototype.slice.call(body.rows);
+  var selects = Array.prototype.slice.call(document.querySelectorAll("#filters select"));
+  var shown = document.getElementById("shown");
+  function filter() {
+    var visible = 0;
+    rows.forEach(function (row) {
+      var ok = selects.every(function (s) {
+        if (!s.value) return true;
+        var have = row.getAttribute("data-" + s.getAttribute("data-attr")) || "";
+        return s.getAttribute("data-mode") === "word" ? have.split(" ").indexOf(s.value) >= 0 : have === s.value;
+      });
+      row.hidden = !ok;
+      if (ok) visible++;
+    });
+    shown.textContent = "Showing " + visible + " of " + rows.length + " documents.";
+  }
+  selects.forEach(function (s) { s.addEventListener("change", filter); });
+  document.getElementById("filters").addEventListener("reset", function () { setTimeout(filter, 0); });
+  Array.prototype.forEach.call(table.querySelectorAll("button.sort"), function (button) {
+    button.addEventListener("click", function () {
+      var th = button.parentNode, col = +button.getAttribute("data-col"), num = button.getAttribute("data-kind") === "num";
+      var dir = th.getAttribute("aria-sort") === "ascending" ? "descending" : "ascending";
+      Array.prototype.forEach.call(table.querySelectorAll("thead th"), function (h) { h.setAttribute("aria-sort", "none"); });
+      th.setAttribute("aria-sort", dir);
+      var sign = dir === "ascending" ? 1 : -1;
+      rows.sort(function (a, b) {
+        var x = a.cells[col].getAttribute("data-sort"), y = b.cells[col].getAttribute("data-sort");
+        var c = num ? parseFloat(x) - parseFloat(y) : x.localeCompare(y);
+        return sign * c || a.cells[0].getAttribute("data-sort").localeCompare(b.cells[0].getAttribute("data-sort"));
+      });
+      var fragment = document.createDocumentFragment();
+      rows.forEach(function (r) { fragment.appendChild(r); });
+      body.appendChild(fragment);
+    });
+  });
+  filter();
+})();

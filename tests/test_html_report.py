@@ -1,0 +1,234 @@
+"""The HTML report: folder layout, escaping of hostile reposts, and behaviour in headless Chromium."""
+from __future__ import annotations
+
+import json
+import os
+import re
+from pathlib import Path
+
+import pytest
+
+from compliance.cli.main import main
+from compliance.report.html import page_name, safe_url, segments, Range, word_diff
+
+ROOT = Path(__file__).parent.parent
+EXAMPLES = ROOT / "examples"
+SCREENSHOTS = ROOT / "reports" / "screenshots"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+PAYLOAD = "window.pwned=1"
+
+
+def _scan_html(tmp: Path, *paths: Path, sources: Path) -> Path:
+    code = main(["scan", *map(str, paths), "--sources", str(sources), "--format", "html",
+                 "--report-dir", str(tmp / "reports"), "-q"])
+    assert code in (0, 1)
+    return (tmp / "reports" / "latest").resolve()
+
+
+@pytest.fixture(scope="module")
+def example_report(tmp_path_factory) -> Path:
+    return _scan_html(tmp_path_factory.mktemp("examples"), EXAMPLES / "reposts", sources=EXAMPLES / "sources")
+
+
+@pytest.fixture(scope="module")
+def payload_report(tmp_path_factory) -> Path:
+    tmp = tmp_path_factory.mktemp("payload")
+    source_file = EXAMPLES / "sources" / "newsweek-iran-russia-missiles-niac.md"
+    sources = tmp / "sources"
+    sources.mkdir()
+    text = source_file.read_text(encoding="utf-8").replace("license: full", f"license: full\nurl: \"javascript:{PAYLOAD}\"")
+    (sources / source_file.name).write_text(text, encoding="utf-8")
+    paragraphs = text.split("---", 2)[2].strip().split("\n\n")[:8]
+    reposts = tmp / "reposts"
+    reposts.mkdir()
+    hostile = [f"Look <script>{PAYLOAD}</script> here.", f'Picture <img src=x onerror="{PAYLOAD}"> here.',
+               f'Click <a href="javascript:{PAYLOAD}">x</a> now.']
+    html_body = "\n".join(f"<p>{p}</p>" for p in paragraphs[:4] + hostile + paragraphs[4:])
+    html_body += f"\n<p>Escaped &lt;script&gt;{PAYLOAD}&lt;/script&gt; &lt;img src=x onerror=\"{PAYLOAD}\"&gt;</p>"
+    (reposts / "evil.html").write_text(
+        "<!doctype html><html><head><meta charset=\"utf-8\">"
+        f"<title>Evil &lt;/title&gt;&lt;script&gt;{PAYLOAD}&lt;/script&gt;</title></head>"
+        f"<body><article>{html_body}</article></body></html>\n", encoding="utf-8")
+    md_body = "\n\n".join(paragraphs[:4] + hostile + paragraphs[4:])
+    (reposts / "evil.md").write_text(
+        f"---\ntitle: \"Evil </title><script>{PAYLOAD}</script>\"\n---\n\n{md_body}\n", encoding="utf-8")
+    return _scan_html(tmp, reposts, sources=sources)
+
+
+# ---------------------------------------------------------------------------------------------
+# Folder and pages
+
+
+def test_report_folder_layout(example_report: Path):
+    assert example_report.name.startswith("run-")
+    assert (example_report.parent / "latest").is_symlink()
+    assert (example_report / "index.html").is_file()
+    data = json.loads((example_report / "report.json").read_text(encoding="utf-8"))
+    assert data["summary"]["documents"] == 5
+    pages = sorted(p.name for p in (example_report / "documents").iterdir())
+    with_findings = [d["path"] for d in data["documents"] if d["findings"]]
+    assert pages == sorted(page_name(p) for p in with_findings)
+    assert not [p for p in example_report.parent.iterdir() if p.name.endswith(".tmp")]
+
+
+def test_second_run_keeps_the_first_and_moves_latest(tmp_path: Path):
+    first = _scan_html(tmp_path, EXAMPLES / "reposts", sources=EXAMPLES / "sources")
+    second = _scan_html(tmp_path, EXAMPLES / "reposts", sources=EXAMPLES / "sources")
+    assert first != second and first.is_dir() and second.is_dir()
+    assert (tmp_path / "reports" / "latest").resolve() == second
+
+
+def test_index_lists_every_document_without_full_text(example_report: Path):
+    index = (example_report / "index.html").read_text(encoding="utf-8")
+    for name in ("desk-column.md", "home-depot-sales.txt", "nasa-moon-shot.html", "niac-missiles-repost.txt", "wework-investigation.md"):
+        assert name in index
+    assert "<svg" in index and "attribution-missing" in index
+    assert 'data-status="clean"' in index
+    assert "advocacy group has said" not in index  # a sentence of the seed repost's body
+
+
+def test_document_page_marks_spans_and_duplicates(example_report: Path):
+    page = (example_report / "documents" / page_name("niac-missiles-repost.txt")).read_text(encoding="utf-8")
+    assert 'id="doc-span-1"' in page and 'id="src-span-1"' in page
+    assert 'data-target="src-span-1"' in page
+    assert 'id="dup-1a"' in page and 'id="dup-1b"' in page
+    assert "Newsweek" in page and "attribution-missing" in page
+
+
+def test_word_diff_and_segments():
+    diff = word_diff("the copyright belongs to the author", "the copyright is the author")
+    assert ("del", "belongs to") in diff and ("ins", "is") in diff
+    pieces = segments("abcdef", [Range(1, 4, "copy", "x", "y"), Range(3, 5, "dup", "z")])
+    assert "".join(p.text for p in pieces) == "abcdef"
+    assert [p.id for p in pieces if p.id] == ["x", "z"]
+    assert safe_url("https://example.com") and not safe_url("javascript:alert(1)") and not safe_url(None)
+
+
+def test_disclaimer_diff_rendered(tmp_path: Path):
+    seed = (EXAMPLES / "reposts" / "niac-missiles-repost.txt").read_text(encoding="utf-8")
+    damaged = seed.replace("does not constitute any investment advice. If there is any infringement, please contact us immediately.",
+                           "is not advice. Contact us.")
+    reposts = tmp_path / "in"
+    reposts.mkdir()
+    (reposts / "damaged.txt").write_text(damaged, encoding="utf-8")
+    folder = _scan_html(tmp_path, reposts, sources=EXAMPLES / "sources")
+    page = (folder / "documents" / page_name("damaged.txt")).read_text(encoding="utf-8")
+    assert "disclaimer-missing" in page
+    assert "<del>" in page
+    assert "<ins>" in page
+
+
+def test_payloads_render_as_inert_text(payload_report: Path):
+    files = [payload_report / "index.html", *sorted((payload_report / "documents").glob("*.html"))]
+    assert len(files) == 3
+    escaped_seen = False
+    for file in files:
+        html = file.read_text(encoding="utf-8")
+        assert len(re.findall(r"<script", html, re.IGNORECASE)) == 1, file  # only the report's own script
+        assert not re.search(r"<[a-z][^>]*\son\w+\s*=", html, re.IGNORECASE), file
+        assert not re.search(r"""(href|src)\s*=\s*["']?\s*javascript:""", html, re.IGNORECASE), file
+        assert "<img" not in html and "</title><script>" not in html
+        escaped_seen |= "&lt;script&gt;" in html
+    assert escaped_seen
+
+
+# ---------------------------------------------------------------------------------------------
+# In the browser
+
+
+@pytest.fixture(scope="module")
+def browser():
+    # On a developer's machine without a browser these tests are skipped; in CI (.ci/run installs
+    # chromium and playwright) a missing browser is a failure, so they can never pass unrun.
+    missing = pytest.fail if os.environ.get("CI") else pytest.skip
+    try:
+        from playwright import sync_api
+    except ImportError:
+        missing("playwright is not installed (pip install -e '.[test]')")
+    if not os.path.exists(CHROMIUM):
+        missing(f"{CHROMIUM} is not installed (apt-get install chromium)")
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+def _open(browser, path: Path, width: int = 1280):
+    page = browser.new_page(viewport={"width": width, "height": 900})
+    errors: list[str] = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(path.as_uri())
+    page.wait_for_load_state("load")
+    return page, errors
+
+
+def _visible_paths(page) -> list[str]:
+    return page.eval_on_selector_all("#docs tbody tr:not([hidden]) td:first-child", "cells => cells.map(c => c.textContent.trim())")
+
+
+def test_index_in_browser_sorts_and_filters(browser, example_report: Path):
+    page, errors = _open(browser, example_report / "index.html")
+    assert len(_visible_paths(page)) == 5
+    before = _visible_paths(page)
+    page.click("button.sort[data-col='3']")  # containment, ascending
+    page.click("button.sort[data-col='3']")  # descending
+    after = _visible_paths(page)
+    assert sorted(after) == sorted(before) and after != before
+    assert page.get_attribute("#docs thead th:nth-child(4)", "aria-sort") == "descending"
+    page.select_option("#f-status", "clean")
+    assert sorted(_visible_paths(page)) == ["desk-column.md", "wework-investigation.md"]
+    page.select_option("#f-status", "")
+    page.select_option("#f-rule", "caption-duplicated")
+    assert sorted(_visible_paths(page)) == ["nasa-moon-shot.html", "niac-missiles-repost.txt"]
+    page.select_option("#f-rule", "")
+    page.select_option("#f-publisher", "Fox Business")
+    assert _visible_paths(page) == ["home-depot-sales.txt"]
+    page.select_option("#f-publisher", "")
+    page.select_option("#f-severity", "warning")
+    assert len(_visible_paths(page)) == 2
+    assert "Showing 2 of 5" in page.inner_text("#shown")
+    page.select_option("#f-severity", "")
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / "index.png"), full_page=True)
+    assert errors == []
+    page.close()
+
+
+def test_document_page_in_browser_jumps_to_counterpart(browser, example_report: Path):
+    page, errors = _open(browser, example_report / "documents" / page_name("niac-missiles-repost.txt"))
+    assert page.locator("mark.copy").count() > 0 and page.locator("mark.dup").count() >= 2
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / "niac-missiles-repost.png"), full_page=False)
+    page.evaluate("document.getElementById('src-text').scrollTop = 0")
+    page.click("#doc-span-2")
+    assert page.evaluate("document.activeElement.id") == "src-span-2"
+    assert page.evaluate("document.getElementById('src-text').scrollTop") > 0
+    page.click("#dup-1a")
+    assert page.evaluate("document.activeElement.id") == "dup-1b"
+    page.screenshot(path=str(SCREENSHOTS / "niac-missiles-repost-full.png"), full_page=True)
+    assert errors == []
+    page.close()
+
+
+def test_narrow_screen_stacks_the_panes(browser, example_report: Path):
+    page, errors = _open(browser, example_report / "documents" / page_name("niac-missiles-repost.txt"), width=400)
+    doc = page.locator("#doc-text").bounding_box()
+    src = page.locator("#src-text").bounding_box()
+    assert src["y"] > doc["y"] + doc["height"] - 1
+    assert page.evaluate("document.documentElement.scrollWidth") <= 420
+    assert errors == []
+    page.close()
+
+
+def test_payload_pages_run_no_injected_script(browser, payload_report: Path):
+    for file in [payload_report / "index.html", *sorted((payload_report / "documents").glob("*.html"))]:
+        page, errors = _open(browser, file)
+        for link in page.locator("a").all():
+            assert not (link.get_attribute("href") or "").lower().startswith("javascript:")
+        page.locator("mark").first.click() if page.locator("mark").count() else None
+        assert page.evaluate("typeof window.pwned") == "undefined", file
+        assert errors == [], (file, errors)
+        page.close()

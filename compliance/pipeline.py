@@ -46,7 +46,10 @@ def scan(
     if only is not None:
         found.files = [(file, name) for file, name in found.files if file.resolve() in only]
     today = today or dt.date.today()
-    results = []
+    results = [
+        _unreadable(InputError("input-unreadable", f"cannot read folder: {why}", str(folder)), name, "folder", _location(folder))
+        for folder, name, why in found.unreadable
+    ]
     for file, report_path in found.files:
         fmt = SUPPORTED_SUFFIXES[file.suffix.lower()]
         location = _location(file)

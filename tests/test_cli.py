@@ -171,3 +171,51 @@ def test_html_with_other_formats_shares_the_run_folder(tmp_path):
 def test_output_with_html_is_a_usage_error(tmp_path, capsys):
     assert main(["scan", str(REPOSTS), "--format", "html", "--output", str(tmp_path / "x.html")]) == 2
     assert "--output takes a single non-HTML format" in capsys.readouterr().err
+
+
+def test_output_through_a_symlink_keeps_the_link_and_uses_shared_permissions(tmp_path):
+    real, link = tmp_path / "real.json", tmp_path / "latest.json"
+    real.write_text("old", encoding="utf-8")
+    link.symlink_to(real.name)
+    main(["scan", str(REPOSTS), "--sources", str(SOURCES), "--format", "json", "--output", str(link), "-q"])
+    assert link.is_symlink() and json.loads(real.read_text(encoding="utf-8"))["documents"]
+    assert real.stat().st_mode & 0o044  # readable by others (as the umask allows), not mkstemp's 0600
+
+
+def test_output_onto_a_folder_is_a_one_line_error(tmp_path, capsys):
+    assert main(["scan", str(REPOSTS), "--format", "json", "--output", str(tmp_path)]) == 2
+    assert capsys.readouterr().err.strip().endswith("is a folder; --output needs a file name")
+
+
+def test_a_one_line_txt_repost_is_still_matched(tmp_path):
+    text = (REPOSTS / "niac-missiles-repost.txt").read_text(encoding="utf-8")
+    body = " ".join(text.split("\n\n")[2:-1])
+    (tmp_path / "oneline.txt").write_text(body + "\n", encoding="utf-8")
+    report = json_report(tmp_path, str(tmp_path), "--sources", str(SOURCES))
+    assert report["documents"][0]["source"]["publisher"] == "Newsweek"
+
+
+def test_scanning_without_sources_warns(capsys):
+    main(["scan", str(REPOSTS), "-q"])
+    assert "no sources loaded" in capsys.readouterr().err
+
+
+def test_an_unreadable_folder_is_a_finding(tmp_path, monkeypatch):
+    """As os.walk reports a folder it cannot list (root reads every folder, so it is simulated)."""
+    discover_module = sys.modules["compliance.ingest.discover"]
+    real_walk = discover_module.os.walk
+
+    def walk(top, onerror=None):
+        for folder, dirnames, filenames in real_walk(top):
+            if Path(folder).name == "locked":
+                onerror(PermissionError(13, "Permission denied", folder))
+                dirnames[:] = []
+                continue
+            yield folder, dirnames, filenames
+
+    (tmp_path / "locked").mkdir()
+    shutil.copy(REPOSTS / "wework-investigation.md", tmp_path)
+    monkeypatch.setattr(discover_module.os, "walk", walk)
+    report = json_report(tmp_path / "out", str(tmp_path), "--sources", str(SOURCES))
+    rules = {d["path"]: [f["rule"] for f in d["findings"]] for d in report["documents"]}
+    assert rules == {"locked": ["input-unreadable"], "wework-investigation.md": []}

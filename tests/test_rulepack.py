@@ -137,7 +137,7 @@ rules:
     pytest.param("version: 1\nrules: []\nsettings:\n  strict: true\n",
                  3, "unknown field 'settings'", id="unknown-top-level-field"),
     pytest.param("version: 1\nextends: default\nmatching:\n  shingle_words: 4\n  min_containment: 1.5\n",
-                 5, "matching: 'min_containment' is out of range", id="matching-out-of-range"),
+                 5, "matching: 'min_containment' must be from 0.0 to 1.0, not 1.5", id="matching-out-of-range"),
     pytest.param("version: 1\nmatching:\n  shingle_words: 4\n  min_overlap: 0.5\n",
                  4, "unknown matching setting 'min_overlap'", id="matching-unknown-setting"),
     pytest.param("version: 1\nmatching:\n  shingle_words: 4.5\n",

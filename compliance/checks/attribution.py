@@ -92,7 +92,7 @@ def _split_target(target: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
     urls = tuple(m.group(0).rstrip(".,;") for m in _URL.finditer(target))
     name = _PARENS.sub(" ", _URL.sub(" ", target))
     name = " ".join(name.split()).strip(" .,;:-–—|")
-    names = tuple(part.strip() for part in re.split(r"\s+(?:/|\||and|&)\s+|;", name) if part.strip()) if name else ()
+    names = tuple(part.strip() for part in re.split(r"\s+(?:/|\||and|&)\s+|[;,]\s+", name) if part.strip()) if name else ()
     bare_domains = tuple(url for url in urls if "//" not in url)  # "Source: cnn.com" names cnn too
     return names + bare_domains, urls
 

@@ -25,7 +25,8 @@ class Option:
         if not isinstance(value, kinds):
             raise ValueError(f"option '{name}' must be {_describe(kinds)}, not {value!r}")
         if self.minimum is not None and value < self.minimum or self.maximum is not None and value > self.maximum:
-            raise ValueError(f"option '{name}' must be from {self.minimum} to {self.maximum}, not {value!r}")
+            bound = f"at least {self.minimum}" if self.maximum is None else f"from {self.minimum} to {self.maximum}"
+            raise ValueError(f"option '{name}' must be {bound}, not {value!r}")
         return value
 
 

@@ -105,6 +105,8 @@ def _scan(args: argparse.Namespace, config: Config):
                   only, config.waivers, today)
     for error in result.catalogue_errors:
         print(f"compliance: error: {error}", file=sys.stderr)
+    if result.source_count == 0:
+        print("compliance: warning: no sources loaded (--sources): copies and attribution cannot be checked", file=sys.stderr)
     extra = {"skipped_files": result.skipped_files, "sources": result.source_count}
     expired = [{"waiver": w.origin, "expired": str(w.expires), "reason": w.reason} for w in config.waivers if w.expired(today)]
     if expired:

@@ -15,6 +15,7 @@ class Discovery:
 
     files: list[tuple[Path, str]] = field(default_factory=list)  # (file, report path)
     skipped: int = 0  # files of other types
+    unreadable: list[tuple[Path, str, str]] = field(default_factory=list)  # (folder, report path, why)
 
 
 def _report_path(file: Path, root: Path) -> str:
@@ -43,7 +44,14 @@ def discover(roots: list[Path]) -> Discovery:
             candidates = [root]
         else:
             candidates = []
-            for folder, dirnames, filenames in os.walk(root):
+
+            def unreadable(error: OSError, root: Path = root) -> None:
+                # A folder the scan cannot enter must not pass the gate unnoticed.
+                folder = Path(error.filename)
+                name = folder.relative_to(root).as_posix() if folder != root else folder.name
+                found.unreadable.append((folder, name or ".", error.strerror or str(error)))
+
+            for folder, dirnames, filenames in os.walk(root, onerror=unreadable):
                 dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
                 candidates.extend(Path(folder) / name for name in sorted(filenames) if not name.startswith("."))
         for file in candidates:

@@ -19,6 +19,7 @@ from compliance.model import Block, BlockKind
 
 POSTED_LINE = re.compile(r"^\s*(post(ed)?\s+(at|on)|published( on)?|category)\s*:", re.IGNORECASE)
 _SHORT_LABEL_WORDS = 4
+_MAX_TITLE_WORDS = 40  # a longer first line is the article itself, written on one line
 
 
 def split_paragraphs(text: str, first_line: int = 1) -> list[tuple[str, int, int]]:
@@ -54,7 +55,7 @@ def parse_plaintext(text: str) -> tuple[str, list[Block]]:
     title = ""
     for index, (joined, start, end) in enumerate(paragraphs):
         raw_lines = [line.strip() for line in lines[start - 1 : end]]
-        if index == 0 and len(raw_lines) == 1 and not POSTED_LINE.match(raw_lines[0]):
+        if index == 0 and len(raw_lines) == 1 and len(joined.split()) <= _MAX_TITLE_WORDS and not POSTED_LINE.match(raw_lines[0]):
             title = joined
             blocks.append(Block(BlockKind.TITLE, joined, start, end))
         elif index <= 2 and _is_meta_paragraph(raw_lines):

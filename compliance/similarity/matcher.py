@@ -40,9 +40,17 @@ class MatchSettings:
             if isinstance(value, bool) or not isinstance(value, (int, float)) or (isinstance(default, int) and not isinstance(value, int)):
                 kind = "a whole number" if isinstance(default, int) else "a number"
                 raise ValueError(f"'{name}' must be {kind}, not {value!r}")
-            if value < 0 or (isinstance(default, float) and value > 1):
-                raise ValueError(f"'{name}' is out of range: {value!r}")
+            low, high = _RANGES.get(name, (1, None) if isinstance(default, int) else (0.0, 1.0))
+            if not (value >= low and (high is None or value <= high)):  # also refuses NaN
+                bound = f"at least {low}" if high is None else f"from {low} to {high}"
+                raise ValueError(f"'{name}' must be {bound}, not {value!r}")
         return cls(**values)
+
+
+# Bounds that keep matching meaningful (and datasketch from refusing the LSH parameters).
+_RANGES: dict[str, tuple[float, float | None]] = {
+    "num_perm": (16, 1024), "lsh_threshold": (0.05, 0.95), "max_gap": (0, None),
+}
 
 
 @dataclass(frozen=True)

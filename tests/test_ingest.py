@@ -279,3 +279,18 @@ def test_discover_single_file_argument(desk):
     found = discover([desk / "desk" / "story.html"])
     assert found.files == [(desk / "desk" / "story.html", "story.html")]
     assert found.skipped == 0
+
+
+def test_unclosed_paragraphs_are_separate_blocks_with_their_lines(tmp_path):
+    page = tmp_path / "scraped.html"
+    page.write_text("<article>\n" + "".join(f"<p>paragraph number {n}\n" for n in range(300)) + "</article>\n", encoding="utf-8")
+    blocks = load_document(page, "scraped.html").body
+    assert len(blocks) == 300
+    assert (blocks[0].text, blocks[0].line, blocks[299].line) == ("paragraph number 0", 2, 301)
+
+
+def test_deeply_nested_markup_is_read(tmp_path):
+    page = tmp_path / "deep.html"
+    depth = 50_000
+    page.write_text("<article>" + "<div>" * depth + "<p>deep text</p>" + "</div>" * depth + "</article>", encoding="utf-8")
+    assert [b.text for b in load_document(page, "deep.html").body] == ["deep text"]

@@ -7,6 +7,7 @@ text becomes a caption; <title> (or the first <h1>) the title.
 """
 from __future__ import annotations
 
+from collections import Counter
 from html.parser import HTMLParser
 
 from compliance.model import Block, BlockKind, Link
@@ -21,6 +22,7 @@ class _ArticleParser(HTMLParser):
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
         self.stack: list[str] = []
+        self.open_tags: Counter[str] = Counter()
         self.dropped_depth = 0
         self.title_parts: list[str] = []
         self.in_title = False
@@ -44,14 +46,23 @@ class _ArticleParser(HTMLParser):
         self.current_kind = self._kind_for_stack()
 
     def _kind_for_stack(self) -> BlockKind:
-        for tag in reversed(self.stack):
-            if tag == "figcaption":
-                return BlockKind.CAPTION
-            if tag == "h1":
-                return BlockKind.TITLE
-            if tag in ("h2", "h3", "h4", "h5", "h6"):
-                return BlockKind.HEADING
+        # Counts of open tags, not a walk of the stack: deeply nested pages stay linear.
+        if self.open_tags["figcaption"]:
+            return BlockKind.CAPTION
+        if self.open_tags["h1"]:
+            return BlockKind.TITLE
+        if any(self.open_tags[h] for h in ("h2", "h3", "h4", "h5", "h6")):
+            return BlockKind.HEADING
         return BlockKind.PARAGRAPH
+
+    def _push(self, tag: str) -> None:
+        self.stack.append(tag)
+        self.open_tags[tag] += 1
+
+    def _pop(self) -> str:
+        tag = self.stack.pop()
+        self.open_tags[tag] -= 1
+        return tag
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         if tag == "title" and not self.dropped_depth:  # an <svg> has <title>s of its own
@@ -63,12 +74,14 @@ class _ArticleParser(HTMLParser):
             return
         if self.dropped_depth or tag in _DROPPED:
             if tag not in _VOID:
-                self.stack.append(tag)
+                self._push(tag)
                 self.dropped_depth += 1
             return
+        if tag in _BLOCKS and self.stack and self.stack[-1] == "p":
+            self.handle_endtag("p")  # a block closes an open <p>, as browsers do with <p>a<p>b
         if tag in _BLOCKS:
             self._flush()
-        self.stack.append(tag)
+        self._push(tag)
         if tag in _CONTAINERS:
             self.container_depth += 1
         if tag in _BLOCKS:
@@ -81,10 +94,10 @@ class _ArticleParser(HTMLParser):
         if tag == "title" and self.in_title:
             self.in_title = False
             return
-        if tag not in self.stack:
+        if not self.open_tags[tag]:
             return  # a stray end tag; browsers ignore it too
         while self.stack:
-            open_tag = self.stack.pop()
+            open_tag = self._pop()
             if self.dropped_depth:
                 self.dropped_depth -= 1
                 if open_tag == tag:

@@ -104,7 +104,7 @@ def accuracy(found: list[str | None], truth: list[str | None]) -> tuple[float, i
 
 def run_compliance(sources, reposts):
     start, before = time.perf_counter(), rss_mb()
-    matcher = Matcher(sources, MatchSettings())
+    matcher = Matcher.build(sources, MatchSettings())
     built = time.perf_counter()
     after_build = rss_mb()
     found = []

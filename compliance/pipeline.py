@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import multiprocessing as mp
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,6 +15,8 @@ from compliance.errors import ComplianceError, InputError
 from compliance.ingest import DEFAULT_MAX_BYTES, SUPPORTED_SUFFIXES, discover, load_document
 from compliance.model import DocumentResult, Finding
 from compliance.similarity import Matcher, load_catalogue
+from compliance.similarity.index import IndexParameters
+from compliance.similarity.store import IndexStore
 
 
 @dataclass
@@ -35,37 +38,98 @@ def _location(file: Path) -> str:
     return Path(os.path.relpath(file.resolve(), Path.cwd().resolve())).as_posix()
 
 
+@dataclass
+class _Checker:
+    """Checks one repost file: everything a worker process needs, inherited when it forks."""
+
+    matcher: Matcher
+    pack: RulePack
+    max_bytes: int
+    waivers: list[Waiver]
+    today: dt.date
+
+    def check(self, file: Path, report_path: str) -> DocumentResult:
+        fmt = SUPPORTED_SUFFIXES[file.suffix.lower()]
+        location = _location(file)
+        try:
+            document = load_document(file, report_path, self.max_bytes)
+        except InputError as error:
+            return _unreadable(error, report_path, fmt, location)
+        try:
+            match = self.matcher.match(document)
+            findings = apply_directives(document, check_document(document, match, self.pack))
+        except Exception as exc:  # a bug of ours must not cost the desk the rest of its scan
+            crash = Finding("internal-error", BUILTIN_RULES["internal-error"][0],
+                            f"compliance failed on this file ({type(exc).__name__}: {exc}); please report it")
+            return DocumentResult(report_path, document.format, document.title, None, [crash], document, location)
+        findings = apply_waivers((report_path, location), findings, self.waivers, self.today)
+        return DocumentResult(report_path, document.format, document.title, match, findings, document, location)
+
+
+_worker_checker: _Checker | None = None
+_PARALLEL_FROM = 64  # fewer files than this are checked faster than worker processes start
+
+
+def _check_in_worker(item: tuple[Path, str]) -> DocumentResult:
+    assert _worker_checker is not None
+    return _worker_checker.check(*item)
+
+
+def check_files(checker: _Checker, files: list[tuple[Path, str]], jobs: int, progress=None) -> list[DocumentResult]:
+    """Results in the order of `files`; on `jobs` forked processes when there are enough files."""
+    global _worker_checker
+    results: list[DocumentResult] = []
+    if jobs <= 1 or len(files) < _PARALLEL_FROM or "fork" not in mp.get_all_start_methods():
+        for item in files:
+            results.append(checker.check(*item))
+            if progress:
+                progress(len(results), len(files))
+        return results
+    _worker_checker = checker  # forked workers inherit it (index arrays shared, not copied)
+    try:
+        with mp.get_context("fork").Pool(jobs) as pool:
+            for result in pool.imap(_check_in_worker, files, chunksize=max(1, min(64, len(files) // (jobs * 8)))):
+                results.append(result)
+                if progress:
+                    progress(len(results), len(files))
+    finally:
+        _worker_checker = None
+    return results
+
+
+def open_matcher(pack: RulePack, source_paths: list[Path], index_path: Path | None, jobs: int = 1,
+                 progress=None) -> tuple[Matcher, int, list[ComplianceError]]:
+    """The matcher of a scan: from the persistent index (synced with `source_paths` when both are
+    given), or built in memory from the catalogue."""
+    boilerplate = required_texts(pack)
+    if index_path is None:
+        catalogue = load_catalogue(source_paths)
+        return Matcher.build(catalogue.sources, pack.matching, boilerplate, jobs), len(catalogue.sources), catalogue.errors
+    store = IndexStore.open(index_path)
+    store.check_parameters(IndexParameters.of(pack.matching))
+    errors: list[ComplianceError] = []
+    if source_paths:
+        catalogue = load_catalogue(source_paths)
+        errors = catalogue.errors
+        store.sync(catalogue.sources, jobs, progress)
+    return Matcher(store, store.band_index(), pack.matching, boilerplate), len(store), errors
+
+
 def scan(
     paths: list[Path], source_paths: list[Path], pack: RulePack, max_bytes: int = DEFAULT_MAX_BYTES,
     only: set[Path] | None = None, waivers: list[Waiver] | None = None, today: dt.date | None = None,
+    index_path: Path | None = None, jobs: int = 1, progress=None,
 ) -> ScanResult:
-    """Scan the reposts under `paths` (only those in `only`, when given) against the catalogue."""
-    catalogue = load_catalogue(source_paths)
-    matcher = Matcher(catalogue.sources, pack.matching, required_texts(pack))
+    """Scan the reposts under `paths` (only those in `only`, when given) against the catalogue
+    (or the persistent index at `index_path`)."""
+    matcher, source_count, catalogue_errors = open_matcher(pack, source_paths, index_path, jobs)
     found = discover(paths)
     if only is not None:
         found.files = [(file, name) for file, name in found.files if file.resolve() in only]
-    today = today or dt.date.today()
+    checker = _Checker(matcher, pack, max_bytes, waivers or [], today or dt.date.today())
     results = [
         _unreadable(InputError("input-unreadable", f"cannot read folder: {why}", str(folder)), name, "folder", _location(folder))
         for folder, name, why in found.unreadable
     ]
-    for file, report_path in found.files:
-        fmt = SUPPORTED_SUFFIXES[file.suffix.lower()]
-        location = _location(file)
-        try:
-            document = load_document(file, report_path, max_bytes)
-        except InputError as error:
-            results.append(_unreadable(error, report_path, fmt, location))
-            continue
-        try:
-            match = matcher.match(document)
-            findings = apply_directives(document, check_document(document, match, pack))
-        except Exception as exc:  # a bug of ours must not cost the desk the rest of its scan
-            crash = Finding("internal-error", BUILTIN_RULES["internal-error"][0],
-                            f"compliance failed on this file ({type(exc).__name__}: {exc}); please report it")
-            results.append(DocumentResult(report_path, document.format, document.title, None, [crash], document, location))
-            continue
-        findings = apply_waivers((report_path, location), findings, waivers or [], today)
-        results.append(DocumentResult(report_path, document.format, document.title, match, findings, document, location))
-    return ScanResult(results, found.skipped, len(catalogue.sources), catalogue.errors)
+    results.extend(check_files(checker, found.files, jobs, progress))
+    return ScanResult(results, found.skipped, source_count, catalogue_errors)

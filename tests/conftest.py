@@ -38,7 +38,7 @@ def default_pack():
 
 @pytest.fixture(scope="session")
 def matcher(catalogue, default_pack) -> Matcher:
-    return Matcher(catalogue.sources, default_pack.matching, (DISCLAIMER,))
+    return Matcher.build(catalogue.sources, default_pack.matching, (DISCLAIMER,))
 
 
 def paragraphs(article: dict) -> list[str]:

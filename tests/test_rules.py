@@ -30,7 +30,7 @@ def test_seed_repost_gives_exactly_attribution_missing_and_caption_duplicated(de
     from compliance.similarity import Matcher, load_catalogue
 
     sources = load_catalogue([SEED_REPOST.parent.parent / "sources"]).sources
-    seed_matcher = Matcher(sources, default_pack.matching, (DISCLAIMER,))
+    seed_matcher = Matcher.build(sources, default_pack.matching, (DISCLAIMER,))
     document = load(SEED_REPOST)
     findings = check_document(document, seed_matcher.match(document), default_pack)
     assert sorted(f.rule for f in findings) == ["attribution-missing", "caption-duplicated"]
@@ -101,7 +101,7 @@ def test_an_alias_credits_the_source(tmp_path, catalogue, default_pack, vb_body)
     from compliance.similarity import Matcher
 
     sources = [dataclasses.replace(s, aliases=("VB News Desk",)) for s in catalogue.sources]
-    aliased = Matcher(sources, default_pack.matching, (DISCLAIMER,))
+    aliased = Matcher.build(sources, default_pack.matching, (DISCLAIMER,))
     path = write_txt(tmp_path, "r.txt", "T", ["Source: VB News Desk"] + vb_body + [DISCLAIMER])
     assert "attribution-mismatch" not in rules_found(path, aliased, default_pack)
 
@@ -183,7 +183,7 @@ def test_repetition_the_source_itself_has_passes(tmp_path, default_pack):
     chorus = "The river rose again last night and the town council met at dawn to plan the response."
     verses = [f"Verse {n}: residents of street number {n} described how the water reached their doors before midnight." for n in range(6)]
     text = "\n\n".join(verses[:3] + [chorus] + verses[3:] + [chorus])
-    own_matcher = Matcher([Source("river", "Town Gazette", text)], default_pack.matching, (DISCLAIMER,))
+    own_matcher = Matcher.build([Source("river", "Town Gazette", text)], default_pack.matching, (DISCLAIMER,))
     path = write_txt(tmp_path, "r.txt", "T", ["Source: Town Gazette"] + text.split("\n\n") + [DISCLAIMER])
     assert "caption-duplicated" not in rules_found(path, own_matcher, default_pack)
 
@@ -196,7 +196,7 @@ def licensed_matcher(catalogue, default_pack):
         from compliance.similarity import Matcher
 
         sources = [dataclasses.replace(s, license=license_, max_excerpt=max_excerpt) for s in catalogue.sources]
-        return Matcher(sources, default_pack.matching, (DISCLAIMER,))
+        return Matcher.build(sources, default_pack.matching, (DISCLAIMER,))
     return build
 
 

@@ -3,15 +3,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass, fields
 from functools import lru_cache
+from typing import Protocol
 
 import numpy as np
-from datasketch import MinHashLSH
 from rapidfuzz import fuzz
 
 from compliance.model import Document, Match, Source, Span
-from compliance.similarity.fingerprint import shingle_hashes, window_signatures
-from compliance.similarity.tokens import TokenizedText, normalize_text, tokenize
-from compliance.similarity.verify import aligned_runs, covered_count, positions_by_hash
+from compliance.similarity.fingerprint import shingle_hashes
+from compliance.similarity.index import BandIndex, IndexParameters, keys_of_all, window_keys
+from compliance.similarity.tokens import TokenizedText, normalize_text, tokenize, word_hashes
+from compliance.similarity.verify import Run, aligned_runs, covered_count, shared_positions
 
 
 @dataclass(frozen=True)
@@ -19,9 +20,9 @@ class MatchSettings:
     """Matching thresholds; a rule pack's `matching:` section overrides them."""
 
     shingle_words: int = 4  # words per shingle, for fingerprints and verification
-    window: int = 40  # shingles per MinHash window
+    window: int = 50  # shingles per MinHash window
     query_stride: int = 10  # a repost is fingerprinted every this many shingles
-    num_perm: int = 128
+    num_perm: int = 64
     lsh_threshold: float = 0.3  # Jaccard of windows for a source to become a candidate
     min_span_words: int = 10  # shorter shared runs are quotes and stock phrases, not copying
     max_gap: int = 6  # shingles a copied run may skip over (edited words)
@@ -106,33 +107,39 @@ def is_boilerplate(text: str, boilerplate: tuple[str, ...]) -> bool:
     return any(fuzz.ratio(head, normalize_text(b)[:_BOILERPLATE_PREFIX]) >= 85 for b in boilerplate)
 
 
-class Matcher:
-    """Holds the source catalogue's fingerprints and answers `match(document)`."""
+class SourceLookup(Protocol):
+    """Sources by the number the index knows them by: a list, or a persistent index's table."""
 
-    def __init__(self, sources: list[Source], settings: MatchSettings | None = None, boilerplate: tuple[str, ...] = ()):
+    def __getitem__(self, number: int) -> Source: ...
+
+
+class Matcher:
+    """Holds the source catalogue's index and answers `match(document)`."""
+
+    def __init__(self, sources: SourceLookup, index: BandIndex, settings: MatchSettings | None = None,
+                 boilerplate: tuple[str, ...] = ()):
         self.settings = settings or MatchSettings()
+        self.parameters = IndexParameters.of(self.settings)
         self.boilerplate = boilerplate
         self.sources = sources
-        self.lsh = MinHashLSH(threshold=self.settings.lsh_threshold, num_perm=self.settings.num_perm)
-        for index, source in enumerate(sources):
-            shingles = shingle_hashes(tokenize(source.text).hashes, self.settings.shingle_words)
-            window = self.settings.window
-            for number, signature in enumerate(window_signatures(shingles, window, window, self.settings.num_perm)):
-                self.lsh.insert((index, number), signature, check_duplication=False)
-        self._source_fingerprint = lru_cache(maxsize=4096)(self._fingerprint_source)
+        self.index = index
+        self._source_shingles = lru_cache(maxsize=4096)(self._shingles_of_source)
 
-    def _fingerprint_source(self, index: int) -> tuple[TokenizedText, dict[int, list[int]]]:
-        tokens = tokenize(self.sources[index].text)
-        return tokens, positions_by_hash(shingle_hashes(tokens.hashes, self.settings.shingle_words))
+    @classmethod
+    def build(cls, sources: list[Source], settings: MatchSettings | None = None, boilerplate: tuple[str, ...] = (),
+              jobs: int = 1) -> "Matcher":
+        """Index `sources` in memory (numbered by position)."""
+        settings = settings or MatchSettings()
+        keys = keys_of_all([source.text for source in sources], IndexParameters.of(settings), jobs)
+        return cls(sources, BandIndex.build(keys), settings, boilerplate)
+
+    def _shingles_of_source(self, number: int) -> tuple[np.ndarray, int]:
+        words = word_hashes(self.sources[number].text)
+        return shingle_hashes(words, self.settings.shingle_words), len(words)
 
     def candidates(self, shingles: np.ndarray) -> list[int]:
-        s = self.settings
-        hits: dict[int, int] = {}
-        for signature in window_signatures(shingles, s.window, s.query_stride, s.num_perm):
-            for index, _ in self.lsh.query(signature):
-                hits[index] = hits.get(index, 0) + 1
-        ranked = sorted(hits, key=lambda index: (-hits[index], index))
-        return ranked[: s.max_candidates]
+        keys = window_keys(shingles, self.parameters, self.settings.query_stride)
+        return self.index.candidates(keys, self.settings.max_candidates)
 
     def match(self, document: Document) -> Match | None:
         body = BodyText.of(document, self.boilerplate)
@@ -140,27 +147,32 @@ class Matcher:
         if not len(tokens):
             return None
         shingles = shingle_hashes(tokens.hashes, self.settings.shingle_words)
-        best: Match | None = None
-        for index in self.candidates(shingles):
-            found = self._verify(tokens, shingles, body, index)
-            if found and (best is None or (found.copied_words, found.coverage) > (best.copied_words, best.coverage)):
+        best: tuple[tuple[int, float], int, list[Run], float, float] | None = None
+        for number in self.candidates(shingles):
+            found = self._verify(tokens, shingles, number)
+            if found and (best is None or found[0] > best[0]):
                 best = found
-        return best
+        if best is None:
+            return None
+        (copied, _), number, runs, containment, coverage = best
+        source = self.sources[number]
+        source_tokens = tokenize(source.text)  # offsets, for the spans shown to reviewers
+        spans = [self._span(run, tokens, source_tokens, body) for run in runs]
+        return Match(source, round(containment, 4), round(coverage, 4), copied, spans)
 
-    def _verify(self, tokens: TokenizedText, shingles: np.ndarray, body: BodyText, index: int) -> Match | None:
+    def _verify(self, tokens: TokenizedText, shingles: np.ndarray, number: int):
         s = self.settings
-        source_tokens, source_index = self._source_fingerprint(index)
-        runs = aligned_runs(shingles, source_index, s.shingle_words, s.max_gap, s.min_span_words)
+        source_shingles, source_words = self._source_shingles(number)
+        runs = aligned_runs(shingles, shared_positions(shingles, source_shingles), s.shingle_words, s.max_gap, s.min_span_words)
         if not runs:
             return None
         copied = covered_count([(r.doc_start, r.doc_end) for r in runs])
         reused = covered_count([(r.source_start, r.source_end) for r in runs])
         containment = copied / len(tokens)
-        coverage = reused / max(len(source_tokens), 1)
+        coverage = reused / max(source_words, 1)
         if containment < s.min_containment and coverage < s.min_coverage:
             return None
-        spans = [self._span(run, tokens, source_tokens, body) for run in runs]
-        return Match(self.sources[index], round(containment, 4), round(coverage, 4), copied, spans)
+        return (copied, coverage), number, runs, containment, coverage
 
     @staticmethod
     def _span(run, tokens: TokenizedText, source_tokens: TokenizedText, body: BodyText) -> Span:

@@ -21,18 +21,21 @@ _WORD = re.compile(r"\w+")
 @dataclass(frozen=True)
 class TokenizedText:
     text: str
-    words: list[str]
     starts: np.ndarray  # char offset of each word in `text`
     ends: np.ndarray
     hashes: np.ndarray  # stable 64-bit hash of each normalised word
 
     def __len__(self) -> int:
-        return len(self.words)
+        return len(self.hashes)
+
+    @property
+    def words(self) -> list[str]:
+        """The normalised words (for people; matching only needs the hashes)."""
+        return [normalize_word(self.text[a:b]) for a, b in zip(self.starts.tolist(), self.ends.tolist())]
 
     def subset(self, keep: np.ndarray) -> "TokenizedText":
         """Only the words where `keep` is true, still pointing into the same text."""
-        words = [word for word, kept in zip(self.words, keep.tolist()) if kept]
-        return TokenizedText(self.text, words, self.starts[keep], self.ends[keep], self.hashes[keep])
+        return TokenizedText(self.text, self.starts[keep], self.ends[keep], self.hashes[keep])
 
 
 def normalize_word(word: str) -> str:
@@ -45,12 +48,40 @@ def normalize_text(text: str) -> str:
     return " ".join(normalize_word(m.group()) for m in _WORD.finditer(text))
 
 
+class _WordHashes(dict):
+    """Word as written -> hash of its normalised form, remembered: news reuses a small
+    vocabulary, and a dict lookup costs a tenth of normalising and hashing. Emptied when it
+    grows past `limit` words."""
+
+    limit = 1 << 20
+
+    def __missing__(self, word: str) -> int:
+        if len(self) >= self.limit:
+            self.clear()
+        # xxh3 is stable across processes and machines (Python's hash() is salted per
+        # process), which a persistent index and reproducible reports need.
+        value = self[word] = xxhash.xxh3_64_intdigest(normalize_word(word).encode())
+        return value
+
+
+_word_hash = _WordHashes()
+_WORD_SPLIT = re.compile(r"(\w+)")
+
+
+def _hash_words(words: list[str]) -> np.ndarray:
+    return np.fromiter(map(_word_hash.__getitem__, words), dtype=np.uint64, count=len(words))
+
+
+def word_hashes(text: str) -> np.ndarray:
+    """The hashes `tokenize(text).hashes` holds, without the offsets (for indexing sources)."""
+    return _hash_words(_WORD.findall(text))
+
+
 def tokenize(text: str) -> TokenizedText:
-    matches = list(_WORD.finditer(text))
-    words = [normalize_word(m.group()) for m in matches]
-    starts = np.fromiter((m.start() for m in matches), dtype=np.int64, count=len(matches))
-    ends = np.fromiter((m.end() for m in matches), dtype=np.int64, count=len(matches))
-    # xxh3 is stable across processes and machines (Python's hash() is salted per process),
-    # which a persistent index and reproducible reports need.
-    hashes = np.fromiter((xxhash.xxh3_64_intdigest(w.encode()) for w in words), dtype=np.uint64, count=len(words))
-    return TokenizedText(text, words, starts, ends, hashes)
+    # split() alternates gaps and words; the running sum of their lengths gives every
+    # offset without a Python-level loop over match objects.
+    parts = _WORD_SPLIT.split(text)
+    bounds = np.cumsum(np.fromiter(map(len, parts), dtype=np.int64, count=len(parts)))
+    ends = bounds[1::2]
+    starts = bounds[:-1:2] if len(parts) > 1 else bounds[:0]
+    return TokenizedText(text, starts, ends, _hash_words(parts[1::2]))

@@ -25,9 +25,15 @@ class Run:
         return self.doc_end - self.doc_start
 
 
-def positions_by_hash(shingles: np.ndarray) -> dict[int, list[int]]:
+def shared_positions(doc_shingles: np.ndarray, source_shingles: np.ndarray) -> dict[int, list[int]]:
+    """Source positions of the shingles the repost also has, by shingle hash.
+
+    Only shared shingles are indexed: against an unrelated candidate that is a handful, so
+    rejecting it costs two vectorised membership tests and no Python loop.
+    """
     index: dict[int, list[int]] = {}
-    for position, value in enumerate(shingles.tolist()):
+    positions = np.flatnonzero(np.isin(source_shingles, doc_shingles))
+    for position, value in zip(positions.tolist(), source_shingles[positions].tolist()):
         index.setdefault(value, []).append(position)
     return index
 
@@ -43,20 +49,22 @@ def aligned_runs(
     """Chains of shared shingles, as token ranges on both sides, at least `min_words` long."""
     chains: list[list[int]] = []  # [doc_first, doc_last, source_first, source_last]
     active: list[list[int]] = []
-    for i, value in enumerate(doc_shingles.tolist()):
-        positions = source_index.get(value)
-        if positions and len(positions) <= max_occurrences:
-            for j in positions:
-                for chain in active:
-                    if 0 < i - chain[1] <= max_gap and 0 < j - chain[3] <= max_gap and abs((j - i) - (chain[3] - chain[1])) <= max_gap:
-                        chain[1], chain[3] = i, j
-                        break
-                else:
-                    chain = [i, i, j, j]
-                    active.append(chain)
-                    chains.append(chain)
-        if active and i % 16 == 0:
+    shared = np.flatnonzero(np.isin(doc_shingles, np.fromiter(source_index, dtype=np.uint64, count=len(source_index))))
+    for i, value in zip(shared.tolist(), doc_shingles[shared].tolist()):
+        positions = source_index[value]
+        if len(positions) > max_occurrences:
+            continue
+        if len(active) > 4:  # a chain more than max_gap behind can never grow again
             active = [chain for chain in active if i - chain[1] <= max_gap]
+        for j in positions:
+            for chain in active:
+                if 0 < i - chain[1] <= max_gap and 0 < j - chain[3] <= max_gap and abs((j - i) - (chain[3] - chain[1])) <= max_gap:
+                    chain[1], chain[3] = i, j
+                    break
+            else:
+                chain = [i, i, j, j]
+                active.append(chain)
+                chains.append(chain)
     runs = [Run(c[0], c[1] + shingle_words, c[2], c[3] + shingle_words) for c in chains]
     return [run for run in runs if run.words >= min_words]
 

@@ -1,0 +1,246 @@
+"""The persistent source index: a catalogue's fingerprints in one SQLite file.
+
+A scheduled scan opens it instead of reading and hashing tens of thousands of source files:
+it loads the sorted band keys (two blobs, one read each) and fetches a source's text only
+when the source is a candidate. `sync` brings it in line with a catalogue, fingerprinting
+only new and changed sources, in one transaction: an interrupted update leaves the index as
+it was.
+
+Layout (schema 1):
+    meta(name, value)        parameters (JSON), hashing scheme, datasketch version, times
+    sources(number, id, content_hash, record, text, keys)
+                             record: the Source's fields as JSON; text: zlib; keys: uint64 band keys
+    arrays(name, data)       'keys' (sorted uint64) and 'owners' (int32): the merged BandIndex
+"""
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import hashlib
+import json
+import os
+import sqlite3
+import zlib
+from collections import OrderedDict
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from datasketch import __version__ as DATASKETCH_VERSION
+
+from compliance.errors import ComplianceError
+from compliance.model import License, Source
+from compliance.similarity.index import BandIndex, IndexParameters, source_keys
+
+SCHEMA_VERSION = 1
+_CHUNK = 500
+
+
+def content_hash(source: Source) -> str:
+    """Changes whenever anything a scan reads from the source changes (text or metadata)."""
+    fields = dataclasses.asdict(source)
+    fields.pop("origin")  # where the entry was read from does not change what it says
+    return hashlib.blake2b(json.dumps(fields, sort_keys=True, default=str).encode(), digest_size=16).hexdigest()
+
+
+def _record(source: Source) -> str:
+    fields = dataclasses.asdict(source)
+    fields.pop("text")
+    fields["license"] = source.license.value
+    return json.dumps(fields, sort_keys=True)
+
+
+def _source(record: str, text: bytes) -> Source:
+    fields = json.loads(record)
+    fields["license"] = License(fields["license"])
+    fields["aliases"] = tuple(fields["aliases"])
+    return Source(text=zlib.decompress(text).decode(), **fields)
+
+
+def _fingerprint_chunk(job: tuple[list[str], IndexParameters]) -> list[tuple[bytes, bytes]]:
+    texts, parameters = job
+    return [(source_keys(text, parameters).tobytes(), zlib.compress(text.encode(), 1)) for text in texts]
+
+
+def _fingerprint_all(texts: list[str], parameters: IndexParameters, jobs: int, progress) -> list[tuple[bytes, bytes]]:
+    work = [(texts[start : start + _CHUNK], parameters) for start in range(0, len(texts), _CHUNK)]
+    done: list[tuple[bytes, bytes]] = []
+    if jobs <= 1 or len(work) < 2:
+        parts = map(_fingerprint_chunk, work)
+        pool = None
+    else:
+        pool = ProcessPoolExecutor(jobs)
+        parts = pool.map(_fingerprint_chunk, work)
+    try:
+        for part in parts:
+            done.extend(part)
+            if progress:
+                progress(len(done), len(texts))
+    finally:
+        if pool:
+            pool.shutdown()
+    return done
+
+
+@dataclass(frozen=True)
+class SyncReport:
+    added: int
+    changed: int
+    removed: int
+    unchanged: int
+
+
+class IndexStore:
+    """An open index file. Use `create` for a new one, `open` for an existing one."""
+
+    def __init__(self, path: Path, connection: sqlite3.Connection):
+        self.path = path
+        self._connection = connection
+        self._pid = os.getpid()
+        self._cache: OrderedDict[int, Source] = OrderedDict()
+
+    @property
+    def db(self) -> sqlite3.Connection:
+        # A SQLite connection must not cross a fork: scan workers each open their own.
+        if self._pid != os.getpid():
+            self._connection = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, isolation_level=None)
+            self._pid = os.getpid()
+        return self._connection
+
+    @classmethod
+    def create(cls, path: Path, parameters: IndexParameters) -> "IndexStore":
+        db = sqlite3.connect(path, isolation_level=None)
+        db.executescript("""
+            PRAGMA journal_mode=WAL;
+            CREATE TABLE meta(name TEXT PRIMARY KEY, value TEXT NOT NULL);
+            CREATE TABLE sources(number INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, content_hash TEXT NOT NULL,
+                                 record TEXT NOT NULL, text BLOB NOT NULL, keys BLOB NOT NULL);
+            CREATE TABLE arrays(name TEXT PRIMARY KEY, data BLOB NOT NULL);
+        """)
+        now = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+        with db:
+            db.executemany("INSERT INTO meta VALUES (?, ?)", [
+                ("schema", str(SCHEMA_VERSION)), ("parameters", json.dumps(parameters.as_dict(), sort_keys=True)),
+                ("hashing", parameters.hashing), ("datasketch", DATASKETCH_VERSION), ("created", now), ("updated", now),
+            ])
+        return cls(path, db)
+
+    @classmethod
+    def open(cls, path: Path) -> "IndexStore":
+        if not path.is_file():
+            raise ComplianceError("source index not found (build it with `compliance index build`)", str(path))
+        try:
+            db = sqlite3.connect(f"file:{path}?mode=rw", uri=True, isolation_level=None)
+            meta = dict(db.execute("SELECT name, value FROM meta"))
+        except sqlite3.DatabaseError as error:
+            raise ComplianceError(f"not a compliance source index ({error})", str(path)) from None
+        if meta.get("schema") != str(SCHEMA_VERSION):
+            raise ComplianceError(f"index schema {meta.get('schema')} is not {SCHEMA_VERSION}; rebuild it with `compliance index build`", str(path))
+        return cls(path, db)
+
+    def meta(self) -> dict[str, str]:
+        return dict(self.db.execute("SELECT name, value FROM meta"))
+
+    def parameters(self) -> IndexParameters:
+        return IndexParameters(**json.loads(self.meta()["parameters"]))
+
+    def check_parameters(self, wanted: IndexParameters) -> None:
+        """Refuse an index whose keys were made another way: mixed keys would silently never match."""
+        built = self.parameters()
+        if built != wanted:
+            differences = [f"{name} {getattr(built, name)} (now {getattr(wanted, name)})"
+                           for name in built.as_dict() if getattr(built, name) != getattr(wanted, name)]
+            raise ComplianceError(
+                f"index was built with other matching parameters: {', '.join(differences)}; "
+                "rebuild it with `compliance index build`", str(self.path))
+
+    def sync(self, sources: list[Source], jobs: int = 1, progress=None) -> SyncReport:
+        """Make the index hold exactly `sources`: fingerprint new and changed ones, drop the rest."""
+        parameters = self.parameters()
+        stored = dict(self.db.execute("SELECT id, content_hash FROM sources"))
+        hashes = [content_hash(source) for source in sources]
+        todo = [(source, digest) for source, digest in zip(sources, hashes) if stored.get(source.id) != digest]
+        wanted = {source.id for source in sources}
+        removed = [source_id for source_id in stored if source_id not in wanted]
+        fingerprints = _fingerprint_all([source.text for source, _ in todo], parameters, jobs, progress)
+        now = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            self.db.executemany("DELETE FROM sources WHERE id = ?", [(source_id,) for source_id in removed])
+            self.db.executemany(
+                "INSERT INTO sources(id, content_hash, record, text, keys) VALUES (?, ?, ?, ?, ?) "
+                "ON CONFLICT(id) DO UPDATE SET content_hash = excluded.content_hash, record = excluded.record, "
+                "text = excluded.text, keys = excluded.keys",
+                [(source.id, digest, _record(source), text, keys) for (source, digest), (keys, text) in zip(todo, fingerprints)],
+            )
+            if todo or removed or not self.db.execute("SELECT 1 FROM arrays").fetchone():
+                self._write_arrays()
+            self.db.execute("UPDATE meta SET value = ? WHERE name = 'updated'", (now,))
+            self.db.execute("COMMIT")
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        self._cache.clear()
+        changed = sum(1 for source, _ in todo if source.id in stored)
+        return SyncReport(len(todo) - changed, changed, len(removed), len(sources) - len(todo))
+
+    def _write_arrays(self) -> None:
+        numbers, keys = [], []
+        for number, blob in self.db.execute("SELECT number, keys FROM sources ORDER BY number"):
+            numbers.append(number)
+            keys.append(np.frombuffer(blob, dtype=np.uint64))
+        index = BandIndex.build(keys, numbers)
+        self.db.executemany("INSERT OR REPLACE INTO arrays VALUES (?, ?)",
+                            [("keys", index.keys.tobytes()), ("owners", index.owners.tobytes())])
+
+    def band_index(self) -> BandIndex:
+        arrays = dict(self.db.execute("SELECT name, data FROM arrays"))
+        if not arrays:
+            return BandIndex(np.zeros(0, dtype=np.uint64), np.zeros(0, dtype=np.int32))
+        return BandIndex(np.frombuffer(arrays["keys"], dtype=np.uint64), np.frombuffer(arrays["owners"], dtype=np.int32))
+
+    def __getitem__(self, number: int) -> Source:
+        """A source by number, read on first use (a scan touches only its candidates)."""
+        source = self._cache.get(number)
+        if source is None:
+            row = self.db.execute("SELECT record, text FROM sources WHERE number = ?", (number,)).fetchone()
+            if row is None:
+                raise KeyError(number)
+            source = self._cache[number] = _source(*row)
+            if len(self._cache) > 4096:
+                self._cache.popitem(last=False)
+        return source
+
+    def __len__(self) -> int:
+        return self.db.execute("SELECT count(*) FROM sources").fetchone()[0]
+
+    def info(self) -> dict:
+        meta = self.meta()
+        keys = self.db.execute("SELECT coalesce(sum(length(keys)), 0) / 8 FROM sources").fetchone()[0]
+        return {
+            "path": str(self.path), "sources": len(self), "band_keys": keys,
+            "size_bytes": os.path.getsize(self.path), "parameters": json.loads(meta["parameters"]),
+            "hashing": meta["hashing"], "datasketch": meta["datasketch"], "schema": int(meta["schema"]),
+            "created": meta["created"], "updated": meta["updated"],
+        }
+
+    def close(self) -> None:
+        self._connection.close()
+
+
+def build_index(path: Path, sources: list[Source], parameters: IndexParameters, jobs: int = 1, progress=None) -> SyncReport:
+    """Build a fresh index file, written beside `path` and moved into place only when complete."""
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    for leftover in (temporary, Path(f"{temporary}-wal"), Path(f"{temporary}-shm")):
+        leftover.unlink(missing_ok=True)
+    try:
+        store = IndexStore.create(temporary, parameters)
+        report = store.sync(sources, jobs, progress)
+        store.db.execute("PRAGMA journal_mode=DELETE")  # fold the WAL in: one self-contained file
+        store.close()
+        os.replace(temporary, path)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
+    return report

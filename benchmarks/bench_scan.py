@@ -3,10 +3,14 @@
 
 Generates a seeded synthetic catalogue (sources of ~600 words drawn from a Zipf vocabulary,
 so that common words recur as in news text) and reposts: edited copies (words inserted and
-changed, a paragraph dropped, two swapped), excerpts, and unrelated articles. Then, in one
-process run, it fingerprints and matches them with `compliance` and with plain datasketch
+changed, a paragraph dropped, two swapped), excerpts, and unrelated articles, written to
+disk as a JSONL catalogue and .txt reposts. Then, in one run, it times `compliance index
+build` and `compliance scan --index` end to end (fresh processes, all cores), checks the
+report against the truth, times a one-repost scan with the index and without it, measures
+the scaling curve over growing catalogues, and runs the plain-datasketch approach
 (per-shingle `MinHash.update`, `MinHashLSH(threshold=0.3)`, best candidate by estimated
-Jaccard), and prints documents/s, the speed ratio, accuracy and memory.
+Jaccard) in this process for comparison. It prints documents/s, the ratios, accuracy,
+bytes per source and peak memory.
 
     python benchmarks/bench_scan.py                          # quick: 2,000 sources, 500 reposts
     python benchmarks/bench_scan.py --sources 100000 --reposts 10000
@@ -14,18 +18,22 @@ Jaccard), and prints documents/s, the speed ratio, accuracy and memory.
 from __future__ import annotations
 
 import argparse
+import json
+import os
 import random
 import resource
+import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+import numpy as np  # noqa: E402
 from datasketch import MinHash, MinHashLSH  # noqa: E402
 
 from compliance.model import Block, BlockKind, Document, Source  # noqa: E402
-from compliance.similarity import Matcher, MatchSettings  # noqa: E402
 from compliance.similarity.tokens import normalize_text  # noqa: E402
 
 
@@ -34,14 +42,24 @@ def vocabulary(rng: random.Random, size: int = 30000) -> list[str]:
     return ["".join(rng.choice(letters) for _ in range(rng.randint(2, 10))) for _ in range(size)]
 
 
-def article(rng: random.Random, words: list[str], weights: list[float], length: int = 600) -> list[str]:
-    drawn = rng.choices(words, weights=weights, k=length)
-    paragraphs, start = [], 0
-    while start < length:
-        size = rng.randint(30, 80)
-        paragraphs.append(" ".join(drawn[start : start + size]) + ".")
-        start += size
-    return paragraphs
+def articles(seed: int, count: int, words: list[str], length: int = 600) -> list[list[str]]:
+    """`count` articles of `length` Zipf-distributed words, as lists of paragraphs (numpy draws)."""
+    generator = np.random.default_rng(seed)
+    weights = 1 / np.arange(1, len(words) + 1)
+    drawn = generator.choice(len(words), size=(count, length), p=weights / weights.sum())
+    sizes = generator.integers(30, 81, size=(count, length // 30 + 1))
+    vocab = np.array(words, dtype=object)
+    result = []
+    for row, cuts in zip(drawn, sizes):
+        tokens = vocab[row].tolist()
+        paragraphs, start = [], 0
+        for size in cuts.tolist():
+            if start >= length:
+                break
+            paragraphs.append(" ".join(tokens[start : start + size]) + ".")
+            start += size
+        result.append(paragraphs)
+    return result
 
 
 def edited_copy(rng: random.Random, paragraphs: list[str], fillers: list[str]) -> list[str]:
@@ -67,15 +85,18 @@ def document(name: str, paragraphs: list[str]) -> Document:
     return Document(name, "txt", name, blocks)
 
 
-def build_corpus(n_sources: int, n_reposts: int, seed: int):
+def build_bodies(n_sources: int, n_reposts: int, seed: int):
+    """Sources, repost bodies (lists of paragraphs) and the source id each repost copies (or None)."""
     rng = random.Random(seed)
     words = vocabulary(rng)
-    weights = [1 / (rank + 1) for rank in range(len(words))]
     fillers = ["reportedly", "indeed", "also", "still", "now"]
-    sources = [Source(f"s{i}", f"Publisher {i % 500}", "\n\n".join(article(rng, words, weights))) for i in range(n_sources)]
-    reposts, truth = [], []
-    for i in range(n_reposts):
+    sources = [Source(f"s{i}", f"Publisher {i % 500}", "\n\n".join(paragraphs))
+               for i, paragraphs in enumerate(articles(seed, n_sources, words))]
+    unrelated = iter(articles(seed + 1, n_reposts, words))
+    bodies, truth = [], []
+    for _ in range(n_reposts):
         kind = rng.random()
+        original = next(unrelated)
         if kind < 0.7:  # edited copies
             target = rng.randrange(n_sources)
             body = edited_copy(rng, sources[target].text.split("\n\n"), fillers)
@@ -84,10 +105,16 @@ def build_corpus(n_sources: int, n_reposts: int, seed: int):
             paragraphs = sources[target].text.split("\n\n")
             body = paragraphs[: max(2, len(paragraphs) // 3)]
         else:  # unrelated original writing
-            target, body = None, article(rng, words, weights)
-        reposts.append(document(f"r{i}", body))
+            target, body = None, original
+        bodies.append(body)
         truth.append(None if target is None else f"s{target}")
-    return sources, reposts, truth
+    return sources, bodies, truth
+
+
+def build_corpus(n_sources: int, n_reposts: int, seed: int):
+    """Sources, reposts as parsed `Document`s, and the source id each repost copies (or None)."""
+    sources, bodies, truth = build_bodies(n_sources, n_reposts, seed)
+    return sources, [document(f"r{i}", body) for i, body in enumerate(bodies)], truth
 
 
 def rss_mb() -> float:
@@ -100,19 +127,6 @@ def accuracy(found: list[str | None], truth: list[str | None]) -> tuple[float, i
     right = sum(1 for f, t in copies if f == t) / max(len(copies), 1)
     false_matches = sum(1 for f, t in zip(found, truth) if t is None and f is not None)
     return right, false_matches
-
-
-def run_compliance(sources, reposts):
-    start, before = time.perf_counter(), rss_mb()
-    matcher = Matcher.build(sources, MatchSettings())
-    built = time.perf_counter()
-    after_build = rss_mb()
-    found = []
-    for repost in reposts:
-        match = matcher.match(repost)
-        found.append(match.source.id if match else None)
-    done = time.perf_counter()
-    return found, built - start, done - built, after_build - before
 
 
 def plain_datasketch(sources, reposts, shingle_words: int = 5, num_perm: int = 128):
@@ -143,36 +157,137 @@ def plain_datasketch(sources, reposts, shingle_words: int = 5, num_perm: int = 1
     return found, built - start, done - built, after_build - before
 
 
+DISCLAIMER = "This article is republished for information purposes; the views are those of the original author."
+
+
+def write_corpus(folder: Path, sources: list[Source], bodies: list[list[str]]) -> tuple[Path, Path]:
+    """The catalogue as JSONL and the reposts as .txt files, as a desk would have them."""
+    catalogue = folder / "sources.jsonl"
+    with catalogue.open("w") as out:
+        for source in sources:
+            out.write(json.dumps({"id": source.id, "publisher": source.publisher, "text": source.text}) + "\n")
+    reposts = folder / "reposts"
+    reposts.mkdir()
+    for number, body in enumerate(bodies):
+        text = f"Repost {number}\n\n" + "\n\n".join(body) + f"\n\n{DISCLAIMER}\n"
+        (reposts / f"r{number:06d}.txt").write_text(text)
+    return catalogue, reposts
+
+
+_RUN = """
+import resource, sys, time
+from compliance.cli.main import main
+started = time.perf_counter()
+code = main(sys.argv[1:])
+elapsed = time.perf_counter() - started
+peak = max(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
+print(f"@@ {code} {elapsed} {peak}", file=sys.stderr)
+"""
+
+
+def run_cli(*argv: str) -> tuple[float, float, float]:
+    """Run `compliance ARGV` in a fresh process: (seconds inside main, wall seconds, peak RSS MB of one process)."""
+    started = time.perf_counter()
+    done = subprocess.run([sys.executable, "-c", _RUN, *argv], capture_output=True, text=True)
+    wall = time.perf_counter() - started
+    marker = [line for line in done.stderr.splitlines() if line.startswith("@@ ")]
+    if not marker or marker[-1].split()[1] not in ("0", "1"):
+        raise SystemExit(f"compliance {' '.join(argv)} failed:\n{done.stderr[-2000:]}")
+    _, _, seconds, peak_kb = marker[-1].split()
+    return float(seconds), wall, int(peak_kb) / 1024
+
+
+def report_accuracy(report: Path, truth: list[str | None]) -> tuple[float, int]:
+    documents = json.loads(report.read_text())["documents"]
+    found = {d["path"]: (d["source"] or {}).get("id") for d in documents}
+    return accuracy([found.get(f"r{i:06d}.txt") for i in range(len(truth))], truth)
+
+
+def scaling_curve(folder: Path, sources: list[Source], sample: Path, jobs: int) -> list[tuple[int, float, float]]:
+    """(catalogue size, index sources/s, scan ms per repost) for growing prefixes of the catalogue."""
+    sizes = [size for size in (10_000, 25_000, 50_000, 100_000, 200_000) if size < len(sources)] + [len(sources)]
+    rows = []
+    reposts = len(list(sample.iterdir()))
+    for size in sizes:
+        catalogue = folder / f"sources-{size}.jsonl"
+        with catalogue.open("w") as out:
+            for source in sources[:size]:
+                out.write(json.dumps({"id": source.id, "publisher": source.publisher, "text": source.text}) + "\n")
+        index = folder / f"index-{size}.db"
+        build_s, _, _ = run_cli("index", "build", "--sources", str(catalogue), "--index", str(index), "-q", "--jobs", str(jobs))
+        scan_s, _, _ = run_cli("scan", str(sample), "--index", str(index), "--format", "json", "--output",
+                               str(folder / "curve.json"), "--fail-on", "never", "-q", "--jobs", str(jobs))
+        rows.append((size, size / build_s, 1000 * scan_s / reposts))
+        catalogue.unlink()
+        index.unlink()
+    return rows
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sources", type=int, default=2000)
     parser.add_argument("--reposts", type=int, default=500)
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--skip-baseline", action="store_true", help="do not run plain datasketch (slow at full size)")
+    parser.add_argument("--jobs", type=int, default=len(os.sched_getaffinity(0)), help="worker processes for compliance")
+    parser.add_argument("--baseline-sources", type=int, default=20_000,
+                        help="plain datasketch indexes at most this many sources (it runs at ~300 documents/s)")
+    parser.add_argument("--skip-baseline", action="store_true", help="do not run plain datasketch")
+    parser.add_argument("--skip-curve", action="store_true", help="do not measure the scaling curve")
     args = parser.parse_args()
 
     t0 = time.perf_counter()
-    sources, reposts, truth = build_corpus(args.sources, args.reposts, args.seed)
-    print(f"corpus: {len(sources):,} sources, {len(reposts):,} reposts (70% edited copies, 15% excerpts, 15% unrelated), "
-          f"generated in {time.perf_counter() - t0:.1f}s")
+    sources, bodies, truth = build_bodies(args.sources, args.reposts, args.seed)
+    print(f"corpus: {len(sources):,} sources of ~600 words, {len(bodies):,} reposts (70% edited copies, 15% excerpts, "
+          f"15% unrelated), seed {args.seed}, generated in {time.perf_counter() - t0:.1f}s; {args.jobs} jobs")
+    with tempfile.TemporaryDirectory(prefix="bench-scan-") as tmp:
+        folder = Path(tmp)
+        catalogue, reposts = write_corpus(folder, sources, bodies)
+        index, report = folder / "index.db", folder / "report.json"
 
-    rows = []
-    found, build_s, match_s, index_mb = run_compliance(sources, reposts)
-    right, false_matches = accuracy(found, truth)
-    rows.append(("compliance", build_s, match_s, index_mb, right, false_matches))
+        build_s, _, build_mb = run_cli("index", "build", "--sources", str(catalogue), "--index", str(index), "-q", "--jobs", str(args.jobs))
+        scan_s, _, scan_mb = run_cli("scan", str(reposts), "--index", str(index), "--format", "json", "--output", str(report),
+                                     "--fail-on", "never", "-q", "--jobs", str(args.jobs))
+        right, false_matches = report_accuracy(report, truth)
+        keys = json.loads(subprocess.run([sys.executable, "-m", "compliance", "index", "info", "--index", str(index),
+                                          "--format", "json"], capture_output=True, text=True).stdout or "{}")
+        one = reposts / "r000000.txt"
+        _, one_index_wall, _ = run_cli("scan", str(one), "--index", str(index), "--format", "json", "--fail-on", "never", "-q", "--jobs", "1")
+        _, one_sources_wall, _ = run_cli("scan", str(one), "--sources", str(catalogue), "--format", "json", "--fail-on", "never", "-q",
+                                         "--jobs", str(args.jobs))
+
+        print()
+        print(f"compliance index build: {build_s:.1f}s, {len(sources) / build_s:,.0f} sources/s, peak {build_mb:,.0f} MB")
+        print(f"  index file {index.stat().st_size / 1e6:,.0f} MB ({index.stat().st_size / len(sources):,.0f} bytes/source on disk, "
+              f"{12 * keys.get('band_keys', 0) / len(sources):,.0f} bytes/source of band keys in memory)")
+        print(f"compliance scan (parse, match, verify, all default rules, JSON report): {scan_s:.1f}s, "
+              f"{len(bodies) / scan_s:,.0f} reposts/s, peak {scan_mb:,.0f} MB")
+        print(f"  copies matched to the right source: {right:.2%}; unrelated reposts matched: {false_matches}")
+        print(f"one repost: with the index {one_index_wall:.2f}s wall, re-indexing the catalogue {one_sources_wall:.2f}s wall "
+              f"({one_sources_wall / one_index_wall:.0f}x)")
+
+        if not args.skip_curve:
+            sample = folder / "sample"
+            sample.mkdir()
+            for path in sorted(reposts.iterdir())[:2000]:
+                (sample / path.name).write_bytes(path.read_bytes())
+            print("\nscaling (a fixed sample of reposts against growing catalogues):")
+            print(f"{'sources':>9} {'index src/s':>12} {'scan ms/repost':>15}")
+            for size, rate, per_repost in scaling_curve(folder, sources, sample, args.jobs):
+                print(f"{size:9,} {rate:12,.0f} {per_repost:15.3f}")
+
     if not args.skip_baseline:
-        found, build_s, match_s, index_mb = plain_datasketch(sources, reposts)
-        right, false_matches = accuracy(found, truth)
-        rows.append(("plain datasketch", build_s, match_s, index_mb, right, false_matches))
-
-    print(f"{'approach':18} {'index src/s':>12} {'match docs/s':>13} {'index MB':>9} {'B/source':>9} {'copies right':>13} {'false matches':>14}")
-    for name, build_s, match_s, index_mb, right, false_matches in rows:
-        print(f"{name:18} {len(sources) / build_s:12,.0f} {len(reposts) / match_s:13,.0f} {index_mb:9.0f} "
-              f"{index_mb * 1e6 / len(sources):9,.0f} {right:13.2%} {false_matches:14d}")
-    if len(rows) == 2:
-        ours, theirs = rows
-        print(f"speed ratio (compliance / plain datasketch): index {theirs[1] / ours[1]:.2f}x, match {theirs[2] / ours[2]:.2f}x")
-    print(f"peak resident memory: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
+        count = min(len(sources), args.baseline_sources)
+        kept = {f"s{i}" for i in range(count)}
+        pairs = [(document(f"r{i}", body), t) for i, (body, t) in enumerate(zip(bodies, truth)) if t is None or t in kept]
+        found, build_b, match_b, _ = plain_datasketch(sources[:count], [d for d, _ in pairs])
+        right_b, false_b = accuracy(found, [t for _, t in pairs])
+        index_rate, match_rate = count / build_b, len(pairs) / match_b
+        print(f"\nplain datasketch ({count:,} sources, {len(pairs):,} reposts whose source is among them, one process, "
+              f"matching only): index {index_rate:,.0f} sources/s, match {match_rate:,.0f} reposts/s, "
+              f"right {right_b:.2%}, false matches {false_b}")
+        print(f"speed ratio, compliance / plain datasketch: index {len(sources) / build_s / index_rate:.1f}x, "
+              f"scan {len(bodies) / scan_s / match_rate:.1f}x (end to end against matching only)")
+    print(f"peak resident memory of this benchmark process: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:,.0f} MB")
 
 
 if __name__ == "__main__":

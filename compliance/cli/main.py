@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import json
 import sys
+import time
 from pathlib import Path
 
 from compliance import __version__
@@ -19,7 +21,11 @@ from compliance.errors import ComplianceError
 from compliance.ingest import DEFAULT_MAX_BYTES
 from compliance.ingest.git import changed_files
 from compliance.model import Severity
+from compliance.cli.progress import Progress
 from compliance.pipeline import scan
+from compliance.similarity import load_catalogue
+from compliance.similarity.index import IndexParameters, default_jobs
+from compliance.similarity.store import DEFAULT_INDEX, IndexStore, build_index
 from compliance.report import FORMATS, ReportInput, RuleInfo, write_atomic
 from compliance.state.baseline import apply_baseline, baseline_json, load_baseline
 
@@ -37,6 +43,24 @@ def _add_scan_inputs(command: argparse.ArgumentParser) -> None:
     command.add_argument("--changed-since", metavar="REF", help="scan only reposts added, modified or renamed since this git ref")
     command.add_argument("--config", type=Path, metavar="FILE",
                          help="configuration file (default: compliance.yaml or pyproject.toml [tool.compliance], found upward)")
+    command.add_argument("--index", type=Path, metavar="FILE",
+                         help="persistent source index (from `compliance index build`); with --sources it is brought up to date first")
+    _add_jobs(command)
+
+
+def _add_jobs(command: argparse.ArgumentParser) -> None:
+    command.add_argument("--jobs", "-j", type=_positive_int, metavar="N",
+                         help=f"worker processes (default: all cores, here {default_jobs()})")
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, not {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected at least 1, not {value}")
+    return value
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -62,6 +86,22 @@ def _parser() -> argparse.ArgumentParser:
     _add_scan_inputs(create)
     create.add_argument("--output", type=Path, default=Path(".compliance-baseline.json"), metavar="FILE",
                         help="baseline file to write (default: .compliance-baseline.json)")
+
+    index_cmd = commands.add_parser("index", help="build, update or describe a persistent source index")
+    index_actions = index_cmd.add_subparsers(dest="action", required=True, metavar="ACTION")
+    for action, summary in (("build", "fingerprint a source catalogue into a new index file"),
+                            ("update", "add new and changed sources to an index, drop removed ones")):
+        index_action = index_actions.add_parser(action, help=summary)
+        index_action.add_argument("--sources", action="append", type=Path, metavar="PATH",
+                                  help="source catalogue (repeatable; default: the configuration's sources)")
+        index_action.add_argument("--index", type=Path, metavar="FILE", help=f"index file (default: {DEFAULT_INDEX})")
+        index_action.add_argument("--rules", metavar="FILE", help="rule pack whose `matching:` settings the index uses")
+        index_action.add_argument("--config", type=Path, metavar="FILE", help="configuration file")
+        index_action.add_argument("-q", "--quiet", action="store_true", help="print nothing but errors")
+        _add_jobs(index_action)
+    info = index_actions.add_parser("info", help="counts, parameters, size and hashing scheme of an index")
+    info.add_argument("--index", type=Path, metavar="FILE", help=f"index file (default: {DEFAULT_INDEX})")
+    info.add_argument("--format", choices=("text", "json"), default="text")
 
     rules_cmd = commands.add_parser("rules", help="list the rules in force")
     rules_cmd.add_argument("--rules", metavar="FILE", help="rule pack (default: the bundled default pack)")
@@ -102,7 +142,8 @@ def _scan(args: argparse.Namespace, config: Config):
         if waiver.expired(today):
             print(f"compliance: warning: {waiver.origin}: waiver expired on {waiver.expires} and no longer applies: {waiver.reason}", file=sys.stderr)
     result = scan(args.paths, args.sources or config.sources, pack, args.max_bytes or config.max_bytes or DEFAULT_MAX_BYTES,
-                  only, config.waivers, today)
+                  only, config.waivers, today, index_path=args.index, jobs=args.jobs or default_jobs(),
+                  progress=None if getattr(args, "quiet", False) else Progress.for_terminal("checking"))
     for error in result.catalogue_errors:
         print(f"compliance: error: {error}", file=sys.stderr)
     if result.source_count == 0:
@@ -179,6 +220,52 @@ def _run_baseline(args: argparse.Namespace) -> int:
     return EXIT_USAGE if result.catalogue_errors else EXIT_OK
 
 
+def _run_index(args: argparse.Namespace) -> int:
+    path = args.index or DEFAULT_INDEX
+    if args.action == "info":
+        details = IndexStore.open(path).info()
+        if args.format == "json":
+            print(json.dumps(details, indent=2))
+        else:
+            print(describe_index(details))
+        return EXIT_OK
+    config = _config(args)
+    pack = load_pack(args.rules or config.rules or DEFAULT_PACK)
+    source_paths = args.sources or config.sources
+    if not source_paths:
+        raise ComplianceError("no source catalogue given (--sources, or `sources:` in the configuration)")
+    catalogue = load_catalogue(source_paths)
+    for error in catalogue.errors:
+        print(f"compliance: error: {error}", file=sys.stderr)
+    progress = None if args.quiet else Progress.for_terminal("indexing")
+    jobs = args.jobs or default_jobs()
+    started = time.perf_counter()
+    if args.action == "build":
+        path.parent.mkdir(parents=True, exist_ok=True)
+        report = build_index(path, catalogue.sources, IndexParameters.of(pack.matching), jobs, progress)
+    else:
+        store = IndexStore.open(path)
+        store.check_parameters(IndexParameters.of(pack.matching))
+        report = store.sync(catalogue.sources, jobs, progress)
+    if not args.quiet:
+        print(f"index {path}: {report.added} added, {report.changed} changed, {report.removed} removed, "
+              f"{report.unchanged} unchanged ({time.perf_counter() - started:.1f}s)")
+    return EXIT_USAGE if catalogue.errors else EXIT_OK
+
+
+def describe_index(details: dict) -> str:
+    settings = {**details["parameters"], **details["banding"]}
+    parameters = ", ".join(f"{name} {value}" for name, value in settings.items() if name != "hashing")
+    return "\n".join([
+        f"index:      {details['path']} ({details['size_bytes'] / 1e6:.1f} MB, schema {details['schema']})",
+        f"sources:    {details['sources']:,} ({details['band_keys']:,} band keys)",
+        f"parameters: {parameters}",
+        f"hashing:    {details['hashing']}",
+        f"datasketch: {details['datasketch']}",
+        f"created:    {details['created']}, updated {details['updated']}",
+    ])
+
+
 def _list_rules(pack: RulePack) -> str:
     rows = [("ID", "TYPE", "SEVERITY", "ENABLED", "SCOPE", "DEFINED IN")]
     for rule in pack.rules:
@@ -196,6 +283,8 @@ def main(argv: list[str] | None = None) -> int:
             return _run_scan(args)
         if args.command == "baseline":
             return _run_baseline(args)
+        if args.command == "index":
+            return _run_index(args)
         sys.stdout.write(_list_rules(load_pack(args.rules or _config(args).rules or DEFAULT_PACK)))
         return EXIT_OK
     except ComplianceError as error:

@@ -5,6 +5,7 @@ other entries still load, so that one typo does not blind a whole scan.
 """
 from __future__ import annotations
 
+import codecs
 import datetime as dt
 import json
 from dataclasses import dataclass, field
@@ -81,8 +82,24 @@ def _load_file(path: Path) -> Source:
     return source_from_record(metadata, body, path.stem, str(path))
 
 
+def _jsonl_lines(path: Path):
+    """(line number, text) of a JSONL file, read line by line: a catalogue of 100,000 articles
+    is hundreds of megabytes, more than any one repost may be, and need not be held twice."""
+    try:
+        with path.open("rb") as lines:
+            for number, raw in enumerate(lines, start=1):
+                if number == 1 and raw.startswith(codecs.BOM_UTF8):
+                    raw = raw[len(codecs.BOM_UTF8):]
+                try:
+                    yield number, raw.decode("utf-8")
+                except UnicodeDecodeError as exc:
+                    raise ComplianceError(f"not valid UTF-8 (byte {exc.start} of the line)", str(path), number) from None
+    except OSError as exc:
+        raise ComplianceError(f"cannot read file: {exc.strerror or exc}", str(path)) from None
+
+
 def _load_jsonl(path: Path, catalogue: Catalogue) -> None:
-    for number, line in enumerate(read_text(path).splitlines(), start=1):
+    for number, line in _jsonl_lines(path):
         if not line.strip():
             continue
         try:

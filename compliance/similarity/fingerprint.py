@@ -17,11 +17,8 @@ band's rows (a 64-bit mix of the rows stands in for datasketch's byte strings).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
 
 import numpy as np
-from datasketch import MinHash
-from datasketch.lsh import _optimal_param
 
 _MIX = np.uint64(0x9E3779B97F4A7C15)  # odd multiplier of a polynomial rolling hash
 _LOW32 = np.uint64(0xFFFFFFFF)
@@ -54,10 +51,24 @@ def _identity(value: int) -> int:
     return value
 
 
-@lru_cache(maxsize=8)
+# datasketch is imported only when these are not known yet: importing it pulls in scipy,
+# half a second that a scan with a persistent index (which stores them) need not pay.
+_known_permutations: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+
+
 def permutations(num_perm: int) -> tuple[np.ndarray, np.ndarray]:
-    a, b = MinHash(num_perm=num_perm, seed=MINHASH_SEED, scheme=MINHASH_SCHEME).permutations
-    return a.astype(np.uint32), b.astype(np.uint32)
+    """datasketch's affine32 permutations (a, b) for `num_perm`, as uint32 arrays."""
+    if num_perm not in _known_permutations:
+        from datasketch import MinHash
+
+        a, b = MinHash(num_perm=num_perm, seed=MINHASH_SEED, scheme=MINHASH_SCHEME).permutations
+        _known_permutations[num_perm] = (a.astype(np.uint32), b.astype(np.uint32))
+    return _known_permutations[num_perm]
+
+
+def remember_permutations(num_perm: int, a: np.ndarray, b: np.ndarray) -> None:
+    """Permutations read back from an index (see `permutations`)."""
+    _known_permutations.setdefault(num_perm, (a.astype(np.uint32), b.astype(np.uint32)))
 
 
 def _fmix32(values: np.ndarray) -> np.ndarray:
@@ -76,8 +87,10 @@ def permuted(shingles: np.ndarray, num_perm: int) -> np.ndarray:
         return _fmix32(fold32(shingles))[:, None] * a + b
 
 
-def minhash(shingles: np.ndarray, num_perm: int) -> MinHash:
+def minhash(shingles: np.ndarray, num_perm: int):
     """A datasketch `MinHash` of a set of 64-bit shingle hashes (for comparison and tests)."""
+    from datasketch import MinHash
+
     sketch = MinHash(num_perm=num_perm, seed=MINHASH_SEED, hashfunc=_identity, scheme=MINHASH_SCHEME)
     sketch.update_batch(fold32(shingles).tolist())
     return sketch
@@ -121,6 +134,9 @@ def window_signatures(shingles: np.ndarray, window: int, stride: int, num_perm: 
     return signatures
 
 
+_known_bandings: dict[tuple[float, int], "Banding"] = {}
+
+
 @dataclass(frozen=True)
 class Banding:
     """How LSH cuts a signature into bands: `bands` bands of `rows` values each."""
@@ -131,8 +147,15 @@ class Banding:
     @classmethod
     def for_threshold(cls, threshold: float, num_perm: int) -> "Banding":
         """datasketch's choice for a `MinHashLSH(threshold, num_perm)` (equal weights)."""
-        bands, rows = _optimal_param(threshold, num_perm, 0.5, 0.5)
-        return cls(bands, rows)
+        if (threshold, num_perm) not in _known_bandings:
+            from datasketch.lsh import _optimal_param
+
+            _known_bandings[threshold, num_perm] = cls(*_optimal_param(threshold, num_perm, 0.5, 0.5))
+        return _known_bandings[threshold, num_perm]
+
+    def remember(self, threshold: float, num_perm: int) -> None:
+        """A banding read back from an index (see `permutations` for why)."""
+        _known_bandings.setdefault((threshold, num_perm), self)
 
     def keys(self, signatures: np.ndarray) -> np.ndarray:
         """One 64-bit key per window and band: shape (windows, bands), uint64."""

@@ -29,18 +29,16 @@ class IndexParameters:
     shingle_words: int
     window: int
     num_perm: int
-    bands: int
-    rows: int
+    lsh_threshold: float
     hashing: str = HASHING
 
     @classmethod
     def of(cls, settings) -> "IndexParameters":
-        banding = Banding.for_threshold(settings.lsh_threshold, settings.num_perm)
-        return cls(settings.shingle_words, settings.window, settings.num_perm, banding.bands, banding.rows)
+        return cls(settings.shingle_words, settings.window, settings.num_perm, settings.lsh_threshold)
 
     @property
     def banding(self) -> Banding:
-        return Banding(self.bands, self.rows)
+        return Banding.for_threshold(self.lsh_threshold, self.num_perm)
 
     def as_dict(self) -> dict:
         return asdict(self)

@@ -21,19 +21,21 @@ import json
 import os
 import sqlite3
 import zlib
+from importlib.metadata import version
 from collections import OrderedDict
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from datasketch import __version__ as DATASKETCH_VERSION
 
 from compliance.errors import ComplianceError
 from compliance.model import License, Source
+from compliance.similarity.fingerprint import Banding, permutations, remember_permutations
 from compliance.similarity.index import BandIndex, IndexParameters, source_keys
 
 SCHEMA_VERSION = 1
+DEFAULT_INDEX = Path(".compliance/index.db")
 _CHUNK = 500
 
 
@@ -119,10 +121,14 @@ class IndexStore:
             CREATE TABLE arrays(name TEXT PRIMARY KEY, data BLOB NOT NULL);
         """)
         now = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+        a, b = permutations(parameters.num_perm)
+        banding = parameters.banding
         with db:
             db.executemany("INSERT INTO meta VALUES (?, ?)", [
                 ("schema", str(SCHEMA_VERSION)), ("parameters", json.dumps(parameters.as_dict(), sort_keys=True)),
-                ("hashing", parameters.hashing), ("datasketch", DATASKETCH_VERSION), ("created", now), ("updated", now),
+                ("banding", json.dumps({"bands": banding.bands, "rows": banding.rows})),
+                ("permutations", json.dumps({"a": a.tolist(), "b": b.tolist()})),
+                ("hashing", parameters.hashing), ("datasketch", version("datasketch")), ("created", now), ("updated", now),
             ])
         return cls(path, db)
 
@@ -137,7 +143,18 @@ class IndexStore:
             raise ComplianceError(f"not a compliance source index ({error})", str(path)) from None
         if meta.get("schema") != str(SCHEMA_VERSION):
             raise ComplianceError(f"index schema {meta.get('schema')} is not {SCHEMA_VERSION}; rebuild it with `compliance index build`", str(path))
-        return cls(path, db)
+        store = cls(path, db)
+        store._remember_hashing(meta)
+        return store
+
+    @staticmethod
+    def _remember_hashing(meta: dict[str, str]) -> None:
+        """Hand the stored permutations and banding to the fingerprinting code, which then need
+        not import datasketch (and scipy) to recompute them."""
+        parameters = IndexParameters(**json.loads(meta["parameters"]))
+        stored = json.loads(meta["permutations"])
+        remember_permutations(parameters.num_perm, np.array(stored["a"], dtype=np.uint32), np.array(stored["b"], dtype=np.uint32))
+        Banding(**json.loads(meta["banding"])).remember(parameters.lsh_threshold, parameters.num_perm)
 
     def meta(self) -> dict[str, str]:
         return dict(self.db.execute("SELECT name, value FROM meta"))
@@ -221,6 +238,7 @@ class IndexStore:
         return {
             "path": str(self.path), "sources": len(self), "band_keys": keys,
             "size_bytes": os.path.getsize(self.path), "parameters": json.loads(meta["parameters"]),
+            "banding": json.loads(meta["banding"]),
             "hashing": meta["hashing"], "datasketch": meta["datasketch"], "schema": int(meta["schema"]),
             "created": meta["created"], "updated": meta["updated"],
         }

@@ -61,8 +61,24 @@ def _candidates(blocks: list[Block]) -> Iterator[tuple[Block, str]]:
             yield block, block.text + " " + blocks[index + 1].text
 
 
+def shares_words(expected: str, found: str, min_similarity: float) -> bool:
+    """Whether `found` shares enough words with `expected` to be worth a fuzzy comparison.
+
+    Text that is `min_similarity` % alike, character by character, shares most of its words;
+    testing that first skips rapidfuzz's alignment on the article's own paragraphs, which is
+    where a scan would otherwise spend most of its time.
+    """
+    expected_words, found_words = set(expected.split()), set(found.split())
+    needed = 0.5 * min(len(expected_words), len(found_words)) * min_similarity / 100
+    return len(expected_words & found_words) >= needed
+
+
 def passes(expected: str, blocks: list[Block], min_similarity: float) -> bool:
-    return any(similarity(expected, normalize_text(text), min_similarity) for _, text in _candidates(blocks))
+    for _, text in _candidates(blocks):
+        normalized = normalize_text(text)
+        if shares_words(expected, normalized, min_similarity) and similarity(expected, normalized, min_similarity):
+            return True
+    return False
 
 
 def closest_fragment(expected: str, blocks: list[Block]) -> tuple[float, Block | None, str]:
@@ -71,9 +87,10 @@ def closest_fragment(expected: str, blocks: list[Block]) -> tuple[float, Block |
     minimum_length = len(expected) * 0.15
     for block, text in _candidates(blocks):
         normalized = normalize_text(text)
-        if len(normalized) < minimum_length:
+        if len(normalized) < minimum_length or not shares_words(expected, normalized, _FRAGMENT_SIMILARITY):
             continue
-        score = fuzz.partial_ratio(expected, normalized)
+        # The cutoff lets rapidfuzz give up early on the many blocks that are plainly not it.
+        score = fuzz.partial_ratio(expected, normalized, score_cutoff=max(best[0], _FRAGMENT_SIMILARITY - 1))
         if score > best[0]:
             best = (score, block, text)
     return best

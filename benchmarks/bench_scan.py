@@ -157,7 +157,12 @@ def plain_datasketch(sources, reposts, shingle_words: int = 5, num_perm: int = 1
     return found, built - start, done - built, after_build - before
 
 
-DISCLAIMER = "This article is republished for information purposes; the views are those of the original author."
+def desk_disclaimer() -> str:
+    """The disclaimer of the default rule pack, which real reposts carry."""
+    from compliance.checks import load_pack
+    from compliance.checks.engine import required_texts
+
+    return required_texts(load_pack())[0]
 
 
 def write_corpus(folder: Path, sources: list[Source], bodies: list[list[str]]) -> tuple[Path, Path]:
@@ -168,8 +173,9 @@ def write_corpus(folder: Path, sources: list[Source], bodies: list[list[str]]) -
             out.write(json.dumps({"id": source.id, "publisher": source.publisher, "text": source.text}) + "\n")
     reposts = folder / "reposts"
     reposts.mkdir()
+    disclaimer = desk_disclaimer()
     for number, body in enumerate(bodies):
-        text = f"Repost {number}\n\n" + "\n\n".join(body) + f"\n\n{DISCLAIMER}\n"
+        text = f"Repost {number}\n\n" + "\n\n".join(body) + f"\n\n{disclaimer}\n"
         (reposts / f"r{number:06d}.txt").write_text(text)
     return catalogue, reposts
 

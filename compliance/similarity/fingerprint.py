@@ -25,7 +25,7 @@ _LOW32 = np.uint64(0xFFFFFFFF)
 _BAND_PRIME = np.uint64(0x100000001B3)
 MINHASH_SCHEME = "affine32"  # datasketch 2.x default, pinned so stored signatures stay comparable
 MINHASH_SEED = 1
-HASHING = f"xxh3-64 words, polynomial shingles, fold32, datasketch {MINHASH_SCHEME} seed {MINHASH_SEED}"
+HASHING = f"polynomial-64 NFKC case-folded words, polynomial shingles, fold32, datasketch {MINHASH_SCHEME} seed {MINHASH_SEED}"
 
 
 def shingle_hashes(word_hashes: np.ndarray, size: int) -> np.ndarray:
@@ -117,6 +117,12 @@ def window_signatures(shingles: np.ndarray, window: int, stride: int, num_perm: 
     values = permuted(shingles, num_perm)
     if len(starts) == 1:
         return values[: window].min(axis=0, keepdims=True)
+    if stride == window:  # side by side (how sources are indexed): one reshape, one reduction
+        whole = (len(values) // window) * window
+        signatures = values[:whole].reshape(-1, window, num_perm).min(axis=1)
+        if whole < len(values):
+            signatures = np.concatenate([signatures, values[-window:].min(axis=0, keepdims=True)])
+        return signatures
     if window % stride:
         return np.stack([values[s : s + window].min(axis=0) for s in starts.tolist()])
     # Minima of stride-sized blocks, then of each run of window/stride blocks: every window is
@@ -160,8 +166,8 @@ class Banding:
     def keys(self, signatures: np.ndarray) -> np.ndarray:
         """One 64-bit key per window and band: shape (windows, bands), uint64."""
         width = self.bands * self.rows
-        rows = signatures[:, :width].reshape(len(signatures), self.bands, self.rows).astype(np.uint64)
-        keys = np.broadcast_to(np.arange(1, self.bands + 1, dtype=np.uint64), rows.shape[:2]).copy()
+        rows = signatures[:, :width].reshape(len(signatures), self.bands, self.rows)
+        keys = np.arange(1, self.bands + 1, dtype=np.uint64) * _BAND_PRIME  # bands differ even on equal rows
         with np.errstate(over="ignore"):
             for row in range(self.rows):
                 keys = (keys ^ rows[:, :, row]) * _BAND_PRIME

@@ -8,8 +8,8 @@ it was.
 
 Layout (schema 1):
     meta(name, value)        parameters (JSON), hashing scheme, datasketch version, times
-    sources(number, id, content_hash, record, text, keys)
-                             record: the Source's fields as JSON; text: zlib; keys: uint64 band keys
+    sources(number, id, content_hash, record, origin, text, keys)
+                             record: the Source's fields as JSON; text: UTF-8; keys: uint64 band keys
     arrays(name, data)       'keys' (sorted uint64) and 'owners' (int32): the merged BandIndex
 """
 from __future__ import annotations
@@ -20,7 +20,6 @@ import hashlib
 import json
 import os
 import sqlite3
-import zlib
 from importlib.metadata import version
 from collections import OrderedDict
 from concurrent.futures import ProcessPoolExecutor
@@ -39,30 +38,35 @@ DEFAULT_INDEX = Path(".compliance/index.db")
 _CHUNK = 500
 
 
-def content_hash(source: Source) -> str:
-    """Changes whenever anything a scan reads from the source changes (text or metadata)."""
-    fields = dataclasses.asdict(source)
-    fields.pop("origin")  # where the entry was read from does not change what it says
-    return hashlib.blake2b(json.dumps(fields, sort_keys=True, default=str).encode(), digest_size=16).hexdigest()
+_RECORD_FIELDS = tuple(f.name for f in dataclasses.fields(Source) if f.name not in ("text", "origin"))
 
 
 def _record(source: Source) -> str:
-    fields = dataclasses.asdict(source)
-    fields.pop("text")
+    """The source's fields but its text, as JSON (where it was read from does not change
+    what it says, so `origin` stays out of the content hash)."""
+    fields = {name: getattr(source, name) for name in _RECORD_FIELDS}
     fields["license"] = source.license.value
     return json.dumps(fields, sort_keys=True)
 
 
-def _source(record: str, text: bytes) -> Source:
+def content_hash(source: Source) -> str:
+    """Changes whenever anything a scan reads from the source changes (text or metadata)."""
+    digest = hashlib.blake2b(_record(source).encode(), digest_size=16)
+    digest.update(source.text.encode())
+    return digest.hexdigest()
+
+
+def _source(record: str, text: bytes, origin: str) -> Source:
     fields = json.loads(record)
+    fields["origin"] = origin
     fields["license"] = License(fields["license"])
     fields["aliases"] = tuple(fields["aliases"])
-    return Source(text=zlib.decompress(text).decode(), **fields)
+    return Source(text=text.decode(), **fields)
 
 
 def _fingerprint_chunk(job: tuple[list[str], IndexParameters]) -> list[tuple[bytes, bytes]]:
     texts, parameters = job
-    return [(source_keys(text, parameters).tobytes(), zlib.compress(text.encode(), 1)) for text in texts]
+    return [(source_keys(text, parameters).tobytes(), text.encode()) for text in texts]
 
 
 def _fingerprint_all(texts: list[str], parameters: IndexParameters, jobs: int, progress) -> list[tuple[bytes, bytes]]:
@@ -117,7 +121,7 @@ class IndexStore:
             PRAGMA journal_mode=WAL;
             CREATE TABLE meta(name TEXT PRIMARY KEY, value TEXT NOT NULL);
             CREATE TABLE sources(number INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, content_hash TEXT NOT NULL,
-                                 record TEXT NOT NULL, text BLOB NOT NULL, keys BLOB NOT NULL);
+                                 record TEXT NOT NULL, origin TEXT NOT NULL, text BLOB NOT NULL, keys BLOB NOT NULL);
             CREATE TABLE arrays(name TEXT PRIMARY KEY, data BLOB NOT NULL);
         """)
         now = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
@@ -186,10 +190,11 @@ class IndexStore:
         try:
             self.db.executemany("DELETE FROM sources WHERE id = ?", [(source_id,) for source_id in removed])
             self.db.executemany(
-                "INSERT INTO sources(id, content_hash, record, text, keys) VALUES (?, ?, ?, ?, ?) "
+                "INSERT INTO sources(id, content_hash, record, origin, text, keys) VALUES (?, ?, ?, ?, ?, ?) "
                 "ON CONFLICT(id) DO UPDATE SET content_hash = excluded.content_hash, record = excluded.record, "
-                "text = excluded.text, keys = excluded.keys",
-                [(source.id, digest, _record(source), text, keys) for (source, digest), (keys, text) in zip(todo, fingerprints)],
+                "origin = excluded.origin, text = excluded.text, keys = excluded.keys",
+                [(source.id, digest, _record(source), source.origin, text, keys)
+                 for (source, digest), (keys, text) in zip(todo, fingerprints)],
             )
             if todo or removed or not self.db.execute("SELECT 1 FROM arrays").fetchone():
                 self._write_arrays()
@@ -221,7 +226,7 @@ class IndexStore:
         """A source by number, read on first use (a scan touches only its candidates)."""
         source = self._cache.get(number)
         if source is None:
-            row = self.db.execute("SELECT record, text FROM sources WHERE number = ?", (number,)).fetchone()
+            row = self.db.execute("SELECT record, text, origin FROM sources WHERE number = ?", (number,)).fetchone()
             if row is None:
                 raise KeyError(number)
             source = self._cache[number] = _source(*row)
@@ -250,8 +255,10 @@ class IndexStore:
 def build_index(path: Path, sources: list[Source], parameters: IndexParameters, jobs: int = 1, progress=None) -> SyncReport:
     """Build a fresh index file, written beside `path` and moved into place only when complete."""
     temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    for leftover in (temporary, Path(f"{temporary}-wal"), Path(f"{temporary}-shm")):
+    leftovers = (temporary, Path(f"{temporary}-wal"), Path(f"{temporary}-shm"))
+    for leftover in leftovers:
         leftover.unlink(missing_ok=True)
+    store = None
     try:
         store = IndexStore.create(temporary, parameters)
         report = store.sync(sources, jobs, progress)
@@ -259,6 +266,9 @@ def build_index(path: Path, sources: list[Source], parameters: IndexParameters, 
         store.close()
         os.replace(temporary, path)
     except BaseException:
-        temporary.unlink(missing_ok=True)
+        if store is not None:
+            store.close()
+        for leftover in leftovers:
+            leftover.unlink(missing_ok=True)
         raise
     return report

@@ -1,0 +1,204 @@
+"""The fast fingerprints agree with datasketch, and the persistent index gives the scan's answers."""
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import sqlite3
+from pathlib import Path
+
+import numpy as np
+import pytest
+from conftest import DATA, EXAMPLES, paragraphs, write_txt
+from datasketch import LeanMinHash, MinHashLSH
+
+from compliance.cli.main import main
+from compliance.similarity import MatchSettings, load_catalogue
+from compliance.similarity.fingerprint import minhash, shingle_hashes, window_signatures, window_starts
+from compliance.similarity.index import BandIndex, IndexParameters, source_keys, window_keys
+from compliance.similarity.store import IndexStore, build_index
+from compliance.similarity.tokens import hash_word, normalize_word, tokenize
+
+REPOSTS, SOURCES = EXAMPLES / "reposts", EXAMPLES / "sources"
+UNICODE_SAMPLES = ["Straße STRASSE strasse", "ﬁne fine", "Ünïcödé ünïcödé — “quoted” don’t", "emoji 😀 x😀y",
+                   "İstanbul", "日本語のテキスト", "_under_score__ 123", "", "   ", "a"]
+
+
+def test_tokens_are_regex_words_with_normalised_hashes(corpus):
+    for text in [record["text"] for record in corpus.values()] + UNICODE_SAMPLES:
+        tokens = tokenize(text)
+        words = list(re.finditer(r"\w+", text))
+        assert list(zip(tokens.starts.tolist(), tokens.ends.tolist())) == [m.span() for m in words]
+        assert tokens.hashes.tolist() == [hash_word(normalize_word(m.group())) for m in words]
+    assert len(set(tokenize("Straße STRASSE strasse ﬁne fine").hashes.tolist())) == 2
+
+
+@pytest.mark.parametrize(("window", "stride"), [(50, 10), (50, 50), (40, 40), (30, 7)])
+def test_window_signatures_are_datasketch_minhashes(corpus, window, stride):
+    text = next(iter(corpus.values()))["text"]
+    shingles = shingle_hashes(tokenize(text).hashes, 4)
+    signatures = window_signatures(shingles, window, stride, 64)
+    starts = window_starts(len(shingles), window, stride)
+    assert len(signatures) == len(starts) > 3
+    for start, signature in zip(starts.tolist(), signatures):
+        assert (signature == minhash(shingles[start : start + window], 64).hashvalues).all()
+
+
+def test_band_index_finds_what_datasketch_minhashlsh_finds(catalogue, corpus):
+    """Same signatures, same banding: the candidates of every window equal datasketch's."""
+    parameters = IndexParameters.of(MatchSettings())
+    banding = parameters.banding
+    lsh = MinHashLSH(num_perm=parameters.num_perm, params=(banding.bands, banding.rows))
+    keys = []
+    for number, source in enumerate(catalogue.sources):
+        shingles = shingle_hashes(tokenize(source.text).hashes, parameters.shingle_words)
+        for start in window_starts(len(shingles), parameters.window, parameters.window).tolist():
+            sketch = minhash(shingles[start : start + parameters.window], parameters.num_perm)
+            lsh.insert((number, start), LeanMinHash(sketch), check_duplication=False)
+        keys.append(source_keys(source.text, parameters))
+    index = BandIndex.build(keys)
+    for record in list(corpus.values())[:4]:
+        body = "\n\n".join(paragraphs(record)[1:-1])  # an edited copy: first and last paragraphs gone
+        shingles = shingle_hashes(tokenize(body).hashes, parameters.shingle_words)
+        theirs = set()
+        for start in window_starts(len(shingles), parameters.window, 10).tolist():
+            sketch = minhash(shingles[start : start + parameters.window], parameters.num_perm)
+            theirs |= {number for number, _ in lsh.query(LeanMinHash(sketch))}
+        ours = set(index.candidates(window_keys(shingles, parameters, 10), limit=1000))
+        assert ours == theirs and ours
+
+
+def json_report(tmp_path: Path, *args: str) -> dict:
+    output = tmp_path / "report.json"
+    assert main(["scan", *args, "--format", "json", "--output", str(output), "--fail-on", "never", "-q"]) == 0
+    return json.loads(output.read_text(encoding="utf-8"))
+
+
+def findings_by_path(report: dict) -> dict:
+    return {d["path"]: ((d["source"] or {}).get("id"), sorted((f["rule"], f["line"]) for f in d["findings"]))
+            for d in report["documents"]}
+
+
+def test_a_scan_with_the_index_reports_what_a_scan_of_the_catalogue_reports(tmp_path, capsys):
+    index = tmp_path / "state" / "index.db"
+    assert main(["index", "build", "--sources", str(SOURCES), "--index", str(index)]) == 0
+    assert "4 added, 0 changed, 0 removed, 0 unchanged" in capsys.readouterr().out
+    with_index = json_report(tmp_path, str(REPOSTS), "--index", str(index))
+    with_catalogue = json_report(tmp_path, str(REPOSTS), "--sources", str(SOURCES))
+    assert findings_by_path(with_index) == findings_by_path(with_catalogue)
+    assert findings_by_path(with_index)["niac-missiles-repost.txt"][0] == "newsweek-iran-russia-missiles-niac"
+    seed = next(d for d in with_index["documents"] if d["path"] == "niac-missiles-repost.txt")
+    assert seed["source"]["publisher"] == "Newsweek" and seed["source"]["spans"]
+
+
+def test_index_info_shows_counts_parameters_and_hashing(tmp_path, capsys):
+    index = tmp_path / "index.db"
+    main(["index", "build", "--sources", str(SOURCES), "--index", str(index), "-q"])
+    assert main(["index", "info", "--index", str(index), "--format", "json"]) == 0
+    info = json.loads(capsys.readouterr().out)
+    assert info["sources"] == 4 and info["band_keys"] > 0 and info["size_bytes"] > 0
+    assert info["parameters"]["num_perm"] == MatchSettings().num_perm
+    assert "datasketch affine32" in info["hashing"] and re.fullmatch(r"\d+\.\d+.*", info["datasketch"])
+    assert main(["index", "info", "--index", str(index)]) == 0
+    assert "sources:    4" in capsys.readouterr().out
+
+
+def test_update_adds_changes_and_drops_sources(tmp_path, corpus, capsys):
+    catalogue = tmp_path / "sources"
+    shutil.copytree(SOURCES, catalogue)
+    index = tmp_path / "index.db"
+    main(["index", "build", "--sources", str(catalogue), "--index", str(index), "-q"])
+    article = corpus["sh-1ace8c85aaee"]  # TechCrunch: not in the example catalogue
+    reposts = tmp_path / "reposts"
+    reposts.mkdir()
+    write_txt(reposts, "copy.txt", article["title"], paragraphs(article))
+    assert findings_by_path(json_report(tmp_path, str(reposts), "--index", str(index)))["copy.txt"][0] is None
+
+    (catalogue / "new.md").write_text(f"---\nid: new-article\npublisher: {article['publisher']}\n---\n{article['text']}\n", encoding="utf-8")
+    (catalogue / "venturebeat-wework-investigation.md").unlink()
+    alj = catalogue / "aljazeera-nasa-moon-shot.md"
+    alj.write_text(alj.read_text(encoding="utf-8").replace("publisher: Al Jazeera", "publisher: Al Jazeera English"), encoding="utf-8")
+    capsys.readouterr()
+    assert main(["index", "update", "--sources", str(catalogue), "--index", str(index)]) == 0
+    assert "1 added, 1 changed, 1 removed, 2 unchanged" in capsys.readouterr().out
+    assert findings_by_path(json_report(tmp_path, str(reposts), "--index", str(index)))["copy.txt"][0] == "new-article"
+    assert main(["index", "update", "--sources", str(catalogue), "--index", str(index)]) == 0
+    assert "0 added, 0 changed, 0 removed, 4 unchanged" in capsys.readouterr().out
+    report = json_report(tmp_path, str(REPOSTS), "--index", str(index))
+    assert findings_by_path(report)["wework-investigation.md"][0] is None
+    moon = next(d for d in report["documents"] if d["path"] == "nasa-moon-shot.html")
+    assert moon["source"]["publisher"] == "Al Jazeera English"
+
+
+def test_a_scan_with_sources_and_index_brings_the_index_up_to_date(tmp_path, corpus):
+    catalogue = tmp_path / "sources"
+    shutil.copytree(SOURCES, catalogue)
+    index = tmp_path / "index.db"
+    main(["index", "build", "--sources", str(catalogue), "--index", str(index), "-q"])
+    article = corpus["sh-1ace8c85aaee"]
+    (catalogue / "new.md").write_text(f"---\nid: new-article\npublisher: {article['publisher']}\n---\n{article['text']}\n", encoding="utf-8")
+    reposts = tmp_path / "reposts"
+    reposts.mkdir()
+    write_txt(reposts, "copy.txt", article["title"], paragraphs(article))
+    report = json_report(tmp_path, str(reposts), "--index", str(index), "--sources", str(catalogue))
+    assert findings_by_path(report)["copy.txt"][0] == "new-article"
+    assert IndexStore.open(index).info()["sources"] == 5
+
+
+def test_an_index_built_with_other_parameters_is_refused(tmp_path, capsys):
+    index = tmp_path / "index.db"
+    main(["index", "build", "--sources", str(SOURCES), "--index", str(index), "-q"])
+    pack = tmp_path / "desk.yaml"
+    pack.write_text("extends: default\nmatching:\n  window: 30\n", encoding="utf-8")
+    assert main(["scan", str(REPOSTS), "--index", str(index), "--rules", str(pack)]) == 2
+    error = capsys.readouterr().err.strip()
+    assert error.count("\n") == 0
+    assert f"{index}: index was built with other matching parameters: window 50 (now 30)" in error
+
+
+@pytest.mark.parametrize("content", [b"not a database at all", b""])
+def test_a_broken_index_is_a_one_line_error(tmp_path, capsys, content):
+    index = tmp_path / "index.db"
+    index.write_bytes(content)
+    assert main(["scan", str(REPOSTS), "--index", str(index)]) == 2
+    error = capsys.readouterr().err.strip()
+    assert error.count("\n") == 0 and str(index) in error and "Traceback" not in error
+
+
+def test_a_missing_index_says_how_to_build_one(tmp_path, capsys):
+    assert main(["index", "info", "--index", str(tmp_path / "nope.db")]) == 2
+    assert "compliance index build" in capsys.readouterr().err
+
+
+def test_an_interrupted_build_leaves_the_previous_index_intact(tmp_path, monkeypatch):
+    index = tmp_path / "index.db"
+    sources = load_catalogue([SOURCES]).sources
+    build_index(index, sources, IndexParameters.of(MatchSettings()))
+    before = index.read_bytes()
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("compliance.similarity.store._fingerprint_all", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        build_index(index, load_catalogue([DATA / "corpus.jsonl"]).sources, IndexParameters.of(MatchSettings()))
+    assert index.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["index.db"]
+    assert sqlite3.connect(index).execute("PRAGMA integrity_check").fetchone() == ("ok",)
+
+
+def test_worker_processes_give_the_same_report_as_one_process(tmp_path):
+    reposts = tmp_path / "reposts"
+    for copy in range(14):  # 70 files: enough for the scan to fork workers
+        shutil.copytree(REPOSTS, reposts / f"batch{copy:02d}")
+    one = findings_by_path(json_report(tmp_path, str(reposts), "--sources", str(SOURCES), "--jobs", "1"))
+    two = findings_by_path(json_report(tmp_path, str(reposts), "--sources", str(SOURCES), "--jobs", "2"))
+    assert one == two and len(one) == 70
+    assert one["batch13/niac-missiles-repost.txt"][0] == "newsweek-iran-russia-missiles-niac"
+
+
+def test_band_index_ignores_stock_passages_shared_by_many_sources():
+    shared = np.array([7], dtype=np.uint64)
+    crowded = BandIndex.build([np.concatenate([shared, np.array([100 + n], dtype=np.uint64)]) for n in range(200)])
+    assert crowded.candidates(shared, limit=10) == []
+    assert crowded.candidates(np.array([105], dtype=np.uint64), limit=10) == [5]

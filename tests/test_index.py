@@ -153,7 +153,7 @@ def test_an_index_built_with_other_parameters_is_refused(tmp_path, capsys):
     assert main(["scan", str(REPOSTS), "--index", str(index), "--rules", str(pack)]) == 2
     error = capsys.readouterr().err.strip()
     assert error.count("\n") == 0
-    assert f"{index}: index was built with other matching parameters: window 50 (now 30)" in error
+    assert f"{index}: index was built with other matching parameters: window 40 (now 30)" in error
 
 
 @pytest.mark.parametrize("content", [b"not a database at all", b""])
@@ -179,7 +179,7 @@ def test_an_interrupted_build_leaves_the_previous_index_intact(tmp_path, monkeyp
     def interrupted(*args, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr("compliance.similarity.store._fingerprint_all", interrupted)
+    monkeypatch.setattr("compliance.similarity.store._fingerprint_batches", interrupted)
     with pytest.raises(KeyboardInterrupt):
         build_index(index, load_catalogue([DATA / "corpus.jsonl"]).sources, IndexParameters.of(MatchSettings()))
     assert index.read_bytes() == before

@@ -57,4 +57,11 @@ def report_dict(report: ReportInput) -> dict[str, Any]:
 
 
 def to_json(report: ReportInput) -> str:
-    return json.dumps(report_dict(report), ensure_ascii=False, indent=2) + "\n"
+    """Indented at the top, one document per line: still easy to read and diff, and written by
+    json's C encoder (indenting every level goes through its pure-Python one, 10x slower)."""
+    data = report_dict(report)
+    documents = data.pop("documents")
+    head = json.dumps(data, ensure_ascii=False, indent=2)
+    rows = ",\n".join("    " + json.dumps(document, ensure_ascii=False) for document in documents)
+    return f'{head[:-2]},\n  "documents": [\n{rows}\n  ]\n}}\n'
+

@@ -91,11 +91,16 @@ class BandIndex:
     owners: np.ndarray  # int32: the source number each key belongs to
 
     @classmethod
-    def build(cls, keys_by_source: list[np.ndarray], numbers: list[int] | None = None) -> "BandIndex":
+    def build(cls, keys_by_source: list[np.ndarray], numbers: list[int] | None = None,
+              owner_arrays: list[np.ndarray] = ()) -> "BandIndex":
+        """From each source's keys; a number of -1 takes its owners from `owner_arrays`, in turn
+        (how an update merges the existing arrays with new sources)."""
         numbers = list(range(len(keys_by_source))) if numbers is None else numbers
-        lengths = np.fromiter((len(k) for k in keys_by_source), dtype=np.int64, count=len(keys_by_source))
+        given = iter(owner_arrays)
+        owners = [next(given) if number == -1 else np.full(len(keys), number, dtype=np.int32)
+                  for keys, number in zip(keys_by_source, numbers)]
         keys = np.concatenate(keys_by_source) if keys_by_source else np.zeros(0, dtype=np.uint64)
-        owners = np.repeat(np.asarray(numbers, dtype=np.int32), lengths)
+        owners = np.concatenate(owners) if owners else np.zeros(0, dtype=np.int32)
         order = np.argsort(keys, kind="stable")
         return cls(keys[order], owners[order])
 
@@ -110,6 +115,7 @@ class BandIndex:
         """Source numbers sharing keys with the query, most shared keys first, at most `limit`."""
         if not len(self.keys) or not len(query_keys):
             return []
+        # Query keys arrive sorted (np.unique), so the searches walk the array in order.
         lows = np.searchsorted(self.keys, query_keys, side="left")
         found = lows < len(self.keys)
         found[found] = self.keys[lows[found]] == query_keys[found]

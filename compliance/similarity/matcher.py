@@ -20,10 +20,10 @@ class MatchSettings:
     """Matching thresholds; a rule pack's `matching:` section overrides them."""
 
     shingle_words: int = 4  # words per shingle, for fingerprints and verification
-    window: int = 50  # shingles per MinHash window
+    window: int = 40  # shingles per MinHash window
     query_stride: int = 10  # a repost is fingerprinted every this many shingles
-    num_perm: int = 64
-    lsh_threshold: float = 0.3  # Jaccard of windows for a source to become a candidate
+    num_perm: int = 32
+    lsh_threshold: float = 0.2  # Jaccard of windows for a source to become a candidate
     min_span_words: int = 10  # shorter shared runs are quotes and stock phrases, not copying
     max_gap: int = 6  # shingles a copied run may skip over (edited words)
     min_containment: float = 0.45  # share of the repost copied for it to count as a copy...

@@ -6,10 +6,10 @@ when the source is a candidate. `sync` brings it in line with a catalogue, finge
 only new and changed sources, in one transaction: an interrupted update leaves the index as
 it was.
 
-Layout (schema 1):
+Layout (schema 2):
     meta(name, value)        parameters (JSON), hashing scheme, datasketch version, times
-    sources(number, id, content_hash, record, origin, text, keys)
-                             record: the Source's fields as JSON; text: UTF-8; keys: uint64 band keys
+    sources(number, id, content_hash, record, origin, text)
+                             record: the Source's fields as JSON
     arrays(name, data)       'keys' (sorted uint64) and 'owners' (int32): the merged BandIndex
 """
 from __future__ import annotations
@@ -33,7 +33,7 @@ from compliance.model import License, Source
 from compliance.similarity.fingerprint import Banding, permutations, remember_permutations
 from compliance.similarity.index import BandIndex, IndexParameters, source_keys
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 DEFAULT_INDEX = Path(".compliance/index.db")
 _CHUNK = 500
 
@@ -56,37 +56,27 @@ def content_hash(source: Source) -> str:
     return digest.hexdigest()
 
 
-def _source(record: str, text: bytes, origin: str) -> Source:
+def _source(record: str, text: str, origin: str) -> Source:
     fields = json.loads(record)
     fields["origin"] = origin
     fields["license"] = License(fields["license"])
     fields["aliases"] = tuple(fields["aliases"])
-    return Source(text=text.decode(), **fields)
+    return Source(text=text, **fields)
 
 
-def _fingerprint_chunk(job: tuple[list[str], IndexParameters]) -> list[tuple[bytes, bytes]]:
+def _fingerprint_chunk(job: tuple[list[str], IndexParameters]) -> list[np.ndarray]:
     texts, parameters = job
-    return [(source_keys(text, parameters).tobytes(), text.encode()) for text in texts]
+    return [source_keys(text, parameters) for text in texts]
 
 
-def _fingerprint_all(texts: list[str], parameters: IndexParameters, jobs: int, progress) -> list[tuple[bytes, bytes]]:
+def _fingerprint_batches(texts: list[str], parameters: IndexParameters, jobs: int):
+    """The keys of every text, in order, a chunk at a time (on `jobs` processes when it pays off)."""
     work = [(texts[start : start + _CHUNK], parameters) for start in range(0, len(texts), _CHUNK)]
-    done: list[tuple[bytes, bytes]] = []
     if jobs <= 1 or len(work) < 2:
-        parts = map(_fingerprint_chunk, work)
-        pool = None
-    else:
-        pool = ProcessPoolExecutor(jobs)
-        parts = pool.map(_fingerprint_chunk, work)
-    try:
-        for part in parts:
-            done.extend(part)
-            if progress:
-                progress(len(done), len(texts))
-    finally:
-        if pool:
-            pool.shutdown()
-    return done
+        yield from map(_fingerprint_chunk, work)
+        return
+    with ProcessPoolExecutor(jobs) as pool:
+        yield from pool.map(_fingerprint_chunk, work)
 
 
 @dataclass(frozen=True)
@@ -121,7 +111,7 @@ class IndexStore:
             PRAGMA journal_mode=WAL;
             CREATE TABLE meta(name TEXT PRIMARY KEY, value TEXT NOT NULL);
             CREATE TABLE sources(number INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, content_hash TEXT NOT NULL,
-                                 record TEXT NOT NULL, origin TEXT NOT NULL, text BLOB NOT NULL, keys BLOB NOT NULL);
+                                 record TEXT NOT NULL, origin TEXT NOT NULL, text TEXT NOT NULL);
             CREATE TABLE arrays(name TEXT PRIMARY KEY, data BLOB NOT NULL);
         """)
         now = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
@@ -177,27 +167,42 @@ class IndexStore:
                 "rebuild it with `compliance index build`", str(self.path))
 
     def sync(self, sources: list[Source], jobs: int = 1, progress=None) -> SyncReport:
-        """Make the index hold exactly `sources`: fingerprint new and changed ones, drop the rest."""
+        """Make the index hold exactly `sources`: fingerprint new and changed ones, drop the rest.
+
+        One transaction: an interrupted sync leaves the index as it was. Rows are written a
+        chunk at a time as workers finish them, so memory holds keys, not the catalogue twice.
+        """
         parameters = self.parameters()
-        stored = dict(self.db.execute("SELECT id, content_hash FROM sources"))
-        hashes = [content_hash(source) for source in sources]
-        todo = [(source, digest) for source, digest in zip(sources, hashes) if stored.get(source.id) != digest]
+        stored = {source_id: (number, digest) for source_id, number, digest in self.db.execute("SELECT id, number, content_hash FROM sources")}
         wanted = {source.id for source in sources}
-        removed = [source_id for source_id in stored if source_id not in wanted]
-        fingerprints = _fingerprint_all([source.text for source, _ in todo], parameters, jobs, progress)
-        now = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+        removed = [number for source_id, (number, _) in stored.items() if source_id not in wanted]
+        todo = [(source, digest) for source in sources
+                if stored.get(source.id, (None, None))[1] != (digest := content_hash(source))]
+        next_number = max((number for number, _ in stored.values()), default=0) + 1
+        numbers = []
+        for source, _ in todo:
+            if source.id in stored:
+                numbers.append(stored[source.id][0])
+            else:
+                numbers.append(next_number)
+                next_number += 1
         self.db.execute("BEGIN IMMEDIATE")
         try:
-            self.db.executemany("DELETE FROM sources WHERE id = ?", [(source_id,) for source_id in removed])
-            self.db.executemany(
-                "INSERT INTO sources(id, content_hash, record, origin, text, keys) VALUES (?, ?, ?, ?, ?, ?) "
-                "ON CONFLICT(id) DO UPDATE SET content_hash = excluded.content_hash, record = excluded.record, "
-                "origin = excluded.origin, text = excluded.text, keys = excluded.keys",
-                [(source.id, digest, _record(source), source.origin, text, keys)
-                 for (source, digest), (keys, text) in zip(todo, fingerprints)],
-            )
+            self.db.executemany("DELETE FROM sources WHERE number = ?", [(number,) for number in removed])
+            new_keys: list[np.ndarray] = []
+            for keys in _fingerprint_batches([source.text for source, _ in todo], parameters, jobs):
+                start = len(new_keys)
+                new_keys.extend(keys)
+                self.db.executemany(
+                    "INSERT OR REPLACE INTO sources(number, id, content_hash, record, origin, text) VALUES (?, ?, ?, ?, ?, ?)",
+                    [(number, source.id, digest, _record(source), source.origin, source.text)
+                     for (source, digest), number in zip(todo[start : len(new_keys)], numbers[start : len(new_keys)])],
+                )
+                if progress:
+                    progress(len(new_keys), len(todo))
             if todo or removed or not self.db.execute("SELECT 1 FROM arrays").fetchone():
-                self._write_arrays()
+                self._write_arrays(set(removed) | set(numbers), new_keys, numbers)
+            now = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
             self.db.execute("UPDATE meta SET value = ? WHERE name = 'updated'", (now,))
             self.db.execute("COMMIT")
         except BaseException:
@@ -207,12 +212,13 @@ class IndexStore:
         changed = sum(1 for source, _ in todo if source.id in stored)
         return SyncReport(len(todo) - changed, changed, len(removed), len(sources) - len(todo))
 
-    def _write_arrays(self) -> None:
-        numbers, keys = [], []
-        for number, blob in self.db.execute("SELECT number, keys FROM sources ORDER BY number"):
-            numbers.append(number)
-            keys.append(np.frombuffer(blob, dtype=np.uint64))
-        index = BandIndex.build(keys, numbers)
+    def _write_arrays(self, replaced: set[int], new_keys: list[np.ndarray], numbers: list[int]) -> None:
+        """The merged arrays without the keys of replaced sources, plus the new keys, sorted."""
+        old = self.band_index()
+        if replaced and len(old):
+            keep = ~np.isin(old.owners, np.fromiter(replaced, dtype=np.int32, count=len(replaced)))
+            old = BandIndex(old.keys[keep], old.owners[keep])
+        index = BandIndex.build([old.keys, *new_keys], [-1, *numbers], [old.owners])
         self.db.executemany("INSERT OR REPLACE INTO arrays VALUES (?, ?)",
                             [("keys", index.keys.tobytes()), ("owners", index.owners.tobytes())])
 
@@ -239,7 +245,7 @@ class IndexStore:
 
     def info(self) -> dict:
         meta = self.meta()
-        keys = self.db.execute("SELECT coalesce(sum(length(keys)), 0) / 8 FROM sources").fetchone()[0]
+        keys = self.db.execute("SELECT coalesce(max(length(data)), 0) / 8 FROM arrays WHERE name = 'keys'").fetchone()[0]
         return {
             "path": str(self.path), "sources": len(self), "band_keys": keys,
             "size_bytes": os.path.getsize(self.path), "parameters": json.loads(meta["parameters"]),

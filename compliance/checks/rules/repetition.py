@@ -96,11 +96,14 @@ def _nearly_alike(first: str, second: str, min_similarity: float) -> bool:
 def block_repeats(blocks: list[Block], min_words: int, min_similarity: float) -> Iterator[Repeat]:
     """Two blocks with the same text, or the first cut off with "..." and the second in full."""
     prepared = [(b, normalize_text(b.text)) for b in blocks]
-    prepared = [(b, n) for b, n in prepared if len(n.split()) >= min_words]
-    for i, (first, first_norm) in enumerate(prepared):
+    prepared = [(b, n, frozenset(n.split())) for b, n in prepared if len(n.split()) >= min_words]
+    for i, (first, first_norm, first_words) in enumerate(prepared):
         cut_off = _ELLIPSIS.search(first.text[-4:]) is not None
-        for second, second_norm in prepared[i + 1 :]:
-            alike = first_norm == second_norm or _nearly_alike(first_norm, second_norm, min_similarity)
+        for second, second_norm, second_words in prepared[i + 1 :]:
+            # Near-identical texts share most of their words; most pairs of paragraphs share few,
+            # and a set intersection rules them out before any character alignment.
+            related = len(first_words & second_words) * 2 >= min(len(first_words), len(second_words))
+            alike = first_norm == second_norm or (related and _nearly_alike(first_norm, second_norm, min_similarity))
             if alike or (cut_off and second_norm.startswith(first_norm)):
                 yield Repeat(first.text, second.text, first, second, (0, len(first.text)), (0, len(second.text)))
                 break

@@ -11,6 +11,9 @@ from compliance.checks.engine import BUILTIN_RULES, required_texts
 from compliance.checks.rulepack import RulePack
 from compliance.checks.suppressions import Waiver, apply_directives, apply_waivers
 from compliance.errors import ComplianceError, InputError
+from compliance.fetch import FetchSettings
+from compliance.fetch.client import FetchStats
+from compliance.fetch.verify import open_verifier
 from compliance.ingest import DEFAULT_MAX_BYTES, SUPPORTED_SUFFIXES, discover, load_document
 from compliance.model import DocumentResult, Finding
 from compliance.similarity import Matcher, load_catalogue
@@ -22,6 +25,7 @@ class ScanResult:
     skipped_files: int = 0
     source_count: int = 0
     catalogue_errors: list[ComplianceError] = field(default_factory=list)
+    fetch_stats: FetchStats | None = None  # when credited pages were fetched (--fetch)
 
 
 def _unreadable(error: InputError, report_path: str, fmt: str, location: str) -> DocumentResult:
@@ -38,10 +42,12 @@ def _location(file: Path) -> str:
 def scan(
     paths: list[Path], source_paths: list[Path], pack: RulePack, max_bytes: int = DEFAULT_MAX_BYTES,
     only: set[Path] | None = None, waivers: list[Waiver] | None = None, today: dt.date | None = None,
+    fetch: FetchSettings | None = None,
 ) -> ScanResult:
     """Scan the reposts under `paths` (only those in `only`, when given) against the catalogue."""
     catalogue = load_catalogue(source_paths)
     matcher = Matcher(catalogue.sources, pack.matching, required_texts(pack))
+    verifier = open_verifier(fetch, catalogue.sources, pack.matching, required_texts(pack)) if fetch and fetch.enabled else None
     found = discover(paths)
     if only is not None:
         found.files = [(file, name) for file, name in found.files if file.resolve() in only]
@@ -60,7 +66,9 @@ def scan(
             continue
         try:
             match = matcher.match(document)
-            findings = apply_directives(document, check_document(document, match, pack))
+            web = verifier.verify(document) if verifier else None
+            match = match or (web.match if web else None)  # the catalogue wins; a credited page it copies is next best
+            findings = apply_directives(document, check_document(document, match, pack, web.checks if web else None))
         except Exception as exc:  # a bug of ours must not cost the desk the rest of its scan
             crash = Finding("internal-error", BUILTIN_RULES["internal-error"][0],
                             f"compliance failed on this file ({type(exc).__name__}: {exc}); please report it")
@@ -68,4 +76,7 @@ def scan(
             continue
         findings = apply_waivers((report_path, location), findings, waivers or [], today)
         results.append(DocumentResult(report_path, document.format, document.title, match, findings, document, location))
-    return ScanResult(results, found.skipped, len(catalogue.sources), catalogue.errors)
+    if verifier:
+        verifier.close()
+    return ScanResult(results, found.skipped, len(catalogue.sources), catalogue.errors,
+                      verifier.fetcher.stats if verifier else None)

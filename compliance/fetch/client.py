@@ -15,6 +15,7 @@ from pathlib import Path
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
 import requests
+from urllib3.exceptions import ReadTimeoutError
 from urllib3.util.retry import Retry
 
 from compliance import __version__
@@ -179,7 +180,11 @@ class Fetcher:
             blocked = _BLOCKED.search(str(exc))
             if blocked:
                 raise FetchError("blocked", blocked.group(0)) from None
-            raise FetchError("connection", f"connection failed ({type(exc).__name__})") from None
+            # Once urllib3's retries are spent, requests reports a read timeout as a ConnectionError.
+            reason = getattr(exc.args[0] if exc.args else None, "reason", None)
+            if isinstance(reason, ReadTimeoutError):
+                raise FetchError("timeout", f"timeout: no answer within {s.read_timeout:g} s") from None
+            raise FetchError("connection", f"connection failed ({type(reason or exc).__name__})") from None
 
     def _read(self, url: str, final_url: str, response: requests.Response) -> Page:
         s = self.settings

@@ -24,7 +24,9 @@ from compliance.model import Block, BlockKind, Document
 from compliance.similarity.matcher import is_boilerplate
 
 MIN_SCORE = 3.0  # e.g. one dateline, one "statement to X" or "X has contacted", or three "told X"
-STRONG_WEIGHT = 3.0  # a clue only the publisher itself would write; without one, three clues are needed
+# Clues only the publisher itself would write; without one, three lesser clues are needed.
+SELF_REFERENCES = frozenset({"dateline", "statement to", "has contacted", "could not verify"})
+LESSER = frozenset({"told", "interview", "previously reported"})
 UNKNOWN_WEIGHT = 0.5  # a name not in the outlet table counts half
 LINK_WEIGHT, MAX_LINK_SCORE = 1.0, 2.0  # links to an outlet's site corroborate; alone they do not decide
 
@@ -156,7 +158,7 @@ def infer_publisher(document: Document, desk_texts: tuple[str, ...] = ()) -> Lik
     if not scored or scored[0][0] < MIN_SCORE:
         return None
     score, key, clues = scored[0]
-    if not any(c.weight >= STRONG_WEIGHT for c in clues) and len(clues) < 3:
+    if not any(c.kind in SELF_REFERENCES for c in clues) and sum(c.kind in LESSER for c in clues) < 3:
         return None  # "told Reuters" twice is an article quoting Reuters' interviews, not Reuters' article
     if len(scored) > 1 and scored[1][0] * 1.5 > score:
         return None  # two publishers with similar evidence: a wire story re-reported, or a roundup

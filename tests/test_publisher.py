@@ -136,3 +136,12 @@ def test_unmatched_original_writing_in_the_dev_set_gets_no_inferred_publisher():
     root = truth_path.parent / "reposts"
     for path in originals:
         assert infer_publisher(load(root / path), (DISCLAIMER,)) is None, path
+
+
+def test_the_html_report_shows_the_evidence_lines(tmp_path):
+    code = main(["scan", str(SEED_REPOST), "--format", "html", "--report-dir", str(tmp_path / "reports"), "-q"])
+    assert code == 1
+    [page_file] = (tmp_path / "reports" / "latest" / "documents").iterdir()
+    page = page_file.read_text(encoding="utf-8")
+    assert "Likely publisher <strong>Newsweek</strong>" in page
+    assert "line 20: “Newsweek has contacted”" in page

@@ -381,3 +381,33 @@ def test_concurrent_requests_to_one_host_are_limited(tmp_path, server, corpus):
     for thread in threads:
         thread.join()
     assert peak == 2 and sum(server.hits.values()) == 4
+
+
+def test_the_connection_itself_refuses_a_private_address(tmp_path, server, corpus, monkeypatch):
+    """If a name resolved to a public address when checked and to a private one when connecting
+    (DNS rebinding), the connect-time guard still refuses: here the check is skipped altogether."""
+    import compliance.fetch.client as client
+
+    monkeypatch.setattr(client, "check_url", lambda url, allow_hosts=(): None)
+    server.routes["/story"] = Route(body=article_html(corpus[COPIED], "CBS News"))
+    repost(tmp_path / "reposts", corpus[COPIED], f"Source: CBS News {server.url('/story')}")
+    document, _ = scan_one(tmp_path, settings(tmp_path, allow_hosts=frozenset()))
+    assert "blocked address: 127.0.0.1 resolves to 127.0.0.1 (loopback)" in finding(document, "attribution-unverified").message
+    assert server.hits == {}
+
+
+def test_fetching_can_be_configured_and_a_bad_setting_is_one_line(tmp_path, server, corpus, capsys):
+    server.routes["/story"] = Route(body=article_html(corpus[COPIED], "CBS News"))
+    repost(tmp_path / "reposts", corpus[COPIED], f"Source: CBS News {server.url('/story')}")
+    config = tmp_path / "compliance.yaml"
+    config.write_text("fetch:\n  allow_hosts: [127.0.0.1]\n  cache: state/pages.sqlite\n  cache_lifetime: 1d\n", encoding="utf-8")
+    output = tmp_path / "report.json"
+    args = ["scan", str(tmp_path / "reposts"), "--config", str(config), "--format", "json", "--output", str(output), "-q"]
+    assert main(args) == 0
+    assert json.loads(output.read_text(encoding="utf-8"))["documents"][0]["source"]["publisher"] == "CBS News"
+    assert (tmp_path / "state" / "pages.sqlite").is_file() and server.hits == {"/story": 1}
+    capsys.readouterr()
+    config.write_text("fetch:\n  cache_lifetime: forever\n", encoding="utf-8")
+    assert main(args) == 2
+    assert capsys.readouterr().err.strip() == (
+        f"compliance: error: {config}:2: fetch: a duration is seconds or a number with s, m, h or d (e.g. 7d), not 'forever'")

@@ -71,30 +71,35 @@ def config_fetch(value: Any, where: str, line: int | None, base: Path) -> dict[s
     if unknown:
         raise ComplianceError(f"unknown fetch setting '{unknown[0]}' (known: {', '.join(sorted(_KEYS))})", where, line)
     found: dict[str, Any] = {"enabled": bool(value.get("enabled", True))}
+    key_lines = getattr(value, "key_lines", {})  # a LinedDict knows each key's line
+    key = None
     try:
-        if "allow_hosts" in value:
-            hosts = value["allow_hosts"]
-            if isinstance(hosts, str):
-                hosts = [hosts]
-            if not isinstance(hosts, list) or not all(isinstance(h, str) for h in hosts):
-                raise ValueError("'allow_hosts' must be a list of host names")
-            found["allow_hosts"] = frozenset(hosts)
-        if "request_budget" in value:
-            budget = value["request_budget"]
-            if isinstance(budget, bool) or not isinstance(budget, int) or budget < 1:
-                raise ValueError("'request_budget' must be a whole number of at least 1")
-            found["request_budget"] = budget
-        if "cache" in value:
-            if not isinstance(value["cache"], str):
-                raise ValueError("'cache' must be a file name")
-            found["cache_path"] = base / value["cache"]
-        if "cache_lifetime" in value:
-            found["cache_lifetime"] = parse_duration(value["cache_lifetime"])
-        if "timeout" in value:
-            found["read_timeout"] = parse_duration(value["timeout"])
+        for key in value:
+            _check_key(key, value[key], found, base)
     except ValueError as exc:
-        raise ComplianceError(f"fetch: {exc}", where, line) from None
+        raise ComplianceError(f"fetch: {exc}", where, key_lines.get(key, line)) from None
     return found
+
+
+def _check_key(key: str, value: Any, found: dict[str, Any], base: Path) -> None:
+    """One `fetch:` setting into `found`; ValueError saying what is wrong."""
+    if key == "allow_hosts":
+        hosts = [value] if isinstance(value, str) else value
+        if not isinstance(hosts, list) or not all(isinstance(h, str) for h in hosts):
+            raise ValueError("'allow_hosts' must be a list of host names")
+        found["allow_hosts"] = frozenset(hosts)
+    elif key == "request_budget":
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise ValueError("'request_budget' must be a whole number of at least 1")
+        found["request_budget"] = value
+    elif key == "cache":
+        if not isinstance(value, str):
+            raise ValueError("'cache' must be a file name")
+        found["cache_path"] = base / value
+    elif key == "cache_lifetime":
+        found["cache_lifetime"] = parse_duration(value)
+    elif key == "timeout":
+        found["read_timeout"] = parse_duration(value)
 
 
 def fetch_settings(args: argparse.Namespace, configured: dict[str, Any], config_path: Path | None) -> FetchSettings:

@@ -8,6 +8,7 @@ Paths in it are relative to the file. Command-line flags win over it.
     fail_on: warning
     baseline: .compliance-baseline.json
     max_bytes: 5000000
+    fetch: false            # true: verify credited links online (see compliance.fetch.options)
     waivers:
       - paths: ["partners/acme/*"]
         rules: [attribution-missing]
@@ -33,7 +34,7 @@ else:  # pragma: no cover - exercised on Python 3.10 only
     import tomli as tomllib
 
 CONFIG_NAMES = ("compliance.yaml", ".compliance.yaml")
-_KEYS = {"sources", "rules", "fail_on", "baseline", "waivers", "max_bytes"}
+_KEYS = {"sources", "rules", "fail_on", "baseline", "waivers", "max_bytes", "fetch"}
 _WAIVER_KEYS = {"paths", "rules", "reason", "expires"}
 FAIL_ON_CHOICES = ("error", "warning", "info", "never")
 
@@ -47,6 +48,7 @@ class Config:
     baseline: Path | None = None
     max_bytes: int | None = None
     waivers: list[Waiver] = field(default_factory=list)
+    fetch: dict[str, Any] = field(default_factory=dict)  # FetchSettings fields (compliance.fetch.options)
 
 
 def find_config(start: Path) -> Path | None:
@@ -143,6 +145,10 @@ def load_config(path: Path) -> Config:
         if isinstance(data["max_bytes"], bool) or not isinstance(data["max_bytes"], int) or data["max_bytes"] <= 0:
             raise ComplianceError("'max_bytes' must be a positive whole number", where, _line(data, "max_bytes"))
         config.max_bytes = data["max_bytes"]
+    if "fetch" in data:
+        from compliance.fetch.options import config_fetch
+
+        config.fetch = config_fetch(data["fetch"], where, _line(data, "fetch"), base)
     waivers = data.get("waivers") or []
     if not isinstance(waivers, list):
         raise ComplianceError("'waivers' must be a list", where, _line(data, "waivers"))

@@ -136,6 +136,23 @@ class Match:
 
 
 @dataclass(frozen=True)
+class PageCheck:
+    """What fetching a page that an attribution line links to showed (`--fetch`).
+
+    status: "matched" (the repost copies it), "different" (it does not), or "unverified"
+    (it could not be fetched or read; `reason` says why).
+    """
+
+    url: str
+    line: int  # the attribution line with the link
+    status: str
+    reason: str = ""
+    containment: float | None = None
+    source: Source | None = None
+    from_cache: bool = False
+
+
+@dataclass(frozen=True)
 class Suppression:
     """Why a finding does not fail the gate: an in-document comment, a waiver, or a baseline."""
 

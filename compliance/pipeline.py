@@ -12,6 +12,9 @@ from compliance.checks.engine import BUILTIN_RULES, required_texts
 from compliance.checks.rulepack import RulePack
 from compliance.checks.suppressions import Waiver, apply_directives, apply_waivers
 from compliance.errors import ComplianceError, InputError
+from compliance.fetch import FetchSettings
+from compliance.fetch.client import FetchStats
+from compliance.fetch.verify import WebVerifier, open_verifier
 from compliance.ingest import DEFAULT_MAX_BYTES, SUPPORTED_SUFFIXES, discover, load_document
 from compliance.model import DocumentResult, Finding
 from compliance.similarity import Matcher, load_catalogue
@@ -25,6 +28,7 @@ class ScanResult:
     skipped_files: int = 0
     source_count: int = 0
     catalogue_errors: list[ComplianceError] = field(default_factory=list)
+    fetch_stats: FetchStats | None = None  # when credited pages were fetched (--fetch)
 
 
 def _unreadable(error: InputError, report_path: str, fmt: str, location: str) -> DocumentResult:
@@ -47,6 +51,7 @@ class _Checker:
     max_bytes: int
     waivers: list[Waiver]
     today: dt.date
+    verifier: WebVerifier | None = None  # credited pages are fetched and compared (--fetch)
 
     def check(self, file: Path, report_path: str) -> DocumentResult:
         fmt = SUPPORTED_SUFFIXES[file.suffix.lower()]
@@ -57,7 +62,9 @@ class _Checker:
             return _unreadable(error, report_path, fmt, location)
         try:
             match = self.matcher.match(document)
-            findings = apply_directives(document, check_document(document, match, self.pack))
+            web = self.verifier.verify(document) if self.verifier else None
+            match = match or (web.match if web else None)  # the catalogue wins; a credited page it copies is next best
+            findings = apply_directives(document, check_document(document, match, self.pack, web.checks if web else None))
         except Exception as exc:  # a bug of ours must not cost the desk the rest of its scan
             crash = Finding("internal-error", BUILTIN_RULES["internal-error"][0],
                             f"compliance failed on this file ({type(exc).__name__}: {exc}); please report it")
@@ -118,18 +125,26 @@ def open_matcher(pack: RulePack, source_paths: list[Path], index_path: Path | No
 def scan(
     paths: list[Path], source_paths: list[Path], pack: RulePack, max_bytes: int = DEFAULT_MAX_BYTES,
     only: set[Path] | None = None, waivers: list[Waiver] | None = None, today: dt.date | None = None,
-    index_path: Path | None = None, jobs: int = 1, progress=None,
+    index_path: Path | None = None, jobs: int = 1, progress=None, fetch: FetchSettings | None = None,
 ) -> ScanResult:
     """Scan the reposts under `paths` (only those in `only`, when given) against the catalogue
     (or the persistent index at `index_path`)."""
     matcher, source_count, catalogue_errors = open_matcher(pack, source_paths, index_path, jobs)
+    verifier = None
+    if fetch and fetch.enabled:
+        verifier = open_verifier(fetch, matcher.source_urls(), pack.matching, required_texts(pack))
+        jobs = 1  # the fetcher's cache, per-host limits and budget live in this process
     found = discover(paths)
     if only is not None:
         found.files = [(file, name) for file, name in found.files if file.resolve() in only]
-    checker = _Checker(matcher, pack, max_bytes, waivers or [], today or dt.date.today())
+    checker = _Checker(matcher, pack, max_bytes, waivers or [], today or dt.date.today(), verifier)
     results = [
         _unreadable(InputError("input-unreadable", f"cannot read folder: {why}", str(folder)), name, "folder", _location(folder))
         for folder, name, why in found.unreadable
     ]
-    results.extend(check_files(checker, found.files, jobs, progress))
-    return ScanResult(results, found.skipped, source_count, catalogue_errors)
+    try:
+        results.extend(check_files(checker, found.files, jobs, progress))
+    finally:
+        if verifier:
+            verifier.close()
+    return ScanResult(results, found.skipped, source_count, catalogue_errors, verifier.fetcher.stats if verifier else None)

@@ -97,7 +97,7 @@ def test_bad_files_become_findings_and_the_scan_goes_on(tmp_path):
     (["scan", "no/such/folder"], "no/such/folder: no such file or folder"),
     (["scan", "examples/reposts", "--rules", "missing.yaml"], "missing.yaml: rule pack not found"),
     (["rules", "--rules", "tests/data/bad-pack.yaml"], "tests/data/bad-pack.yaml:4: rule 'x': unknown type 'nope' (known: attribution-mismatch, "
-     "attribution-missing, excerpt-limit, forbidden-text, repetition, required-text)"),
+     "attribution-missing, attribution-unverified, excerpt-limit, forbidden-text, repetition, required-text)"),
 ])
 def test_user_errors_are_one_line_and_exit_2(args, message):
     result = run(*args)
@@ -124,7 +124,8 @@ def test_usage_errors_exit_2():
 def test_rules_lists_ids_types_and_severities(capsys):
     assert main(["rules"]) == 0
     out = capsys.readouterr().out
-    for line in ["disclaimer-missing    required-text", "caption-duplicated    repetition            warning"]:
+    for line in ["disclaimer-missing      required-text", "caption-duplicated      repetition              warning",
+                 "attribution-unverified  attribution-unverified  warning"]:
         assert line in out
     assert "input-unreadable" in out
 

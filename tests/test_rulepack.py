@@ -17,7 +17,8 @@ SEED = next(
                       ROOT / "examples" / "reposts" / "niac-missiles-repost.txt")
     if path.exists()
 )
-DEFAULT_IDS = ["disclaimer-missing", "attribution-missing", "attribution-mismatch", "caption-duplicated", "excerpt-limit"]
+DEFAULT_IDS = ["disclaimer-missing", "attribution-missing", "attribution-mismatch", "caption-duplicated", "excerpt-limit",
+               "attribution-unverified"]
 
 
 def write(folder: Path, name: str, text: str) -> Path:
@@ -43,7 +44,7 @@ def test_default_pack_rule_ids_and_severities():
     pack = load_pack()
     assert [rule.id for rule in pack.rules] == DEFAULT_IDS
     assert [rule.severity for rule in pack.rules] == [
-        Severity.ERROR, Severity.ERROR, Severity.ERROR, Severity.WARNING, Severity.ERROR,
+        Severity.ERROR, Severity.ERROR, Severity.ERROR, Severity.WARNING, Severity.ERROR, Severity.WARNING,
     ]
     assert all(rule.enabled for rule in pack.rules)
 

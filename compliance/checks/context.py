@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from compliance.model import Block, Document, Finding, Match
+from compliance.model import Block, Document, Finding, Match, PageCheck
 
 EXCERPT_CHARS = 160
 
@@ -20,6 +20,8 @@ class CheckContext:
     match: Match | None
     blocks: list[Block]  # the blocks in the rule's scope
     rule: Any  # rulepack.Rule; typed loosely to keep rule modules free of import cycles
+    pages: tuple[PageCheck, ...] = ()  # credited pages fetched for this document (--fetch)
+    desk_texts: tuple[str, ...] = ()  # texts the desk adds to every repost (the disclaimer)
 
     @property
     def options(self) -> dict[str, Any]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 from compliance.checks.context import CheckContext
 from compliance.checks.rulepack import RulePack
 from compliance.checks.rules import RULE_TYPES
-from compliance.model import Document, Finding, Match, Severity
+from compliance.model import Document, Finding, Match, PageCheck, Severity
 
 # Findings the scan itself raises about files it cannot read; not configurable by packs.
 BUILTIN_RULES = {
@@ -19,11 +19,12 @@ def required_texts(pack: RulePack) -> tuple[str, ...]:
     return tuple(rule.options["text"] for rule in pack.enabled_rules if rule.type == "required-text")
 
 
-def check_document(document: Document, match: Match | None, pack: RulePack) -> list[Finding]:
+def check_document(document: Document, match: Match | None, pack: RulePack, pages: list[PageCheck] | None = None) -> list[Finding]:
     findings: list[Finding] = []
+    desk_texts = required_texts(pack)
     for rule in pack.enabled_rules:
         if not rule.applies_to(document.path):
             continue
-        context = CheckContext(document, match, rule.scope.select(document), rule)
+        context = CheckContext(document, match, rule.scope.select(document), rule, tuple(pages or ()), desk_texts)
         findings.extend(RULE_TYPES[rule.type].check(context))
     return sorted(findings, key=lambda f: (f.line, f.column, f.rule))

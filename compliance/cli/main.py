@@ -18,6 +18,7 @@ from compliance.checks.rulepack import DEFAULT_PACK, RulePack
 from compliance.checks.rules import RULE_TYPES
 from compliance.config import FAIL_ON_CHOICES, Config, find_config, load_config
 from compliance.errors import ComplianceError
+from compliance.fetch.options import add_fetch_options, fetch_settings
 from compliance.ingest import DEFAULT_MAX_BYTES
 from compliance.ingest.git import changed_files
 from compliance.model import Severity
@@ -46,6 +47,7 @@ def _add_scan_inputs(command: argparse.ArgumentParser) -> None:
     command.add_argument("--index", type=Path, metavar="FILE",
                          help="persistent source index (from `compliance index build`); with --sources it is brought up to date first")
     _add_jobs(command)
+    add_fetch_options(command)
 
 
 def _add_jobs(command: argparse.ArgumentParser) -> None:
@@ -103,6 +105,17 @@ def _parser() -> argparse.ArgumentParser:
     info.add_argument("--index", type=Path, metavar="FILE", help=f"index file (default: {DEFAULT_INDEX})")
     info.add_argument("--format", choices=("text", "json"), default="text")
 
+    sources_cmd = commands.add_parser("sources", help="manage the source catalogue")
+    sources_actions = sources_cmd.add_subparsers(dest="action", required=True, metavar="ACTION")
+    add = sources_actions.add_parser("add", help="fetch a page and save it into the catalogue (never overwrites)")
+    add.add_argument("url", metavar="URL")
+    add.add_argument("--catalogue", type=Path, metavar="DIR",
+                     help="catalogue folder (default: the first --sources folder of the configuration, else sources/)")
+    add.add_argument("--publisher", metavar="NAME", help="the publisher's name (default: the page's site name)")
+    add.add_argument("--id", metavar="ID", help="the source id and file name (default: from the URL)")
+    add.add_argument("--config", type=Path, metavar="FILE", help="configuration file")
+    add_fetch_options(add)
+
     rules_cmd = commands.add_parser("rules", help="list the rules in force")
     rules_cmd.add_argument("--rules", metavar="FILE", help="rule pack (default: the bundled default pack)")
     rules_cmd.add_argument("--config", type=Path, metavar="FILE", help="configuration file")
@@ -141,13 +154,17 @@ def _scan(args: argparse.Namespace, config: Config):
     for waiver in config.waivers:
         if waiver.expired(today):
             print(f"compliance: warning: {waiver.origin}: waiver expired on {waiver.expires} and no longer applies: {waiver.reason}", file=sys.stderr)
+    fetch = fetch_settings(args, config.fetch, config.path)
     result = scan(args.paths, args.sources or config.sources, pack, args.max_bytes or config.max_bytes or DEFAULT_MAX_BYTES,
                   only, config.waivers, today, index_path=args.index, jobs=args.jobs or default_jobs(),
-                  progress=None if getattr(args, "quiet", False) else Progress.for_terminal("checking"))
+                  progress=None if getattr(args, "quiet", False) else Progress.for_terminal("checking"), fetch=fetch)
     for error in result.catalogue_errors:
         print(f"compliance: error: {error}", file=sys.stderr)
     if result.source_count == 0:
-        print("compliance: warning: no sources loaded (--sources): copies and attribution cannot be checked", file=sys.stderr)
+        print("compliance: warning: no sources loaded (--sources): copies are found only by the text's own clues", file=sys.stderr)
+    if result.fetch_stats and not getattr(args, "quiet", False):
+        stats = result.fetch_stats
+        print(f"compliance: fetched credited pages: {stats.requests} requests, {stats.cache_hits} from the cache", file=sys.stderr)
     extra = {"skipped_files": result.skipped_files, "sources": result.source_count}
     expired = [{"waiver": w.origin, "expired": str(w.expires), "reason": w.reason} for w in config.waivers if w.expired(today)]
     if expired:
@@ -276,6 +293,18 @@ def _list_rules(pack: RulePack) -> str:
     return "\n".join("  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in rows) + "\n"
 
 
+def _run_sources_add(args: argparse.Namespace) -> int:
+    from compliance.fetch.add import add_source
+
+    config = _config(args)
+    folders = [p for p in config.sources if p.is_dir() or not p.suffix]
+    catalogue = args.catalogue or (folders[0] if folders else Path("sources"))
+    settings = fetch_settings(args, config.fetch, config.path)
+    path, source = add_source(args.url, catalogue, settings, args.publisher, args.id)
+    print(f"added {source.id} ({source.publisher}, {len(source.text.split())} words) to {path}")
+    return EXIT_OK
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
@@ -285,6 +314,8 @@ def main(argv: list[str] | None = None) -> int:
             return _run_baseline(args)
         if args.command == "index":
             return _run_index(args)
+        if args.command == "sources":
+            return _run_sources_add(args)
         sys.stdout.write(_list_rules(load_pack(args.rules or _config(args).rules or DEFAULT_PACK)))
         return EXIT_OK
     except ComplianceError as error:

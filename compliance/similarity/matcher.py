@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, fields
 from functools import lru_cache
+from collections.abc import Iterator
 from typing import Protocol
 
 import numpy as np
@@ -112,6 +113,8 @@ class SourceLookup(Protocol):
 
     def __getitem__(self, number: int) -> Source: ...
 
+    def __iter__(self) -> Iterator[Source]: ...
+
 
 class Matcher:
     """Holds the source catalogue's index and answers `match(document)`."""
@@ -132,6 +135,12 @@ class Matcher:
         settings = settings or MatchSettings()
         keys = keys_of_all([source.text for source in sources], IndexParameters.of(settings), jobs)
         return cls(sources, BandIndex.build(keys), settings, boilerplate)
+
+    def source_urls(self) -> set[str]:
+        """The catalogue's article URLs (a credited link to one of them needs no fetching)."""
+        if hasattr(self.sources, "urls"):  # a persistent index answers without reading every text
+            return self.sources.urls()
+        return {source.url for source in self.sources if source.url}
 
     def _shingles_of_source(self, number: int) -> tuple[np.ndarray, int]:
         words = word_hashes(self.sources[number].text)

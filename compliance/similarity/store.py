@@ -240,6 +240,14 @@ class IndexStore:
                 self._cache.popitem(last=False)
         return source
 
+    def urls(self) -> set[str]:
+        return {url for (url,) in self.db.execute("SELECT json_extract(record, '$.url') FROM sources") if url}
+
+    def __iter__(self):
+        """Every source (metadata and text), in number order."""
+        for record, text, origin in self.db.execute("SELECT record, text, origin FROM sources ORDER BY number"):
+            yield _source(record, text, origin)
+
     def __len__(self) -> int:
         return self.db.execute("SELECT count(*) FROM sources").fetchone()[0]
 

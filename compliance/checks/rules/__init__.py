@@ -7,6 +7,7 @@ file here plus one line below.
 from compliance.checks.rules import (
     attribution_mismatch,
     attribution_missing,
+    attribution_unverified,
     excerpt_limit,
     forbidden_text,
     repetition,
@@ -15,5 +16,6 @@ from compliance.checks.rules import (
 
 RULE_TYPES = {
     module.TYPE: module
-    for module in (required_text, attribution_missing, attribution_mismatch, repetition, excerpt_limit, forbidden_text)
+    for module in (required_text, attribution_missing, attribution_mismatch, attribution_unverified, repetition, excerpt_limit,
+                   forbidden_text)
 }

@@ -1,0 +1,225 @@
+"""Fetch a credited page safely: requests with timeouts, a size cap, checked redirects.
+
+Redirects are followed by hand, so that every hop is checked (`safety.check_url`) before
+it is requested; retries (5xx and connection errors, with backoff) are urllib3's. Each
+hop spends one request of the scan's budget, and at most `per_host` requests run at once
+against one host.
+"""
+from __future__ import annotations
+
+import re
+import threading
+import time
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from urllib.parse import urljoin, urlsplit, urlunsplit
+
+import requests
+from urllib3.exceptions import ReadTimeoutError
+from urllib3.util.retry import Retry
+
+from compliance import __version__
+from compliance.fetch.cache import Page, PageCache
+from compliance.fetch.safety import FetchError, GuardedAdapter, check_url
+
+USER_AGENT = f"compliance/{__version__} (republishing compliance checker; verifies credited sources)"
+ACCEPTED_TYPES = ("text/html", "application/xhtml+xml", "text/plain")
+REMEMBERED_STATUSES = (404, 410)  # gone for good: cached like a page
+_REDIRECTS = (301, 302, 303, 307, 308)
+_BLOCKED = re.compile(r"blocked address: \S+ resolves to \S+ \([a-z -]+\)")
+DAY = 86_400.0
+
+
+@dataclass(frozen=True)
+class FetchSettings:
+    """How credited pages are fetched. Off unless asked for: a CI scan must not reach the web unexpectedly."""
+
+    enabled: bool = False
+    offline: bool = False  # the cache only, whatever its age
+    allow_hosts: frozenset[str] = frozenset()
+    connect_timeout: float = 5.0
+    read_timeout: float = 15.0
+    total_timeout: float = 60.0  # a server that drips a byte a second must not hold a scan
+    max_bytes: int = 5_000_000
+    max_redirects: int = 5
+    retries: int = 2
+    backoff: float = 0.5
+    request_budget: int = 200
+    per_host: int = 2
+    cache_path: Path | None = None  # None: no cache
+    cache_lifetime: float = 7 * DAY
+    user_agent: str = USER_AGENT
+
+
+@dataclass
+class FetchStats:
+    requests: int = 0
+    cache_hits: int = 0
+    revalidated: int = 0
+    failures: dict[str, int] = field(default_factory=dict)
+
+
+def normalize_url(url: str) -> str:
+    """The cache key: no fragment (never sent), scheme and host lower-case."""
+    parts = urlsplit(url.strip())
+    return urlunsplit((parts.scheme.lower(), parts.netloc.lower(), parts.path or "/", parts.query, ""))
+
+
+def _session(settings: FetchSettings) -> requests.Session:
+    session = requests.Session()
+    session.trust_env = False  # no proxies or .netrc credentials from the environment for links others wrote
+    session.headers.update({"User-Agent": settings.user_agent, "Accept": "text/html,application/xhtml+xml,text/plain;q=0.9"})
+    retry = Retry(
+        total=settings.retries, connect=settings.retries, read=0, status=settings.retries, redirect=False,
+        backoff_factor=settings.backoff, status_forcelist=(500, 502, 503, 504), allowed_methods=frozenset({"GET"}),
+        raise_on_status=False, respect_retry_after_header=False,  # a server must not make a scan sleep
+    )
+    adapter = GuardedAdapter(settings.allow_hosts, max_retries=retry)
+    session.mount("http://", adapter)
+    session.mount("https://", adapter)
+    return session
+
+
+def _content_type(response: requests.Response) -> str:
+    return (response.headers.get("Content-Type") or "").split(";", 1)[0].strip().lower()
+
+
+class Fetcher:
+    """Fetches pages through the cache; safe to share between threads."""
+
+    def __init__(self, settings: FetchSettings, cache: PageCache | None = None):
+        self.settings = settings
+        self.cache = cache
+        self.stats = FetchStats()
+        self._session = _session(settings)
+        self._lock = threading.Lock()
+        self._hosts: dict[str, threading.BoundedSemaphore] = {}
+
+    def get(self, url: str) -> Page:
+        """The page at `url` (a 200 with HTML or text), or FetchError saying why not."""
+        key = normalize_url(url)
+        cached = self.cache.get(key) if self.cache else None
+        if cached and (self.settings.offline or cached.age() < self.settings.cache_lifetime):
+            with self._lock:
+                self.stats.cache_hits += 1
+            try:
+                return _usable(cached)
+            except FetchError as error:
+                raise self._failed(error) from None
+        if self.settings.offline:
+            raise self._failed(FetchError("offline", "not in the HTTP cache, and --offline forbids fetching"))
+        try:
+            page = self._download(key, cached)
+        except FetchError as error:
+            raise self._failed(error) from None
+        if self.cache and (page.status == 200 or page.status in REMEMBERED_STATUSES):
+            self.cache.put(page)
+        try:
+            return _usable(page)
+        except FetchError as error:
+            raise self._failed(error) from None
+
+    def close(self) -> None:
+        self._session.close()
+        if self.cache:
+            self.cache.close()
+
+    def _failed(self, error: FetchError) -> FetchError:
+        with self._lock:
+            self.stats.failures[error.kind] = self.stats.failures.get(error.kind, 0) + 1
+        return error
+
+    def _spend_budget(self) -> None:
+        with self._lock:
+            if self.stats.requests >= self.settings.request_budget:
+                raise FetchError("budget", f"the scan's request budget ({self.settings.request_budget}) is spent")
+            self.stats.requests += 1
+
+    def _host_slot(self, url: str) -> threading.BoundedSemaphore:
+        host = (urlsplit(url).hostname or "").lower()
+        with self._lock:
+            return self._hosts.setdefault(host, threading.BoundedSemaphore(self.settings.per_host))
+
+    def _download(self, url: str, cached: Page | None) -> Page:
+        current = url
+        for _ in range(self.settings.max_redirects + 1):
+            check_url(current, self.settings.allow_hosts)
+            self._spend_budget()
+            headers = {}
+            if cached and cached.status == 200:  # revalidate an old entry instead of downloading it again
+                if cached.etag:
+                    headers["If-None-Match"] = cached.etag
+                if cached.last_modified:
+                    headers["If-Modified-Since"] = cached.last_modified
+            with self._host_slot(current):
+                response = self._request(current, headers)
+                with response:
+                    if response.status_code in _REDIRECTS:
+                        location = response.headers.get("Location")
+                        if not location:
+                            raise FetchError("http-status", f"HTTP {response.status_code} redirect without a Location")
+                        current = urljoin(current, location)
+                        continue
+                    if response.status_code == 304 and cached:
+                        with self._lock:
+                            self.stats.revalidated += 1
+                        return replace(cached, fetched_at=time.time(), from_cache=False)
+                    return self._read(url, current, response)
+        raise FetchError("redirects", f"more than {self.settings.max_redirects} redirects")
+
+    def _request(self, url: str, headers: dict[str, str]) -> requests.Response:
+        s = self.settings
+        try:
+            return self._session.get(url, headers=headers, stream=True, allow_redirects=False,
+                                     timeout=(s.connect_timeout, s.read_timeout))
+        except requests.exceptions.ConnectTimeout:
+            raise FetchError("timeout", f"timeout: no connection within {s.connect_timeout:g} s") from None
+        except requests.exceptions.ReadTimeout:
+            raise FetchError("timeout", f"timeout: no answer within {s.read_timeout:g} s") from None
+        except requests.exceptions.RequestException as exc:
+            blocked = _BLOCKED.search(str(exc))
+            if blocked:
+                raise FetchError("blocked", blocked.group(0)) from None
+            # Once urllib3's retries are spent, requests reports a read timeout as a ConnectionError.
+            reason = getattr(exc.args[0] if exc.args else None, "reason", None)
+            if isinstance(reason, ReadTimeoutError):
+                raise FetchError("timeout", f"timeout: no answer within {s.read_timeout:g} s") from None
+            raise FetchError("connection", f"connection failed ({type(reason or exc).__name__})") from None
+
+    def _read(self, url: str, final_url: str, response: requests.Response) -> Page:
+        s = self.settings
+        status = response.status_code
+        if status in REMEMBERED_STATUSES:
+            return Page(url, final_url, status, _content_type(response), b"", fetched_at=time.time())
+        if status != 200:
+            raise FetchError("http-status", f"HTTP {status} {response.reason or ''}".strip())
+        content_type = _content_type(response)
+        if content_type not in ACCEPTED_TYPES:
+            raise FetchError("content-type", f"not HTML or text ({content_type or 'no content type'})")
+        declared = response.headers.get("Content-Length", "")
+        if declared.isdigit() and int(declared) > s.max_bytes:
+            raise FetchError("too-large", f"too large: {int(declared):,} bytes, the limit is {s.max_bytes:,}")
+        chunks, size, deadline = [], 0, time.monotonic() + s.total_timeout
+        try:
+            for chunk in response.iter_content(64 * 1024):  # decoded, so a compressed bomb is capped too
+                size += len(chunk)
+                if size > s.max_bytes:
+                    raise FetchError("too-large", f"too large: over {s.max_bytes:,} bytes")
+                if time.monotonic() > deadline:
+                    raise FetchError("timeout", f"timeout: the page took over {s.total_timeout:g} s")
+                chunks.append(chunk)
+        except requests.exceptions.RequestException as exc:
+            raise FetchError("timeout" if "timed out" in str(exc).lower() else "connection",
+                             f"the page broke off while reading ({type(exc).__name__})") from None
+        charset = response.encoding if "charset" in (response.headers.get("Content-Type") or "").lower() else None
+        if charset:
+            content_type = f"{content_type}; charset={charset}"
+        return Page(url, final_url, status, content_type, b"".join(chunks), response.headers.get("ETag"),
+                    response.headers.get("Last-Modified"), time.time())
+
+
+def _usable(page: Page) -> Page:
+    if page.status in REMEMBERED_STATUSES:
+        where = " (cached)" if page.from_cache else ""
+        raise FetchError("http-status", f"page not found (HTTP {page.status}){where}")
+    return page

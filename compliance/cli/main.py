@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import sys
+import time
 from pathlib import Path
 
 from compliance import __version__
@@ -21,9 +22,18 @@ from compliance.ingest.git import changed_files
 from compliance.model import Severity
 from compliance.pipeline import scan
 from compliance.report import FORMATS, ReportInput, RuleInfo, write_atomic
+from compliance.cli.progress import Progress
 from compliance.state.baseline import apply_baseline, baseline_json, load_baseline
+from compliance.state.history import history_json, history_text
+from compliance.state.lock import LockTimeout
+from compliance.state.session import StateSession
+from compliance.state.store import StateStore
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
+EXIT_LOCKED = 3  # another scan holds the state for longer than --lock-timeout
+STATE_FILE = Path(".compliance") / "state.db"
+DEFAULT_LOCK_TIMEOUT = 120.0
+HISTORY_IN_HTML = 30  # runs shown in the HTML report's trend chart
 
 
 def _add_scan_inputs(command: argparse.ArgumentParser) -> None:
@@ -37,6 +47,11 @@ def _add_scan_inputs(command: argparse.ArgumentParser) -> None:
     command.add_argument("--changed-since", metavar="REF", help="scan only reposts added, modified or renamed since this git ref")
     command.add_argument("--config", type=Path, metavar="FILE",
                          help="configuration file (default: compliance.yaml or pyproject.toml [tool.compliance], found upward)")
+
+
+def _add_state_option(command: argparse.ArgumentParser) -> None:
+    command.add_argument("--state", type=Path, metavar="PATH",
+                         help=f"state database (default: {STATE_FILE} beside the configuration file, or in the working folder)")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -55,6 +70,18 @@ def _parser() -> argparse.ArgumentParser:
                           help="exit 1 when a finding is at least this severe (default: error)")
     scan_cmd.add_argument("--baseline", type=Path, metavar="FILE", help="fail only on findings not in this baseline")
     scan_cmd.add_argument("-q", "--quiet", action="store_true", help="print nothing but errors")
+    _add_state_option(scan_cmd)
+    scan_cmd.add_argument("--no-state", action="store_true", help="a one-off scan: neither read nor write the state")
+    scan_cmd.add_argument("--lock-timeout", type=float, default=DEFAULT_LOCK_TIMEOUT, metavar="SECONDS",
+                          help=f"wait this long for another scan using the same state (default: {DEFAULT_LOCK_TIMEOUT:g}), then exit {EXIT_LOCKED}")
+    scan_cmd.add_argument("--notify", metavar="URL",
+                          help="POST findings new since the last run to this webhook (Slack-compatible JSON with a 'text' field)")
+
+    history_cmd = commands.add_parser("history", help="list the runs recorded in the state")
+    _add_state_option(history_cmd)
+    history_cmd.add_argument("--config", type=Path, metavar="FILE", help="configuration file (the default state lies beside it)")
+    history_cmd.add_argument("--format", choices=("text", "json"), default="text", help="text (default) or json")
+    history_cmd.add_argument("--limit", type=int, metavar="N", help="only the last N runs")
 
     baseline_cmd = commands.add_parser("baseline", help="record today's findings so a gate fails only on new ones")
     baseline_actions = baseline_cmd.add_subparsers(dest="action", required=True, metavar="ACTION")
@@ -91,7 +118,7 @@ def _fails(report: ReportInput) -> bool:
     return any(f.is_active and report.fails_gate(f.severity) for d in report.documents for f in d.findings)
 
 
-def _scan(args: argparse.Namespace, config: Config):
+def _scan(args: argparse.Namespace, config: Config, session: StateSession | None = None):
     pack = load_pack(args.rules or config.rules or DEFAULT_PACK)
     for path in args.paths:
         if not path.exists():
@@ -101,8 +128,14 @@ def _scan(args: argparse.Namespace, config: Config):
     for waiver in config.waivers:
         if waiver.expired(today):
             print(f"compliance: warning: {waiver.origin}: waiver expired on {waiver.expires} and no longer applies: {waiver.reason}", file=sys.stderr)
-    result = scan(args.paths, args.sources or config.sources, pack, args.max_bytes or config.max_bytes or DEFAULT_MAX_BYTES,
-                  only, config.waivers, today)
+    max_bytes = args.max_bytes or config.max_bytes or DEFAULT_MAX_BYTES
+    cache = session.cache(pack, config.waivers, today, max_bytes) if session else None
+    progress = Progress.for_terminal(getattr(args, "quiet", False))
+    try:
+        result = scan(args.paths, args.sources or config.sources, pack, max_bytes, only, config.waivers, today, cache, progress)
+    finally:
+        if progress:
+            progress.finish()
     for error in result.catalogue_errors:
         print(f"compliance: error: {error}", file=sys.stderr)
     if result.source_count == 0:
@@ -113,30 +146,95 @@ def _scan(args: argparse.Namespace, config: Config):
         extra["expired_waivers"] = expired
     if only is not None:
         extra["changed_since"] = args.changed_since
-    return pack, result, extra
+    return pack, result, extra, cache
+
+
+def _state_path(args: argparse.Namespace, config: Config) -> Path:
+    if args.state is not None:
+        return args.state
+    return (config.path.parent / STATE_FILE) if config.path else STATE_FILE
+
+
+def _open_state(args: argparse.Namespace, config: Config) -> StateSession | None:
+    """The state of earlier runs, locked for this one; None for --no-state. A default state that
+    cannot be created (a read-only folder) costs the incremental scan, not the scan."""
+    if args.no_state:
+        if args.notify:
+            raise ComplianceError("--notify needs the state (it reports findings new since the last run); drop --no-state")
+        return None
+    path = _state_path(args, config)
+    try:
+        return StateSession.open(path, args.lock_timeout)
+    except LockTimeout:
+        raise
+    except ComplianceError as error:
+        if args.state is not None or args.notify:
+            raise
+        print(f"compliance: warning: {error}; scanning without state", file=sys.stderr)
+        return None
 
 
 def _run_scan(args: argparse.Namespace) -> int:
+    started, clock = dt.datetime.now(dt.timezone.utc), time.monotonic()
     config = _config(args)
-    pack, result, extra = _scan(args, config)
+    formats = list(dict.fromkeys(args.format or ["text"]))
+    single = len(formats) == 1 and formats[0] != "html" and args.report_dir is None
+    if args.output and not single:
+        raise ComplianceError("--output takes a single non-HTML format; use --report-dir for html or several formats")
+    session = _open_state(args, config)
+    try:
+        return _scan_with_state(args, config, formats, single, session, started, clock)
+    finally:
+        if session is not None:
+            session.close()
+
+
+def _scan_with_state(args: argparse.Namespace, config: Config, formats: list[str], single: bool,
+                     session: StateSession | None, started: dt.datetime, clock: float) -> int:
+    pack, result, extra, cache = _scan(args, config, session)
     documents = result.documents
     baseline_path = args.baseline or config.baseline
     if baseline_path is not None:
         outcome = apply_baseline(documents, load_baseline(baseline_path), baseline_path.name)
         documents = outcome.documents
         extra["baseline"] = {"file": str(baseline_path), "accepted": outcome.matched, "gone": outcome.gone}
+    history = []
+    if session is not None and cache is not None:
+        prepared = session.prepare_run(documents, cache, started, time.monotonic() - clock, [str(p) for p in args.paths])
+        extra["incremental"] = {"rechecked": result.rechecked, "cached": cache.cached,
+                                "new_findings": prepared.record.new, "resolved_findings": prepared.record.resolved}
+        history = [run.as_dict() for run in session.history(HISTORY_IN_HTML)]
     fail_on = args.fail_on or config.fail_on or "error"
-    report_input = ReportInput(documents, _rule_infos(pack), None if fail_on == "never" else Severity(fail_on), extra)
-    formats = list(dict.fromkeys(args.format or ["text"]))
-    if len(formats) == 1 and formats[0] != "html" and args.report_dir is None:
+    report_input = ReportInput(documents, _rule_infos(pack), None if fail_on == "never" else Severity(fail_on), extra, history)
+    if single:
         _write_one(report_input, formats[0], args.output, args.quiet)
     else:
-        if args.output:
-            raise ComplianceError("--output takes a single non-HTML format; use --report-dir for html or several formats")
         _write_folder(report_input, formats, args.report_dir or Path("reports"), args.quiet)
+    if session is not None and cache is not None:
+        _save_state(args, session, bool(result.catalogue_errors))
     if result.catalogue_errors:
         return EXIT_USAGE
     return EXIT_FINDINGS if _fails(report_input) else EXIT_OK
+
+
+def _save_state(args: argparse.Namespace, session: StateSession, catalogue_errors: bool) -> None:
+    """After the reports: one transaction, then the webhook (whose failure is only a warning)."""
+    if catalogue_errors:
+        # results against a half-loaded catalogue would read as findings resolved, then new again
+        print("compliance: warning: state not updated because the catalogue has errors", file=sys.stderr)
+        return
+    try:
+        run = session.commit()
+    except Exception as exc:  # sqlite3 errors: disk full, a file removed under us...
+        raise ComplianceError(f"cannot save the state: {exc}", str(session.store.path)) from None
+    new = session.prepared.comparison.new if session.prepared else []
+    if args.notify and new:
+        from compliance.state.notify import payload, post, redacted
+
+        delivery = post(args.notify, payload(new, run.resolved, run))
+        if not delivery.ok:
+            print(f"compliance: warning: webhook {redacted(args.notify)} not notified of {len(new)} new findings "
+                  f"after {delivery.attempts} attempts: {delivery.error}", file=sys.stderr)
 
 
 REPORT_FILE_NAMES = {"json": "report.json", "sarif": "report.sarif", "junit": "junit.xml",
@@ -172,7 +270,7 @@ def _write_folder(report_input: ReportInput, formats: list[str], report_dir: Pat
 
 
 def _run_baseline(args: argparse.Namespace) -> int:
-    _, result, _ = _scan(args, _config(args))
+    _, result, _, _ = _scan(args, _config(args))
     write_atomic(args.output, baseline_json(result.documents))
     count = sum(1 for d in result.documents for f in d.findings if f.is_active)
     print(f"baseline: {count} findings in {len(result.documents)} documents written to {args.output}")
@@ -189,6 +287,16 @@ def _list_rules(pack: RulePack) -> str:
     return "\n".join("  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in rows) + "\n"
 
 
+def _run_history(args: argparse.Namespace) -> int:
+    store = StateStore.open(_state_path(args, _config(args)), create=False)
+    try:
+        runs = store.runs(args.limit)
+    finally:
+        store.close()
+    sys.stdout.write(history_json(runs) if args.format == "json" else history_text(runs))
+    return EXIT_OK
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
@@ -196,8 +304,13 @@ def main(argv: list[str] | None = None) -> int:
             return _run_scan(args)
         if args.command == "baseline":
             return _run_baseline(args)
+        if args.command == "history":
+            return _run_history(args)
         sys.stdout.write(_list_rules(load_pack(args.rules or _config(args).rules or DEFAULT_PACK)))
         return EXIT_OK
+    except LockTimeout as error:
+        print(f"compliance: error: {error}", file=sys.stderr)
+        return EXIT_LOCKED
     except ComplianceError as error:
         print(f"compliance: error: {error}", file=sys.stderr)
         return EXIT_USAGE

@@ -18,7 +18,10 @@ import requests
 from compliance import __version__
 from compliance.state.store import OpenFinding, RunRecord
 
-TEXT_LINES = 20  # findings listed in `text`; the `findings` array always has them all
+TEXT_LINES = 20  # findings listed in `text`; the `new_findings` array always has them all
+TIMEOUT = 10.0  # seconds per attempt: a hung receiver must not hold the state lock for long
+ATTEMPTS = 3
+BACKOFF = 1.0  # seconds before the second attempt, doubled before each next one
 
 
 @dataclass(frozen=True)
@@ -60,9 +63,12 @@ def _retryable(status: int) -> bool:
     return status == 429 or status >= 500
 
 
-def post(url: str, body: dict[str, Any], timeout: float = 10.0, attempts: int = 3, backoff: float = 1.0,
-         sleep: Callable[[float], None] = time.sleep) -> Delivery:
+def post(url: str, body: dict[str, Any], timeout: float | None = None, attempts: int | None = None,
+         backoff: float | None = None, sleep: Callable[[float], None] = time.sleep) -> Delivery:
     """POST `body` as JSON; waits backoff, 2*backoff, ... between attempts."""
+    timeout = TIMEOUT if timeout is None else timeout
+    attempts = ATTEMPTS if attempts is None else attempts
+    backoff = BACKOFF if backoff is None else backoff
     error = ""
     for attempt in range(1, attempts + 1):
         try:

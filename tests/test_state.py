@@ -304,3 +304,33 @@ def test_recheck_reasons():
     assert recheck_reason(stored, same, {"s1": "d2"}) == "matched source changed"
     assert recheck_reason(stored, same, {}) == "matched source changed"
     assert recheck_reason(stored, Current("a.txt", "r/a.txt", "h1", "rules", "cat2"), {"s1": "d1"}) == "catalogue changed"
+
+
+def test_watch_scans_again_only_after_a_change(desk):
+    from compliance.cli.watch import snapshot, watch
+
+    inputs = [desk / "reposts", desk / "sources"]
+    scans: list[int] = []
+
+    def run():
+        scans.append(main(["scan", "reposts", "--sources", "sources", "--state", "state.db", "-q"]))
+
+    def sleep(_seconds):
+        if len(scans) == 1 and not (desk / "reposts" / "new.txt").exists():
+            shutil.copy(desk / "reposts" / "niac-missiles-repost.txt", desk / "reposts" / "new.txt")
+
+    watch(lambda: snapshot(inputs), run, 1.0, sleep=sleep, rounds=4)
+    assert scans == [1, 1]  # the first look, then once after the new file; not on the unchanged rounds
+    assert [r.rechecked for r in runs(desk / "state.db")] == [5, 1]
+
+
+def test_watch_command_stops_cleanly_on_ctrl_c(desk, monkeypatch, capsys):
+    import compliance.cli.watch
+
+    def interrupted(_seconds):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(compliance.cli.watch.time, "sleep", interrupted)
+    assert main(["watch", "reposts", "--sources", "sources", "--state", "state.db", "--interval", "5"]) == 0
+    assert "watch: scan finished with exit code 1" in capsys.readouterr().err
+    assert len(runs(desk / "state.db")) == 1

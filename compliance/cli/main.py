@@ -54,34 +54,33 @@ def _add_state_option(command: argparse.ArgumentParser) -> None:
                          help=f"state database (default: {STATE_FILE} beside the configuration file, or in the working folder)")
 
 
+def _add_scan_options(command: argparse.ArgumentParser) -> None:
+    """Everything `scan` takes (`watch` takes the same)."""
+    _add_scan_inputs(command)
+    command.add_argument("--format", choices=sorted([*FORMATS, "html"]), action="append", metavar="FORMAT",
+                         help=f"report format, repeatable: {', '.join(sorted([*FORMATS, 'html']))} (default: text)")
+    command.add_argument("--output", type=Path, metavar="FILE", help="write the report here (atomically) instead of stdout")
+    command.add_argument("--report-dir", type=Path, metavar="DIR",
+                         help="folder for report files, one per format (html: a run folder and a `latest` link; default: reports)")
+    command.add_argument("--fail-on", choices=FAIL_ON_CHOICES,
+                         help="exit 1 when a finding is at least this severe (default: error)")
+    command.add_argument("--baseline", type=Path, metavar="FILE", help="fail only on findings not in this baseline")
+    command.add_argument("-q", "--quiet", action="store_true", help="print nothing but errors")
+    _add_state_option(command)
+    command.add_argument("--no-state", action="store_true", help="a one-off scan: neither read nor write the state")
+    command.add_argument("--lock-timeout", type=float, default=DEFAULT_LOCK_TIMEOUT, metavar="SECONDS",
+                         help=f"wait this long for another scan using the same state (default: {DEFAULT_LOCK_TIMEOUT:g}), then exit {EXIT_LOCKED}")
+    command.add_argument("--notify", metavar="URL",
+                         help="POST findings new since the last run to this webhook (Slack-compatible JSON with a 'text' field)")
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="compliance", description="Check reposted articles before and after they are published.")
     parser.add_argument("--version", action="version", version=f"compliance {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     scan_cmd = commands.add_parser("scan", help="scan reposts and report findings")
-    _add_scan_inputs(scan_cmd)
-    scan_cmd.add_argument("--format", choices=sorted([*FORMATS, "html"]), action="append", metavar="FORMAT",
-                          help=f"report format, repeatable: {', '.join(sorted([*FORMATS, 'html']))} (default: text)")
-    scan_cmd.add_argument("--output", type=Path, metavar="FILE", help="write the report here (atomically) instead of stdout")
-    scan_cmd.add_argument("--report-dir", type=Path, metavar="DIR",
-                          help="folder for report files, one per format (html: a run folder and a `latest` link; default: reports)")
-    scan_cmd.add_argument("--fail-on", choices=FAIL_ON_CHOICES,
-                          help="exit 1 when a finding is at least this severe (default: error)")
-    scan_cmd.add_argument("--baseline", type=Path, metavar="FILE", help="fail only on findings not in this baseline")
-    scan_cmd.add_argument("-q", "--quiet", action="store_true", help="print nothing but errors")
-    _add_state_option(scan_cmd)
-    scan_cmd.add_argument("--no-state", action="store_true", help="a one-off scan: neither read nor write the state")
-    scan_cmd.add_argument("--lock-timeout", type=float, default=DEFAULT_LOCK_TIMEOUT, metavar="SECONDS",
-                          help=f"wait this long for another scan using the same state (default: {DEFAULT_LOCK_TIMEOUT:g}), then exit {EXIT_LOCKED}")
-    scan_cmd.add_argument("--notify", metavar="URL",
-                          help="POST findings new since the last run to this webhook (Slack-compatible JSON with a 'text' field)")
-
-    history_cmd = commands.add_parser("history", help="list the runs recorded in the state")
-    _add_state_option(history_cmd)
-    history_cmd.add_argument("--config", type=Path, metavar="FILE", help="configuration file (the default state lies beside it)")
-    history_cmd.add_argument("--format", choices=("text", "json"), default="text", help="text (default) or json")
-    history_cmd.add_argument("--limit", type=int, metavar="N", help="only the last N runs")
+    _add_scan_options(scan_cmd)
 
     baseline_cmd = commands.add_parser("baseline", help="record today's findings so a gate fails only on new ones")
     baseline_actions = baseline_cmd.add_subparsers(dest="action", required=True, metavar="ACTION")
@@ -93,6 +92,16 @@ def _parser() -> argparse.ArgumentParser:
     rules_cmd = commands.add_parser("rules", help="list the rules in force")
     rules_cmd.add_argument("--rules", metavar="FILE", help="rule pack (default: the bundled default pack)")
     rules_cmd.add_argument("--config", type=Path, metavar="FILE", help="configuration file")
+
+    history_cmd = commands.add_parser("history", help="list the runs recorded in the state")
+    _add_state_option(history_cmd)
+    history_cmd.add_argument("--config", type=Path, metavar="FILE", help="configuration file (the default state lies beside it)")
+    history_cmd.add_argument("--format", choices=("text", "json"), default="text", help="text (default) or json")
+    history_cmd.add_argument("--limit", type=int, metavar="N", help="only the last N runs")
+
+    watch_cmd = commands.add_parser("watch", help="scan again whenever reposts, sources, rules or the configuration change")
+    _add_scan_options(watch_cmd)
+    watch_cmd.add_argument("--interval", type=float, default=60.0, metavar="SECONDS", help="look for changes this often (default: 60)")
     return parser
 
 
@@ -297,6 +306,30 @@ def _run_history(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _run_watch(args: argparse.Namespace) -> int:
+    from compliance.cli.watch import snapshot, watch
+
+    config = _config(args)
+    inputs = [*args.paths, *(args.sources or config.sources)]
+    for extra in (args.rules or config.rules, config.path):
+        if extra and extra != DEFAULT_PACK:
+            inputs.append(Path(extra))
+
+    def run_once() -> None:
+        try:
+            code = _run_scan(args)
+            if not args.quiet:
+                print(f"compliance: watch: scan finished with exit code {code}; next look in {args.interval:g}s", file=sys.stderr)
+        except ComplianceError as error:  # a broken rule pack mid-edit: say so, keep watching
+            print(f"compliance: error: {error}", file=sys.stderr)
+
+    try:
+        watch(lambda: snapshot(inputs), run_once, args.interval)
+    except KeyboardInterrupt:
+        return EXIT_OK
+    return EXIT_OK
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
@@ -306,6 +339,8 @@ def main(argv: list[str] | None = None) -> int:
             return _run_baseline(args)
         if args.command == "history":
             return _run_history(args)
+        if args.command == "watch":
+            return _run_watch(args)
         sys.stdout.write(_list_rules(load_pack(args.rules or _config(args).rules or DEFAULT_PACK)))
         return EXIT_OK
     except LockTimeout as error:

@@ -334,3 +334,24 @@ def test_watch_command_stops_cleanly_on_ctrl_c(desk, monkeypatch, capsys):
     assert main(["watch", "reposts", "--sources", "sources", "--state", "state.db", "--interval", "5"]) == 0
     assert "watch: scan finished with exit code 1" in capsys.readouterr().err
     assert len(runs(desk / "state.db")) == 1
+
+
+def test_progress_is_drawn_on_a_terminal_only():
+    import io
+
+    from compliance.cli.progress import Progress
+
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+
+    assert Progress.for_terminal(False, io.StringIO()) is None  # cron: stderr is a file or a pipe
+    assert Progress.for_terminal(True, Terminal()) is None  # --quiet
+    stream = Terminal()
+    progress = Progress.for_terminal(False, stream)
+    for done in range(1, 1001):
+        progress(done, 1000)
+    progress.finish()
+    drawn = stream.getvalue()
+    assert drawn.count("\r") < 20  # throttled, not a thousand redraws
+    assert "1000/1000" in drawn and drawn.endswith("\r\033[K")

@@ -6,6 +6,7 @@ import multiprocessing as mp
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable, Mapping
 
 from compliance.checks import check_document
 from compliance.checks.engine import BUILTIN_RULES, required_texts
@@ -16,10 +17,11 @@ from compliance.fetch import FetchSettings
 from compliance.fetch.client import FetchStats
 from compliance.fetch.verify import WebVerifier, open_verifier
 from compliance.ingest import DEFAULT_MAX_BYTES, SUPPORTED_SUFFIXES, discover, load_document
-from compliance.model import DocumentResult, Finding
+from compliance.model import DocumentResult, Finding, Source
 from compliance.similarity import Matcher, load_catalogue
 from compliance.similarity.index import IndexParameters
-from compliance.similarity.store import IndexStore
+from compliance.similarity.store import IndexStore, content_hash
+from compliance.state.cache import ScanCache
 
 
 @dataclass
@@ -29,6 +31,7 @@ class ScanResult:
     source_count: int = 0
     catalogue_errors: list[ComplianceError] = field(default_factory=list)
     fetch_stats: FetchStats | None = None  # when credited pages were fetched (--fetch)
+    rechecked: int = 0  # documents checked in this run; the others came from the state
 
 
 def _unreadable(error: InputError, report_path: str, fmt: str, location: str) -> DocumentResult:
@@ -104,47 +107,88 @@ def check_files(checker: _Checker, files: list[tuple[Path, str]], jobs: int, pro
     return results
 
 
-def open_matcher(pack: RulePack, source_paths: list[Path], index_path: Path | None, jobs: int = 1,
-                 progress=None) -> tuple[Matcher, int, list[ComplianceError]]:
-    """The matcher of a scan: from the persistent index (synced with `source_paths` when both are
-    given), or built in memory from the catalogue."""
+@dataclass
+class Sources:
+    """The sources a scan matches against, from a catalogue or a persistent index.
+
+    The matcher is built on first use: a rescan whose documents all come from the state never
+    fingerprints the catalogue.
+    """
+
+    count: int
+    errors: list[ComplianceError]
+    digests: Callable[[], dict[str, str]]  # source id -> content hash, for the state
+    by_id: Mapping[str, Source]
+    _build: Callable[[], Matcher]
+    _matcher: Matcher | None = None
+
+    def matcher(self) -> Matcher:
+        if self._matcher is None:
+            self._matcher = self._build()
+        return self._matcher
+
+
+def open_sources(pack: RulePack, source_paths: list[Path], index_path: Path | None, jobs: int = 1) -> Sources:
+    """From the persistent index (synced with `source_paths` when both are given), or the catalogue."""
     boilerplate = required_texts(pack)
     if index_path is None:
         catalogue = load_catalogue(source_paths)
-        return Matcher.build(catalogue.sources, pack.matching, boilerplate, jobs), len(catalogue.sources), catalogue.errors
+        sources = catalogue.sources
+        return Sources(len(sources), catalogue.errors, lambda: {s.id: content_hash(s) for s in sources},
+                       {s.id: s for s in sources}, lambda: Matcher.build(sources, pack.matching, boilerplate, jobs))
     store = IndexStore.open(index_path)
     store.check_parameters(IndexParameters.of(pack.matching))
     errors: list[ComplianceError] = []
     if source_paths:
         catalogue = load_catalogue(source_paths)
         errors = catalogue.errors
-        store.sync(catalogue.sources, jobs, progress)
-    return Matcher(store, store.band_index(), pack.matching, boilerplate), len(store), errors
+        store.sync(catalogue.sources, jobs)
+    return Sources(len(store), errors, store.digests, store.by_id(),
+                   lambda: Matcher(store, store.band_index(), pack.matching, boilerplate))
 
 
 def scan(
     paths: list[Path], source_paths: list[Path], pack: RulePack, max_bytes: int = DEFAULT_MAX_BYTES,
     only: set[Path] | None = None, waivers: list[Waiver] | None = None, today: dt.date | None = None,
-    index_path: Path | None = None, jobs: int = 1, progress=None, fetch: FetchSettings | None = None,
+    index_path: Path | None = None, jobs: int = 1, progress: Callable[[int, int], None] | None = None,
+    fetch: FetchSettings | None = None, cache: ScanCache | None = None,
 ) -> ScanResult:
     """Scan the reposts under `paths` (only those in `only`, when given) against the catalogue
-    (or the persistent index at `index_path`)."""
-    matcher, source_count, catalogue_errors = open_matcher(pack, source_paths, index_path, jobs)
-    verifier = None
-    if fetch and fetch.enabled:
-        verifier = open_verifier(fetch, matcher.source_urls(), pack.matching, required_texts(pack))
-        jobs = 1  # the fetcher's cache, per-host limits and budget live in this process
+    (or the persistent index at `index_path`).
+
+    With a `cache` (the state of earlier runs), documents whose result still holds are taken
+    from it and only the others are checked, on `jobs` processes; `progress(done, total)`
+    follows the checked files.
+    """
+    sources = open_sources(pack, source_paths, index_path, jobs)
     found = discover(paths)
+    if cache is not None:
+        cache.prepare(sources.digests(), sources.by_id, paths, found.files)
     if only is not None:
         found.files = [(file, name) for file, name in found.files if file.resolve() in only]
-    checker = _Checker(matcher, pack, max_bytes, waivers or [], today or dt.date.today(), verifier)
     results = [
         _unreadable(InputError("input-unreadable", f"cannot read folder: {why}", str(folder)), name, "folder", _location(folder))
         for folder, name, why in found.unreadable
     ]
-    try:
-        results.extend(check_files(checker, found.files, jobs, progress))
-    finally:
-        if verifier:
-            verifier.close()
-    return ScanResult(results, found.skipped, source_count, catalogue_errors, verifier.fetcher.stats if verifier else None)
+    cached = [cache.lookup(file, name, _location(file)) if cache is not None else None for file, name in found.files]
+    todo = [item for item, result in zip(found.files, cached) if result is None]
+    verifier = None
+    checked: list[DocumentResult] = []
+    if todo:
+        matcher = sources.matcher()
+        if fetch and fetch.enabled:
+            verifier = open_verifier(fetch, matcher.source_urls(), pack.matching, required_texts(pack))
+            jobs = 1  # the fetcher's cache, per-host limits and budget live in this process
+        checker = _Checker(matcher, pack, max_bytes, waivers or [], today or dt.date.today(), verifier)
+        try:
+            checked = check_files(checker, todo, jobs, progress)
+        finally:
+            if verifier:
+                verifier.close()
+        if cache is not None:
+            for (file, _), result in zip(todo, checked):
+                cache.record(file, result)
+    fresh = iter(checked)
+    results.extend(result if result is not None else next(fresh) for result in cached)
+    return ScanResult(results, found.skipped, sources.count, sources.errors,
+                      verifier.fetcher.stats if verifier else None, len(todo))

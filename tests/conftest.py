@@ -54,3 +54,12 @@ def write_txt(folder: Path, name: str, title: str, body: list[str]) -> Path:
 
 def load(path: Path):
     return load_document(path, path.name)
+
+
+@pytest.fixture(autouse=True)
+def isolated_state(tmp_path_factory, monkeypatch):
+    """Scans in one test must not reuse results another test stored (tests patch rules and
+    files in ways the state cannot see): the default state lives in the test's own folder."""
+    import compliance.cli.main
+
+    monkeypatch.setattr(compliance.cli.main, "STATE_FILE", tmp_path_factory.mktemp("state") / "state.db")

@@ -53,8 +53,16 @@ def test_report_validates_against_the_schema_and_lists_documents_in_path_order(t
 def test_identical_inputs_give_byte_identical_reports(tmp_path):
     first, second = tmp_path / "a.json", tmp_path / "b.json"
     for output in (first, second):
-        main(["scan", str(REPOSTS), "--sources", str(SOURCES), "--format", "json", "--output", str(output), "-q"])
+        main(["scan", str(REPOSTS), "--sources", str(SOURCES), "--format", "json", "--output", str(output), "-q", "--no-state"])
     assert first.read_bytes() == second.read_bytes()
+    # with the state, only the account of the work saved differs (summary.incremental)
+    with_state = []
+    for output in (tmp_path / "c.json", tmp_path / "d.json"):
+        main(["scan", str(REPOSTS), "--sources", str(SOURCES), "--format", "json", "--output", str(output), "-q"])
+        report = json.loads(output.read_text(encoding="utf-8"))
+        with_state.append(report["summary"].pop("incremental"))
+        assert report == json.loads(first.read_text(encoding="utf-8"))
+    assert [s["rechecked"] for s in with_state] == [5, 0]
 
 
 @pytest.mark.parametrize("fail_on, expected", [("error", 1), ("warning", 1), ("never", 0)])

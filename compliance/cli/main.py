@@ -22,15 +22,23 @@ from compliance.fetch.options import add_fetch_options, fetch_settings
 from compliance.ingest import DEFAULT_MAX_BYTES
 from compliance.ingest.git import changed_files
 from compliance.model import Severity
-from compliance.cli.progress import Progress
 from compliance.pipeline import scan
 from compliance.similarity import load_catalogue
 from compliance.similarity.index import IndexParameters, default_jobs
 from compliance.similarity.store import DEFAULT_INDEX, IndexStore, build_index
 from compliance.report import FORMATS, ReportInput, RuleInfo, write_atomic
+from compliance.cli.progress import Progress
 from compliance.state.baseline import apply_baseline, baseline_json, load_baseline
+from compliance.state.history import history_json, history_text
+from compliance.state.lock import LockTimeout
+from compliance.state.session import StateSession
+from compliance.state.store import StateStore
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
+EXIT_LOCKED = 3  # another scan holds the state for longer than --lock-timeout
+STATE_FILE = Path(".compliance") / "state.db"
+DEFAULT_LOCK_TIMEOUT = 120.0
+HISTORY_IN_HTML = 30  # runs shown in the HTML report's trend chart
 
 
 def _add_scan_inputs(command: argparse.ArgumentParser) -> None:
@@ -65,22 +73,38 @@ def _positive_int(text: str) -> int:
     return value
 
 
+def _add_state_option(command: argparse.ArgumentParser) -> None:
+    command.add_argument("--state", type=Path, metavar="PATH",
+                         help=f"state database (default: {STATE_FILE} beside the configuration file, or in the working folder)")
+
+
+def _add_scan_options(command: argparse.ArgumentParser) -> None:
+    """Everything `scan` takes (`watch` takes the same)."""
+    _add_scan_inputs(command)
+    command.add_argument("--format", choices=sorted([*FORMATS, "html"]), action="append", metavar="FORMAT",
+                         help=f"report format, repeatable: {', '.join(sorted([*FORMATS, 'html']))} (default: text)")
+    command.add_argument("--output", type=Path, metavar="FILE", help="write the report here (atomically) instead of stdout")
+    command.add_argument("--report-dir", type=Path, metavar="DIR",
+                         help="folder for report files, one per format (html: a run folder and a `latest` link; default: reports)")
+    command.add_argument("--fail-on", choices=FAIL_ON_CHOICES,
+                         help="exit 1 when a finding is at least this severe (default: error)")
+    command.add_argument("--baseline", type=Path, metavar="FILE", help="fail only on findings not in this baseline")
+    command.add_argument("-q", "--quiet", action="store_true", help="print nothing but errors")
+    _add_state_option(command)
+    command.add_argument("--no-state", action="store_true", help="a one-off scan: neither read nor write the state")
+    command.add_argument("--lock-timeout", type=float, default=DEFAULT_LOCK_TIMEOUT, metavar="SECONDS",
+                         help=f"wait this long for another scan using the same state (default: {DEFAULT_LOCK_TIMEOUT:g}), then exit {EXIT_LOCKED}")
+    command.add_argument("--notify", metavar="URL",
+                         help="POST findings new since the last run to this webhook (Slack-compatible JSON with a 'text' field)")
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="compliance", description="Check reposted articles before and after they are published.")
     parser.add_argument("--version", action="version", version=f"compliance {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     scan_cmd = commands.add_parser("scan", help="scan reposts and report findings")
-    _add_scan_inputs(scan_cmd)
-    scan_cmd.add_argument("--format", choices=sorted([*FORMATS, "html"]), action="append", metavar="FORMAT",
-                          help=f"report format, repeatable: {', '.join(sorted([*FORMATS, 'html']))} (default: text)")
-    scan_cmd.add_argument("--output", type=Path, metavar="FILE", help="write the report here (atomically) instead of stdout")
-    scan_cmd.add_argument("--report-dir", type=Path, metavar="DIR",
-                          help="folder for report files, one per format (html: a run folder and a `latest` link; default: reports)")
-    scan_cmd.add_argument("--fail-on", choices=FAIL_ON_CHOICES,
-                          help="exit 1 when a finding is at least this severe (default: error)")
-    scan_cmd.add_argument("--baseline", type=Path, metavar="FILE", help="fail only on findings not in this baseline")
-    scan_cmd.add_argument("-q", "--quiet", action="store_true", help="print nothing but errors")
+    _add_scan_options(scan_cmd)
 
     baseline_cmd = commands.add_parser("baseline", help="record today's findings so a gate fails only on new ones")
     baseline_actions = baseline_cmd.add_subparsers(dest="action", required=True, metavar="ACTION")
@@ -119,6 +143,16 @@ def _parser() -> argparse.ArgumentParser:
     rules_cmd = commands.add_parser("rules", help="list the rules in force")
     rules_cmd.add_argument("--rules", metavar="FILE", help="rule pack (default: the bundled default pack)")
     rules_cmd.add_argument("--config", type=Path, metavar="FILE", help="configuration file")
+
+    history_cmd = commands.add_parser("history", help="list the runs recorded in the state")
+    _add_state_option(history_cmd)
+    history_cmd.add_argument("--config", type=Path, metavar="FILE", help="configuration file (the default state lies beside it)")
+    history_cmd.add_argument("--format", choices=("text", "json"), default="text", help="text (default) or json")
+    history_cmd.add_argument("--limit", type=int, metavar="N", help="only the last N runs")
+
+    watch_cmd = commands.add_parser("watch", help="scan again whenever reposts, sources, rules or the configuration change")
+    _add_scan_options(watch_cmd)
+    watch_cmd.add_argument("--interval", type=float, default=60.0, metavar="SECONDS", help="look for changes this often (default: 60)")
     return parser
 
 
@@ -144,7 +178,7 @@ def _fails(report: ReportInput) -> bool:
     return any(f.is_active and report.fails_gate(f.severity) for d in report.documents for f in d.findings)
 
 
-def _scan(args: argparse.Namespace, config: Config):
+def _scan(args: argparse.Namespace, config: Config, session: StateSession | None = None):
     pack = load_pack(args.rules or config.rules or DEFAULT_PACK)
     for path in args.paths:
         if not path.exists():
@@ -155,9 +189,16 @@ def _scan(args: argparse.Namespace, config: Config):
         if waiver.expired(today):
             print(f"compliance: warning: {waiver.origin}: waiver expired on {waiver.expires} and no longer applies: {waiver.reason}", file=sys.stderr)
     fetch = fetch_settings(args, config.fetch, config.path)
-    result = scan(args.paths, args.sources or config.sources, pack, args.max_bytes or config.max_bytes or DEFAULT_MAX_BYTES,
-                  only, config.waivers, today, index_path=args.index, jobs=args.jobs or default_jobs(),
-                  progress=None if getattr(args, "quiet", False) else Progress.for_terminal("checking"), fetch=fetch)
+    max_bytes = args.max_bytes or config.max_bytes or DEFAULT_MAX_BYTES
+    fetch_mode = "off" if not (fetch and fetch.enabled) else ("offline" if fetch.offline else "online")
+    cache = session.cache(pack, config.waivers, today, max_bytes, fetch_mode) if session else None
+    progress = Progress.for_terminal(getattr(args, "quiet", False))
+    try:
+        result = scan(args.paths, args.sources or config.sources, pack, max_bytes, only, config.waivers, today,
+                      index_path=args.index, jobs=args.jobs or default_jobs(), progress=progress, fetch=fetch, cache=cache)
+    finally:
+        if progress:
+            progress.finish()
     for error in result.catalogue_errors:
         print(f"compliance: error: {error}", file=sys.stderr)
     if result.source_count == 0:
@@ -171,30 +212,95 @@ def _scan(args: argparse.Namespace, config: Config):
         extra["expired_waivers"] = expired
     if only is not None:
         extra["changed_since"] = args.changed_since
-    return pack, result, extra
+    return pack, result, extra, cache
+
+
+def _state_path(args: argparse.Namespace, config: Config) -> Path:
+    if args.state is not None:
+        return args.state
+    return (config.path.parent / STATE_FILE) if config.path else STATE_FILE
+
+
+def _open_state(args: argparse.Namespace, config: Config) -> StateSession | None:
+    """The state of earlier runs, locked for this one; None for --no-state. A default state that
+    cannot be created (a read-only folder) costs the incremental scan, not the scan."""
+    if args.no_state:
+        if args.notify:
+            raise ComplianceError("--notify needs the state (it reports findings new since the last run); drop --no-state")
+        return None
+    path = _state_path(args, config)
+    try:
+        return StateSession.open(path, args.lock_timeout)
+    except LockTimeout:
+        raise
+    except ComplianceError as error:
+        if args.state is not None or args.notify:
+            raise
+        print(f"compliance: warning: {error}; scanning without state", file=sys.stderr)
+        return None
 
 
 def _run_scan(args: argparse.Namespace) -> int:
+    started, clock = dt.datetime.now(dt.timezone.utc), time.monotonic()
     config = _config(args)
-    pack, result, extra = _scan(args, config)
+    formats = list(dict.fromkeys(args.format or ["text"]))
+    single = len(formats) == 1 and formats[0] != "html" and args.report_dir is None
+    if args.output and not single:
+        raise ComplianceError("--output takes a single non-HTML format; use --report-dir for html or several formats")
+    session = _open_state(args, config)
+    try:
+        return _scan_with_state(args, config, formats, single, session, started, clock)
+    finally:
+        if session is not None:
+            session.close()
+
+
+def _scan_with_state(args: argparse.Namespace, config: Config, formats: list[str], single: bool,
+                     session: StateSession | None, started: dt.datetime, clock: float) -> int:
+    pack, result, extra, cache = _scan(args, config, session)
     documents = result.documents
     baseline_path = args.baseline or config.baseline
     if baseline_path is not None:
         outcome = apply_baseline(documents, load_baseline(baseline_path), baseline_path.name)
         documents = outcome.documents
         extra["baseline"] = {"file": str(baseline_path), "accepted": outcome.matched, "gone": outcome.gone}
+    history = []
+    if session is not None and cache is not None:
+        prepared = session.prepare_run(documents, cache, started, time.monotonic() - clock, [str(p) for p in args.paths])
+        extra["incremental"] = {"rechecked": result.rechecked, "cached": cache.cached,
+                                "new_findings": prepared.record.new, "resolved_findings": prepared.record.resolved}
+        history = [run.as_dict() for run in session.history(HISTORY_IN_HTML)]
     fail_on = args.fail_on or config.fail_on or "error"
-    report_input = ReportInput(documents, _rule_infos(pack), None if fail_on == "never" else Severity(fail_on), extra)
-    formats = list(dict.fromkeys(args.format or ["text"]))
-    if len(formats) == 1 and formats[0] != "html" and args.report_dir is None:
+    report_input = ReportInput(documents, _rule_infos(pack), None if fail_on == "never" else Severity(fail_on), extra, history)
+    if single:
         _write_one(report_input, formats[0], args.output, args.quiet)
     else:
-        if args.output:
-            raise ComplianceError("--output takes a single non-HTML format; use --report-dir for html or several formats")
         _write_folder(report_input, formats, args.report_dir or Path("reports"), args.quiet)
+    if session is not None and cache is not None:
+        _save_state(args, session, bool(result.catalogue_errors))
     if result.catalogue_errors:
         return EXIT_USAGE
     return EXIT_FINDINGS if _fails(report_input) else EXIT_OK
+
+
+def _save_state(args: argparse.Namespace, session: StateSession, catalogue_errors: bool) -> None:
+    """After the reports: one transaction, then the webhook (whose failure is only a warning)."""
+    if catalogue_errors:
+        # results against a half-loaded catalogue would read as findings resolved, then new again
+        print("compliance: warning: state not updated because the catalogue has errors", file=sys.stderr)
+        return
+    try:
+        run = session.commit()
+    except Exception as exc:  # sqlite3 errors: disk full, a file removed under us...
+        raise ComplianceError(f"cannot save the state: {exc}", str(session.store.path)) from None
+    new = session.prepared.comparison.new if session.prepared else []
+    if args.notify and new:
+        from compliance.state.notify import payload, post, redacted
+
+        delivery = post(args.notify, payload(new, run.resolved, run))
+        if not delivery.ok:
+            print(f"compliance: warning: webhook {redacted(args.notify)} not notified of {len(new)} new findings "
+                  f"after {delivery.attempts} attempts: {delivery.error}", file=sys.stderr)
 
 
 REPORT_FILE_NAMES = {"json": "report.json", "sarif": "report.sarif", "junit": "junit.xml",
@@ -230,7 +336,7 @@ def _write_folder(report_input: ReportInput, formats: list[str], report_dir: Pat
 
 
 def _run_baseline(args: argparse.Namespace) -> int:
-    _, result, _ = _scan(args, _config(args))
+    _, result, _, _ = _scan(args, _config(args))
     write_atomic(args.output, baseline_json(result.documents))
     count = sum(1 for d in result.documents for f in d.findings if f.is_active)
     print(f"baseline: {count} findings in {len(result.documents)} documents written to {args.output}")
@@ -254,16 +360,24 @@ def _run_index(args: argparse.Namespace) -> int:
     catalogue = load_catalogue(source_paths)
     for error in catalogue.errors:
         print(f"compliance: error: {error}", file=sys.stderr)
-    progress = None if args.quiet else Progress.for_terminal("indexing")
+    progress = Progress.for_terminal(args.quiet, label="indexing")
     jobs = args.jobs or default_jobs()
     started = time.perf_counter()
     if args.action == "build":
         path.parent.mkdir(parents=True, exist_ok=True)
-        report = build_index(path, catalogue.sources, IndexParameters.of(pack.matching), jobs, progress)
+        try:
+            report = build_index(path, catalogue.sources, IndexParameters.of(pack.matching), jobs, progress)
+        finally:
+            if progress:
+                progress.finish()
     else:
         store = IndexStore.open(path)
         store.check_parameters(IndexParameters.of(pack.matching))
-        report = store.sync(catalogue.sources, jobs, progress)
+        try:
+            report = store.sync(catalogue.sources, jobs, progress)
+        finally:
+            if progress:
+                progress.finish()
     if not args.quiet:
         print(f"index {path}: {report.added} added, {report.changed} changed, {report.removed} removed, "
               f"{report.unchanged} unchanged ({time.perf_counter() - started:.1f}s)")
@@ -305,6 +419,40 @@ def _run_sources_add(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _run_history(args: argparse.Namespace) -> int:
+    store = StateStore.open(_state_path(args, _config(args)), create=False)
+    try:
+        runs = store.runs(args.limit)
+    finally:
+        store.close()
+    sys.stdout.write(history_json(runs) if args.format == "json" else history_text(runs))
+    return EXIT_OK
+
+
+def _run_watch(args: argparse.Namespace) -> int:
+    from compliance.cli.watch import snapshot, watch
+
+    config = _config(args)
+    inputs = [*args.paths, *(args.sources or config.sources)]
+    for extra in (args.rules or config.rules, config.path):
+        if extra and extra != DEFAULT_PACK:
+            inputs.append(Path(extra))
+
+    def run_once() -> None:
+        try:
+            code = _run_scan(args)
+            if not args.quiet:
+                print(f"compliance: watch: scan finished with exit code {code}; next look in {args.interval:g}s", file=sys.stderr)
+        except ComplianceError as error:  # a broken rule pack mid-edit: say so, keep watching
+            print(f"compliance: error: {error}", file=sys.stderr)
+
+    try:
+        watch(lambda: snapshot(inputs), run_once, args.interval)
+    except KeyboardInterrupt:
+        return EXIT_OK
+    return EXIT_OK
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
@@ -316,8 +464,15 @@ def main(argv: list[str] | None = None) -> int:
             return _run_index(args)
         if args.command == "sources":
             return _run_sources_add(args)
+        if args.command == "history":
+            return _run_history(args)
+        if args.command == "watch":
+            return _run_watch(args)
         sys.stdout.write(_list_rules(load_pack(args.rules or _config(args).rules or DEFAULT_PACK)))
         return EXIT_OK
+    except LockTimeout as error:
+        print(f"compliance: error: {error}", file=sys.stderr)
+        return EXIT_LOCKED
     except ComplianceError as error:
         print(f"compliance: error: {error}", file=sys.stderr)
         return EXIT_USAGE

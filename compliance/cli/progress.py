@@ -1,7 +1,7 @@
-"""A one-line progress display on stderr, for people at a terminal only.
+"""A one-line progress bar on stderr, for people watching a long scan in a terminal.
 
-Under cron or in CI (stderr not a terminal) it stays silent, so logs hold results, not
-hundreds of carriage returns.
+Only when stderr is a terminal and not `--quiet`: under cron the output is mail, and a
+hundred carriage-return updates are noise there.
 """
 from __future__ import annotations
 
@@ -11,30 +11,30 @@ from typing import TextIO
 
 
 class Progress:
-    """Call with (done, total); redraws at most every `interval` seconds and clears at the end."""
-
-    def __init__(self, label: str, stream: TextIO, interval: float = 0.2):
-        self.label = label
+    def __init__(self, stream: TextIO, label: str = "scanning", interval: float = 0.1, width: int = 30):
         self.stream = stream
-        self.interval = interval
-        self.started = time.monotonic()
+        self.label = label
+        self.interval = interval  # seconds between redraws: drawing is not free at 10,000 files
+        self.width = width
         self._last = 0.0
+        self._drawn = False
 
     @classmethod
-    def for_terminal(cls, label: str, stream: TextIO | None = None) -> "Progress | None":
+    def for_terminal(cls, quiet: bool, stream: TextIO | None = None, label: str = "scanning") -> "Progress | None":
         stream = stream or sys.stderr
-        return cls(label, stream) if stream.isatty() else None
+        return cls(stream, label) if not quiet and stream.isatty() else None
 
     def __call__(self, done: int, total: int) -> None:
         now = time.monotonic()
         if done < total and now - self._last < self.interval:
             return
         self._last = now
-        if done >= total:
-            self.stream.write("\r\033[K")
-        else:
-            width = 30
-            filled = width * done // max(total, 1)
-            rate = done / max(now - self.started, 1e-9)
-            self.stream.write(f"\r{self.label} [{'#' * filled}{'.' * (width - filled)}] {done:,}/{total:,} ({rate:,.0f}/s)\033[K")
+        filled = round(self.width * done / total) if total else self.width
+        self.stream.write(f"\r{self.label} [{'#' * filled}{'.' * (self.width - filled)}] {done}/{total}")
         self.stream.flush()
+        self._drawn = True
+
+    def finish(self) -> None:
+        if self._drawn:
+            self.stream.write("\r\033[K")  # clear the line: the report follows
+            self.stream.flush()

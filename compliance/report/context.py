@@ -24,6 +24,7 @@ class ReportInput:
     rules: list[RuleInfo] = field(default_factory=list)
     fail_on: Severity | None = Severity.ERROR  # None: nothing fails the gate
     extra_summary: dict[str, Any] = field(default_factory=dict)
+    history: list[dict[str, Any]] = field(default_factory=list)  # earlier runs and this one (RunRecord.as_dict), oldest first
 
     @property
     def ordered(self) -> list[DocumentResult]:

@@ -240,6 +240,24 @@ def _chart(by_rule: dict[str, int]) -> dict[str, Any]:
     return {"bars": bars, "bar": bar, "label_w": label_w, "width": width, "height": max(1, len(bars)) * (bar + gap)}
 
 
+def _trend(history: list[dict[str, Any]]) -> dict[str, Any]:
+    """Open findings per run, as points of a line chart (with two runs or more)."""
+    runs = [r for r in history if isinstance(r.get("open"), int)]
+    width, height, left, top, bottom = 560, 160, 44, 12, 28
+    if len(runs) < 2:
+        return {"points": []}
+    peak = max(r["open"] for r in runs) or 1
+    step = (width - left - 12) / (len(runs) - 1)
+    points = []
+    for i, run in enumerate(runs):
+        x = round(left + i * step, 1)
+        y = round(top + (height - top - bottom) * (1 - run["open"] / peak), 1)
+        points.append({"x": x, "y": y, "open": run["open"], "new": run.get("new", 0), "resolved": run.get("resolved", 0),
+                       "started": run.get("started", ""), "id": run.get("id")})
+    return {"points": points, "line": " ".join(f"{p['x']},{p['y']}" for p in points), "width": width, "height": height,
+            "left": left, "base": height - bottom, "peak": peak, "top": top}
+
+
 # ---------------------------------------------------------------------------------------------
 # Rendering
 
@@ -274,7 +292,7 @@ def render_pages(report: ReportInput, generated: str = "") -> dict[str, str]:
     common = {"version": __version__, "generated": generated, "severities": SEVERITIES, "rule_info": rule_info}
     out: dict[str, str] = {}
     out["index.html"] = env.get_template("index.html").render(
-        **common, **_assets("index.js"), summary=summary, rows=rows, chart=_chart(summary["by_rule"]),
+        **common, **_assets("index.js"), summary=summary, rows=rows, chart=_chart(summary["by_rule"]), trend=_trend(report.history),
         rules=sorted({f.rule for d in ordered for f in d.findings}),
         publishers=sorted({r["publisher"] for r in rows if r["publisher"]}),
         fail_on=report.fail_on.value if report.fail_on else "never",

@@ -13,7 +13,7 @@ from compliance.model import Finding, Match
 from compliance.report.context import ReportInput
 from compliance.report.summary import summarize
 
-SCHEMA_VERSION = "1.1"  # 1.1: findings may carry "suppressed"
+SCHEMA_VERSION = "1.2"  # 1.1: findings may carry "suppressed"; 1.2: summary.incremental
 
 
 def _source(match: Match | None) -> dict[str, Any] | None:

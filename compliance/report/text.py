@@ -20,6 +20,10 @@ def to_text(report: ReportInput) -> str:
     if "baseline" in extra:
         b = extra["baseline"]
         lines.append(f"baseline {b['file']}: {b['accepted']} findings accepted, {b['gone']} entries no longer occur")
+    if "incremental" in extra:
+        inc = extra["incremental"]
+        lines.append(f"state: re-checked {inc['rechecked']} of {summary['documents']} documents, {inc['cached']} unchanged; "
+                     f"{inc['new_findings']} new findings, {inc['resolved_findings']} resolved since the last run")
     lines.append(
         f"{summary['documents']} documents scanned ({summary['matched']} matched a source{skipped}): {counts}"
     )

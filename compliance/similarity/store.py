@@ -22,6 +22,7 @@ import os
 import sqlite3
 from importlib.metadata import version
 from collections import OrderedDict
+from collections.abc import Mapping
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -240,6 +241,13 @@ class IndexStore:
                 self._cache.popitem(last=False)
         return source
 
+    def digests(self) -> dict[str, str]:
+        """Source id -> content hash (as `content_hash` computes it), without reading texts."""
+        return dict(self.db.execute("SELECT id, content_hash FROM sources"))
+
+    def by_id(self) -> "SourcesById":
+        return SourcesById(self)
+
     def urls(self) -> set[str]:
         return {url for (url,) in self.db.execute("SELECT json_extract(record, '$.url') FROM sources") if url}
 
@@ -264,6 +272,25 @@ class IndexStore:
 
     def close(self) -> None:
         self._connection.close()
+
+
+class SourcesById(Mapping[str, Source]):
+    """An index's sources by id, read when asked for (the state restores a few matches)."""
+
+    def __init__(self, store: IndexStore):
+        self.store = store
+
+    def __getitem__(self, source_id: str) -> Source:
+        row = self.store.db.execute("SELECT number FROM sources WHERE id = ?", (source_id,)).fetchone()
+        if row is None:
+            raise KeyError(source_id)
+        return self.store[row[0]]
+
+    def __iter__(self):
+        return (source_id for (source_id,) in self.store.db.execute("SELECT id FROM sources ORDER BY number"))
+
+    def __len__(self) -> int:
+        return len(self.store)
 
 
 def build_index(path: Path, sources: list[Source], parameters: IndexParameters, jobs: int = 1, progress=None) -> SyncReport:

@@ -1,0 +1,111 @@
+"""The scan's view of the state: hands back stored results that still hold, records new ones.
+
+The pipeline asks `lookup` for every repost file before checking it and `record`s what it
+checked; nothing is written here. The CLI turns `changes()` into one transaction after the
+reports are written, so an interrupted run leaves the previous state intact.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from pathlib import Path
+
+from compliance.checks.rulepack import RulePack
+from compliance.checks.suppressions import Waiver
+from compliance.errors import InputError
+from compliance.ingest import load_document
+from compliance.model import DocumentResult, Source
+from compliance.state.incremental import (
+    Current, Stored, cacheable, catalogue_fingerprint, content_hash, recheck_reason, result_from_json, result_json,
+    rules_fingerprint,
+)
+from compliance.state.store import DocumentRow
+
+
+def _under(file: str, roots: list[Path]) -> bool:
+    path = Path(file)
+    for root in roots:
+        if path == root or root in path.parents:
+            return True
+    return False
+
+
+class ScanCache:
+    def __init__(self, stored: dict[str, DocumentRow], pack: RulePack, waivers: list[Waiver], today: dt.date, max_bytes: int,
+                 fetch_mode: str = "off"):
+        self.stored = stored
+        self.max_bytes = max_bytes
+        self.rules_fp = rules_fingerprint(pack, waivers, today, max_bytes, fetch_mode)
+        self.sources: Mapping[str, Source] = {}
+        self.digests: dict[str, str] = {}
+        self.catalogue_fp = ""
+        self.vanished: list[str] = []  # files in the state, under the scanned folders, no longer there
+        self._hashes: dict[str, str] = {}  # file -> content hash as this run read it
+        self._upserts: list[DocumentRow] = []
+        self.cached = 0
+        self.rechecked = 0
+        self.reasons: dict[str, str] = {}  # report path -> why it was re-checked
+
+    def prepare(self, digests: dict[str, str], sources: Mapping[str, Source], roots: list[Path],
+                discovered: list[tuple[Path, str]]) -> None:
+        """Before the first lookup: the catalogue this run matches against (each source's content
+        hash, and the sources by id, read only to restore a match) and every file found."""
+        self.sources = sources
+        self.digests = digests
+        self.catalogue_fp = catalogue_fingerprint(self.digests)
+        seen = {str(file.resolve()) for file, _ in discovered}
+        resolved_roots = [root.resolve() for root in roots]
+        self.vanished = sorted(f for f in self.stored if f not in seen and _under(f, resolved_roots))
+
+    def lookup(self, file: Path, report_path: str, location: str) -> DocumentResult | None:
+        """The stored result when it still holds (with the document parsed again), else None."""
+        key = str(file.resolve())
+        try:
+            digest = content_hash(file.read_bytes())
+        except OSError:
+            return None  # the check reports why it cannot be read
+        self._hashes[key] = digest
+        row = self.stored.get(key)
+        current = Current(report_path, location, digest, self.rules_fp, self.catalogue_fp)
+        reason = recheck_reason(row.stored if row else None, current, self.digests)
+        if reason is None:
+            result = self._restore(row, file, report_path, location)
+            if result is not None:
+                self.cached += 1
+                return result
+            reason = "stored result unusable"
+        self.reasons[report_path] = reason
+        return None
+
+    def _restore(self, row: DocumentRow, file: Path, report_path: str, location: str) -> DocumentResult | None:
+        try:
+            return result_from_json(row.result, report_path, location,
+                                    lambda: load_document(file, report_path, self.max_bytes), self.sources)
+        except (InputError, ValueError, KeyError, TypeError):
+            return None  # a file that changed under us, or a row we cannot read: check it again
+
+    def record(self, file: Path, result: DocumentResult) -> None:
+        self.rechecked += 1
+        key = str(file.resolve())
+        digest = self._hashes.get(key)
+        if digest is None or not cacheable(result):
+            return
+        try:
+            payload = result_json(result)
+        except (TypeError, ValueError):
+            return  # evidence JSON cannot carry: not cached, checked again next time
+        source_id = result.match.source.id if result.match else None
+        stored = Stored(result.path, result.location, digest, self.rules_fp, self.catalogue_fp, source_id,
+                        self.digests.get(source_id) if source_id else None)
+        self._upserts.append(DocumentRow(key, stored, payload))
+
+    @property
+    def upserts(self) -> list[DocumentRow]:
+        return self._upserts
+
+    def previous_locations(self) -> set[str]:
+        """Locations whose open findings this run replaces besides its own documents': files
+        gone from the scanned folders, and files now seen from another path."""
+        gone = {self.stored[f].stored.location for f in self.vanished}
+        moved = {self.stored[row.file].stored.location for row in self._upserts if row.file in self.stored}
+        return gone | moved

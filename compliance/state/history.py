@@ -1,0 +1,67 @@
+"""History: what each scan found, and which findings are new or resolved since the last one.
+
+A finding is known by its fingerprint (rule, path from the working folder, evidence; not the
+line, so an edit above it keeps it the same finding) and counted: a second identical finding
+in a file is new. New = active now and not open before; resolved = open before and not now.
+Only the files a run looked at (and files gone from its folders) are compared, so a scan of
+one folder, or with `--changed-since`, resolves nothing elsewhere.
+"""
+from __future__ import annotations
+
+import json
+from collections import Counter
+from dataclasses import dataclass
+
+from compliance.model import DocumentResult, finding_fingerprint
+from compliance.state.store import OpenFinding, RunRecord
+
+
+@dataclass(frozen=True)
+class Comparison:
+    new: list[OpenFinding]
+    resolved: list[OpenFinding]
+
+
+def open_findings(documents: list[DocumentResult]) -> list[OpenFinding]:
+    """The active findings of a scan (after suppressions and the baseline), in report order."""
+    return [
+        OpenFinding(d.repository_path, finding_fingerprint(d.repository_path, f), f.rule, f.severity.value, f.line, f.message)
+        for d in sorted(documents, key=lambda d: d.path)
+        for f in d.findings
+        if f.is_active
+    ]
+
+
+def compare(previous: list[OpenFinding], current: list[OpenFinding]) -> Comparison:
+    """`previous`: the open findings of the locations in scope before this run."""
+    before = Counter((o.location, o.fingerprint) for o in previous)
+    new = []
+    for finding in current:
+        key = (finding.location, finding.fingerprint)
+        if before[key] > 0:
+            before[key] -= 1
+        else:
+            new.append(finding)
+    resolved, left = [], Counter(before)
+    for finding in previous:
+        key = (finding.location, finding.fingerprint)
+        if left[key] > 0:
+            left[key] -= 1
+            resolved.append(finding)
+    return Comparison(new, resolved)
+
+
+def history_text(runs: list[RunRecord]) -> str:
+    if not runs:
+        return "no runs recorded yet\n"
+    rows = [("RUN", "STARTED (UTC)", "DOCS", "RECHECKED", "FINDINGS", "OPEN", "NEW", "RESOLVED", "ERR/WARN/INFO", "SECONDS")]
+    for r in runs:
+        sev = "/".join(str(r.by_severity.get(s, 0)) for s in ("error", "warning", "info"))
+        rows.append((str(r.id), r.started, str(r.documents), str(r.rechecked), str(r.findings), str(r.open), str(r.new),
+                     str(r.resolved), sev, f"{r.duration:.2f}"))
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    return "\n".join("  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in rows) + "\n"
+
+
+def history_json(runs: list[RunRecord]) -> str:
+    return json.dumps({"runs": [r.as_dict() for r in runs]}, ensure_ascii=False, indent=2) + "\n"

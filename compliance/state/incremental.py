@@ -1,0 +1,185 @@
+"""Incremental scans: which reposts a scheduled run may take from the state instead of checking.
+
+Pure functions: fingerprints of what decides a document's result, the decision "does this
+document need re-checking?", and the exact round trip of a `DocumentResult` through JSON.
+
+A document's result depends on
+- its bytes (the content hash; in-document suppressions live there too),
+- where it sits (its report path and its path from the working folder: rule `paths:` and
+  waivers match them),
+- the rules fingerprint: the pack (rules, options, matching settings), the live waivers,
+  `max_bytes` and the compliance version,
+- the catalogue: the source it matched (id and digest of everything the checks read), and
+  whether another source could now match it instead.
+
+For the last point we re-check every document when the catalogue changed at all (a source
+added, edited or removed). A new source can be the best match of any repost, and telling
+which reposts it could match needs their fingerprints, which is most of the cost of a
+check; a catalogue that did not change (the common case between two cron runs) costs nothing.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Callable, Iterable
+
+from compliance import __version__
+from compliance.checks.rulepack import RulePack
+from compliance.checks.suppressions import Waiver
+from compliance.model import Document, DocumentResult, Finding, Match, Severity, Source, Span, Suppression
+
+RESULT_FORMAT = 1  # the JSON shape of a stored result; bump to invalidate every cached result
+
+
+def _digest(payload: str) -> str:
+    return hashlib.sha256(payload.encode("utf-8")).hexdigest()[:32]
+
+
+def content_hash(data: bytes) -> str:
+    """The file's bytes, hashed: what decides whether a repost changed (not its mtime)."""
+    return hashlib.sha256(data).hexdigest()[:32]
+
+
+def catalogue_fingerprint(digests: dict[str, str]) -> str:
+    """The whole catalogue, from `{source id: similarity.store.content_hash}`: changes when any
+    source is added, edited or removed, and not when the files are merely read in another order."""
+    return _digest(json.dumps(sorted(digests.items())))
+
+
+@lru_cache(maxsize=1)
+def code_fingerprint() -> str:
+    """The compliance code itself, not only its version number: an editable install or a patched
+    rule changes results without a new version (hashing ~100 kB of source costs a millisecond)."""
+    package = Path(__file__).resolve().parent.parent
+    digest = hashlib.sha256(__version__.encode())
+    for path in sorted(package.rglob("*")):
+        if path.suffix in (".py", ".yaml") and path.is_file():
+            digest.update(path.relative_to(package).as_posix().encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()[:32]
+
+
+def rules_fingerprint(pack: RulePack, waivers: list[Waiver], today: dt.date, max_bytes: int, fetch_mode: str = "off") -> str:
+    """Everything besides the document and the catalogue that decides findings.
+
+    Waivers count as they apply today: one that expired since the last run changes results
+    even though the configuration file did not change. Whether credited pages are fetched
+    (`off`, `offline`, `online`) decides whether a link can be verified at all.
+    """
+    live = sorted([list(w.paths), list(w.rules), w.reason] for w in waivers if not w.expired(today))
+    payload = json.dumps([code_fingerprint(), RESULT_FORMAT, pack.fingerprint(), live, max_bytes, fetch_mode])
+    return _digest(payload)
+
+
+@dataclass(frozen=True)
+class Stored:
+    """What the state remembers about one repost file, besides its result."""
+
+    report_path: str
+    location: str
+    content_hash: str
+    rules_fp: str
+    catalogue_fp: str
+    source_id: str | None
+    source_digest: str | None
+
+
+@dataclass(frozen=True)
+class Current:
+    """The same facts for the file as this run sees it."""
+
+    report_path: str
+    location: str
+    content_hash: str
+    rules_fp: str
+    catalogue_fp: str
+
+
+def recheck_reason(stored: Stored | None, current: Current, digests: dict[str, str]) -> str | None:
+    """Why this document must be checked again, or None when its stored result still holds."""
+    if stored is None:
+        return "new"
+    if stored.content_hash != current.content_hash:
+        return "content changed"
+    if (stored.report_path, stored.location) != (current.report_path, current.location):
+        return "path changed"
+    if stored.rules_fp != current.rules_fp:
+        return "rules changed"
+    if stored.source_id is not None and digests.get(stored.source_id) != stored.source_digest:
+        return "matched source changed"
+    if stored.catalogue_fp != current.catalogue_fp:
+        return "catalogue changed"
+    return None
+
+
+_RETRIED_RULES = {"internal-error", "attribution-unverified"}
+
+
+def cacheable(result: DocumentResult) -> bool:
+    """A crash, or a credited page that could not be had (a timeout, a budget spent), is not
+    remembered: the next run tries again."""
+    return not any(f.rule in _RETRIED_RULES for f in result.findings)
+
+
+# ---------------------------------------------------------------------------------------------
+# DocumentResult <-> JSON. The document itself is not stored: it is parsed again from the same
+# bytes (cheap, no matching), so reports of a cached run are identical to those of a full one.
+
+
+def _finding_dict(f: Finding) -> dict[str, Any]:
+    return {
+        "rule": f.rule, "severity": f.severity.value, "message": f.message, "line": f.line, "column": f.column,
+        "end_line": f.end_line, "excerpt": f.excerpt, "evidence": f.evidence,
+        "suppression": None if f.suppression is None else [f.suppression.kind, f.suppression.reason],
+    }
+
+
+def _finding(d: dict[str, Any]) -> Finding:
+    suppression = Suppression(*d["suppression"]) if d["suppression"] else None
+    return Finding(d["rule"], Severity(d["severity"]), d["message"], d["line"], d["column"], d["end_line"],
+                   d["excerpt"], d["evidence"], suppression)
+
+
+def _match_dict(match: Match | None) -> dict[str, Any] | None:
+    if match is None:
+        return None
+    return {
+        "source": match.source.id, "containment": match.containment, "coverage": match.coverage,
+        "copied_words": match.copied_words,
+        "spans": [[s.doc_start, s.doc_end, s.source_start, s.source_end, s.line, s.end_line, list(s.doc_chars),
+                   list(s.source_chars)] for s in match.spans],
+    }
+
+
+def _match(d: dict[str, Any] | None, sources: dict[str, Source]) -> Match | None:
+    if d is None:
+        return None
+    spans = [Span(a, b, c, e, line, end, tuple(dc), tuple(sc)) for a, b, c, e, line, end, dc, sc in d["spans"]]
+    return Match(sources[d["source"]], d["containment"], d["coverage"], d["copied_words"], spans)
+
+
+def result_json(result: DocumentResult) -> str:
+    """Raises TypeError when evidence holds something JSON cannot carry (the result is then not cached)."""
+    payload = {
+        "format": result.format, "title": result.title, "has_document": result.document is not None,
+        "match": _match_dict(result.match), "findings": [_finding_dict(f) for f in result.findings],
+    }
+    return json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
+
+
+def result_from_json(text: str, report_path: str, location: str, load_document: Callable[[], Document],
+                     sources: dict[str, Source]) -> DocumentResult:
+    """`load_document` parses the file again; called only when the result had a document."""
+    d = json.loads(text)
+    document = load_document() if d["has_document"] else None
+    return DocumentResult(report_path, d["format"], d["title"], _match(d["match"], sources),
+                          [_finding(f) for f in d["findings"]], document, location)
+
+
+__all__ = [
+    "Current", "Stored", "cacheable", "catalogue_fingerprint", "content_hash",
+    "recheck_reason", "result_from_json", "result_json", "rules_fingerprint",
+]

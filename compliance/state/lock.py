@@ -1,0 +1,67 @@
+"""One scan at a time per state database: an advisory lock on `<state>.lock` beside it.
+
+Cron starts a scan every few minutes whether or not the last one finished. The second waits
+for the lock for a bounded time and then gives up with a clear message, so two runs never
+read the same previous state and both record "new" findings against it. `flock` locks die
+with their process, so a killed scan never leaves a stale lock behind.
+"""
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+from compliance.errors import ComplianceError
+
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - Windows: no flock; runs are not serialised there
+    fcntl = None  # type: ignore[assignment]
+
+
+class LockTimeout(ComplianceError):
+    """Another scan holds the state; the CLI exits with its own code for it."""
+
+
+class StateLock:
+    def __init__(self, path: Path, timeout: float, poll: float = 0.1):
+        self.path = path
+        self.timeout = timeout
+        self.poll = poll
+        self._fd: int | None = None
+
+    def acquire(self) -> None:
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o666)
+        except OSError as exc:
+            raise ComplianceError(f"cannot create the lock file: {exc.strerror or exc}", str(self.path)) from None
+        if fcntl is None:  # pragma: no cover
+            self._fd = fd
+            return
+        deadline = time.monotonic() + max(self.timeout, 0)
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    os.close(fd)
+                    raise LockTimeout(f"another compliance scan is using this state; gave up after {self.timeout:g}s "
+                                      "(--lock-timeout)", str(self.path)) from None
+                time.sleep(self.poll)
+        self._fd = fd
+
+    def release(self) -> None:
+        if self._fd is not None:
+            if fcntl is not None:
+                fcntl.flock(self._fd, fcntl.LOCK_UN)
+            os.close(self._fd)
+            self._fd = None
+
+    def __enter__(self) -> "StateLock":
+        self.acquire()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.release()

@@ -1,0 +1,98 @@
+"""One scan's use of the state: lock, read, and (after the reports are written) one commit.
+
+    session = StateSession.open(path, lock_timeout)     # waits for the lock, opens the database
+    cache = session.cache(pack, waivers, today, max_bytes)
+    result = scan(..., cache=cache)
+    run = session.prepare_run(documents, cache, ...)    # new/resolved, counts; nothing written
+    ... write reports ...
+    session.commit()                                    # one transaction
+    session.close()                                     # releases the lock
+
+Until `commit`, nothing on disk changes: an interrupted or failed run leaves the previous
+state as it was.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
+from compliance import __version__
+from compliance.checks.rulepack import RulePack
+from compliance.checks.suppressions import Waiver
+from compliance.model import DocumentResult
+from compliance.state.cache import ScanCache
+from compliance.state.history import Comparison, compare, open_findings
+from compliance.state.lock import StateLock
+from compliance.state.store import RunChanges, RunRecord, StateStore
+
+
+def lock_path(state_path: Path) -> Path:
+    return state_path.with_name(state_path.name + ".lock")
+
+
+@dataclass
+class PreparedRun:
+    record: RunRecord
+    comparison: Comparison
+    changes: RunChanges
+
+
+class StateSession:
+    def __init__(self, store: StateStore, lock: StateLock):
+        self.store = store
+        self.lock = lock
+        self.prepared: PreparedRun | None = None
+
+    @classmethod
+    def open(cls, path: Path, lock_timeout: float) -> "StateSession":
+        lock = StateLock(lock_path(path), lock_timeout)
+        lock.acquire()
+        try:
+            return cls(StateStore.open(path), lock)
+        except BaseException:
+            lock.release()
+            raise
+
+    def cache(self, pack: RulePack, waivers: list[Waiver], today: dt.date, max_bytes: int, fetch_mode: str = "off") -> ScanCache:
+        return ScanCache(self.store.documents(), pack, waivers, today, max_bytes, fetch_mode)
+
+    def prepare_run(self, documents: list[DocumentResult], cache: ScanCache, started: dt.datetime, duration: float,
+                    paths: list[str]) -> PreparedRun:
+        """Compare with the open findings of the last run and build what `commit` will write."""
+        current = open_findings(documents)
+        scope = {d.repository_path for d in documents} | cache.previous_locations()
+        known = self.store.open_findings()
+        previous = [o for o in known if o.location in scope]
+        comparison = compare(previous, current)
+        others = sum(1 for o in known if o.location not in scope)
+        changes = RunChanges(upserts=cache.upserts, deletes=cache.vanished, scope=scope, open=current)
+        by_severity = Counter(o.severity for o in current)
+        record = RunRecord(
+            started=started.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"), duration=duration,
+            version=__version__, documents=len(documents), rechecked=cache.rechecked, findings=len(current),
+            open=others + len(current), new=len(comparison.new), resolved=len(comparison.resolved),
+            by_severity={s: by_severity.get(s, 0) for s in ("error", "warning", "info")},
+            by_rule=dict(sorted(Counter(o.rule for o in current).items())), paths=paths,
+        )
+        self.prepared = PreparedRun(record, comparison, changes)
+        return self.prepared
+
+    def history(self, limit: int = 30) -> list[RunRecord]:
+        """The last runs, this one (not yet committed) included when prepared."""
+        runs = self.store.runs(limit)
+        if self.prepared is not None:
+            runs = (runs + [self.prepared.record])[-limit:]
+        return runs
+
+    def commit(self) -> RunRecord:
+        assert self.prepared is not None, "prepare_run first"
+        self.store.commit_run(self.prepared.record, self.prepared.changes)
+        return self.prepared.record
+
+    def close(self) -> None:
+        try:
+            self.store.close()
+        finally:
+            self.lock.release()

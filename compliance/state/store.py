@@ -1,0 +1,245 @@
+"""The state database (`.compliance/state.db`): what one scheduled scan leaves for the next.
+
+SQLite in WAL mode, so `compliance history` can read while a scan writes. It holds
+- `documents`: per repost file, the content hash, the fingerprints its result depends on and
+  the result itself (findings and match, as JSON);
+- `runs`: one row per scan (time, counts by rule and severity, documents scanned and
+  re-checked, new and resolved findings);
+- `open_findings`: the active findings of the last scan of each file, by fingerprint, so the
+  next run can tell new findings from old.
+
+A run writes everything in one transaction at its end: a run that is interrupted or fails
+leaves the previous state as it was. `PRAGMA user_version` is the schema version, migrated
+forward on open; `PRAGMA application_id` marks the file as ours, so that `--state` pointed at
+someone else's file is refused rather than written to.
+"""
+from __future__ import annotations
+
+import json
+import sqlite3
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from compliance.errors import ComplianceError
+from compliance.state.incremental import Stored
+
+SCHEMA_VERSION = 1
+APPLICATION_ID = 0x434D504C  # "CMPL"
+_SQLITE_MAGIC = b"SQLite format 3\x00"
+
+# MIGRATIONS[n] takes a database at version n-1 to version n.
+MIGRATIONS: dict[int, str] = {
+    1: """
+    CREATE TABLE documents (
+        file TEXT PRIMARY KEY,          -- absolute path of the repost file
+        report_path TEXT NOT NULL,
+        location TEXT NOT NULL,         -- from the working folder: what fingerprints use
+        content_hash TEXT NOT NULL,
+        rules_fp TEXT NOT NULL,
+        catalogue_fp TEXT NOT NULL,
+        source_id TEXT,
+        source_digest TEXT,
+        result TEXT NOT NULL,           -- DocumentResult as JSON (incremental.result_json)
+        run_id INTEGER NOT NULL         -- the run that last checked it
+    );
+    CREATE TABLE runs (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        started TEXT NOT NULL,          -- ISO 8601, UTC
+        duration REAL NOT NULL,
+        version TEXT NOT NULL,
+        documents INTEGER NOT NULL,
+        rechecked INTEGER NOT NULL,
+        findings INTEGER NOT NULL,      -- active findings in this scan's report
+        open INTEGER NOT NULL,          -- active findings known to the state after this run
+        new INTEGER NOT NULL,
+        resolved INTEGER NOT NULL,
+        by_severity TEXT NOT NULL,
+        by_rule TEXT NOT NULL,
+        paths TEXT NOT NULL
+    );
+    CREATE TABLE open_findings (
+        location TEXT NOT NULL,
+        fingerprint TEXT NOT NULL,
+        rule TEXT NOT NULL,
+        severity TEXT NOT NULL,
+        line INTEGER NOT NULL,
+        message TEXT NOT NULL
+    );
+    CREATE INDEX open_findings_location ON open_findings (location);
+    """,
+}
+
+
+@dataclass(frozen=True)
+class OpenFinding:
+    location: str
+    fingerprint: str
+    rule: str
+    severity: str
+    line: int
+    message: str
+
+
+@dataclass
+class RunRecord:
+    started: str
+    duration: float
+    version: str
+    documents: int
+    rechecked: int
+    findings: int
+    open: int
+    new: int
+    resolved: int
+    by_severity: dict[str, int]
+    by_rule: dict[str, int]
+    paths: list[str]
+    id: int | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"id": self.id, "started": self.started, "duration": round(self.duration, 3), "version": self.version,
+                "documents": self.documents, "rechecked": self.rechecked, "findings": self.findings, "open": self.open,
+                "new": self.new, "resolved": self.resolved, "by_severity": self.by_severity, "by_rule": self.by_rule,
+                "paths": self.paths}
+
+
+@dataclass(frozen=True)
+class DocumentRow:
+    file: str
+    stored: Stored
+    result: str
+
+
+@dataclass
+class RunChanges:
+    """Everything one run writes, applied in a single transaction."""
+
+    upserts: list[DocumentRow] = field(default_factory=list)
+    deletes: list[str] = field(default_factory=list)  # files gone from the scanned folders
+    scope: set[str] = field(default_factory=set)  # locations whose open findings this run replaces
+    open: list[OpenFinding] = field(default_factory=list)  # the open findings of those locations now
+
+
+def _is_foreign(path: Path) -> bool:
+    """A non-empty file that is not SQLite: not ours to touch."""
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(len(_SQLITE_MAGIC))
+    except OSError:
+        return False
+    return bool(head) and head != _SQLITE_MAGIC
+
+
+class StateStore:
+    def __init__(self, path: Path, connection: sqlite3.Connection):
+        self.path = path
+        self._db = connection
+
+    @classmethod
+    def open(cls, path: Path, create: bool = True) -> "StateStore":
+        """Open (and create or migrate) the state database; every failure is one line naming it."""
+        where = str(path)
+        if path.is_dir():
+            raise ComplianceError("is a folder; --state needs a file name", where)
+        if not path.exists() and not create:
+            raise ComplianceError("no state database here (a scan with state creates it)", where)
+        if _is_foreign(path):
+            raise ComplianceError("not a compliance state database (refusing to write to it)", where)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            db = sqlite3.connect(str(path), isolation_level=None, timeout=30)
+            store = cls(path, db)
+            store._prepare()
+        except sqlite3.DatabaseError as exc:
+            raise ComplianceError(f"cannot open the state database: {exc}", where) from None
+        except OSError as exc:
+            raise ComplianceError(f"cannot create the state database: {exc.strerror or exc}", where) from None
+        return store
+
+    def _prepare(self) -> None:
+        db = self._db
+        application_id = db.execute("PRAGMA application_id").fetchone()[0]
+        version = db.execute("PRAGMA user_version").fetchone()[0]
+        has_tables = db.execute("SELECT count(*) FROM sqlite_master").fetchone()[0] > 0
+        if application_id != APPLICATION_ID and (application_id != 0 or has_tables):
+            raise ComplianceError("not a compliance state database (refusing to write to it)", str(self.path))
+        if version > SCHEMA_VERSION:
+            raise ComplianceError(f"state database has schema {version}, newer than this compliance knows ({SCHEMA_VERSION}); "
+                                  "upgrade compliance or use another --state", str(self.path))
+        db.execute("PRAGMA journal_mode=WAL")  # readers (history) never block the writer
+        db.execute("PRAGMA synchronous=NORMAL")  # WAL + NORMAL: a crash loses at most the last commit, never corrupts
+        if version < SCHEMA_VERSION:
+            with self.transaction():
+                for step in range(version + 1, SCHEMA_VERSION + 1):
+                    # statement by statement: executescript() would commit halfway
+                    for statement in MIGRATIONS[step].split(";"):
+                        if statement.strip():
+                            db.execute(statement)
+                db.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+                db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+
+    class _Tx:
+        def __init__(self, db: sqlite3.Connection):
+            self.db = db
+
+        def __enter__(self) -> sqlite3.Connection:
+            self.db.execute("BEGIN IMMEDIATE")
+            return self.db
+
+        def __exit__(self, kind, value, traceback) -> None:
+            self.db.execute("COMMIT" if kind is None else "ROLLBACK")
+
+    def transaction(self) -> "StateStore._Tx":
+        return StateStore._Tx(self._db)
+
+    def close(self) -> None:
+        self._db.close()
+
+    # --- reading
+
+    def documents(self) -> dict[str, DocumentRow]:
+        rows = self._db.execute(
+            "SELECT file, report_path, location, content_hash, rules_fp, catalogue_fp, source_id, source_digest, result FROM documents")
+        return {r[0]: DocumentRow(r[0], Stored(*r[1:8]), r[8]) for r in rows}
+
+    def open_findings(self) -> list[OpenFinding]:
+        rows = self._db.execute("SELECT location, fingerprint, rule, severity, line, message FROM open_findings")
+        return [OpenFinding(*r) for r in rows]
+
+    def runs(self, limit: int | None = None) -> list[RunRecord]:
+        """Oldest first; with `limit`, the last `limit` runs."""
+        query = "SELECT id, started, duration, version, documents, rechecked, findings, open, new, resolved, by_severity, by_rule, paths FROM runs ORDER BY id DESC"
+        rows = self._db.execute(query + (" LIMIT ?" if limit else ""), (limit,) if limit else ())
+        runs = [RunRecord(r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9], json.loads(r[10]), json.loads(r[11]),
+                          json.loads(r[12]), id=r[0]) for r in rows]
+        return runs[::-1]
+
+    def integrity_ok(self) -> bool:
+        return self._db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+
+    # --- writing: one transaction per run
+
+    def commit_run(self, run: RunRecord, changes: RunChanges) -> int:
+        with self.transaction() as db:
+            cursor = db.execute(
+                "INSERT INTO runs (started, duration, version, documents, rechecked, findings, open, new, resolved, by_severity, by_rule, paths)"
+                " VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+                (run.started, run.duration, run.version, run.documents, run.rechecked, run.findings, run.open, run.new,
+                 run.resolved, json.dumps(run.by_severity), json.dumps(run.by_rule), json.dumps(run.paths)))
+            run_id = int(cursor.lastrowid)
+            db.executemany("DELETE FROM documents WHERE file = ?", [(f,) for f in changes.deletes])
+            db.executemany(
+                "INSERT OR REPLACE INTO documents (file, report_path, location, content_hash, rules_fp, catalogue_fp, source_id,"
+                " source_digest, result, run_id) VALUES (?,?,?,?,?,?,?,?,?,?)",
+                [(row.file, *_stored_tuple(row.stored), row.result, run_id) for row in changes.upserts])
+            db.executemany("DELETE FROM open_findings WHERE location = ?", [(loc,) for loc in sorted(changes.scope)])
+            db.executemany("INSERT INTO open_findings (location, fingerprint, rule, severity, line, message) VALUES (?,?,?,?,?,?)",
+                           [(o.location, o.fingerprint, o.rule, o.severity, o.line, o.message) for o in changes.open])
+        run.id = run_id
+        return run_id
+
+
+def _stored_tuple(stored: Stored) -> tuple:
+    return (stored.report_path, stored.location, stored.content_hash, stored.rules_fp, stored.catalogue_fp,
+            stored.source_id, stored.source_digest)

@@ -1,0 +1,357 @@
+"""Incremental state: a scheduled scan re-checks only what changed, and never corrupts its state."""
+from __future__ import annotations
+
+import json
+import shutil
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import jsonschema
+import pytest
+from conftest import EXAMPLES, ROOT
+
+from compliance.checks import load_pack
+from compliance.cli.main import EXIT_LOCKED, main
+from compliance.pipeline import scan
+from compliance.report import ReportInput, to_json
+from compliance.report.html import render_pages
+from compliance.state.cache import ScanCache
+from compliance.state.incremental import Current, Stored, recheck_reason
+from compliance.state.lock import StateLock
+from compliance.state.session import lock_path
+from compliance.state.store import StateStore
+
+SCHEMA = json.loads((ROOT / "compliance" / "report" / "report.schema.json").read_text(encoding="utf-8"))
+
+
+@pytest.fixture
+def desk(tmp_path, monkeypatch) -> Path:
+    """A desk folder with the examples' reposts and sources; the tests run from inside it."""
+    shutil.copytree(EXAMPLES / "reposts", tmp_path / "reposts")
+    shutil.copytree(EXAMPLES / "sources", tmp_path / "sources")
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+def scan_json(desk: Path, *extra: str, name: str = "report.json") -> dict:
+    output = desk / name
+    code = main(["scan", "reposts", "--sources", "sources", "--state", "state.db", "--format", "json",
+                 "--output", str(output), "-q", *extra])
+    assert code in (0, 1)
+    report = json.loads(output.read_text(encoding="utf-8"))
+    jsonschema.validate(report, SCHEMA)
+    return report
+
+
+def without_incremental(report: dict) -> dict:
+    report = json.loads(json.dumps(report))
+    report["summary"].pop("incremental", None)
+    return report
+
+
+def runs(path: Path) -> list:
+    store = StateStore.open(path, create=False)
+    try:
+        return store.runs()
+    finally:
+        store.close()
+
+
+def test_second_scan_of_an_unchanged_folder_rechecks_nothing_and_reports_the_same(desk):
+    first = scan_json(desk)
+    second = scan_json(desk)
+    assert first["summary"]["incremental"] == {"rechecked": 5, "cached": 0, "new_findings": 5, "resolved_findings": 0}
+    assert second["summary"]["incremental"] == {"rechecked": 0, "cached": 5, "new_findings": 0, "resolved_findings": 0}
+    full = scan_json(desk, "--no-state", name="full.json")
+    assert "incremental" not in full["summary"]
+    assert without_incremental(second) == full  # matches, spans, findings, evidence: all identical
+    assert [r.rechecked for r in runs(desk / "state.db")] == [5, 0]
+
+
+def test_cached_results_render_the_same_reports_as_a_full_scan(desk):
+    """The HTML pages need the document and the source: a cached result carries both again."""
+    pack = load_pack()
+
+    def report(cache):
+        result = scan([Path("reposts")], [Path("sources")], pack, cache=cache)
+        return ReportInput(result.documents), result
+
+    full, _ = report(None)
+    store = StateStore.open(desk / "s.db")
+    try:
+        import datetime as dt
+
+        today = dt.date.today()
+        cache = ScanCache(store.documents(), pack, [], today, 5 * 1024 * 1024)
+        primed, _ = report(cache)
+        from compliance.state.store import RunChanges, RunRecord
+
+        store.commit_run(RunRecord("t", 0, "v", 5, 5, 0, 0, 0, 0, {}, {}, []), RunChanges(upserts=cache.upserts))
+        cache = ScanCache(store.documents(), pack, [], today, 5 * 1024 * 1024)
+        cached, result = report(cache)
+    finally:
+        store.close()
+    assert result.rechecked == 0 and cache.cached == 5
+    assert render_pages(cached, "now") == render_pages(full, "now") == render_pages(primed, "now")
+    assert to_json(cached) == to_json(full)
+
+
+def test_changing_one_file_rechecks_exactly_that_file(desk):
+    scan_json(desk)
+    seed = desk / "reposts" / "niac-missiles-repost.txt"
+    seed.write_text(seed.read_text(encoding="utf-8").replace("Iran", "Tehran", 1), encoding="utf-8")
+    report = scan_json(desk)
+    assert report["summary"]["incremental"]["rechecked"] == 1
+    assert report["summary"]["incremental"]["cached"] == 4
+    assert without_incremental(report) == scan_json(desk, "--no-state", name="full.json")
+
+
+def test_touching_a_file_without_changing_it_rechecks_nothing(desk):
+    scan_json(desk)
+    seed = desk / "reposts" / "niac-missiles-repost.txt"
+    seed.write_bytes(seed.read_bytes())  # new mtime, same content
+    assert scan_json(desk)["summary"]["incremental"]["rechecked"] == 0
+
+
+def test_changing_a_rule_rechecks_everything(desk):
+    pack = desk / "desk.yaml"
+    pack.write_text("version: 1\nextends: default\nrules:\n  - id: caption-duplicated\n    severity: warning\n", encoding="utf-8")
+    scan_json(desk, "--rules", str(pack))
+    assert scan_json(desk, "--rules", str(pack))["summary"]["incremental"]["rechecked"] == 0
+    pack.write_text("version: 1\nextends: default\nrules:\n  - id: caption-duplicated\n    severity: error\n", encoding="utf-8")
+    report = scan_json(desk, "--rules", str(pack))
+    assert report["summary"]["incremental"]["rechecked"] == 5
+    assert report["summary"]["by_severity"]["error"] == 5
+
+
+def test_a_changed_waiver_is_honoured_by_cached_results(desk):
+    scan_json(desk)
+    (desk / "compliance.yaml").write_text(
+        "waivers:\n  - paths: ['*niac*']\n    rules: [attribution-missing]\n    reason: licensed by contract\n", encoding="utf-8")
+    report = scan_json(desk)
+    assert report["summary"]["incremental"]["rechecked"] == 5
+    seed = next(d for d in report["documents"] if d["path"] == "niac-missiles-repost.txt")
+    assert next(f for f in seed["findings"] if f["rule"] == "attribution-missing")["suppressed"]["kind"] == "waiver"
+    assert report["summary"]["incremental"]["resolved_findings"] == 1
+
+
+def test_a_changed_catalogue_rechecks_and_a_changed_matched_source_is_seen(desk):
+    scan_json(desk)
+    extra = desk / "sources" / "unrelated.md"
+    extra.write_text("---\npublisher: Nobody\n---\n" + "An unrelated article about gardening in spring. " * 30, encoding="utf-8")
+    assert scan_json(desk)["summary"]["incremental"]["rechecked"] == 5
+    assert scan_json(desk)["summary"]["incremental"]["rechecked"] == 0
+    newsweek = next(p for p in (desk / "sources").iterdir() if "newsweek" in p.name)
+    newsweek.write_text(newsweek.read_text(encoding="utf-8").replace("publisher: Newsweek", "publisher: Newsweek Magazine"),
+                        encoding="utf-8")
+    report = scan_json(desk)
+    assert report["summary"]["incremental"]["rechecked"] == 5
+    seed = next(d for d in report["documents"] if d["path"] == "niac-missiles-repost.txt")
+    assert seed["source"]["publisher"] == "Newsweek Magazine"
+
+
+def test_a_baseline_and_changed_since_still_apply_with_state(desk):
+    assert main(["baseline", "create", "reposts", "--sources", "sources", "--output", "base.json"]) == 0
+    report = scan_json(desk, "--baseline", "base.json")
+    assert report["summary"]["findings"] == 0 and report["summary"]["incremental"]["rechecked"] == 5
+    report = scan_json(desk, "--baseline", "base.json")
+    assert report["summary"]["findings"] == 0 and report["summary"]["incremental"]["rechecked"] == 0
+    assert runs(desk / "state.db")[-1].open == 0
+
+
+def test_removed_reposts_leave_the_state_and_resolve_their_findings(desk):
+    scan_json(desk)
+    (desk / "reposts" / "niac-missiles-repost.txt").unlink()
+    report = scan_json(desk)
+    assert report["summary"]["incremental"] == {"rechecked": 0, "cached": 4, "new_findings": 0, "resolved_findings": 2}
+    store = StateStore.open(desk / "state.db", create=False)
+    try:
+        assert len(store.documents()) == 4
+    finally:
+        store.close()
+
+
+def test_an_interrupted_run_leaves_the_previous_state_and_reports_intact(desk, monkeypatch):
+    first = scan_json(desk)
+    before = (desk / "report.json").read_bytes()
+    for path in (desk / "reposts").iterdir():
+        path.write_text(path.read_text(encoding="utf-8") + "\nEdited.\n", encoding="utf-8")
+
+    import compliance.pipeline
+
+    real, calls = compliance.pipeline._Checker.check, []
+
+    def dies_on_the_third(checker, file, report_path):
+        calls.append(report_path)
+        if len(calls) == 3:
+            raise KeyboardInterrupt
+        return real(checker, file, report_path)
+
+    monkeypatch.setattr(compliance.pipeline._Checker, "check", dies_on_the_third)
+    code = main(["scan", "reposts", "--sources", "sources", "--state", "state.db", "--format", "json",
+                 "--output", "report.json", "-q"])
+    assert code == 130
+    assert (desk / "report.json").read_bytes() == before
+    assert len(runs(desk / "state.db")) == 1
+    store = StateStore.open(desk / "state.db", create=False)
+    assert store.integrity_ok()
+    store.close()
+    monkeypatch.setattr(compliance.pipeline._Checker, "check", real)
+    report = scan_json(desk)
+    assert report["summary"]["incremental"]["rechecked"] == 5  # nothing of the broken run was kept
+    assert report["summary"]["findings"] == first["summary"]["findings"]
+
+
+def _scan_process(desk: Path, output: str) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, "-m", "compliance", "scan", "reposts", "--sources", "sources", "--state", "state.db",
+         "--format", "json", "--output", output, "-q", "--lock-timeout", "60"],
+        cwd=desk, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def test_two_concurrent_scans_on_one_state_both_finish_consistently(desk):
+    processes = [_scan_process(desk, "a.json"), _scan_process(desk, "b.json")]
+    outcomes = [p.communicate(timeout=120) for p in processes]
+    assert [p.returncode for p in processes] == [1, 1], outcomes
+    recorded = runs(desk / "state.db")
+    assert len(recorded) == 2
+    assert sorted(r.rechecked for r in recorded) == [0, 5]  # the second waited, then found nothing to do
+    assert [r.new for r in recorded] == [5, 0]
+    a, b = (json.loads((desk / name).read_text(encoding="utf-8")) for name in ("a.json", "b.json"))
+    assert without_incremental(a) == without_incremental(b)
+    db = sqlite3.connect(desk / "state.db")
+    try:
+        assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        assert db.execute("SELECT count(*) FROM documents").fetchone()[0] == 5
+        assert db.execute("SELECT count(*) FROM open_findings").fetchone()[0] == 5
+    finally:
+        db.close()
+
+
+def test_a_scan_that_cannot_get_the_lock_gives_up_with_its_own_exit_code(desk, capsys):
+    lock = StateLock(lock_path(desk / "state.db"), 0)
+    lock.acquire()
+    try:
+        code = main(["scan", "reposts", "--sources", "sources", "--state", "state.db", "-q", "--lock-timeout", "0.3"])
+    finally:
+        lock.release()
+    assert code == EXIT_LOCKED
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "another compliance scan is using this state" in err and "state.db.lock" in err
+    assert not (desk / "state.db").exists()
+
+
+def test_a_file_that_is_not_a_state_database_is_refused_untouched(desk, capsys):
+    notes = desk / "notes.txt"
+    notes.write_text("my notes\n", encoding="utf-8")
+    assert main(["scan", "reposts", "--sources", "sources", "--state", str(notes), "-q"]) == 2
+    assert notes.read_text(encoding="utf-8") == "my notes\n"
+    err = capsys.readouterr().err
+    assert err.strip() == f"compliance: error: {notes}: not a compliance state database (refusing to write to it)"
+    other = desk / "other.db"
+    db = sqlite3.connect(other)
+    db.execute("CREATE TABLE mine (x)")
+    db.commit()
+    db.close()
+    assert main(["scan", "reposts", "--sources", "sources", "--state", str(other), "-q"]) == 2
+    assert "not a compliance state database" in capsys.readouterr().err
+
+
+def test_a_state_from_a_newer_compliance_is_refused(desk, capsys):
+    scan_json(desk)
+    db = sqlite3.connect(desk / "state.db")
+    db.execute("PRAGMA user_version = 99")
+    db.commit()
+    db.close()
+    assert main(["scan", "reposts", "--sources", "sources", "--state", "state.db", "-q"]) == 2
+    assert "newer than this compliance knows" in capsys.readouterr().err
+
+
+def test_default_state_lies_beside_the_config_and_no_state_writes_nothing(tmp_path):
+    shutil.copytree(EXAMPLES / "reposts", tmp_path / "reposts")
+    shutil.copytree(EXAMPLES / "sources", tmp_path / "sources")
+    (tmp_path / "compliance.yaml").write_text("sources: [sources]\n", encoding="utf-8")
+    work = tmp_path / "reposts"
+
+    def run(*args):
+        return subprocess.run([sys.executable, "-m", "compliance", "scan", ".", "-q", *args], cwd=work, capture_output=True, text=True)
+
+    assert run("--no-state").returncode == 1
+    assert not (tmp_path / ".compliance").exists() and not (work / ".compliance").exists()
+    assert run().returncode == 1
+    assert (tmp_path / ".compliance" / "state.db").is_file()
+    assert not (work / ".compliance").exists()
+    history = subprocess.run([sys.executable, "-m", "compliance", "history", "--format", "json"], cwd=work,
+                             capture_output=True, text=True)
+    assert history.returncode == 0 and len(json.loads(history.stdout)["runs"]) == 1
+
+
+def test_notify_needs_state(desk, capsys):
+    assert main(["scan", "reposts", "--sources", "sources", "--no-state", "--notify", "http://127.0.0.1:9/", "-q"]) == 2
+    assert "--notify needs the state" in capsys.readouterr().err
+
+
+def test_recheck_reasons():
+    stored = Stored("a.txt", "r/a.txt", "h1", "rules", "cat", "s1", "d1")
+    same = Current("a.txt", "r/a.txt", "h1", "rules", "cat")
+    assert recheck_reason(stored, same, {"s1": "d1"}) is None
+    assert recheck_reason(None, same, {}) == "new"
+    assert recheck_reason(stored, Current("a.txt", "r/a.txt", "h2", "rules", "cat"), {"s1": "d1"}) == "content changed"
+    assert recheck_reason(stored, Current("b.txt", "r/a.txt", "h1", "rules", "cat"), {"s1": "d1"}) == "path changed"
+    assert recheck_reason(stored, Current("a.txt", "r/a.txt", "h1", "other", "cat"), {"s1": "d1"}) == "rules changed"
+    assert recheck_reason(stored, same, {"s1": "d2"}) == "matched source changed"
+    assert recheck_reason(stored, same, {}) == "matched source changed"
+    assert recheck_reason(stored, Current("a.txt", "r/a.txt", "h1", "rules", "cat2"), {"s1": "d1"}) == "catalogue changed"
+
+
+def test_watch_scans_again_only_after_a_change(desk):
+    from compliance.cli.watch import snapshot, watch
+
+    inputs = [desk / "reposts", desk / "sources"]
+    scans: list[int] = []
+
+    def run():
+        scans.append(main(["scan", "reposts", "--sources", "sources", "--state", "state.db", "-q"]))
+
+    def sleep(_seconds):
+        if len(scans) == 1 and not (desk / "reposts" / "new.txt").exists():
+            shutil.copy(desk / "reposts" / "niac-missiles-repost.txt", desk / "reposts" / "new.txt")
+
+    watch(lambda: snapshot(inputs), run, 1.0, sleep=sleep, rounds=4)
+    assert scans == [1, 1]  # the first look, then once after the new file; not on the unchanged rounds
+    assert [r.rechecked for r in runs(desk / "state.db")] == [5, 1]
+
+
+def test_watch_command_stops_cleanly_on_ctrl_c(desk, monkeypatch, capsys):
+    import compliance.cli.watch
+
+    def interrupted(_seconds):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(compliance.cli.watch.time, "sleep", interrupted)
+    assert main(["watch", "reposts", "--sources", "sources", "--state", "state.db", "--interval", "5"]) == 0
+    assert "watch: scan finished with exit code 1" in capsys.readouterr().err
+    assert len(runs(desk / "state.db")) == 1
+
+
+def test_progress_is_drawn_on_a_terminal_only():
+    import io
+
+    from compliance.cli.progress import Progress
+
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+
+    assert Progress.for_terminal(False, io.StringIO()) is None  # cron: stderr is a file or a pipe
+    assert Progress.for_terminal(True, Terminal()) is None  # --quiet
+    stream = Terminal()
+    progress = Progress.for_terminal(False, stream)
+    for done in range(1, 1001):
+        progress(done, 1000)
+    progress.finish()
+    drawn = stream.getvalue()
+    assert drawn.count("\r") < 20  # throttled, not a thousand redraws
+    assert "1000/1000" in drawn and drawn.endswith("\r\033[K")

@@ -221,7 +221,7 @@ def scaling_curve(folder: Path, sources: list[Source], sample: Path, jobs: int) 
                 out.write(json.dumps({"id": source.id, "publisher": source.publisher, "text": source.text}) + "\n")
         index = folder / f"index-{size}.db"
         build_s, _, _ = run_cli("index", "build", "--sources", str(catalogue), "--index", str(index), "-q", "--jobs", str(jobs))
-        scan_s, _, _ = run_cli("scan", str(sample), "--index", str(index), "--format", "json", "--output",
+        scan_s, _, _ = run_cli("scan", str(sample), "--index", str(index), "--no-state", "--format", "json", "--output",
                                str(folder / "curve.json"), "--fail-on", "never", "-q", "--jobs", str(jobs))
         rows.append((size, size / build_s, 1000 * scan_s / reposts))
         catalogue.unlink()
@@ -251,14 +251,14 @@ def main() -> None:
         index, report = folder / "index.db", folder / "report.json"
 
         build_s, _, build_mb = run_cli("index", "build", "--sources", str(catalogue), "--index", str(index), "-q", "--jobs", str(args.jobs))
-        scan_s, _, scan_mb = run_cli("scan", str(reposts), "--index", str(index), "--format", "json", "--output", str(report),
-                                     "--fail-on", "never", "-q", "--jobs", str(args.jobs))
+        scan_s, _, scan_mb = run_cli("scan", str(reposts), "--index", str(index), "--format", "json", "--output", str(report), "--no-state",
+                                     "--fail-on", "never", "-q", "--no-state", "--jobs", str(args.jobs))
         right, false_matches = report_accuracy(report, truth)
         keys = json.loads(subprocess.run([sys.executable, "-m", "compliance", "index", "info", "--index", str(index),
                                           "--format", "json"], capture_output=True, text=True).stdout or "{}")
         one = reposts / "r000000.txt"
-        _, one_index_wall, _ = run_cli("scan", str(one), "--index", str(index), "--format", "json", "--fail-on", "never", "-q", "--jobs", "1")
-        _, one_sources_wall, _ = run_cli("scan", str(one), "--sources", str(catalogue), "--format", "json", "--fail-on", "never", "-q",
+        _, one_index_wall, _ = run_cli("scan", str(one), "--index", str(index), "--no-state", "--format", "json", "--fail-on", "never", "-q", "--jobs", "1")
+        _, one_sources_wall, _ = run_cli("scan", str(one), "--sources", str(catalogue), "--no-state", "--format", "json", "--fail-on", "never", "-q",
                                          "--jobs", str(args.jobs))
 
         print()

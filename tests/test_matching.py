@@ -113,3 +113,58 @@ def test_spans_point_at_copied_lines_on_both_sides(tmp_path, corpus, matcher):
     source_text = match.source.text
     start, end = first.source_chars
     assert normalize_text(source_text[start:end]).startswith(normalize_text(paragraphs(article)[0])[:40])
+
+
+def _reference_runs(doc, source, shingle_words=4, max_gap=6, min_words=10, max_occurrences=8):
+    """The chaining rule walked pair by pair, as first written: the oracle for the numpy version."""
+    positions: dict[int, list[int]] = {}
+    for j, value in enumerate(source.tolist()):
+        positions.setdefault(value, []).append(j)
+    chains, active = [], []
+    for i, value in enumerate(doc.tolist()):
+        found = positions.get(value, [])
+        if not found or len(found) > max_occurrences:
+            continue
+        for j in found:
+            for chain in active:
+                if 0 < i - chain[1] <= max_gap and 0 < j - chain[3] <= max_gap and abs((j - i) - (chain[3] - chain[1])) <= max_gap:
+                    chain[1], chain[3] = i, j
+                    break
+            else:
+                chain = [i, i, j, j]
+                active.append(chain)
+                chains.append(chain)
+    runs = [(c[0], c[1] + shingle_words, c[2], c[3] + shingle_words) for c in chains]
+    return [run for run in runs if run[1] - run[0] >= min_words]
+
+
+def edited_copy(article: dict, rng: random.Random) -> str:
+    """Paragraphs shuffled a little, one dropped, and words inserted or replaced here and there."""
+    body = paragraphs(article)
+    if len(body) > 3:
+        del body[rng.randrange(len(body))]
+        i = rng.randrange(len(body) - 1)
+        body[i], body[i + 1] = body[i + 1], body[i]
+    edited = []
+    for paragraph in body:
+        words = paragraph.split()
+        for position in range(len(words) - 1, 0, -rng.randint(5, 12)):
+            if rng.random() < 0.5:
+                words.insert(position, rng.choice(["reportedly", "indeed", "also"]))
+            else:
+                words[position] = rng.choice(["said", "the", "new"])
+        edited.append(" ".join(words))
+    return "\n\n".join(edited)
+
+
+def test_aligned_runs_match_the_pair_by_pair_rule_on_edited_copies(corpus):
+    from compliance.similarity.verify import aligned_runs
+
+    rng = random.Random(7)
+    for article in corpus.values():
+        source = shingle_hashes(tokenize(article["text"]).hashes, 4)
+        for _ in range(3):
+            copy = edited_copy(article, rng)
+            doc = shingle_hashes(tokenize(copy).hashes, 4)
+            ours = [(r.doc_start, r.doc_end, r.source_start, r.source_end) for r in aligned_runs(doc, source, 4, 6, 10)]
+            assert ours == _reference_runs(doc, source) and ours

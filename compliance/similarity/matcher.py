@@ -13,7 +13,7 @@ from compliance.model import Document, Match, Source, Span
 from compliance.similarity.fingerprint import shingle_hashes
 from compliance.similarity.index import BandIndex, IndexParameters, keys_of_all, window_keys
 from compliance.similarity.tokens import TokenizedText, normalize_text, tokenize, word_hashes
-from compliance.similarity.verify import Run, aligned_runs, covered_count, shared_positions
+from compliance.similarity.verify import Run, aligned_runs, covered_count
 
 
 @dataclass(frozen=True)
@@ -172,7 +172,7 @@ class Matcher:
     def _verify(self, tokens: TokenizedText, shingles: np.ndarray, number: int):
         s = self.settings
         source_shingles, source_words = self._source_shingles(number)
-        runs = aligned_runs(shingles, shared_positions(shingles, source_shingles), s.shingle_words, s.max_gap, s.min_span_words)
+        runs = aligned_runs(shingles, source_shingles, s.shingle_words, s.max_gap, s.min_span_words)
         if not runs:
             return None
         copied = covered_count([(r.doc_start, r.doc_end) for r in runs])

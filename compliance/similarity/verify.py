@@ -25,46 +25,59 @@ class Run:
         return self.doc_end - self.doc_start
 
 
-def shared_positions(doc_shingles: np.ndarray, source_shingles: np.ndarray) -> dict[int, list[int]]:
-    """Source positions of the shingles the repost also has, by shingle hash.
-
-    Only shared shingles are indexed: against an unrelated candidate that is a handful, so
-    rejecting it costs two vectorised membership tests and no Python loop.
-    """
-    index: dict[int, list[int]] = {}
-    positions = np.flatnonzero(np.isin(source_shingles, doc_shingles))
-    for position, value in zip(positions.tolist(), source_shingles[positions].tolist()):
-        index.setdefault(value, []).append(position)
-    return index
+def shared_pairs(doc_shingles: np.ndarray, source_shingles: np.ndarray, max_occurrences: int) -> tuple[np.ndarray, np.ndarray]:
+    """Every (repost position, source position) with the same shingle, ordered by repost then
+    source position. A shingle the source has more than `max_occurrences` times is a stock
+    phrase that says nothing about alignment, and is left out."""
+    order = np.argsort(source_shingles, kind="stable")
+    values = source_shingles[order]
+    lows = np.searchsorted(values, doc_shingles, side="left")
+    counts = np.searchsorted(values, doc_shingles, side="right") - lows
+    keep = (counts > 0) & (counts <= max_occurrences)
+    doc_positions, lows, counts = np.flatnonzero(keep), lows[keep], counts[keep]
+    total = int(counts.sum())
+    # lows[k] .. lows[k] + counts[k] - 1 for every kept repost position, without a Python loop
+    offsets = np.repeat(lows - np.cumsum(counts) + counts, counts) + np.arange(total)
+    return np.repeat(doc_positions, counts), order[offsets]
 
 
 def aligned_runs(
     doc_shingles: np.ndarray,
-    source_index: dict[int, list[int]],
+    source_shingles: np.ndarray,
     shingle_words: int,
     max_gap: int,
     min_words: int,
     max_occurrences: int = 8,
 ) -> list[Run]:
-    """Chains of shared shingles, as token ranges on both sides, at least `min_words` long."""
+    """Chains of shared shingles, as token ranges on both sides, at least `min_words` long.
+
+    Consecutive pairs that advance together (each side by 1..max_gap, the diagonal moving by
+    at most max_gap) are linked in numpy; Python then only walks the linked segments, joining
+    each to an open chain it continues (a paragraph resumed after a swapped one) or opening a
+    new one. A copied paragraph is one segment, so the walk is short.
+    """
+    doc, source = shared_pairs(doc_shingles, source_shingles, max_occurrences)
+    if not len(doc):
+        return []
+    step_doc, step_source = np.diff(doc), np.diff(source)
+    linked = (step_doc > 0) & (step_doc <= max_gap) & (step_source > 0) & (step_source <= max_gap) \
+        & (np.abs(step_source - step_doc) <= max_gap)
+    firsts = np.flatnonzero(np.concatenate(([True], ~linked)))
+    lasts = np.append(firsts[1:] - 1, len(doc) - 1)
     chains: list[list[int]] = []  # [doc_first, doc_last, source_first, source_last]
     active: list[list[int]] = []
-    shared = np.flatnonzero(np.isin(doc_shingles, np.fromiter(source_index, dtype=np.uint64, count=len(source_index))))
-    for i, value in zip(shared.tolist(), doc_shingles[shared].tolist()):
-        positions = source_index[value]
-        if len(positions) > max_occurrences:
-            continue
+    for first, last in zip(firsts.tolist(), lasts.tolist()):
+        i, j = int(doc[first]), int(source[first])
         if len(active) > 4:  # a chain more than max_gap behind can never grow again
             active = [chain for chain in active if i - chain[1] <= max_gap]
-        for j in positions:
-            for chain in active:
-                if 0 < i - chain[1] <= max_gap and 0 < j - chain[3] <= max_gap and abs((j - i) - (chain[3] - chain[1])) <= max_gap:
-                    chain[1], chain[3] = i, j
-                    break
-            else:
-                chain = [i, i, j, j]
-                active.append(chain)
-                chains.append(chain)
+        for chain in active:
+            if 0 < i - chain[1] <= max_gap and 0 < j - chain[3] <= max_gap and abs((j - i) - (chain[3] - chain[1])) <= max_gap:
+                chain[1], chain[3] = int(doc[last]), int(source[last])
+                break
+        else:
+            chain = [i, int(doc[last]), j, int(source[last])]
+            active.append(chain)
+            chains.append(chain)
     runs = [Run(c[0], c[1] + shingle_words, c[2], c[3] + shingle_words) for c in chains]
     return [run for run in runs if run.words >= min_words]
 

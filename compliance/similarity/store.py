@@ -50,9 +50,9 @@ def _record(source: Source) -> str:
     return json.dumps(fields, sort_keys=True)
 
 
-def content_hash(source: Source) -> str:
+def content_hash(source: Source, record: str | None = None) -> str:
     """Changes whenever anything a scan reads from the source changes (text or metadata)."""
-    digest = hashlib.blake2b(_record(source).encode(), digest_size=16)
+    digest = hashlib.blake2b((record or _record(source)).encode(), digest_size=16)
     digest.update(source.text.encode())
     return digest.hexdigest()
 
@@ -107,9 +107,12 @@ class IndexStore:
 
     @classmethod
     def create(cls, path: Path, parameters: IndexParameters) -> "IndexStore":
+        """A new index at `path`, which must be a temporary file: it is written without a journal
+        (`build_index` moves it into place only when complete, which is what keeps it safe)."""
         db = sqlite3.connect(path, isolation_level=None)
         db.executescript("""
-            PRAGMA journal_mode=WAL;
+            PRAGMA journal_mode=OFF;
+            PRAGMA synchronous=OFF;
             CREATE TABLE meta(name TEXT PRIMARY KEY, value TEXT NOT NULL);
             CREATE TABLE sources(number INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, content_hash TEXT NOT NULL,
                                  record TEXT NOT NULL, origin TEXT NOT NULL, text TEXT NOT NULL);
@@ -177,11 +180,12 @@ class IndexStore:
         stored = {source_id: (number, digest) for source_id, number, digest in self.db.execute("SELECT id, number, content_hash FROM sources")}
         wanted = {source.id for source in sources}
         removed = [number for source_id, (number, _) in stored.items() if source_id not in wanted]
-        todo = [(source, digest) for source in sources
-                if stored.get(source.id, (None, None))[1] != (digest := content_hash(source))]
+        records = [_record(source) for source in sources]
+        todo = [(source, digest, record) for source, record in zip(sources, records)
+                if stored.get(source.id, (None, None))[1] != (digest := content_hash(source, record))]
         next_number = max((number for number, _ in stored.values()), default=0) + 1
         numbers = []
-        for source, _ in todo:
+        for source, _, _ in todo:
             if source.id in stored:
                 numbers.append(stored[source.id][0])
             else:
@@ -191,13 +195,13 @@ class IndexStore:
         try:
             self.db.executemany("DELETE FROM sources WHERE number = ?", [(number,) for number in removed])
             new_keys: list[np.ndarray] = []
-            for keys in _fingerprint_batches([source.text for source, _ in todo], parameters, jobs):
+            for keys in _fingerprint_batches([source.text for source, _, _ in todo], parameters, jobs):
                 start = len(new_keys)
                 new_keys.extend(keys)
                 self.db.executemany(
                     "INSERT OR REPLACE INTO sources(number, id, content_hash, record, origin, text) VALUES (?, ?, ?, ?, ?, ?)",
-                    [(number, source.id, digest, _record(source), source.origin, source.text)
-                     for (source, digest), number in zip(todo[start : len(new_keys)], numbers[start : len(new_keys)])],
+                    [(number, source.id, digest, record, source.origin, source.text)
+                     for (source, digest, record), number in zip(todo[start : len(new_keys)], numbers[start : len(new_keys)])],
                 )
                 if progress:
                     progress(len(new_keys), len(todo))
@@ -210,7 +214,7 @@ class IndexStore:
             self.db.execute("ROLLBACK")
             raise
         self._cache.clear()
-        changed = sum(1 for source, _ in todo if source.id in stored)
+        changed = sum(1 for source, _, _ in todo if source.id in stored)
         return SyncReport(len(todo) - changed, changed, len(removed), len(sources) - len(todo))
 
     def _write_arrays(self, replaced: set[int], new_keys: list[np.ndarray], numbers: list[int]) -> None:
@@ -303,7 +307,7 @@ def build_index(path: Path, sources: list[Source], parameters: IndexParameters, 
     try:
         store = IndexStore.create(temporary, parameters)
         report = store.sync(sources, jobs, progress)
-        store.db.execute("PRAGMA journal_mode=DELETE")  # fold the WAL in: one self-contained file
+        store.db.execute("PRAGMA journal_mode=DELETE")  # updates of the finished index are journalled
         store.close()
         os.replace(temporary, path)
     except BaseException:

@@ -20,7 +20,7 @@ from compliance.ingest import DEFAULT_MAX_BYTES, SUPPORTED_SUFFIXES, discover, l
 from compliance.model import DocumentResult, Finding, Source
 from compliance.similarity import Matcher, load_catalogue
 from compliance.similarity.index import IndexParameters
-from compliance.similarity.store import IndexStore, content_hash
+from compliance.similarity.store import IndexStore, build_index, content_hash
 from compliance.state.cache import ScanCache
 
 
@@ -68,6 +68,8 @@ class _Checker:
             web = self.verifier.verify(document) if self.verifier else None
             match = match or (web.match if web else None)  # the catalogue wins; a credited page it copies is next best
             findings = apply_directives(document, check_document(document, match, self.pack, web.checks if web else None))
+        except ComplianceError:
+            raise  # the index or configuration is broken for every document: say so once
         except Exception as exc:  # a bug of ours must not cost the desk the rest of its scan
             crash = Finding("internal-error", BUILTIN_RULES["internal-error"][0],
                             f"compliance failed on this file ({type(exc).__name__}: {exc}); please report it")
@@ -136,12 +138,16 @@ def open_sources(pack: RulePack, source_paths: list[Path], index_path: Path | No
         sources = catalogue.sources
         return Sources(len(sources), catalogue.errors, lambda: {s.id: content_hash(s) for s in sources},
                        {s.id: s for s in sources}, lambda: Matcher.build(sources, pack.matching, boilerplate, jobs))
-    store = IndexStore.open(index_path)
-    store.check_parameters(IndexParameters.of(pack.matching))
     errors: list[ComplianceError] = []
     if source_paths:
         catalogue = load_catalogue(source_paths)
         errors = catalogue.errors
+        if not index_path.exists():  # the first scheduled run builds what later runs update
+            index_path.parent.mkdir(parents=True, exist_ok=True)
+            build_index(index_path, catalogue.sources, IndexParameters.of(pack.matching), jobs)
+    store = IndexStore.open(index_path)
+    store.check_parameters(IndexParameters.of(pack.matching))
+    if source_paths:
         store.sync(catalogue.sources, jobs)
     return Sources(len(store), errors, store.digests, store.by_id(),
                    lambda: Matcher(store, store.band_index(), pack.matching, boilerplate))

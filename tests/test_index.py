@@ -202,3 +202,25 @@ def test_band_index_ignores_stock_passages_shared_by_many_sources():
     crowded = BandIndex.build([np.concatenate([shared, np.array([100 + n], dtype=np.uint64)]) for n in range(200)])
     assert crowded.candidates(shared, limit=10) == []
     assert crowded.candidates(np.array([105], dtype=np.uint64), limit=10) == [5]
+
+
+def test_a_scan_with_sources_builds_a_missing_index(tmp_path):
+    index = tmp_path / "state" / "index.db"
+    report = json_report(tmp_path, str(REPOSTS), "--index", str(index), "--sources", str(SOURCES))
+    assert findings_by_path(report)["niac-missiles-repost.txt"][0] == "newsweek-iran-russia-missiles-niac"
+    assert IndexStore.open(index).info()["sources"] == 4
+
+
+@pytest.mark.parametrize("damage", [
+    "UPDATE arrays SET data = substr(data, 1, 100) WHERE name = 'keys'",
+    "DELETE FROM meta WHERE name = 'parameters'",
+    "UPDATE sources SET record = '{broken'",
+])
+def test_an_index_with_damaged_contents_is_a_one_line_error(tmp_path, capsys, damage):
+    index = tmp_path / "index.db"
+    main(["index", "build", "--sources", str(SOURCES), "--index", str(index), "-q"])
+    with sqlite3.connect(index) as db:
+        db.execute(damage)
+    assert main(["scan", str(REPOSTS), "--index", str(index), "--no-state"]) == 2
+    error = capsys.readouterr().err.strip()
+    assert error.count("\n") == 0 and str(index) in error and "rebuild it" in error

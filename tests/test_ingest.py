@@ -294,3 +294,15 @@ def test_deeply_nested_markup_is_read(tmp_path):
     depth = 50_000
     page.write_text("<article>" + "<div>" * depth + "<p>deep text</p>" + "</div>" * depth + "</article>", encoding="utf-8")
     assert [b.text for b in load_document(page, "deep.html").body] == ["deep text"]
+
+
+def test_a_fifo_among_the_reposts_is_reported_not_waited_for(tmp_path):
+    import os
+
+    from compliance.errors import InputError
+    from compliance.ingest.load import read_text
+
+    fifo = tmp_path / "pipe.txt"
+    os.mkfifo(fifo)
+    with pytest.raises(InputError, match="not a regular file"):
+        read_text(fifo)

@@ -121,3 +121,15 @@ def test_backoff_doubles_between_attempts(monkeypatch):
     outcome = notify.post("http://127.0.0.1:9/hook", {"text": "x"}, timeout=0.5, attempts=3, backoff=1.0, sleep=waits.append)
     assert not outcome.ok and outcome.attempts == 3
     assert waits == [1.0, 2.0]
+
+
+@pytest.mark.parametrize("url", ["http://[::1", "notaurl", "ftp://example.com/hook"])
+def test_a_url_no_webhook_can_be_posted_to_is_refused_before_the_scan(tmp_path, capsys, url):
+    from compliance.cli.main import main
+
+    code = main(["scan", str(EXAMPLES / "reposts"), "--sources", str(EXAMPLES / "sources"), "--state",
+                 str(tmp_path / "state.db"), "--notify", url, "-q"])
+    assert code == 2
+    error = capsys.readouterr().err.strip()
+    assert error.count("\n") == 0 and "--notify needs an http(s) URL" in error
+    assert not (tmp_path / "state.db").exists()

@@ -63,6 +63,16 @@ def _add_jobs(command: argparse.ArgumentParser) -> None:
                          help=f"worker processes (default: all cores, here {default_jobs()})")
 
 
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of seconds, not {text!r}") from None
+    if not value >= 0:  # also refuses NaN
+        raise argparse.ArgumentTypeError(f"expected zero or more seconds, not {text}")
+    return value
+
+
 def _positive_int(text: str) -> int:
     try:
         value = int(text)
@@ -92,7 +102,7 @@ def _add_scan_options(command: argparse.ArgumentParser) -> None:
     command.add_argument("-q", "--quiet", action="store_true", help="print nothing but errors")
     _add_state_option(command)
     command.add_argument("--no-state", action="store_true", help="a one-off scan: neither read nor write the state")
-    command.add_argument("--lock-timeout", type=float, default=DEFAULT_LOCK_TIMEOUT, metavar="SECONDS",
+    command.add_argument("--lock-timeout", type=_seconds, default=DEFAULT_LOCK_TIMEOUT, metavar="SECONDS",
                          help=f"wait this long for another scan using the same state (default: {DEFAULT_LOCK_TIMEOUT:g}), then exit {EXIT_LOCKED}")
     command.add_argument("--notify", metavar="URL",
                          help="POST findings new since the last run to this webhook (Slack-compatible JSON with a 'text' field)")
@@ -148,7 +158,7 @@ def _parser() -> argparse.ArgumentParser:
     _add_state_option(history_cmd)
     history_cmd.add_argument("--config", type=Path, metavar="FILE", help="configuration file (the default state lies beside it)")
     history_cmd.add_argument("--format", choices=("text", "json"), default="text", help="text (default) or json")
-    history_cmd.add_argument("--limit", type=int, metavar="N", help="only the last N runs")
+    history_cmd.add_argument("--limit", type=_positive_int, metavar="N", help="only the last N runs")
 
     watch_cmd = commands.add_parser("watch", help="scan again whenever reposts, sources, rules or the configuration change")
     _add_scan_options(watch_cmd)
@@ -228,6 +238,10 @@ def _open_state(args: argparse.Namespace, config: Config) -> StateSession | None
         if args.notify:
             raise ComplianceError("--notify needs the state (it reports findings new since the last run); drop --no-state")
         return None
+    if args.notify:
+        from compliance.state.notify import check_webhook_url
+
+        check_webhook_url(args.notify)
     path = _state_path(args, config)
     try:
         return StateSession.open(path, args.lock_timeout)
@@ -363,7 +377,7 @@ def _run_index(args: argparse.Namespace) -> int:
     progress = Progress.for_terminal(args.quiet, label="indexing")
     jobs = args.jobs or default_jobs()
     started = time.perf_counter()
-    if args.action == "build":
+    if args.action == "build" or not path.exists():  # updating no index yet is building one
         path.parent.mkdir(parents=True, exist_ok=True)
         try:
             report = build_index(path, catalogue.sources, IndexParameters.of(pack.matching), jobs, progress)

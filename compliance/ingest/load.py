@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import codecs
 import re
+import stat
 from pathlib import Path
 
 from compliance.errors import ComplianceError, InputError
@@ -21,7 +22,10 @@ _BARE_URL = re.compile(r"https?://[^\s<>()\"']+")
 def read_text(file: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> str:
     """Read a file as UTF-8 text (a BOM is allowed), or raise InputError saying why not."""
     try:
-        size = file.stat().st_size
+        status = file.stat()
+        if not stat.S_ISREG(status.st_mode):  # a FIFO or device would block the scan, or never end
+            raise InputError("input-unreadable", "not a regular file", str(file))
+        size = status.st_size
         if size > max_bytes:
             raise InputError("input-too-large", f"file is {size:,} bytes, over the {max_bytes:,}-byte limit", str(file))
         data = file.read_bytes()

@@ -142,7 +142,11 @@ class IndexStore:
         if meta.get("schema") != str(SCHEMA_VERSION):
             raise ComplianceError(f"index schema {meta.get('schema')} is not {SCHEMA_VERSION}; rebuild it with `compliance index build`", str(path))
         store = cls(path, db)
-        store._remember_hashing(meta)
+        try:
+            store._remember_hashing(meta)
+        except (KeyError, TypeError, ValueError) as error:
+            raise ComplianceError(f"damaged compliance source index (meta: {type(error).__name__} {error}); "
+                                  "rebuild it with `compliance index build`", str(path)) from None
         return store
 
     @staticmethod
@@ -225,13 +229,39 @@ class IndexStore:
             old = BandIndex(old.keys[keep], old.owners[keep])
         index = BandIndex.build([old.keys, *new_keys], [-1, *numbers], [old.owners])
         self.db.executemany("INSERT OR REPLACE INTO arrays VALUES (?, ?)",
-                            [("keys", index.keys.tobytes()), ("owners", index.owners.tobytes())])
+                            [("keys", memoryview(index.keys)), ("owners", memoryview(index.owners))])
 
     def band_index(self) -> BandIndex:
-        arrays = dict(self.db.execute("SELECT name, data FROM arrays"))
-        if not arrays:
+        rows = dict(self.db.execute("SELECT name, rowid FROM arrays"))
+        if not rows:
             return BandIndex(np.zeros(0, dtype=np.uint64), np.zeros(0, dtype=np.int32))
-        return BandIndex(np.frombuffer(arrays["keys"], dtype=np.uint64), np.frombuffer(arrays["owners"], dtype=np.int32))
+        try:
+            index = BandIndex(self._read_array(rows["keys"], np.uint64), self._read_array(rows["owners"], np.int32))
+        except (KeyError, TypeError, ValueError) as error:
+            raise self._damaged(f"band keys: {error}") from None
+        if len(index.keys) != len(index.owners):
+            raise self._damaged("band keys and their sources differ in number")
+        return index
+
+    def _read_array(self, rowid: int, dtype) -> np.ndarray:
+        """A stored array, read in pieces straight into its numpy buffer: at 100,000 sources it
+        is hundreds of megabytes, and a bytes copy beside it would double the scan's peak."""
+        if not hasattr(self.db, "blobopen"):  # Python 3.10
+            (data,) = self.db.execute("SELECT data FROM arrays WHERE rowid = ?", (rowid,)).fetchone()
+            return np.frombuffer(data, dtype=dtype)
+        with self.db.blobopen("arrays", "data", rowid, readonly=True) as blob:
+            size = len(blob)
+            if size % np.dtype(dtype).itemsize:
+                raise ValueError(f"{size} bytes is not a whole number of values")
+            array = np.empty(size // np.dtype(dtype).itemsize, dtype=dtype)
+            view = memoryview(array).cast("B")
+            piece = 1 << 24
+            for start in range(0, size, piece):
+                view[start : start + piece] = blob.read(piece)
+        return array
+
+    def _damaged(self, what: str) -> ComplianceError:
+        return ComplianceError(f"damaged compliance source index ({what}); rebuild it with `compliance index build`", str(self.path))
 
     def __getitem__(self, number: int) -> Source:
         """A source by number, read on first use (a scan touches only its candidates)."""
@@ -240,7 +270,10 @@ class IndexStore:
             row = self.db.execute("SELECT record, text, origin FROM sources WHERE number = ?", (number,)).fetchone()
             if row is None:
                 raise KeyError(number)
-            source = self._cache[number] = _source(*row)
+            try:
+                source = self._cache[number] = _source(*row)
+            except (KeyError, TypeError, ValueError) as error:
+                raise self._damaged(f"source {number}: {type(error).__name__} {error}") from None
             if len(self._cache) > 4096:
                 self._cache.popitem(last=False)
         return source

@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 import requests
 
 from compliance import __version__
+from compliance.errors import ComplianceError
 from compliance.state.store import OpenFinding, RunRecord
 
 TEXT_LINES = 20  # findings listed in `text`; the `new_findings` array always has them all
@@ -33,8 +34,22 @@ class Delivery:
 
 def redacted(url: str) -> str:
     """Webhook URLs carry their secret in the path (Slack) or query: logs show the host only."""
-    parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.hostname or ''}/…" if parts.scheme else "(webhook)"
+    try:
+        parts = urlsplit(url)
+        return f"{parts.scheme}://{parts.hostname or ''}/…" if parts.scheme else "(webhook)"
+    except ValueError:
+        return "(webhook)"
+
+
+def check_webhook_url(url: str) -> None:
+    """Refuse, before scanning, a URL a webhook could never be posted to."""
+    try:
+        parts = urlsplit(url)
+        valid = parts.scheme in ("http", "https") and bool(parts.hostname)
+    except ValueError:
+        valid = False
+    if not valid:
+        raise ComplianceError(f"--notify needs an http(s) URL, not {redacted(url)!r}")
 
 
 def payload(new: list[OpenFinding], resolved: int, run: RunRecord) -> dict[str, Any]:

@@ -40,9 +40,9 @@ def _unreadable(error: InputError, report_path: str, fmt: str, location: str) ->
     return DocumentResult(report_path, fmt, "", None, [finding], location=location)
 
 
-def _location(file: Path) -> str:
+def _location(file: Path, working_folder: Path | None = None) -> str:
     """The file relative to the working folder, with forward slashes (as git and CI name it)."""
-    return Path(os.path.relpath(file.resolve(), Path.cwd().resolve())).as_posix()
+    return Path(os.path.relpath(file.resolve(), working_folder or Path.cwd().resolve())).as_posix()
 
 
 @dataclass
@@ -55,10 +55,11 @@ class _Checker:
     waivers: list[Waiver]
     today: dt.date
     verifier: WebVerifier | None = None  # credited pages are fetched and compared (--fetch)
+    working_folder: Path = field(default_factory=lambda: Path.cwd().resolve())  # resolved once per scan
 
     def check(self, file: Path, report_path: str) -> DocumentResult:
         fmt = SUPPORTED_SUFFIXES[file.suffix.lower()]
-        location = _location(file)
+        location = _location(file, self.working_folder)
         try:
             document = load_document(file, report_path, self.max_bytes)
         except InputError as error:

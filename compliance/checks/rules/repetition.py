@@ -95,8 +95,12 @@ def _nearly_alike(first: str, second: str, min_similarity: float) -> bool:
 
 def block_repeats(blocks: list[Block], min_words: int, min_similarity: float) -> Iterator[Repeat]:
     """Two blocks with the same text, or the first cut off with "..." and the second in full."""
-    prepared = [(b, normalize_text(b.text)) for b in blocks]
-    prepared = [(b, n, frozenset(n.split())) for b, n in prepared if len(n.split()) >= min_words]
+    prepared = []
+    for block in blocks:
+        normalized = normalize_text(block.text)
+        words = normalized.split()
+        if len(words) >= min_words:
+            prepared.append((block, normalized, frozenset(words)))
     for i, (first, first_norm, first_words) in enumerate(prepared):
         cut_off = _ELLIPSIS.search(first.text[-4:]) is not None
         for second, second_norm, second_words in prepared[i + 1 :]:

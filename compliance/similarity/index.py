@@ -125,22 +125,27 @@ class BandIndex:
         return self.keys.nbytes + self.owners.nbytes
 
     @cached_property
-    def _directory(self) -> tuple[int, np.ndarray]:
+    def directory(self) -> np.ndarray:
         """Where each run of keys sharing their top bits starts. Keys are uniform 64-bit hashes,
         so a run holds a handful: a lookup reads one directory entry and one or two cache lines
-        of keys, where a binary search over millions of keys misses the cache a dozen times."""
+        of keys, where a binary search over millions of keys misses the cache a dozen times.
+        (A stored index keeps it, so loading one need not recount millions of keys.)"""
         bits = int(min(30, max(4, np.ceil(np.log2(max(len(self.keys), 1) / 4)))))
         counts = np.bincount((self.keys >> np.uint64(64 - bits)).astype(np.intp), minlength=1 << bits)
         directory = np.zeros((1 << bits) + 1, dtype=np.int64)
         np.cumsum(counts, out=directory[1:])
-        return 64 - bits, directory
+        return directory
+
+    @property
+    def _shift(self) -> int:
+        return 64 - int(len(self.directory) - 1).bit_length() + 1
 
     def candidates(self, query_keys: np.ndarray, limit: int) -> list[int]:
         """Source numbers sharing keys with the query, most shared keys first, at most `limit`."""
         if not len(self.keys) or not len(query_keys):
             return []
-        shift, directory = self._directory
-        top = (query_keys >> np.uint64(shift)).astype(np.intp)
+        directory = self.directory
+        top = (query_keys >> np.uint64(self._shift)).astype(np.intp)
         lows = directory[top]
         sizes = directory[top + 1] - lows
         # Every key in each query's run, compared at once (runs are a few keys long).

@@ -10,7 +10,8 @@ Layout (schema 2):
     meta(name, value)        parameters (JSON), hashing scheme, datasketch version, times
     sources(number, id, content_hash, record, origin, text)
                              record: the Source's fields as JSON
-    arrays(name, data)       'keys' (sorted uint64) and 'owners' (int32): the merged BandIndex
+    arrays(name, data)       'keys' (sorted uint64), 'owners' (int32) and 'directory' (int64):
+                             the merged BandIndex
 """
 from __future__ import annotations
 
@@ -229,7 +230,8 @@ class IndexStore:
             old = BandIndex(old.keys[keep], old.owners[keep])
         index = BandIndex.build([old.keys, *new_keys], [-1, *numbers], [old.owners])
         self.db.executemany("INSERT OR REPLACE INTO arrays VALUES (?, ?)",
-                            [("keys", memoryview(index.keys)), ("owners", memoryview(index.owners))])
+                            [("keys", memoryview(index.keys)), ("owners", memoryview(index.owners)),
+                             ("directory", memoryview(index.directory))])
 
     def band_index(self) -> BandIndex:
         rows = dict(self.db.execute("SELECT name, rowid FROM arrays"))
@@ -237,6 +239,12 @@ class IndexStore:
             return BandIndex(np.zeros(0, dtype=np.uint64), np.zeros(0, dtype=np.int32))
         try:
             index = BandIndex(self._read_array(rows["keys"], np.uint64), self._read_array(rows["owners"], np.int32))
+            if "directory" in rows:
+                directory = self._read_array(rows["directory"], np.int64)
+                size = len(directory) - 1
+                if size < 1 or size & (size - 1) or directory[-1] != len(index.keys):
+                    raise ValueError("the directory does not fit the keys")
+                index.__dict__["directory"] = directory  # fills the cached_property
         except (KeyError, TypeError, ValueError) as error:
             raise self._damaged(f"band keys: {error}") from None
         if len(index.keys) != len(index.owners):

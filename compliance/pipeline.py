@@ -40,9 +40,9 @@ def _unreadable(error: InputError, report_path: str, fmt: str, location: str) ->
     return DocumentResult(report_path, fmt, "", None, [finding], location=location)
 
 
-def _location(file: Path, working_folder: Path | None = None) -> str:
+def _location(file: Path, working_folder: Path | None = None, resolved: str | None = None) -> str:
     """The file relative to the working folder, with forward slashes (as git and CI name it)."""
-    return Path(os.path.relpath(file.resolve(), working_folder or Path.cwd().resolve())).as_posix()
+    return Path(os.path.relpath(resolved or file.resolve(), working_folder or Path.cwd().resolve())).as_posix()
 
 
 @dataclass
@@ -177,7 +177,9 @@ def scan(
         _unreadable(InputError("input-unreadable", f"cannot read folder: {why}", str(folder)), name, "folder", _location(folder))
         for folder, name, why in found.unreadable
     ]
-    cached = [cache.lookup(file, name, _location(file)) if cache is not None else None for file, name in found.files]
+    here = Path.cwd().resolve()
+    cached = [cache.lookup(file, name, _location(file, here, cache.resolved(file))) if cache is not None else None
+              for file, name in found.files]
     todo = [item for item, result in zip(found.files, cached) if result is None]
     verifier = None
     checked: list[DocumentResult] = []

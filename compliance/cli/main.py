@@ -202,6 +202,8 @@ def _scan(args: argparse.Namespace, config: Config, session: StateSession | None
     max_bytes = args.max_bytes or config.max_bytes or DEFAULT_MAX_BYTES
     fetch_mode = "off" if not (fetch and fetch.enabled) else ("offline" if fetch.offline else "online")
     cache = session.cache(pack, config.waivers, today, max_bytes, fetch_mode) if session else None
+    if cache is not None:
+        cache.documents_needed = "html" in (getattr(args, "format", None) or [])
     progress = Progress.for_terminal(getattr(args, "quiet", False))
     try:
         result = scan(args.paths, args.sources or config.sources, pack, max_bytes, only, config.waivers, today,

@@ -326,10 +326,13 @@ class SourcesById(Mapping[str, Source]):
         self.store = store
 
     def __getitem__(self, source_id: str) -> Source:
-        row = self.store.db.execute("SELECT number FROM sources WHERE id = ?", (source_id,)).fetchone()
+        row = self.store.db.execute("SELECT record, text, origin FROM sources WHERE id = ?", (source_id,)).fetchone()
         if row is None:
             raise KeyError(source_id)
-        return self.store[row[0]]
+        try:
+            return _source(*row)
+        except (KeyError, TypeError, ValueError) as error:
+            raise self.store._damaged(f"source {source_id}: {type(error).__name__} {error}") from None
 
     def __iter__(self):
         return (source_id for (source_id,) in self.store.db.execute("SELECT id FROM sources ORDER BY number"))

@@ -45,6 +45,17 @@ class ScanCache:
         self.cached = 0
         self.rechecked = 0
         self.reasons: dict[str, str] = {}  # report path -> why it was re-checked
+        # Reports other than HTML read a result's findings and match, not its document: parsing
+        # every unchanged file again would be most of a rescan's cost.
+        self.documents_needed = True
+        self._resolved: dict[Path, str] = {}
+
+    def resolved(self, file: Path) -> str:
+        """The file's resolved path (resolving costs a system call per folder: done once)."""
+        key = self._resolved.get(file)
+        if key is None:
+            key = self._resolved[file] = str(file.resolve())
+        return key
 
     def prepare(self, digests: dict[str, str], sources: Mapping[str, Source], roots: list[Path],
                 discovered: list[tuple[Path, str]]) -> None:
@@ -53,13 +64,14 @@ class ScanCache:
         self.sources = sources
         self.digests = digests
         self.catalogue_fp = catalogue_fingerprint(self.digests)
-        seen = {str(file.resolve()) for file, _ in discovered}
+        seen = {self.resolved(file) for file, _ in discovered}
         resolved_roots = [root.resolve() for root in roots]
         self.vanished = sorted(f for f in self.stored if f not in seen and _under(f, resolved_roots))
 
     def lookup(self, file: Path, report_path: str, location: str) -> DocumentResult | None:
-        """The stored result when it still holds (with the document parsed again), else None."""
-        key = str(file.resolve())
+        """The stored result when it still holds (with the document parsed again when a report
+        needs it), else None."""
+        key = self.resolved(file)
         try:
             digest = content_hash(file.read_bytes())
         except OSError:
@@ -79,14 +91,14 @@ class ScanCache:
 
     def _restore(self, row: DocumentRow, file: Path, report_path: str, location: str) -> DocumentResult | None:
         try:
-            return result_from_json(row.result, report_path, location,
-                                    lambda: load_document(file, report_path, self.max_bytes), self.sources)
+            reload = (lambda: load_document(file, report_path, self.max_bytes)) if self.documents_needed else (lambda: None)
+            return result_from_json(row.result, report_path, location, reload, self.sources)
         except (InputError, ValueError, KeyError, TypeError):
             return None  # a file that changed under us, or a row we cannot read: check it again
 
     def record(self, file: Path, result: DocumentResult) -> None:
         self.rechecked += 1
-        key = str(file.resolve())
+        key = self.resolved(file)
         digest = self._hashes.get(key)
         if digest is None or not cacheable(result):
             return

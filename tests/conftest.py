@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -63,3 +64,12 @@ def isolated_state(tmp_path_factory, monkeypatch):
     import compliance.cli.main
 
     monkeypatch.setattr(compliance.cli.main, "STATE_FILE", tmp_path_factory.mktemp("state") / "state.db")
+
+
+@pytest.fixture
+def desk(tmp_path, monkeypatch) -> Path:
+    """A desk folder with the examples' reposts and sources; the test runs from inside it."""
+    shutil.copytree(EXAMPLES / "reposts", tmp_path / "reposts")
+    shutil.copytree(EXAMPLES / "sources", tmp_path / "sources")
+    monkeypatch.chdir(tmp_path)
+    return tmp_path

@@ -9,20 +9,11 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import EXAMPLES
 
 from compliance.cli.main import main
 
 SEED = "niac-missiles-repost.txt"
 
-
-@pytest.fixture
-def desk(tmp_path, monkeypatch) -> Path:
-    """A desk's repository: the examples, with the working directory inside it."""
-    shutil.copytree(EXAMPLES / "reposts", tmp_path / "reposts")
-    shutil.copytree(EXAMPLES / "sources", tmp_path / "sources")
-    monkeypatch.chdir(tmp_path)
-    return tmp_path
 
 
 def scan_json(*args: str) -> tuple[int, dict]:

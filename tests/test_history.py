@@ -2,11 +2,8 @@
 from __future__ import annotations
 
 import json
-import shutil
-from pathlib import Path
 
 import pytest
-from conftest import EXAMPLES
 
 from compliance.cli.main import main
 from compliance.state.history import compare
@@ -14,13 +11,6 @@ from compliance.state.store import OpenFinding
 
 SEED = "niac-missiles-repost.txt"
 
-
-@pytest.fixture
-def desk(tmp_path, monkeypatch) -> Path:
-    shutil.copytree(EXAMPLES / "reposts", tmp_path / "reposts")
-    shutil.copytree(EXAMPLES / "sources", tmp_path / "sources")
-    monkeypatch.chdir(tmp_path)
-    return tmp_path
 
 
 def scan(*extra: str) -> int:

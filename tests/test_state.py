@@ -26,14 +26,6 @@ from compliance.state.store import StateStore
 SCHEMA = json.loads((ROOT / "compliance" / "report" / "report.schema.json").read_text(encoding="utf-8"))
 
 
-@pytest.fixture
-def desk(tmp_path, monkeypatch) -> Path:
-    """A desk folder with the examples' reposts and sources; the tests run from inside it."""
-    shutil.copytree(EXAMPLES / "reposts", tmp_path / "reposts")
-    shutil.copytree(EXAMPLES / "sources", tmp_path / "sources")
-    monkeypatch.chdir(tmp_path)
-    return tmp_path
-
 
 def scan_json(desk: Path, *extra: str, name: str = "report.json") -> dict:
     output = desk / name

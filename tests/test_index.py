@@ -179,7 +179,7 @@ def test_an_interrupted_build_leaves_the_previous_index_intact(tmp_path, monkeyp
     def interrupted(*args, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr("compliance.similarity.store._fingerprint_batches", interrupted)
+    monkeypatch.setattr("compliance.similarity.store.keys_in_chunks", interrupted)
     with pytest.raises(KeyboardInterrupt):
         build_index(index, load_catalogue([DATA / "corpus.jsonl"]).sources, IndexParameters.of(MatchSettings()))
     assert index.read_bytes() == before

@@ -9,6 +9,7 @@ read, and answers a whole repost's keys with one `searchsorted`.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass
 from functools import cached_property
@@ -78,24 +79,22 @@ def default_jobs() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
 
 
-def keys_of_all(texts: list[str], parameters: IndexParameters, jobs: int = 1, progress=None) -> list[np.ndarray]:
-    """`source_keys` of every text, on `jobs` processes when there are enough texts to pay off."""
-    chunk = 500
-    if jobs <= 1 or len(texts) < 2 * chunk:
-        keys = []
-        for start in range(0, len(texts), chunk):
-            keys.extend(_keys_of_chunk((texts[start : start + chunk], parameters)))
-            if progress:
-                progress(len(keys))
-        return keys
-    keys = []
+_CHUNK = 500  # sources per task: enough to amortise a round trip to a worker
+
+
+def keys_in_chunks(texts: list[str], parameters: IndexParameters, jobs: int = 1) -> Iterator[list[np.ndarray]]:
+    """`source_keys` of every text, in order, a chunk at a time, on `jobs` processes when
+    there are enough texts to pay for starting them."""
+    work = [(texts[start : start + _CHUNK], parameters) for start in range(0, len(texts), _CHUNK)]
+    if jobs <= 1 or len(work) < 2:
+        yield from map(_keys_of_chunk, work)
+        return
     with ProcessPoolExecutor(jobs) as pool:
-        work = ((texts[start : start + chunk], parameters) for start in range(0, len(texts), chunk))
-        for part in pool.map(_keys_of_chunk, work):
-            keys.extend(part)
-            if progress:
-                progress(len(keys))
-    return keys
+        yield from pool.map(_keys_of_chunk, work)
+
+
+def keys_of_all(texts: list[str], parameters: IndexParameters, jobs: int = 1) -> list[np.ndarray]:
+    return [keys for chunk in keys_in_chunks(texts, parameters, jobs) for keys in chunk]
 
 
 @dataclass(frozen=True)

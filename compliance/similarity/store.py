@@ -24,7 +24,6 @@ import sqlite3
 from importlib.metadata import version
 from collections import OrderedDict
 from collections.abc import Mapping
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -33,11 +32,10 @@ import numpy as np
 from compliance.errors import ComplianceError
 from compliance.model import License, Source
 from compliance.similarity.fingerprint import Banding, permutations, remember_permutations
-from compliance.similarity.index import BandIndex, IndexParameters, source_keys
+from compliance.similarity.index import BandIndex, IndexParameters, keys_in_chunks
 
 SCHEMA_VERSION = 2
 DEFAULT_INDEX = Path(".compliance/index.db")
-_CHUNK = 500
 
 
 _RECORD_FIELDS = tuple(f.name for f in dataclasses.fields(Source) if f.name not in ("text", "origin"))
@@ -64,21 +62,6 @@ def _source(record: str, text: str, origin: str) -> Source:
     fields["license"] = License(fields["license"])
     fields["aliases"] = tuple(fields["aliases"])
     return Source(text=text, **fields)
-
-
-def _fingerprint_chunk(job: tuple[list[str], IndexParameters]) -> list[np.ndarray]:
-    texts, parameters = job
-    return [source_keys(text, parameters) for text in texts]
-
-
-def _fingerprint_batches(texts: list[str], parameters: IndexParameters, jobs: int):
-    """The keys of every text, in order, a chunk at a time (on `jobs` processes when it pays off)."""
-    work = [(texts[start : start + _CHUNK], parameters) for start in range(0, len(texts), _CHUNK)]
-    if jobs <= 1 or len(work) < 2:
-        yield from map(_fingerprint_chunk, work)
-        return
-    with ProcessPoolExecutor(jobs) as pool:
-        yield from pool.map(_fingerprint_chunk, work)
 
 
 @dataclass(frozen=True)
@@ -200,7 +183,7 @@ class IndexStore:
         try:
             self.db.executemany("DELETE FROM sources WHERE number = ?", [(number,) for number in removed])
             new_keys: list[np.ndarray] = []
-            for keys in _fingerprint_batches([source.text for source, _, _ in todo], parameters, jobs):
+            for keys in keys_in_chunks([source.text for source, _, _ in todo], parameters, jobs):
                 start = len(new_keys)
                 new_keys.extend(keys)
                 self.db.executemany(

@@ -5,6 +5,11 @@ from compliance.report.context import ReportInput
 from compliance.report.summary import summarize
 
 
+def count(number: int, noun: str) -> str:
+    """'1 document', '2 documents': the summary is read by people."""
+    return f"{number} {noun}" if number == 1 else f"{number} {noun}s"
+
+
 def to_text(report: ReportInput) -> str:
     lines = []
     for document in report.ordered:
@@ -16,15 +21,16 @@ def to_text(report: ReportInput) -> str:
     if summary["suppressed"]:
         counts += f" ({summary['suppressed']} suppressed)"
     extra = report.extra_summary
-    skipped = f", {extra['skipped_files']} other files skipped" if extra.get("skipped_files") else ""
+    skipped = f", {count(extra['skipped_files'], 'other file')} skipped" if extra.get("skipped_files") else ""
     if "baseline" in extra:
         b = extra["baseline"]
-        lines.append(f"baseline {b['file']}: {b['accepted']} findings accepted, {b['gone']} entries no longer occur")
+        lines.append(f"baseline {b['file']}: {count(b['accepted'], 'finding')} accepted, "
+                     f"{b['gone']} {'entry no longer occurs' if b['gone'] == 1 else 'entries no longer occur'}")
     if "incremental" in extra:
         inc = extra["incremental"]
-        lines.append(f"state: re-checked {inc['rechecked']} of {summary['documents']} documents, {inc['cached']} unchanged; "
-                     f"{inc['new_findings']} new findings, {inc['resolved_findings']} resolved since the last run")
+        lines.append(f"state: re-checked {inc['rechecked']} of {count(summary['documents'], 'document')}, {inc['cached']} unchanged; "
+                     f"{count(inc['new_findings'], 'new finding')}, {inc['resolved_findings']} resolved since the last run")
     lines.append(
-        f"{summary['documents']} documents scanned ({summary['matched']} matched a source{skipped}): {counts}"
+        f"{count(summary['documents'], 'document')} scanned ({summary['matched']} matched a source{skipped}): {counts}"
     )
     return "\n".join(lines) + "\n"

@@ -188,7 +188,7 @@ def scan(
         if fetch and fetch.enabled:
             verifier = open_verifier(fetch, matcher.source_urls(), pack.matching, required_texts(pack))
             jobs = 1  # the fetcher's cache, per-host limits and budget live in this process
-        checker = _Checker(matcher, pack, max_bytes, waivers or [], today or dt.date.today(), verifier)
+        checker = _Checker(matcher, pack, max_bytes, waivers or [], today or dt.date.today(), verifier, here)
         try:
             checked = check_files(checker, todo, jobs, progress)
         finally:

@@ -4,7 +4,7 @@ Every source window contributes one key per LSH band (see `fingerprint.Banding`)
 window that shares a key with a source window is a candidate pair, as in datasketch's
 `MinHashLSH`. Kept as two flat numpy arrays (sorted keys, the source number of each), the
 index costs 12 bytes per key instead of a Python set per bucket, loads from disk in one
-read, and answers a whole repost's keys with one `searchsorted`.
+read, and answers a whole repost's keys at once through a directory of key prefixes.
 """
 from __future__ import annotations
 

@@ -12,7 +12,7 @@ from rapidfuzz import fuzz
 from compliance.model import Document, Match, Source, Span
 from compliance.similarity.fingerprint import shingle_hashes
 from compliance.similarity.index import BandIndex, IndexParameters, keys_of_all, window_keys
-from compliance.similarity.tokens import TokenizedText, normalize_text, tokenize, word_hashes
+from compliance.similarity.tokens import TokenizedText, normalize_text, tokenize
 from compliance.similarity.verify import Run, aligned_runs, covered_count
 
 
@@ -126,7 +126,8 @@ class Matcher:
         self.boilerplate = boilerplate
         self.sources = sources
         self.index = index
-        self._source_shingles = lru_cache(maxsize=4096)(self._shingles_of_source)
+        # A candidate's tokens serve its verification and, when it wins, the spans' offsets.
+        self._source_tokens = lru_cache(maxsize=2048)(self._tokens_of_source)
 
     @classmethod
     def build(cls, sources: list[Source], settings: MatchSettings | None = None, boilerplate: tuple[str, ...] = (),
@@ -142,9 +143,9 @@ class Matcher:
             return self.sources.urls()
         return {source.url for source in self.sources if source.url}
 
-    def _shingles_of_source(self, number: int) -> tuple[np.ndarray, int]:
-        words = word_hashes(self.sources[number].text)
-        return shingle_hashes(words, self.settings.shingle_words), len(words)
+    def _tokens_of_source(self, number: int) -> tuple[TokenizedText, np.ndarray]:
+        tokens = tokenize(self.sources[number].text)
+        return tokens, shingle_hashes(tokens.hashes, self.settings.shingle_words)
 
     def candidates(self, shingles: np.ndarray) -> list[int]:
         keys = window_keys(shingles, self.parameters, self.settings.query_stride)
@@ -164,21 +165,20 @@ class Matcher:
         if best is None:
             return None
         (copied, _), number, runs, containment, coverage = best
-        source = self.sources[number]
-        source_tokens = tokenize(source.text)  # offsets, for the spans shown to reviewers
+        source_tokens, _ = self._source_tokens(number)
         spans = [self._span(run, tokens, source_tokens, body) for run in runs]
-        return Match(source, round(containment, 4), round(coverage, 4), copied, spans)
+        return Match(self.sources[number], round(containment, 4), round(coverage, 4), copied, spans)
 
     def _verify(self, tokens: TokenizedText, shingles: np.ndarray, number: int):
         s = self.settings
-        source_shingles, source_words = self._source_shingles(number)
+        source_tokens, source_shingles = self._source_tokens(number)
         runs = aligned_runs(shingles, source_shingles, s.shingle_words, s.max_gap, s.min_span_words)
         if not runs:
             return None
         copied = covered_count([(r.doc_start, r.doc_end) for r in runs])
         reused = covered_count([(r.source_start, r.source_end) for r in runs])
         containment = copied / len(tokens)
-        coverage = reused / max(source_words, 1)
+        coverage = reused / max(len(source_tokens), 1)
         if containment < s.min_containment and coverage < s.min_coverage:
             return None
         return (copied, coverage), number, runs, containment, coverage

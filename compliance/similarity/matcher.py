@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, fields
 from functools import lru_cache
-from collections.abc import Iterator
 from typing import Protocol
 
 import numpy as np
@@ -113,8 +112,6 @@ class SourceLookup(Protocol):
 
     def __getitem__(self, number: int) -> Source: ...
 
-    def __iter__(self) -> Iterator[Source]: ...
-
 
 class Matcher:
     """Holds the source catalogue's index and answers `match(document)`."""
@@ -139,9 +136,9 @@ class Matcher:
 
     def source_urls(self) -> set[str]:
         """The catalogue's article URLs (a credited link to one of them needs no fetching)."""
-        if hasattr(self.sources, "urls"):  # a persistent index answers without reading every text
-            return self.sources.urls()
-        return {source.url for source in self.sources if source.url}
+        if isinstance(self.sources, list):
+            return {source.url for source in self.sources if source.url}
+        return self.sources.urls()  # a persistent index answers without reading every text
 
     def _tokens_of_source(self, number: int) -> tuple[TokenizedText, np.ndarray]:
         tokens = tokenize(self.sources[number].text)

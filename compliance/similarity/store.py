@@ -258,16 +258,20 @@ class IndexStore:
         """A source by number, read on first use (a scan touches only its candidates)."""
         source = self._cache.get(number)
         if source is None:
-            row = self.db.execute("SELECT record, text, origin FROM sources WHERE number = ?", (number,)).fetchone()
-            if row is None:
-                raise KeyError(number)
-            try:
-                source = self._cache[number] = _source(*row)
-            except (KeyError, TypeError, ValueError) as error:
-                raise self._damaged(f"source {number}: {type(error).__name__} {error}") from None
+            source = self._cache[number] = self.read_source("number", number)
             if len(self._cache) > 4096:
                 self._cache.popitem(last=False)
         return source
+
+    def read_source(self, column: str, value: int | str) -> Source:
+        """The source whose `column` (number or id) is `value`; KeyError when there is none."""
+        row = self.db.execute(f"SELECT record, text, origin FROM sources WHERE {column} = ?", (value,)).fetchone()
+        if row is None:
+            raise KeyError(value)
+        try:
+            return _source(*row)
+        except (KeyError, TypeError, ValueError) as error:
+            raise self._damaged(f"source {value}: {type(error).__name__} {error}") from None
 
     def digests(self) -> dict[str, str]:
         """Source id -> content hash (as `content_hash` computes it), without reading texts."""
@@ -278,11 +282,6 @@ class IndexStore:
 
     def urls(self) -> set[str]:
         return {url for (url,) in self.db.execute("SELECT json_extract(record, '$.url') FROM sources") if url}
-
-    def __iter__(self):
-        """Every source (metadata and text), in number order."""
-        for record, text, origin in self.db.execute("SELECT record, text, origin FROM sources ORDER BY number"):
-            yield _source(record, text, origin)
 
     def __len__(self) -> int:
         return self.db.execute("SELECT count(*) FROM sources").fetchone()[0]
@@ -309,13 +308,7 @@ class SourcesById(Mapping[str, Source]):
         self.store = store
 
     def __getitem__(self, source_id: str) -> Source:
-        row = self.store.db.execute("SELECT record, text, origin FROM sources WHERE id = ?", (source_id,)).fetchone()
-        if row is None:
-            raise KeyError(source_id)
-        try:
-            return _source(*row)
-        except (KeyError, TypeError, ValueError) as error:
-            raise self.store._damaged(f"source {source_id}: {type(error).__name__} {error}") from None
+        return self.store.read_source("id", source_id)
 
     def __iter__(self):
         return (source_id for (source_id,) in self.store.db.execute("SELECT id FROM sources ORDER BY number"))

@@ -16,6 +16,7 @@ from functools import cached_property
 
 import numpy as np
 
+from compliance.similarity import kernels
 from compliance.similarity.fingerprint import HASHING, Banding, shingle_hashes, window_signatures
 from compliance.similarity.tokens import word_hashes
 
@@ -143,22 +144,5 @@ class BandIndex:
         """Source numbers sharing keys with the query, most shared keys first, at most `limit`."""
         if not len(self.keys) or not len(query_keys):
             return []
-        directory = self.directory
-        top = (query_keys >> np.uint64(self._shift)).astype(np.intp)
-        lows = directory[top]
-        sizes = directory[top + 1] - lows
-        # Every key in each query's run, compared at once (runs are a few keys long).
-        positions = np.repeat(lows - np.cumsum(sizes) + sizes, sizes) + np.arange(int(sizes.sum()))
-        queries = np.repeat(np.arange(len(query_keys)), sizes)
-        equal = self.keys[positions] == query_keys[queries]
-        positions, queries = positions[equal], queries[equal]
-        if not len(positions):
-            return []
-        per_query = np.bincount(queries, minlength=len(query_keys))
-        owners = np.sort(self.owners[positions[per_query[queries] <= MAX_BUCKET]])
-        if not len(owners):
-            return []
-        starts = np.flatnonzero(np.concatenate(([True], owners[1:] != owners[:-1])))
-        numbers, hits = owners[starts], np.diff(np.append(starts, len(owners)))
-        order = np.lexsort((numbers, -hits))[:limit]
-        return numbers[order].tolist()
+        return kernels.candidates(self.keys, self.owners, self.directory, self._shift, query_keys,
+                                  MAX_BUCKET, limit).tolist()

@@ -1,0 +1,232 @@
+"""The inner loops of matching, compiled with numba: one pass each instead of dozens of
+small numpy calls.
+
+A 600-word document is too small for numpy to pay off: every array operation costs a few
+microseconds of dispatch, and tokenising, fingerprinting, looking up and verifying one
+repost took about fifty of them. These kernels do the same arithmetic in single loops.
+They compute exactly what the documented rules say (tests compare them with datasketch's
+`MinHash`, with `hash_word` and with a pair-by-pair alignment), so an index built before
+them and one built after hold the same keys.
+
+Compiled code is cached on disk (numba's `cache=True`): only the first run on a machine
+pays for compiling, and forked workers inherit the compiled functions.
+"""
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+_P = np.uint64(0x100000001B3)  # the word hash's polynomial base (see tokens.py)
+_LENGTH_SALT = np.uint64(0x9E3779B97F4A7C15)
+_MIX1 = np.uint64(0xBF58476D1CE4E5B9)
+_MIX2 = np.uint64(0x94D049BB133111EB)
+_BAND_PRIME = np.uint64(0x100000001B3)
+_NO_VALUE = np.uint32(0xFFFFFFFF)
+
+
+@njit(cache=True, nogil=True)
+def _finish_word(raw, length):
+    h = raw ^ (np.uint64(length) * _LENGTH_SALT)
+    h = (h ^ (h >> np.uint64(30))) * _MIX1
+    h = (h ^ (h >> np.uint64(27))) * _MIX2
+    return h ^ (h >> np.uint64(31))
+
+
+@njit(cache=True, nogil=True)
+def word_spans(points, is_word):
+    """Words as maximal runs where `is_word` holds: (starts, ends, hashes, has_non_ascii).
+
+    A word's hash is the polynomial sum of (code point + 1) * P^k over its characters, ASCII
+    letters lower-cased, then finished. Words with a non-ASCII character are flagged: their
+    normalisation (NFKC, case-folding) is done in Python, which rehashes them.
+    """
+    n = len(points)
+    capacity = n // 2 + 1
+    starts = np.empty(capacity, np.int64)
+    ends = np.empty(capacity, np.int64)
+    hashes = np.empty(capacity, np.uint64)
+    non_ascii = np.zeros(capacity, np.bool_)
+    count = 0
+    inside = False
+    raw = np.uint64(0)
+    power = np.uint64(1)
+    for i in range(n):
+        if is_word[i]:
+            if not inside:
+                inside = True
+                starts[count] = i
+                raw = np.uint64(0)
+                power = np.uint64(1)
+            code = np.uint64(points[i])
+            if code >= np.uint64(128):
+                non_ascii[count] = True
+            elif np.uint64(65) <= code <= np.uint64(90):
+                code += np.uint64(32)
+            raw += (code + np.uint64(1)) * power
+            power *= _P
+        elif inside:
+            inside = False
+            ends[count] = i
+            hashes[count] = _finish_word(raw, i - starts[count])
+            count += 1
+    if inside:
+        ends[count] = n
+        hashes[count] = _finish_word(raw, n - starts[count])
+        count += 1
+    return starts[:count], ends[:count], hashes[:count], non_ascii[:count]
+
+
+_LOW32 = np.uint64(0xFFFFFFFF)
+
+
+@njit(cache=True, nogil=True)
+def _fmix32(value):
+    """MurmurHash3's 32-bit finaliser (numba widens products to 64 bits: masked back)."""
+    value ^= value >> np.uint64(16)
+    value = (value * np.uint64(0x85EBCA6B)) & _LOW32
+    value ^= value >> np.uint64(13)
+    value = (value * np.uint64(0xC2B2AE35)) & _LOW32
+    return value ^ (value >> np.uint64(16))
+
+
+@njit(cache=True, nogil=True)
+def window_signatures(shingles, a, b, window, stride):
+    """MinHash signatures (datasketch's affine32 scheme) of windows of `window` shingles every
+    `stride`, the last window moved back to end at the last shingle, and a text shorter than
+    one window fingerprinted whole: shape (windows, len(a)), uint32."""
+    n = len(shingles)
+    perms = len(a)
+    if n == 0:
+        return np.empty((0, perms), np.uint32)
+    values = np.empty((n, perms), np.uint32)
+    for i in range(n):
+        h = shingles[i]
+        folded = _fmix32((h ^ (h >> np.uint64(32))) & _LOW32)
+        for p in range(perms):
+            values[i, p] = np.uint32((folded * np.uint64(a[p]) + np.uint64(b[p])) & _LOW32)
+    if n <= window:
+        windows = 1
+    else:
+        windows = (n - window) // stride + 1
+        if (windows - 1) * stride + window < n:
+            windows += 1
+    signatures = np.empty((windows, perms), np.uint32)
+    for w in range(windows):
+        start = min(w * stride, max(n - window, 0))
+        end = min(start + window, n)
+        for p in range(perms):
+            signatures[w, p] = _NO_VALUE
+        for i in range(start, end):
+            for p in range(perms):
+                if values[i, p] < signatures[w, p]:
+                    signatures[w, p] = values[i, p]
+    return signatures
+
+
+@njit(cache=True, nogil=True)
+def band_keys(signatures, bands, rows):
+    """One 64-bit key per window and band: shape (windows, bands)."""
+    keys = np.empty((len(signatures), bands), np.uint64)
+    for w in range(len(signatures)):
+        for band in range(bands):
+            key = np.uint64(band + 1) * _BAND_PRIME  # bands differ even on equal rows
+            for row in range(rows):
+                key = (key ^ np.uint64(signatures[w, band * rows + row])) * _BAND_PRIME
+            keys[w, band] = key ^ (key >> np.uint64(29))
+    return keys
+
+
+@njit(cache=True, nogil=True)
+def candidates(keys, owners, directory, shift, query_keys, max_bucket, limit):
+    """Source numbers that share a key with the query (keys in buckets of at most
+    `max_bucket` entries only), most shared keys first, then by number; at most `limit`."""
+    found = np.empty(0, np.int32)
+    total = 0
+    for q in range(len(query_keys)):
+        query = query_keys[q]
+        top = np.int64(query >> np.uint64(shift))
+        low, high = directory[top], directory[top + 1]
+        equal = 0
+        for position in range(low, high):
+            if keys[position] == query:
+                equal += 1
+        if equal == 0 or equal > max_bucket:
+            continue
+        if total + equal > len(found):
+            grown = np.empty(max(2 * len(found), total + equal, 64), np.int32)
+            grown[:total] = found[:total]
+            found = grown
+        for position in range(low, high):
+            if keys[position] == query:
+                found[total] = owners[position]
+                total += 1
+    if total == 0:
+        return np.empty(0, np.int64)
+    hit_owners = np.sort(found[:total])
+    numbers = np.empty(total, np.int64)
+    ranks = np.empty(total, np.int64)
+    distinct = 0
+    run_start = 0
+    for i in range(1, total + 1):
+        if i == total or hit_owners[i] != hit_owners[run_start]:
+            numbers[distinct] = hit_owners[run_start]
+            ranks[distinct] = -(i - run_start) * (np.int64(1) << 32) + hit_owners[run_start]
+            distinct += 1
+            run_start = i
+    order = np.argsort(ranks[:distinct])[:limit]
+    return numbers[order]
+
+
+@njit(cache=True, nogil=True)
+def aligned_chains(doc_shingles, source_shingles, max_gap, max_occurrences):
+    """Chains of shared shingles, as rows (doc_first, doc_last, source_first, source_last).
+
+    Pairs (repost position, source position) with the same shingle are taken in repost then
+    source order (a shingle the source holds more than `max_occurrences` times is a stock
+    phrase, left out). Each pair extends the first open chain it continues (each side
+    advancing by 1..max_gap, the diagonal moving by at most max_gap) or opens a new one; a
+    chain more than max_gap behind can never grow again and is closed.
+    """
+    order = np.argsort(source_shingles, kind="mergesort")  # stable: equal shingles by position
+    values = source_shingles[order]
+    chains = np.empty((16, 4), np.int64)
+    count = 0
+    active = np.empty(16, np.int64)
+    active_count = 0
+    for i in range(len(doc_shingles)):
+        low = np.searchsorted(values, doc_shingles[i], side="left")
+        high = np.searchsorted(values, doc_shingles[i], side="right")
+        if high == low or high - low > max_occurrences:
+            continue
+        for k in range(low, high):
+            j = np.int64(order[k])
+            if active_count > 4:
+                kept = 0
+                for m in range(active_count):
+                    if i - chains[active[m], 1] <= max_gap:
+                        active[kept] = active[m]
+                        kept += 1
+                active_count = kept
+            joined = False
+            for m in range(active_count):
+                c = active[m]
+                step_doc, step_source = i - chains[c, 1], j - chains[c, 3]
+                if 0 < step_doc <= max_gap and 0 < step_source <= max_gap and abs(step_source - step_doc) <= max_gap:
+                    chains[c, 1], chains[c, 3] = i, j
+                    joined = True
+                    break
+            if joined:
+                continue
+            if count == len(chains):
+                grown = np.empty((2 * count, 4), np.int64)
+                grown[:count] = chains
+                chains = grown
+            chains[count, 0], chains[count, 1], chains[count, 2], chains[count, 3] = i, i, j, j
+            if active_count == len(active):
+                bigger = np.empty(2 * active_count, np.int64)
+                bigger[:active_count] = active
+                active = bigger
+            active[active_count] = count
+            active_count += 1
+            count += 1
+    return chains[:count]

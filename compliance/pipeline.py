@@ -19,6 +19,7 @@ from compliance.fetch.verify import WebVerifier, open_verifier
 from compliance.ingest import DEFAULT_MAX_BYTES, SUPPORTED_SUFFIXES, discover, load_document
 from compliance.model import DocumentResult, Finding, Source
 from compliance.similarity import Matcher, load_catalogue
+from compliance.similarity import kernels
 from compliance.similarity.index import IndexParameters
 from compliance.similarity.store import IndexStore, build_index, content_hash
 from compliance.state.cache import ScanCache
@@ -56,10 +57,20 @@ class _Checker:
     today: dt.date
     verifier: WebVerifier | None = None  # credited pages are fetched and compared (--fetch)
     working_folder: Path = field(default_factory=lambda: Path.cwd().resolve())  # resolved once per scan
+    _folders: dict[str, str] = field(default_factory=dict)
+
+    def _resolved(self, file: Path) -> str:
+        """The file's real path. Resolving walks every folder of the path with a system call
+        each; a folder of reposts is resolved once, and only a linked file on its own."""
+        folder, name = os.path.split(os.path.abspath(file))
+        if folder not in self._folders:
+            self._folders[folder] = os.path.realpath(folder)
+        path = os.path.join(self._folders[folder], name)
+        return os.path.realpath(path) if os.path.islink(path) else path
 
     def check(self, file: Path, report_path: str) -> DocumentResult:
         fmt = SUPPORTED_SUFFIXES[file.suffix.lower()]
-        location = _location(file, self.working_folder)
+        location = _location(file, self.working_folder, self._resolved(file))
         try:
             document = load_document(file, report_path, self.max_bytes)
         except InputError as error:
@@ -99,6 +110,7 @@ def check_files(checker: _Checker, files: list[tuple[Path, str]], jobs: int, pro
                 progress(len(results), len(files))
         return results
     _worker_checker = checker  # forked workers inherit it (index arrays shared, not copied)
+    kernels.warm_up()  # ...and the compiled kernels
     try:
         with mp.get_context("fork").Pool(jobs) as pool:
             for result in pool.imap(_check_in_worker, files, chunksize=max(1, min(64, len(files) // (jobs * 8)))):

@@ -119,11 +119,11 @@ def attribution_lines(document: Document, blocks: list[Block]) -> list[Attributi
 
 def desk_attributions(document: Document, blocks: list[Block], source: Source | None) -> list[Attribution]:
     """Attribution lines the desk wrote: a byline copied with the article credits no one."""
-    source_text = normalize_text(source.text) if source else ""
-    return [
-        a for a in attribution_lines(document, blocks)
-        if a.credits_anyone and not (source_text and normalize_text(a.text) in source_text)
-    ]
+    crediting = [a for a in attribution_lines(document, blocks) if a.credits_anyone]
+    if not crediting or source is None:
+        return crediting
+    source_text = normalize_text(source.text)
+    return [a for a in crediting if normalize_text(a.text) not in source_text]
 
 
 def credits_source(attribution: Attribution, source: Source) -> bool:

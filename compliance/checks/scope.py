@@ -41,6 +41,10 @@ class Scope:
         return cls(tuple(parts))
 
     def select(self, document: Document) -> list[Block]:
+        if self.parts == ("all",):  # the common scopes, without building sets per rule
+            return list(document.blocks)
+        if self.parts == ("body",):
+            return list(document.body)
         body = document.body
         chosen: set[int] = set()
         for part in self.parts:

@@ -90,6 +90,7 @@ def keys_in_chunks(texts: list[str], parameters: IndexParameters, jobs: int = 1)
     if jobs <= 1 or len(work) < 2:
         yield from map(_keys_of_chunk, work)
         return
+    kernels.warm_up()  # forked workers inherit the compiled kernels
     with ProcessPoolExecutor(jobs) as pool:
         yield from pool.map(_keys_of_chunk, work)
 
@@ -144,5 +145,6 @@ class BandIndex:
         """Source numbers sharing keys with the query, most shared keys first, at most `limit`."""
         if not len(self.keys) or not len(query_keys):
             return []
-        return kernels.candidates(self.keys, self.owners, self.directory, self._shift, query_keys,
-                                  MAX_BUCKET, limit).tolist()
+        owners = kernels.shared_key_owners(self.keys, self.owners, self.directory, self._shift, query_keys, MAX_BUCKET)
+        numbers, hits = np.unique(owners, return_counts=True)
+        return numbers[np.lexsort((numbers, -hits))[:limit]].tolist()

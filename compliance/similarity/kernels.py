@@ -137,65 +137,76 @@ def band_keys(signatures, bands, rows):
 
 
 @njit(cache=True, nogil=True)
-def candidates(keys, owners, directory, shift, query_keys, max_bucket, limit):
-    """Source numbers that share a key with the query (keys in buckets of at most
-    `max_bucket` entries only), most shared keys first, then by number; at most `limit`."""
-    found = np.empty(0, np.int32)
-    total = 0
-    for q in range(len(query_keys)):
-        query = query_keys[q]
-        top = np.int64(query >> np.uint64(shift))
-        low, high = directory[top], directory[top + 1]
-        equal = 0
-        for position in range(low, high):
-            if keys[position] == query:
-                equal += 1
-        if equal == 0 or equal > max_bucket:
-            continue
-        if total + equal > len(found):
-            grown = np.empty(max(2 * len(found), total + equal, 64), np.int32)
-            grown[:total] = found[:total]
-            found = grown
-        for position in range(low, high):
-            if keys[position] == query:
-                found[total] = owners[position]
-                total += 1
-    if total == 0:
-        return np.empty(0, np.int64)
-    hit_owners = np.sort(found[:total])
-    numbers = np.empty(total, np.int64)
-    ranks = np.empty(total, np.int64)
-    distinct = 0
-    run_start = 0
-    for i in range(1, total + 1):
-        if i == total or hit_owners[i] != hit_owners[run_start]:
-            numbers[distinct] = hit_owners[run_start]
-            ranks[distinct] = -(i - run_start) * (np.int64(1) << 32) + hit_owners[run_start]
-            distinct += 1
-            run_start = i
-    order = np.argsort(ranks[:distinct])[:limit]
-    return numbers[order]
+def _count_equal(keys, directory, shift, query):
+    top = np.int64(query >> np.uint64(shift))
+    equal = 0
+    for position in range(directory[top], directory[top + 1]):
+        if keys[position] == query:
+            equal += 1
+    return equal
 
 
 @njit(cache=True, nogil=True)
-def aligned_chains(doc_shingles, source_shingles, max_gap, max_occurrences):
+def shared_key_owners(keys, owners, directory, shift, query_keys, max_bucket):
+    """The owner of every index key equal to a query key, leaving out buckets of more than
+    `max_bucket` entries (a source appears once per key it shares).
+
+    `directory[p]` is where the keys whose top bits are p start (the rest of the 64 bits
+    shifted out by `shift`); keys within one prefix need not be sorted.
+    """
+    total = 0
+    for q in range(len(query_keys)):  # first count, so the result is allocated once
+        equal = _count_equal(keys, directory, shift, query_keys[q])
+        if equal <= max_bucket:
+            total += equal
+    found = np.empty(total, np.int32)
+    total = 0
+    for q in range(len(query_keys)):
+        query = query_keys[q]
+        if _count_equal(keys, directory, shift, query) > max_bucket:
+            continue
+        top = np.int64(query >> np.uint64(shift))
+        for position in range(directory[top], directory[top + 1]):
+            if keys[position] == query:
+                found[total] = owners[position]
+                total += 1
+    return found
+
+
+@njit(cache=True, nogil=True)
+def _first_at_least(values, target):
+    """The first position of sorted `values` holding `target` or more (a binary search)."""
+    low, high = 0, len(values)
+    while low < high:
+        middle = (low + high) // 2
+        if values[middle] < target:
+            low = middle + 1
+        else:
+            high = middle
+    return low
+
+
+@njit(cache=True, nogil=True)
+def aligned_chains(doc_shingles, sorted_shingles, order, max_gap, max_occurrences):
     """Chains of shared shingles, as rows (doc_first, doc_last, source_first, source_last).
 
-    Pairs (repost position, source position) with the same shingle are taken in repost then
-    source order (a shingle the source holds more than `max_occurrences` times is a stock
+    The source's shingles come sorted (`sorted_shingles`, with `order` their positions, equal
+    shingles by position). Pairs (repost position, source position) with the same shingle are
+    taken in repost then source order (a shingle the source holds more than `max_occurrences` times is a stock
     phrase, left out). Each pair extends the first open chain it continues (each side
     advancing by 1..max_gap, the diagonal moving by at most max_gap) or opens a new one; a
     chain more than max_gap behind can never grow again and is closed.
     """
-    order = np.argsort(source_shingles, kind="mergesort")  # stable: equal shingles by position
-    values = source_shingles[order]
-    chains = np.empty((16, 4), np.int64)
+    values = sorted_shingles
+    chains = np.empty((len(doc_shingles) * max_occurrences, 4), np.int64)  # at most one per pair
     count = 0
-    active = np.empty(16, np.int64)
+    active = np.empty(len(chains), np.int64)
     active_count = 0
     for i in range(len(doc_shingles)):
-        low = np.searchsorted(values, doc_shingles[i], side="left")
-        high = np.searchsorted(values, doc_shingles[i], side="right")
+        low = _first_at_least(values, doc_shingles[i])
+        high = low
+        while high < len(values) and values[high] == doc_shingles[i] and high - low <= max_occurrences:
+            high += 1
         if high == low or high - low > max_occurrences:
             continue
         for k in range(low, high):
@@ -217,16 +228,21 @@ def aligned_chains(doc_shingles, source_shingles, max_gap, max_occurrences):
                     break
             if joined:
                 continue
-            if count == len(chains):
-                grown = np.empty((2 * count, 4), np.int64)
-                grown[:count] = chains
-                chains = grown
             chains[count, 0], chains[count, 1], chains[count, 2], chains[count, 3] = i, i, j, j
-            if active_count == len(active):
-                bigger = np.empty(2 * active_count, np.int64)
-                bigger[:active_count] = active
-                active = bigger
             active[active_count] = count
             active_count += 1
             count += 1
     return chains[:count]
+
+
+def warm_up() -> None:
+    """Load every kernel (from numba's cache, or compiling it) in this process, for the
+    argument types matching uses, so that worker processes forked afterwards inherit them
+    instead of each loading them again."""
+    shingles = np.arange(1, 50, dtype=np.uint64)
+    for points in (np.frombuffer(b"a b", np.uint8), np.array([97, 32, 98], np.uint32)):
+        word_spans(points, points != 32)
+    a = np.ones(32, np.uint32)
+    keys = band_keys(window_signatures(shingles, a, a, 40, 10), 16, 2).ravel()
+    shared_key_owners(np.sort(keys), np.zeros(len(keys), np.int32), np.array([0, len(keys)], np.int64), 63, keys, 64)
+    aligned_chains(shingles, shingles, np.arange(len(shingles)), 6, 8)

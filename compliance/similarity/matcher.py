@@ -1,6 +1,7 @@
 """Find the source a document copies: LSH candidates, then exact verification."""
 from __future__ import annotations
 
+import bisect
 from dataclasses import dataclass, fields
 from functools import lru_cache
 from typing import Protocol
@@ -88,7 +89,7 @@ class BodyText:
         return tokens.subset(keep)
 
     def line_at(self, offset: int) -> int:
-        index = int(np.searchsorted(self.block_starts, offset, side="right")) - 1
+        index = bisect.bisect_right(self.block_starts, offset) - 1
         return self.block_lines[max(index, 0)][0] if self.block_lines else 1
 
 

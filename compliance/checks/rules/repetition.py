@@ -104,11 +104,16 @@ def block_repeats(blocks: list[Block], min_words: int, min_similarity: float) ->
     for i, (first, first_norm, first_words) in enumerate(prepared):
         cut_off = _ELLIPSIS.search(first.text[-4:]) is not None
         for second, second_norm, second_words in prepared[i + 1 :]:
-            # Near-identical texts share most of their words; most pairs of paragraphs share few,
-            # and a set intersection rules them out before any character alignment.
-            related = len(first_words & second_words) * 2 >= min(len(first_words), len(second_words))
-            alike = first_norm == second_norm or (related and _nearly_alike(first_norm, second_norm, min_similarity))
-            if alike or (cut_off and second_norm.startswith(first_norm)):
+            if first_norm == second_norm or (cut_off and second_norm.startswith(first_norm)):
+                alike = True
+            elif min(len(first_norm), len(second_norm)) < 0.6 * max(len(first_norm), len(second_norm)):
+                alike = False  # too different in length to be nearly alike (see _nearly_alike)
+            else:
+                # Near-identical texts share most of their words; most pairs of paragraphs share
+                # few, and a set intersection rules them out before any character alignment.
+                related = len(first_words & second_words) * 2 >= min(len(first_words), len(second_words))
+                alike = related and _nearly_alike(first_norm, second_norm, min_similarity)
+            if alike:
                 yield Repeat(first.text, second.text, first, second, (0, len(first.text)), (0, len(second.text)))
                 break
 
@@ -133,9 +138,9 @@ def _source_repeats_too(repeat: Repeat, source_text: str, min_similarity: float)
 
 def check(context: CheckContext) -> Iterator[Finding]:
     min_words = context.options["min_words"]
-    source_text = normalize_text(context.match.source.text) if context.match else ""
     repeats = [r for block in context.blocks for r in truncated_repeats(block, min_words)]
     repeats += block_repeats(context.blocks, min_words, context.options["min_similarity"])
+    source_text = normalize_text(context.match.source.text) if context.match and repeats else ""
     for repeat in repeats:
         if source_text and _source_repeats_too(repeat, source_text, context.options["min_similarity"] - 5):
             continue

@@ -62,12 +62,13 @@ def source_from_record(record: dict[str, Any], text: str, default_id: str, origi
     published = record.get("published", record.get("date"))
     if isinstance(published, (dt.date, dt.datetime)):
         published = published.isoformat()
-    if not text.strip():
+    text = text.strip()
+    if not text:
         raise ComplianceError("source has no text", origin, line)
     source_id = _optional_text(record, "id", origin, line) or default_id
     fields = {name: _optional_text(record, name, origin, line) for name in _TEXT_FIELDS}
     return Source(
-        id=source_id, publisher=publisher, text=text.strip(), aliases=tuple(a.strip() for a in aliases if a.strip()),
+        id=source_id, publisher=publisher, text=text, aliases=tuple(a.strip() for a in aliases if a.strip()),
         license=license_, max_excerpt=max_excerpt, published=str(published) if published else None,
         origin=f"{origin}:{line}" if line else origin, **fields,
     )
@@ -99,19 +100,20 @@ def _jsonl_lines(path: Path):
 
 
 def _load_jsonl(path: Path, catalogue: Catalogue) -> None:
+    origin, stem = str(path), path.stem
     for number, line in _jsonl_lines(path):
         if not line.strip():
             continue
         try:
             record = json.loads(line)
             if not isinstance(record, dict):
-                raise ComplianceError("each line must be a JSON object", str(path), number)
+                raise ComplianceError("each line must be a JSON object", origin, number)
             text = record.get("text")
             if not isinstance(text, str):
-                raise ComplianceError("source has no 'text'", str(path), number)
-            catalogue.sources.append(source_from_record(record, text, f"{path.stem}-{number}", str(path), number))
+                raise ComplianceError("source has no 'text'", origin, number)
+            catalogue.sources.append(source_from_record(record, text, f"{stem}-{number}", origin, number))
         except json.JSONDecodeError as exc:
-            catalogue.errors.append(ComplianceError(f"invalid JSON: {exc.msg}", str(path), number))
+            catalogue.errors.append(ComplianceError(f"invalid JSON: {exc.msg}", origin, number))
         except ComplianceError as exc:
             catalogue.errors.append(exc)
 

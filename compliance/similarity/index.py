@@ -1,10 +1,11 @@
-"""The LSH index of source windows: band keys in one sorted array.
+"""The LSH index of source windows: band keys in one array, grouped by prefix.
 
 Every source window contributes one key per LSH band (see `fingerprint.Banding`); a repost
 window that shares a key with a source window is a candidate pair, as in datasketch's
-`MinHashLSH`. Kept as two flat numpy arrays (sorted keys, the source number of each), the
-index costs 12 bytes per key instead of a Python set per bucket, loads from disk in one
-read, and answers a whole repost's keys at once through a directory of key prefixes.
+`MinHashLSH`. Kept as two flat numpy arrays (keys grouped by their top bits, the source
+number of each), the index costs 12 bytes per key instead of a Python set per bucket, loads
+from disk in one read, and answers a whole repost's keys at once through a directory of key
+prefixes.
 """
 from __future__ import annotations
 
@@ -99,9 +100,22 @@ def keys_of_all(texts: list[str], parameters: IndexParameters, jobs: int = 1) ->
     return [keys for chunk in keys_in_chunks(texts, parameters, jobs) for keys in chunk]
 
 
+def prefix_bits(count: int) -> int:
+    """How many top bits of a key the directory indexes: about four keys per prefix."""
+    return int(min(30, max(4, np.ceil(np.log2(max(count, 1) / 4)))))
+
+
 @dataclass(frozen=True)
 class BandIndex:
-    keys: np.ndarray  # uint64, sorted
+    """Band keys grouped by their top bits (`prefix_bits`), and the source each belongs to.
+
+    Keys are uniform 64-bit hashes, so a prefix holds a handful of keys: a lookup reads one
+    directory entry and one or two cache lines of keys, where a binary search over millions
+    of sorted keys misses the cache a dozen times. Keys need only be grouped, not sorted
+    (a sorted array is grouped too).
+    """
+
+    keys: np.ndarray  # uint64, grouped by prefix
     owners: np.ndarray  # int32: the source number each key belongs to
 
     @classmethod
@@ -115,8 +129,10 @@ class BandIndex:
                   for keys, number in zip(keys_by_source, numbers)]
         keys = np.concatenate(keys_by_source) if keys_by_source else np.zeros(0, dtype=np.uint64)
         owners = np.concatenate(owners) if owners else np.zeros(0, dtype=np.int32)
-        order = np.argsort(keys, kind="stable")
-        return cls(keys[order], owners[order])
+        grouped_keys, grouped_owners, directory = kernels.group_by_prefix(keys, owners, prefix_bits(len(keys)))
+        index = cls(grouped_keys, grouped_owners)
+        index.__dict__["directory"] = directory  # fills the cached_property
+        return index
 
     def __len__(self) -> int:
         return len(self.keys)
@@ -127,11 +143,9 @@ class BandIndex:
 
     @cached_property
     def directory(self) -> np.ndarray:
-        """Where each run of keys sharing their top bits starts. Keys are uniform 64-bit hashes,
-        so a run holds a handful: a lookup reads one directory entry and one or two cache lines
-        of keys, where a binary search over millions of keys misses the cache a dozen times.
-        (A stored index keeps it, so loading one need not recount millions of keys.)"""
-        bits = int(min(30, max(4, np.ceil(np.log2(max(len(self.keys), 1) / 4)))))
+        """Where the keys of each prefix start (and, last, how many keys there are). A stored
+        index keeps it, so loading one need not recount millions of keys."""
+        bits = prefix_bits(len(self.keys))
         counts = np.bincount((self.keys >> np.uint64(64 - bits)).astype(np.intp), minlength=1 << bits)
         directory = np.zeros((1 << bits) + 1, dtype=np.int64)
         np.cumsum(counts, out=directory[1:])

@@ -1,7 +1,7 @@
 """The persistent source index: a catalogue's fingerprints in one SQLite file.
 
 A scheduled scan opens it instead of reading and hashing tens of thousands of source files:
-it loads the sorted band keys (two blobs, one read each) and fetches a source's text only
+it loads the band keys (two blobs, one read each) and fetches a source's text only
 when the source is a candidate. `sync` brings it in line with a catalogue, fingerprinting
 only new and changed sources, in one transaction: an interrupted update leaves the index as
 it was.
@@ -10,14 +10,13 @@ Layout (schema 2):
     meta(name, value)        parameters (JSON), hashing scheme, datasketch version, times
     sources(number, id, content_hash, record, origin, text)
                              record: the Source's fields as JSON
-    arrays(name, data)       'keys' (sorted uint64), 'owners' (int32) and 'directory' (int64):
+    arrays(name, data)       'keys' (uint64, grouped by prefix), 'owners' (int32) and 'directory' (int64):
                              the merged BandIndex
 """
 from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import hashlib
 import json
 import os
 import sqlite3
@@ -28,6 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import xxhash
 
 from compliance.errors import ComplianceError
 from compliance.model import License, Source
@@ -41,17 +41,21 @@ DEFAULT_INDEX = Path(".compliance/index.db")
 _RECORD_FIELDS = tuple(f.name for f in dataclasses.fields(Source) if f.name not in ("text", "origin"))
 
 
+_encode_record = json.JSONEncoder(sort_keys=True).encode
+
+
 def _record(source: Source) -> str:
     """The source's fields but its text, as JSON (where it was read from does not change
     what it says, so `origin` stays out of the content hash)."""
     fields = {name: getattr(source, name) for name in _RECORD_FIELDS}
     fields["license"] = source.license.value
-    return json.dumps(fields, sort_keys=True)
+    return _encode_record(fields)
 
 
 def content_hash(source: Source, record: str | None = None) -> str:
-    """Changes whenever anything a scan reads from the source changes (text or metadata)."""
-    digest = hashlib.blake2b((record or _record(source)).encode(), digest_size=16)
+    """Changes whenever anything a scan reads from the source changes (text or metadata).
+    (A fast non-cryptographic hash: it detects edits, nobody forges sources against it.)"""
+    digest = xxhash.xxh3_128((record or _record(source)).encode())
     digest.update(source.text.encode())
     return digest.hexdigest()
 
@@ -62,6 +66,11 @@ def _source(record: str, text: str, origin: str) -> Source:
     fields["license"] = License(fields["license"])
     fields["aliases"] = tuple(fields["aliases"])
     return Source(text=text, **fields)
+
+
+def _row(number: int, source: Source, digest: str | None, record: str | None) -> tuple:
+    record = record or _record(source)
+    return number, source.id, digest or content_hash(source, record), record, source.origin, source.text
 
 
 @dataclass(frozen=True)
@@ -168,9 +177,12 @@ class IndexStore:
         stored = {source_id: (number, digest) for source_id, number, digest in self.db.execute("SELECT id, number, content_hash FROM sources")}
         wanted = {source.id for source in sources}
         removed = [number for source_id, (number, _) in stored.items() if source_id not in wanted]
-        records = [_record(source) for source in sources]
-        todo = [(source, digest, record) for source, record in zip(sources, records)
-                if stored.get(source.id, (None, None))[1] != (digest := content_hash(source, record))]
+        if stored:
+            records = [_record(source) for source in sources]
+            todo = [(source, digest, record) for source, record in zip(sources, records)
+                    if stored.get(source.id, (None, None))[1] != (digest := content_hash(source, record))]
+        else:  # a new index takes every source: hashed as its rows are written, beside the workers
+            todo = [(source, None, None) for source in sources]
         next_number = max((number for number, _ in stored.values()), default=0) + 1
         numbers = []
         for source, _, _ in todo:
@@ -188,7 +200,7 @@ class IndexStore:
                 new_keys.extend(keys)
                 self.db.executemany(
                     "INSERT OR REPLACE INTO sources(number, id, content_hash, record, origin, text) VALUES (?, ?, ?, ?, ?, ?)",
-                    [(number, source.id, digest, record, source.origin, source.text)
+                    [_row(number, source, digest, record)
                      for (source, digest, record), number in zip(todo[start : len(new_keys)], numbers[start : len(new_keys)])],
                 )
                 if progress:
@@ -206,7 +218,7 @@ class IndexStore:
         return SyncReport(len(todo) - changed, changed, len(removed), len(sources) - len(todo))
 
     def _write_arrays(self, replaced: set[int], new_keys: list[np.ndarray], numbers: list[int]) -> None:
-        """The merged arrays without the keys of replaced sources, plus the new keys, sorted."""
+        """The merged arrays without the keys of replaced sources, plus the new keys, grouped."""
         old = self.band_index()
         if replaced and len(old):
             keep = ~np.isin(old.owners, np.fromiter(replaced, dtype=np.int32, count=len(replaced)))

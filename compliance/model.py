@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass, field
+from functools import cached_property
 from enum import Enum
 from typing import Any
 
@@ -77,7 +78,7 @@ class Document:
     file_path: str = ""  # where it was read from, for messages
     directives: list[Any] = field(default_factory=list)  # ingest.directives.Directive: in-document suppressions
 
-    @property
+    @cached_property  # every rule asks; the blocks do not change once a document is read
     def body(self) -> list[Block]:
         """The article text proper: paragraphs, headings and captions, in order."""
         return [b for b in self.blocks if b.kind not in (BlockKind.TITLE, BlockKind.META)]

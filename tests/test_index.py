@@ -21,7 +21,7 @@ from compliance.similarity.tokens import hash_word, normalize_word, tokenize
 
 REPOSTS, SOURCES = EXAMPLES / "reposts", EXAMPLES / "sources"
 UNICODE_SAMPLES = ["Straße STRASSE strasse", "ﬁne fine", "Ünïcödé ünïcödé — “quoted” don’t", "emoji 😀 x😀y",
-                   "İstanbul", "日本語のテキスト", "_under_score__ 123", "", "   ", "a"]
+                   "İstanbul", "日本語のテキスト", "𝐁𝐨𝐥𝐝 words 𠀀x 😀𝐀", "_under_score__ 123", "", "   ", "a"]
 
 
 def test_tokens_are_regex_words_with_normalised_hashes(corpus):

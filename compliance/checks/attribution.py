@@ -106,10 +106,10 @@ def attribution_lines(document: Document, blocks: list[Block]) -> list[Attributi
             names, urls = _split_target(value)
             found.append(Attribution(1, f"{key}: {value}", names, urls))
     for block in blocks:
-        if block.kind == BlockKind.CAPTION or len(block.text.split()) > _MAX_WORDS:
+        if block.kind == BlockKind.CAPTION:
             continue
         form = _FORM.match(block.text)
-        if not form:
+        if not form or len(block.text.split()) > _MAX_WORDS:
             continue
         names, urls = _split_target(form.group("target"))
         links = tuple(link.url for link in document.links if block.line <= link.line <= block.end_line and link.url.startswith("http"))

@@ -18,18 +18,17 @@ class Discovery:
     unreadable: list[tuple[Path, str, str]] = field(default_factory=list)  # (folder, report path, why)
 
 
-def _report_path(file: Path, root: Path) -> str:
-    """Relative to the folder scanned; a file named on its own, relative to the working folder.
+def _report_path(file: Path) -> str:
+    """A file named on its own: relative to the working folder (a file in a folder scanned is
+    named relative to that folder).
 
     A pre-commit hook passes files one by one from the repository root, so they keep the
     paths a baseline or waiver of the whole repository knows them by.
     """
-    if root.is_file():
-        try:
-            return file.resolve().relative_to(Path.cwd().resolve()).as_posix()
-        except ValueError:
-            return file.name
-    return file.relative_to(root).as_posix()
+    try:
+        return file.resolve().relative_to(Path.cwd().resolve()).as_posix()
+    except ValueError:
+        return file.name
 
 
 def discover(roots: list[Path]) -> Discovery:
@@ -41,7 +40,7 @@ def discover(roots: list[Path]) -> Discovery:
     found = Discovery()
     for root in roots:
         if root.is_file():
-            candidates = [root]
+            candidates = [(root, _report_path(root))]
         else:
             candidates = []
 
@@ -53,10 +52,12 @@ def discover(roots: list[Path]) -> Discovery:
 
             for folder, dirnames, filenames in os.walk(root, onerror=unreadable):
                 dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
-                candidates.extend(Path(folder) / name for name in sorted(filenames) if not name.startswith("."))
-        for file in candidates:
+                relative = os.path.relpath(folder, root).replace(os.sep, "/")
+                prefix = "" if relative == "." else relative + "/"
+                candidates.extend((Path(folder, name), prefix + name) for name in sorted(filenames) if not name.startswith("."))
+        for file, report_path in candidates:
             if file.suffix.lower() in SUPPORTED_SUFFIXES:
-                found.files.append((file, _report_path(file, root)))
+                found.files.append((file, report_path))
             else:
                 found.skipped += 1
     found.files.sort(key=lambda pair: pair[1])

@@ -22,7 +22,6 @@ import numpy as np
 
 from compliance.similarity import kernels
 
-_MIX = np.uint64(0x9E3779B97F4A7C15)  # odd multiplier of a polynomial rolling hash
 _LOW32 = np.uint64(0xFFFFFFFF)
 MINHASH_SCHEME = "affine32"  # datasketch 2.x default, pinned so stored signatures stay comparable
 MINHASH_SEED = 1
@@ -31,16 +30,7 @@ HASHING = f"polynomial-64 NFKC case-folded words, polynomial shingles, fold32, d
 
 def shingle_hashes(word_hashes: np.ndarray, size: int) -> np.ndarray:
     """64-bit hashes of every run of `size` consecutive words (one shingle if fewer words)."""
-    count = len(word_hashes) - size + 1
-    if len(word_hashes) == 0:
-        return np.zeros(0, dtype=np.uint64)
-    if count <= 0:
-        size, count = len(word_hashes), 1
-    combined = np.zeros(count, dtype=np.uint64)
-    with np.errstate(over="ignore"):
-        for offset in range(size):
-            combined = combined * _MIX + word_hashes[offset : offset + count]
-    return combined
+    return kernels.shingle_hashes(word_hashes, size)
 
 
 def fold32(hashes: np.ndarray) -> np.ndarray:

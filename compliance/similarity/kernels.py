@@ -21,6 +21,7 @@ _LENGTH_SALT = np.uint64(0x9E3779B97F4A7C15)
 _MIX1 = np.uint64(0xBF58476D1CE4E5B9)
 _MIX2 = np.uint64(0x94D049BB133111EB)
 _BAND_PRIME = np.uint64(0x100000001B3)
+_SHINGLE_MIX = np.uint64(0x9E3779B97F4A7C15)
 _NO_VALUE = np.uint32(0xFFFFFFFF)
 
 
@@ -33,8 +34,9 @@ def _finish_word(raw, length):
 
 
 @njit(cache=True, nogil=True)
-def word_spans(points, is_word):
-    """Words as maximal runs where `is_word` holds: (starts, ends, hashes, has_non_ascii).
+def word_spans(points, word_table):
+    """Words as maximal runs of characters `word_table[point]` marks: (starts, ends, hashes,
+    has_non_ascii).
 
     A word's hash is the polynomial sum of (code point + 1) * P^k over its characters, ASCII
     letters lower-cased, then finished. Words with a non-ASCII character are flagged: their
@@ -51,7 +53,7 @@ def word_spans(points, is_word):
     raw = np.uint64(0)
     power = np.uint64(1)
     for i in range(n):
-        if is_word[i]:
+        if word_table[points[i]]:
             if not inside:
                 inside = True
                 starts[count] = i
@@ -77,6 +79,24 @@ def word_spans(points, is_word):
 
 
 _LOW32 = np.uint64(0xFFFFFFFF)
+
+
+@njit(cache=True, nogil=True)
+def shingle_hashes(word_hashes, size):
+    """64-bit hashes of every run of `size` consecutive words (one shingle if fewer words):
+    the polynomial h = h * MIX + word over the run."""
+    if len(word_hashes) == 0:
+        return np.empty(0, np.uint64)
+    if len(word_hashes) < size:
+        size = len(word_hashes)
+    count = len(word_hashes) - size + 1
+    shingles = np.empty(count, np.uint64)
+    for i in range(count):
+        combined = np.uint64(0)
+        for offset in range(size):
+            combined = combined * _SHINGLE_MIX + word_hashes[i + offset]
+        shingles[i] = combined
+    return shingles
 
 
 @njit(cache=True, nogil=True)
@@ -262,9 +282,10 @@ def warm_up() -> None:
     """Load every kernel (from numba's cache, or compiling it) in this process, for the
     argument types matching uses, so that worker processes forked afterwards inherit them
     instead of each loading them again."""
-    shingles = np.arange(1, 50, dtype=np.uint64)
+    shingles = shingle_hashes(np.arange(1, 53, dtype=np.uint64), 4)
+    table = np.ones(1 << 16, np.bool_)
     for points in (np.frombuffer(b"a b", np.uint8), np.array([97, 32, 98], np.uint32)):
-        word_spans(points, points != 32)
+        word_spans(points, table)
     a = np.ones(32, np.uint32)
     keys = band_keys(window_signatures(shingles, a, a, 40, 10), 16, 2).ravel()
     grouped, owners, directory = group_by_prefix(keys, np.zeros(len(keys), np.int32), 4)

@@ -95,17 +95,23 @@ def normalize_text(text: str) -> str:
     return " ".join(map(normalize_word, _WORD.findall(text)))
 
 
+# Stand-ins for characters beyond the Basic Multilingual Plane, which the table does not
+# cover: a non-ASCII word character (the word is then normalised and hashed in Python,
+# from the original text) or a space.
+_WORD_STAND_IN, _SPACE_STAND_IN = ord("ª"), ord(" ")
+
+
 def tokenize(text: str) -> TokenizedText:
     points = _code_points(text)
     if text.isascii():
-        starts, ends, hashes, _ = word_spans(points, _word_characters().take(points))
+        starts, ends, hashes, _ = word_spans(points, _word_characters())
         return TokenizedText(text, starts, ends, hashes)
-    is_word = np.zeros(len(points), dtype=bool)
-    in_plane = points < _BMP
-    is_word[in_plane] = _word_characters().take(points[in_plane])
-    for position in np.flatnonzero(~in_plane).tolist():  # emoji and rarer scripts
-        is_word[position] = bool(_WORD.match(text[position]))
-    starts, ends, hashes, non_ascii = word_spans(points, is_word)
+    beyond = np.flatnonzero(points >= _BMP)
+    if len(beyond):  # emoji and rarer scripts
+        points = points.copy()
+        for position in beyond.tolist():
+            points[position] = _WORD_STAND_IN if _WORD.match(text[position]) else _SPACE_STAND_IN
+    starts, ends, hashes, non_ascii = word_spans(points, _word_characters())
     # Words with a non-ASCII character are normalised (NFKC, case-folding) in Python.
     for index in np.flatnonzero(non_ascii).tolist():
         hashes[index] = hash_word(normalize_word(text[starts[index] : ends[index]]))

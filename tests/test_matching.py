@@ -2,11 +2,12 @@
 from __future__ import annotations
 
 import random
+import re
 
 from conftest import DISCLAIMER, load, paragraphs, write_txt
 
 from compliance.similarity.fingerprint import minhash, shingle_hashes
-from compliance.similarity.tokens import normalize_text, tokenize
+from compliance.similarity.tokens import normalize_text, normalize_word, tokenize
 
 WEWORK_VB, WEWORK_TC = "sh-06e5123e4ef7", "sh-1ace8c85aaee"
 METH_HILL, METH_NJ = "sh-156770d676ce", "sh-3f65af7b6b98"
@@ -21,6 +22,12 @@ def matched_id(matcher, path):
 
 def test_normalising_folds_case_width_and_punctuation():
     assert normalize_text("“Ｎｅｗｓ”  — CAFÉ’s\u00a0Menu!") == "news café s menu"
+
+
+def test_normalised_text_is_the_normalised_regex_words(corpus):
+    ascii_edges = "under_score\tTAB\x0bvt\x1fus 3.14 don't A-B_c [x]{y} ~`!@#$%^&*() \x00nul"
+    for text in [record["text"] for record in corpus.values()] + [ascii_edges, "Ünïcödé — x"]:
+        assert normalize_text(text) == " ".join(normalize_word(w) for w in re.findall(r"\w+", text))
 
 
 def test_tokens_point_at_the_original_characters():

@@ -233,3 +233,46 @@ def test_forbidden_text_and_pack_options(tmp_path, matcher, vb_body):
     found = rules_found(write_txt(tmp_path, "r.txt", "T", body), matcher, pack)
     assert set(found) == {"no-player-debris", "attribution-missing"}
     assert found["attribution-missing"].message == "credit VentureBeat!"
+
+
+def _all_pairs_repeats(blocks, min_words, min_similarity):
+    """The rule of `block_repeats` tried on every pair, as it was first written (the oracle)."""
+    from compliance.checks.rules.repetition import _ELLIPSIS, _nearly_alike
+    from compliance.similarity.tokens import normalize_text
+
+    prepared = [(b, normalize_text(b.text)) for b in blocks if len(normalize_text(b.text).split()) >= min_words]
+    found = []
+    for i, (first, first_norm) in enumerate(prepared):
+        cut_off = _ELLIPSIS.search(first.text[-4:]) is not None
+        for second, second_norm in prepared[i + 1 :]:
+            one, other = set(first_norm.split()), set(second_norm.split())
+            related = len(one & other) * 2 >= min(len(one), len(other))
+            if first_norm == second_norm or (related and _nearly_alike(first_norm, second_norm, min_similarity)) \
+                    or (cut_off and second_norm.startswith(first_norm)):
+                found.append((first.line, second.line))
+                break
+    return found
+
+
+def test_block_repeats_finds_what_trying_every_pair_finds(corpus):
+    import random
+
+    from compliance.checks.rules.repetition import block_repeats
+    from compliance.model import Block, BlockKind
+
+    rng = random.Random(3)
+    texts = [p for article in corpus.values() for p in paragraphs(article)]
+    for _ in range(300):
+        chosen = rng.sample(texts, rng.randint(2, 12))
+        for _ in range(rng.randint(0, 3)):  # pasted again: whole, cut off, credited, or lightly edited
+            text = rng.choice(chosen)
+            words = text.split()
+            variant = rng.choice([
+                text, " ".join(words[: len(words) // 2]) + "...", text + " (AP Photo/Staff)",
+                " ".join(w if rng.random() > 0.03 else "x" for w in words),
+            ])
+            chosen.insert(rng.randint(0, len(chosen)), variant)
+        blocks = [Block(BlockKind.PARAGRAPH, text, 2 * i + 1, 2 * i + 1) for i, text in enumerate(chosen)]
+        for min_similarity in (92.0, 80.0):
+            ours = [(r.first_block.line, r.second_block.line) for r in block_repeats(blocks, 6, min_similarity)]
+            assert ours == _all_pairs_repeats(blocks, 6, min_similarity)

@@ -96,6 +96,26 @@ def _nearly_alike(first: str, second: str, min_similarity: float) -> bool:
     return fuzz.partial_ratio(first, second, score_cutoff=max(min_similarity, 97)) > 0
 
 
+def _possible_partners(lengths: list[int], heads: list[tuple], tails: list[tuple], similar_lengths: float) -> list[set[int]]:
+    """For each block, the later blocks it may be nearly alike to (see `_nearly_alike`): of a
+    length within `similar_lengths` of its own, or sharing its first or last three words (a
+    credit added at the other end). Found by sorting and grouping, not by trying every pair."""
+    partners: list[set[int]] = [set() for _ in lengths]
+    by_length = sorted(range(len(lengths)), key=lengths.__getitem__)
+    for position, i in enumerate(by_length):
+        for j in by_length[position + 1 :]:
+            if lengths[i] < lengths[j] * similar_lengths:
+                break
+            partners[min(i, j)].add(max(i, j))
+    for ends in (heads, tails):
+        groups: dict[tuple, list[int]] = {}
+        for i, end in enumerate(ends):
+            for j in groups.setdefault(end, []):
+                partners[j].add(i)
+            groups[end].append(i)
+    return partners
+
+
 def block_repeats(blocks: list[Block], min_words: int, min_similarity: float) -> Iterator[Repeat]:
     """Two blocks with the same text, or the first cut off with "..." and the second in full."""
     prepared = []
@@ -103,23 +123,30 @@ def block_repeats(blocks: list[Block], min_words: int, min_similarity: float) ->
         normalized = normalize_text(block.text)
         words = normalized.split()
         if len(words) >= min_words:
-            prepared.append((block, normalized, len(normalized), words[:3], words[-3:], words))
-    # A pair is nearly alike (`_nearly_alike`) only with lengths its ratio allows, or with one
-    # end shared (a credit added at the other): checked first, as most pairs fail it.
-    similar_lengths = max(0.8, min_similarity / (200 - min_similarity))
-    for i, (first, first_norm, first_length, first_head, first_tail, first_words) in enumerate(prepared):
+            prepared.append((block, normalized, words))
+    lengths = [len(normalized) for _, normalized, _ in prepared]
+    similar_lengths = max(0.8, min_similarity / (200 - min_similarity))  # what a ratio of min_similarity allows
+    partners = _possible_partners(lengths, [tuple(w[:3]) for _, _, w in prepared], [tuple(w[-3:]) for _, _, w in prepared],
+                                  similar_lengths)
+    word_sets: list[frozenset[str] | None] = [None] * len(prepared)  # made when a pair needs them
+
+    def words_of(index: int) -> frozenset[str]:
+        if word_sets[index] is None:
+            word_sets[index] = frozenset(prepared[index][2])
+        return word_sets[index]
+
+    for i, (first, first_norm, _) in enumerate(prepared):
         cut_off = _ELLIPSIS.search(first.text[-4:]) is not None
-        for second, second_norm, second_length, second_head, second_tail, second_words in prepared[i + 1 :]:
+        for j in range(i + 1, len(prepared)) if cut_off else sorted(partners[i]):
+            second, second_norm, _ = prepared[j]
             if first_norm == second_norm or (cut_off and second_norm.startswith(first_norm)):
                 alike = True
+            elif (lengths[i] < 0.6 * lengths[j]) or (lengths[j] < 0.6 * lengths[i]):
+                alike = False
             else:
-                shorter, longer = sorted((first_length, second_length))
-                if shorter < longer * 0.6 or (shorter < longer * similar_lengths and first_head != second_head
-                                              and first_tail != second_tail):
-                    continue
                 # Near-identical texts share most of their words; most pairs of paragraphs share
                 # few, and a set intersection rules them out before any character alignment.
-                one, other = set(first_words), set(second_words)
+                one, other = words_of(i), words_of(j)
                 related = len(one & other) * 2 >= min(len(one), len(other))
                 alike = related and _nearly_alike(first_norm, second_norm, min_similarity)
             if alike:

@@ -10,7 +10,7 @@ from compliance.checks import load_pack
 from compliance.checks.publisher import infer_publisher
 from compliance.cli.main import main
 from compliance.pipeline import scan
-from conftest import DISCLAIMER, EXAMPLES, SEED_REPOST, load, write_txt
+from conftest import DISCLAIMER, EXAMPLES, SEED_REPOST, load, paragraphs, write_txt
 
 FILLER = ("Officials said the measure would take effect next month after a review by the regional council, "
           "which met on Tuesday to discuss the budget and the schedule for the work.")
@@ -145,3 +145,19 @@ def test_the_html_report_shows_the_evidence_lines(tmp_path):
     page = page_file.read_text(encoding="utf-8")
     assert "Likely publisher <strong>Newsweek</strong>" in page
     assert "line 20: “Newsweek has contacted”" in page
+
+
+def test_a_trigger_never_matches_text_without_its_needed_words(corpus):
+    from compliance.checks.publisher import PATTERNS
+
+    phrases = ["WASHINGTON (Reuters) - x", "in an e-mail sent to CNN", "statement to AP", "Newsweek had emailed x",
+               "Reuters has reached out to", "could not independently confirm", "telling Fox", "tells NPR", "spoke to Axios",
+               "responding to questions from", "first reported", "as Politico reported"]
+    texts = phrases + [p for article in corpus.values() for p in paragraphs(article)]
+    hits = 0
+    for pattern in PATTERNS:
+        for text in texts:
+            if pattern.trigger.search(text):
+                hits += 1
+                assert any(needed in text for needed in pattern.needs), (pattern.kind, text)
+    assert hits > len(phrases)

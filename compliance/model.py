@@ -4,6 +4,7 @@ Every stage reads the records of the stage before and adds its own; none reaches
 """
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import re
 from dataclasses import dataclass, field
@@ -188,8 +189,22 @@ class DocumentResult:
     title: str
     match: Match | None
     findings: list[Finding]
-    document: Document | None = None  # None when the file could not be read
+    document: Document | None = None  # None when the file could not be read, or its text was let go
     location: str = ""  # the file as seen from the working folder (the repository root in CI)
+    text_dropped: bool = False  # read, but the texts were let go: no report asked to show them
+
+    @property
+    def has_document(self) -> bool:
+        """Whether the file was read (a report that shows texts can read it again)."""
+        return self.document is not None or self.text_dropped
+
+    def without_texts(self) -> "DocumentResult":
+        """The same result without the repost's and the source's texts, which only the HTML
+        report shows: a worker process sends back a tenth of the bytes."""
+        match = self.match
+        if match is not None:
+            match = dataclasses.replace(match, source=dataclasses.replace(match.source, text=""))
+        return dataclasses.replace(self, match=match, document=None, text_dropped=self.has_document)
 
     @property
     def repository_path(self) -> str:

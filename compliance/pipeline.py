@@ -57,6 +57,7 @@ class _Checker:
     today: dt.date
     verifier: WebVerifier | None = None  # credited pages are fetched and compared (--fetch)
     working_folder: Path = field(default_factory=lambda: Path.cwd().resolve())  # resolved once per scan
+    keep_texts: bool = True  # False when no report shows texts: results travel back from workers lighter
     _folders: dict[str, str] = field(default_factory=dict)
 
     def _resolved(self, file: Path) -> str:
@@ -96,7 +97,8 @@ _PARALLEL_FROM = 64  # fewer files than this are checked faster than worker proc
 
 def _check_in_worker(item: tuple[Path, str]) -> DocumentResult:
     assert _worker_checker is not None
-    return _worker_checker.check(*item)
+    result = _worker_checker.check(*item)
+    return result if _worker_checker.keep_texts else result.without_texts()
 
 
 def check_files(checker: _Checker, files: list[tuple[Path, str]], jobs: int, progress=None) -> list[DocumentResult]:
@@ -170,14 +172,15 @@ def scan(
     paths: list[Path], source_paths: list[Path], pack: RulePack, max_bytes: int = DEFAULT_MAX_BYTES,
     only: set[Path] | None = None, waivers: list[Waiver] | None = None, today: dt.date | None = None,
     index_path: Path | None = None, jobs: int = 1, progress: Callable[[int, int], None] | None = None,
-    fetch: FetchSettings | None = None, cache: ScanCache | None = None,
+    fetch: FetchSettings | None = None, cache: ScanCache | None = None, keep_texts: bool = True,
 ) -> ScanResult:
     """Scan the reposts under `paths` (only those in `only`, when given) against the catalogue
     (or the persistent index at `index_path`).
 
     With a `cache` (the state of earlier runs), documents whose result still holds are taken
     from it and only the others are checked, on `jobs` processes; `progress(done, total)`
-    follows the checked files.
+    follows the checked files. Without `keep_texts` (no report shows texts), workers send
+    results back without the repost's and the source's texts.
     """
     sources = open_sources(pack, source_paths, index_path, jobs)
     found = discover(paths)
@@ -200,7 +203,7 @@ def scan(
         if fetch and fetch.enabled:
             verifier = open_verifier(fetch, matcher.source_urls(), pack.matching, required_texts(pack))
             jobs = 1  # the fetcher's cache, per-host limits and budget live in this process
-        checker = _Checker(matcher, pack, max_bytes, waivers or [], today or dt.date.today(), verifier, here)
+        checker = _Checker(matcher, pack, max_bytes, waivers or [], today or dt.date.today(), verifier, here, keep_texts)
         try:
             checked = check_files(checker, todo, jobs, progress)
         finally:

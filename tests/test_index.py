@@ -1,6 +1,7 @@
 """The fast fingerprints agree with datasketch, and the persistent index gives the scan's answers."""
 from __future__ import annotations
 
+import html as html_lib
 import json
 import re
 import shutil
@@ -191,10 +192,16 @@ def test_worker_processes_give_the_same_report_as_one_process(tmp_path):
     reposts = tmp_path / "reposts"
     for copy in range(14):  # 70 files: enough for the scan to fork workers
         shutil.copytree(REPOSTS, reposts / f"batch{copy:02d}")
-    one = findings_by_path(json_report(tmp_path, str(reposts), "--sources", str(SOURCES), "--jobs", "1"))
-    two = findings_by_path(json_report(tmp_path, str(reposts), "--sources", str(SOURCES), "--jobs", "2"))
-    assert one == two and len(one) == 70
-    assert one["batch13/niac-missiles-repost.txt"][0] == "newsweek-iran-russia-missiles-niac"
+    one = json_report(tmp_path, str(reposts), "--sources", str(SOURCES), "--jobs", "1", "--no-state")
+    two = json_report(tmp_path, str(reposts), "--sources", str(SOURCES), "--jobs", "2", "--no-state")  # texts left behind
+    assert one == two and len(one["documents"]) == 70
+    assert findings_by_path(one)["batch13/niac-missiles-repost.txt"][0] == "newsweek-iran-russia-missiles-niac"
+    reports = tmp_path / "reports"  # the HTML report shows texts: workers send them back
+    assert main(["scan", str(reposts), "--sources", str(SOURCES), "--jobs", "2", "--no-state", "--format", "html",
+                 "--report-dir", str(reports), "--fail-on", "never", "-q"]) == 0
+    source_text = (SOURCES / "newsweek-iran-russia-missiles-niac.md").read_text(encoding="utf-8")
+    shown = "".join(page.read_text(encoding="utf-8") for page in reports.rglob("*.html"))
+    assert html_lib.escape(source_text.split("\n\n")[-1].strip()[:60], quote=False) in shown
 
 
 def test_band_index_ignores_stock_passages_shared_by_many_sources():

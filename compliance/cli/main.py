@@ -202,12 +202,14 @@ def _scan(args: argparse.Namespace, config: Config, session: StateSession | None
     max_bytes = args.max_bytes or config.max_bytes or DEFAULT_MAX_BYTES
     fetch_mode = "off" if not (fetch and fetch.enabled) else ("offline" if fetch.offline else "online")
     cache = session.cache(pack, config.waivers, today, max_bytes, fetch_mode) if session else None
+    texts_shown = "html" in (getattr(args, "format", None) or [])
     if cache is not None:
-        cache.documents_needed = "html" in (getattr(args, "format", None) or [])
+        cache.documents_needed = texts_shown
     progress = Progress.for_terminal(getattr(args, "quiet", False))
     try:
         result = scan(args.paths, args.sources or config.sources, pack, max_bytes, only, config.waivers, today,
-                      index_path=args.index, jobs=args.jobs or default_jobs(), progress=progress, fetch=fetch, cache=cache)
+                      index_path=args.index, jobs=args.jobs or default_jobs(), progress=progress, fetch=fetch, cache=cache,
+                      keep_texts=texts_shown)
     finally:
         if progress:
             progress.finish()

@@ -164,7 +164,7 @@ def _match(d: dict[str, Any] | None, sources: dict[str, Source]) -> Match | None
 def result_json(result: DocumentResult) -> str:
     """Raises TypeError when evidence holds something JSON cannot carry (the result is then not cached)."""
     payload = {
-        "format": result.format, "title": result.title, "has_document": result.document is not None,
+        "format": result.format, "title": result.title, "has_document": result.has_document,
         "match": _match_dict(result.match), "findings": [_finding_dict(f) for f in result.findings],
     }
     return json.dumps(payload, ensure_ascii=False, separators=(",", ":"))

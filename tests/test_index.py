@@ -231,3 +231,36 @@ def test_an_index_with_damaged_contents_is_a_one_line_error(tmp_path, capsys, da
     assert main(["scan", str(REPOSTS), "--index", str(index), "--no-state"]) == 2
     error = capsys.readouterr().err.strip()
     assert error.count("\n") == 0 and str(index) in error and "rebuild it" in error
+
+
+def test_index_builds_and_scans_draw_progress_on_a_terminal_only(tmp_path, monkeypatch, corpus):
+    import io
+
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+
+    catalogue = tmp_path / "sources.jsonl"  # 1,200 sources: the build reports three chunks of work
+    records = list(corpus.values())
+    with catalogue.open("w", encoding="utf-8") as out:
+        for number in range(1200):
+            record = records[number % len(records)]
+            out.write(json.dumps({"id": f"s{number}", "publisher": record["publisher"],
+                                  "text": f"Copy {number}.\n\n{record['text']}"}) + "\n")
+    terminal = Terminal()
+    monkeypatch.setattr("sys.stderr", terminal)
+    index = tmp_path / "index.db"
+    assert main(["index", "build", "--sources", str(catalogue), "--index", str(index), "--jobs", "1"]) == 0
+    drawn = terminal.getvalue()
+    assert "\rindexing [" in drawn and "500/1200" in drawn and "1200/1200" in drawn and drawn.endswith("\r\033[K")
+
+    terminal.seek(0), terminal.truncate()
+    assert main(["scan", str(REPOSTS), "--index", str(index), "--no-state", "--format", "json",
+                 "--output", str(tmp_path / "r.json"), "--fail-on", "never"]) == 0
+    reposts = len([p for p in REPOSTS.iterdir() if p.suffix in (".txt", ".md", ".html")])
+    assert "\rscanning [" in terminal.getvalue() and f"{reposts}/{reposts}" in terminal.getvalue()
+
+    piped = io.StringIO()  # under cron stderr is a file or a pipe: no bar
+    monkeypatch.setattr("sys.stderr", piped)
+    assert main(["index", "build", "--sources", str(catalogue), "--index", str(index), "--jobs", "1"]) == 0
+    assert "indexing" not in piped.getvalue()

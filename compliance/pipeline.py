@@ -149,13 +149,13 @@ def open_sources(pack: RulePack, source_paths: list[Path], index_path: Path | No
     """From the persistent index (synced with `source_paths` when both are given), or the catalogue."""
     boilerplate = required_texts(pack)
     if index_path is None:
-        catalogue = load_catalogue(source_paths)
+        catalogue = load_catalogue(source_paths, jobs)
         sources = catalogue.sources
         return Sources(len(sources), catalogue.errors, lambda: {s.id: content_hash(s) for s in sources},
                        {s.id: s for s in sources}, lambda: Matcher.build(sources, pack.matching, boilerplate, jobs))
     errors: list[ComplianceError] = []
     if source_paths:
-        catalogue = load_catalogue(source_paths)
+        catalogue = load_catalogue(source_paths, jobs)
         errors = catalogue.errors
         if not index_path.exists():  # the first scheduled run builds what later runs update
             index_path.parent.mkdir(parents=True, exist_ok=True)

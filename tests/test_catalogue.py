@@ -185,3 +185,24 @@ def test_missing_path_is_an_error_not_a_crash(tmp_path):
     catalogue = load_catalogue([tmp_path / "nowhere"])
     assert catalogue.sources == []
     assert str(only_error(catalogue)) == f"{tmp_path / 'nowhere'}: no such file or folder"
+
+
+def test_a_large_jsonl_catalogue_parsed_on_workers_loads_what_one_process_loads(tmp_path, monkeypatch):
+    from compliance.similarity import catalogue as catalogue_module
+
+    path = tmp_path / "big.jsonl"
+    lines = [json.dumps({"id": f"s{n}", "publisher": f"Pub {n % 7}", "text": f"Article {n} says something."}) for n in range(500)]
+    lines[17] = "{not json"
+    lines[230] = json.dumps({"id": "s230", "text": "no publisher"})
+    lines[301] = json.dumps({"id": "s5", "publisher": "Dup", "text": "a duplicate id"})
+    lines[444] = ""
+    path.write_bytes(("\n".join(lines) + "\n").encode() + b'{"id": "bad", "text": "\xff"}\n' + b'{"id": "after"}\n')
+
+    one = load_catalogue([path], jobs=1)
+    monkeypatch.setattr(catalogue_module, "_PARALLEL_FROM_BYTES", 0)
+    monkeypatch.setattr(catalogue_module, "_LINES_PER_JOB", 37)  # many batches, the last one cut by the bad bytes
+    two = load_catalogue([path], jobs=2)
+    assert [s.id for s in two.sources] == [s.id for s in one.sources] and len(one.sources) == 496
+    assert [str(e) for e in two.errors] == [str(e) for e in one.errors]
+    assert [e.line for e in one.errors[:3]] == [18, 231, 501]  # the unreadable line ends the file
+    assert "s5" in str(one.errors[3]) and "big.jsonl:302" in str(one.errors[3])  # the duplicate id

@@ -375,11 +375,11 @@ def _run_index(args: argparse.Namespace) -> int:
     source_paths = args.sources or config.sources
     if not source_paths:
         raise ComplianceError("no source catalogue given (--sources, or `sources:` in the configuration)")
-    catalogue = load_catalogue(source_paths)
+    jobs = args.jobs or default_jobs()
+    catalogue = load_catalogue(source_paths, jobs)
     for error in catalogue.errors:
         print(f"compliance: error: {error}", file=sys.stderr)
     progress = Progress.for_terminal(args.quiet, label="indexing")
-    jobs = args.jobs or default_jobs()
     started = time.perf_counter()
     if args.action == "build" or not path.exists():  # updating no index yet is building one
         path.parent.mkdir(parents=True, exist_ok=True)

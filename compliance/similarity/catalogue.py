@@ -8,6 +8,8 @@ from __future__ import annotations
 import codecs
 import datetime as dt
 import json
+from collections import deque
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -99,39 +101,91 @@ def _jsonl_lines(path: Path):
         raise ComplianceError(f"cannot read file: {exc.strerror or exc}", str(path)) from None
 
 
-def _load_jsonl(path: Path, catalogue: Catalogue) -> None:
-    origin, stem = str(path), path.stem
-    for number, line in _jsonl_lines(path):
-        if not line.strip():
-            continue
-        try:
-            record = json.loads(line)
-            if not isinstance(record, dict):
-                raise ComplianceError("each line must be a JSON object", origin, number)
-            text = record.get("text")
-            if not isinstance(text, str):
-                raise ComplianceError("source has no 'text'", origin, number)
-            catalogue.sources.append(source_from_record(record, text, f"{stem}-{number}", origin, number))
-        except json.JSONDecodeError as exc:
-            catalogue.errors.append(ComplianceError(f"invalid JSON: {exc.msg}", origin, number))
-        except ComplianceError as exc:
-            catalogue.errors.append(exc)
+def _parse_line(line: str, number: int, origin: str, stem: str) -> Source | ComplianceError | None:
+    """One JSONL line as a source, or the error that names its line (None for a blank line)."""
+    if not line.strip():
+        return None
+    try:
+        record = json.loads(line)
+        if not isinstance(record, dict):
+            raise ComplianceError("each line must be a JSON object", origin, number)
+        text = record.get("text")
+        if not isinstance(text, str):
+            raise ComplianceError("source has no 'text'", origin, number)
+        return source_from_record(record, text, f"{stem}-{number}", origin, number)
+    except json.JSONDecodeError as exc:
+        return ComplianceError(f"invalid JSON: {exc.msg}", origin, number)
+    except ComplianceError as exc:
+        return exc
 
 
-def load_catalogue(paths: list[Path]) -> Catalogue:
+def _parse_lines(job: tuple[list[tuple[int, str]], str, str, ComplianceError | None]) -> list[Source | ComplianceError | None]:
+    lines, origin, stem, stopped_by = job
+    return [_parse_line(line, number, origin, stem) for number, line in lines] + [stopped_by]
+
+
+_LINES_PER_JOB = 2000  # a worker's share: parsing 2,000 articles outweighs sending them back
+_PARALLEL_FROM_BYTES = 8 * 1024 * 1024  # smaller files parse faster than workers start
+
+
+def _jobs_of(path: Path, lines_per_job: int):
+    """Batches of lines; a line that cannot be read ends the file, after the lines before it."""
+    origin, stem, batch = str(path), path.stem, []
+    try:
+        for item in _jsonl_lines(path):
+            batch.append(item)
+            if len(batch) == lines_per_job:
+                yield batch, origin, stem, None
+                batch = []
+    except ComplianceError as error:
+        yield batch, origin, stem, error
+        return
+    if batch:
+        yield batch, origin, stem, None
+
+
+def _load_jsonl(path: Path, catalogue: Catalogue, jobs: int = 1) -> None:
+    """Every line of a JSONL catalogue; a large one is parsed on `jobs` processes, a bounded
+    number of batches in flight (a catalogue can be far larger than memory should hold twice)."""
+    batches = _jobs_of(path, _LINES_PER_JOB)
+    if jobs > 1 and path.stat().st_size > _PARALLEL_FROM_BYTES:
+        parsed = _parse_in_workers(batches, jobs)
+    else:
+        parsed = map(_parse_lines, batches)
+    for batch in parsed:
+        for entry in batch:
+            if isinstance(entry, Source):
+                catalogue.sources.append(entry)
+            elif entry is not None:
+                catalogue.errors.append(entry)
+
+
+def _parse_in_workers(batches, jobs: int):
+    with ProcessPoolExecutor(jobs) as pool:
+        pending: deque = deque()
+        for batch in batches:
+            pending.append(pool.submit(_parse_lines, batch))
+            if len(pending) > 2 * jobs:
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()
+
+
+def load_catalogue(paths: list[Path], jobs: int = 1) -> Catalogue:
+    """Every source under `paths`; large JSONL files are parsed on `jobs` processes."""
     catalogue = Catalogue()
     for root in paths:
         if not root.exists():
             catalogue.errors.append(ComplianceError("no such file or folder", str(root)))
         elif root.is_file() and root.suffix.lower() == ".jsonl":
-            _try(lambda: _load_jsonl(root, catalogue), catalogue)
+            _try(lambda: _load_jsonl(root, catalogue, jobs), catalogue)
         elif root.is_file():
             _try(lambda: catalogue.sources.append(_load_file(root)), catalogue)
         else:
             for path in sorted(root.rglob("*")):
                 if path.is_file() and not any(part.startswith(".") for part in path.relative_to(root).parts):
                     if path.suffix.lower() == ".jsonl":
-                        _try(lambda p=path: _load_jsonl(p, catalogue), catalogue)
+                        _try(lambda p=path: _load_jsonl(p, catalogue, jobs), catalogue)
                     elif path.suffix.lower() in SOURCE_SUFFIXES:
                         _try(lambda p=path: catalogue.sources.append(_load_file(p)), catalogue)
     _drop_duplicate_ids(catalogue)

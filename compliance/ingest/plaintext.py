@@ -27,7 +27,8 @@ def split_paragraphs(text: str, first_line: int = 1) -> list[tuple[str, int, int
     paragraphs: list[tuple[str, int, int]] = []
     current: list[str] = []
     start = first_line
-    for number, raw in enumerate(text.splitlines(), start=first_line):
+    lines = text.splitlines()
+    for number, raw in enumerate(lines, start=first_line):
         line = raw.strip()
         if line:
             if not current:
@@ -37,7 +38,7 @@ def split_paragraphs(text: str, first_line: int = 1) -> list[tuple[str, int, int
             paragraphs.append((" ".join(current), start, number - 1))
             current = []
     if current:
-        paragraphs.append((" ".join(current), start, first_line + len(text.splitlines()) - 1))
+        paragraphs.append((" ".join(current), start, first_line + len(lines) - 1))
     return paragraphs
 
 

@@ -62,6 +62,15 @@ def _candidates(blocks: list[Block]) -> Iterator[tuple[Block, str]]:
             yield block, block.text + " " + blocks[index + 1].text
 
 
+def _candidates_from_the_end(blocks: list[Block]) -> Iterator[tuple[Block, str]]:
+    """`_candidates` in reverse order, joining blocks only when asked for the next one."""
+    for index in range(len(blocks) - 1, -1, -1):
+        block = blocks[index]
+        if index + 1 < len(blocks):
+            yield block, block.text + " " + blocks[index + 1].text
+        yield block, block.text
+
+
 def shares_words(expected: str, found: str, min_similarity: float) -> bool:
     """Whether `found` shares enough words with `expected` to be worth a fuzzy comparison.
 
@@ -81,7 +90,7 @@ def _word_set(text: str) -> frozenset[str]:
 
 def passes(expected: str, blocks: list[Block], min_similarity: float) -> bool:
     # From the end: the desk puts its texts last, so a passing repost is settled at once.
-    for _, text in reversed(list(_candidates(blocks))):
+    for _, text in _candidates_from_the_end(blocks):
         normalized = normalize_text(text)
         if shares_words(expected, normalized, min_similarity) and similarity(expected, normalized, min_similarity):
             return True

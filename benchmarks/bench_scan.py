@@ -248,7 +248,9 @@ def scaling_curve(folder: Path, sources: list[Source], sample: Path, jobs: int) 
             for source in sources[:size]:
                 out.write(json.dumps({"id": source.id, "publisher": source.publisher, "text": source.text}) + "\n")
         index = folder / f"index-{size}.db"
+        os.sync()
         build_s, _, _ = run_cli("index", "build", "--sources", str(catalogue), "--index", str(index), "-q", "--jobs", str(jobs))
+        os.sync()
         scan_s, _, _ = run_cli("scan", str(sample), "--index", str(index), "--no-state", "--format", "json", "--output",
                                str(folder / "curve.json"), "--fail-on", "never", "-q", "--jobs", str(jobs))
         rows.append((size, size / build_s, 1000 * scan_s / reposts))
@@ -294,7 +296,9 @@ def main() -> None:
         catalogue, reposts = write_corpus(folder, sources, bodies)
         index, report = folder / "index.db", folder / "report.json"
 
+        os.sync()  # written files are flushed first: writing them back would slow whatever runs next
         build_s, _, build_mb = run_cli("index", "build", "--sources", str(catalogue), "--index", str(index), "-q", "--jobs", str(args.jobs))
+        os.sync()
         scan_s, _, scan_mb = run_cli("scan", str(reposts), "--index", str(index), "--format", "json", "--output", str(report), "--no-state",
                                      "--fail-on", "never", "-q", "--no-state", "--jobs", str(args.jobs))
         right, false_matches = report_accuracy(report, truth)

@@ -289,5 +289,6 @@ def warm_up() -> None:
     a = np.ones(32, np.uint32)
     keys = band_keys(window_signatures(shingles, a, a, 40, 10), 16, 2).ravel()
     grouped, owners, directory = group_by_prefix(keys, np.zeros(len(keys), np.int32), 4)
-    shared_key_owners(grouped, owners, directory, 60, keys, 64)
+    for lookup_directory in (directory, directory.astype(np.uint32)):  # 32 bits unless the index is huge
+        shared_key_owners(grouped, owners, lookup_directory, 60, keys, 64)
     aligned_chains(shingles, shingles, np.arange(len(shingles)), 6, 8)

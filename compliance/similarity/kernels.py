@@ -131,16 +131,32 @@ def window_signatures(shingles, a, b, window, stride):
         if (windows - 1) * stride + window < n:
             windows += 1
     signatures = np.empty((windows, perms), np.uint32)
+    # Windows overlap when stride < window: the minima of stride-sized blocks are taken once,
+    # and a window aligned on blocks is the minimum of its blocks.
+    blocks = np.empty(((n + stride - 1) // stride, perms), np.uint32)
+    for k in range(len(blocks)):
+        _minimum_of_rows(values, k * stride, min((k + 1) * stride, n), blocks[k])
+    per_window = window // stride if window % stride == 0 else 0
     for w in range(windows):
         start = min(w * stride, max(n - window, 0))
         end = min(start + window, n)
-        for p in range(perms):
-            signatures[w, p] = _NO_VALUE
-        for i in range(start, end):
-            for p in range(perms):
-                if values[i, p] < signatures[w, p]:
-                    signatures[w, p] = values[i, p]
+        if per_window and start % stride == 0 and end - start == window:
+            first = start // stride
+            _minimum_of_rows(blocks, first, first + per_window, signatures[w])
+        else:  # a short text, the tail window, or windows not made of whole blocks
+            _minimum_of_rows(values, start, end, signatures[w])
     return signatures
+
+
+@njit(cache=True, nogil=True)
+def _minimum_of_rows(values, start, end, out):
+    """out[p] = min(values[start:end, p]) for every column p."""
+    for p in range(values.shape[1]):
+        out[p] = _NO_VALUE
+    for i in range(start, end):
+        for p in range(values.shape[1]):
+            if values[i, p] < out[p]:
+                out[p] = values[i, p]
 
 
 @njit(cache=True, nogil=True)

@@ -105,7 +105,15 @@ def is_boilerplate(text: str, boilerplate: tuple[str, ...]) -> bool:
     if not boilerplate:
         return False
     head = normalize_text(text[: _BOILERPLATE_PREFIX * 2])[:_BOILERPLATE_PREFIX]
-    return any(fuzz.ratio(head, normalize_text(b)[:_BOILERPLATE_PREFIX]) >= 85 for b in boilerplate)
+    for opening in _openings(boilerplate):
+        if fuzz.ratio(head, opening, score_cutoff=85):
+            return True
+    return False
+
+
+@lru_cache(maxsize=16)
+def _openings(boilerplate: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(normalize_text(text)[:_BOILERPLATE_PREFIX] for text in boilerplate)
 
 
 class SourceLookup(Protocol):

@@ -237,8 +237,10 @@ def report_accuracy(report: Path, truth: list[str | None]) -> tuple[float, int]:
     return accuracy([found.get(f"r{i:06d}.txt") for i in range(len(truth))], truth)
 
 
-def scaling_curve(folder: Path, sources: list[Source], sample: Path, jobs: int) -> list[tuple[int, float, float]]:
-    """(catalogue size, index sources/s, scan ms per repost) for growing prefixes of the catalogue."""
+def scaling_curve(folder: Path, sources: list[Source], sample: Path, jobs: int) -> list[tuple[int, float, float, float, float]]:
+    """(catalogue size, index sources/s, scan ms per repost, the scan's fixed seconds (a one-repost
+    scan: loading the index grows with the catalogue), ms per repost after them) for growing
+    prefixes of the catalogue."""
     sizes = [size for size in (10_000, 25_000, 50_000, 100_000, 200_000) if size < len(sources)] + [len(sources)]
     rows = []
     reposts = len(list(sample.iterdir()))
@@ -253,7 +255,9 @@ def scaling_curve(folder: Path, sources: list[Source], sample: Path, jobs: int) 
         os.sync()
         scan_s, _, _ = run_cli("scan", str(sample), "--index", str(index), "--no-state", "--format", "json", "--output",
                                str(folder / "curve.json"), "--fail-on", "never", "-q", "--jobs", str(jobs))
-        rows.append((size, size / build_s, 1000 * scan_s / reposts))
+        one_s, _, _ = run_cli("scan", str(next(sample.iterdir())), "--index", str(index), "--no-state", "--format", "json",
+                              "--fail-on", "never", "-q", "--jobs", "1")
+        rows.append((size, size / build_s, 1000 * scan_s / reposts, one_s, 1000 * (scan_s - one_s) / (reposts - 1)))
         catalogue.unlink()
         index.unlink()
     return rows
@@ -332,9 +336,9 @@ def main() -> None:
             for path in sorted(reposts.iterdir())[:2000]:
                 (sample / path.name).write_bytes(path.read_bytes())
             print("\nscaling (a fixed sample of reposts against growing catalogues):")
-            print(f"{'sources':>9} {'index src/s':>12} {'scan ms/repost':>15}")
-            for size, rate, per_repost in scaling_curve(folder, sources, sample, args.jobs):
-                print(f"{size:9,} {rate:12,.0f} {per_repost:15.3f}")
+            print(f"{'sources':>9} {'index src/s':>12} {'scan ms/repost':>15} {'fixed s':>8} {'ms/repost after':>16}")
+            for size, rate, per_repost, fixed, marginal in scaling_curve(folder, sources, sample, args.jobs):
+                print(f"{size:9,} {rate:12,.0f} {per_repost:15.3f} {fixed:8.2f} {marginal:16.3f}")
 
     print(f"peak resident memory of this benchmark process (corpus and plain datasketch): "
           f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:,.0f} MB")

@@ -163,8 +163,13 @@ class BandIndex:
 
     def candidates(self, query_keys: np.ndarray, limit: int) -> list[int]:
         """Source numbers sharing keys with the query, most shared keys first, at most `limit`."""
+        return [number for number, _ in self.candidates_with_hits(query_keys, limit)]
+
+    def candidates_with_hits(self, query_keys: np.ndarray, limit: int) -> list[tuple[int, int]]:
+        """(source number, shared keys) of the candidates, most shared keys first, at most `limit`."""
         if not len(self.keys) or not len(query_keys):
             return []
         owners = kernels.shared_key_owners(self.keys, self.owners, self._lookup_directory, self._shift, query_keys, MAX_BUCKET)
         numbers, hits = np.unique(owners, return_counts=True)
-        return numbers[np.lexsort((numbers, -hits))[:limit]].tolist()
+        order = np.lexsort((numbers, -hits))[:limit]
+        return list(zip(numbers[order].tolist(), hits[order].tolist()))

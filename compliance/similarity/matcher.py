@@ -93,6 +93,11 @@ class BodyText:
         return self.block_lines[max(index, 0)][0] if self.block_lines else 1
 
 
+# Once a copy is verified, candidates sharing less than this fraction of the top candidate's
+# band keys are not verified: a copied window shares most of its 16 bands, so a source that
+# shares one or two keys where another shares dozens copies a phrase, not more text.
+_WEAK_CANDIDATE = 8
+
 _BOILERPLATE_PREFIX = 60
 
 
@@ -153,9 +158,10 @@ class Matcher:
         tokens = tokenize(self.sources[number].text)
         return tokens, shingle_hashes(tokens.hashes, self.settings.shingle_words)
 
-    def candidates(self, shingles: np.ndarray) -> list[int]:
+    def candidates(self, shingles: np.ndarray) -> list[tuple[int, int]]:
+        """(source number, shared band keys), most shared first."""
         keys = window_keys(shingles, self.parameters, self.settings.query_stride)
-        return self.index.candidates(keys, self.settings.max_candidates)
+        return self.index.candidates_with_hits(keys, self.settings.max_candidates)
 
     def match(self, document: Document) -> Match | None:
         body = BodyText.of(document, self.boilerplate)
@@ -164,7 +170,10 @@ class Matcher:
             return None
         shingles = shingle_hashes(tokens.hashes, self.settings.shingle_words)
         best: tuple[tuple[int, float], int, list[Run], float, float] | None = None
-        for number in self.candidates(shingles):
+        candidates = self.candidates(shingles)
+        for number, hits in candidates:
+            if best is not None and hits * _WEAK_CANDIDATE < candidates[0][1]:
+                break  # the rest share a stray key or two: far too little to have copied more
             found = self._verify(tokens, shingles, number)
             if found and (best is None or found[0] > best[0]):
                 best = found

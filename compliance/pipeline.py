@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import multiprocessing as mp
 import os
 from dataclasses import dataclass, field
@@ -113,14 +114,16 @@ def check_files(checker: _Checker, files: list[tuple[Path, str]], jobs: int, pro
         return results
     _worker_checker = checker  # forked workers inherit it (index arrays shared, not copied)
     kernels.warm_up()  # ...and the compiled kernels
+    gc.freeze()  # what exists now lives as long as the scan: workers' collections need not walk it
     try:
-        with mp.get_context("fork").Pool(jobs) as pool:
+        with mp.get_context("fork").Pool(jobs, initializer=gc.enable) as pool:
             for result in pool.imap(_check_in_worker, files, chunksize=max(1, min(64, len(files) // (jobs * 8)))):
                 results.append(result)
                 if progress:
                     progress(len(results), len(files))
     finally:
         _worker_checker = None
+        gc.unfreeze()
     return results
 
 

@@ -278,9 +278,10 @@ def _run_scan(args: argparse.Namespace) -> int:
 
 @contextlib.contextmanager
 def _collector_paused():
-    """A scan's results (findings, spans, report rows) are hundreds of thousands of small
-    objects without cycles, which Python's cyclic garbage collector would walk again and
-    again as they pile up: a third of a large report's time. Worker processes collect as usual."""
+    """A scan's results (findings, spans, report rows) and a catalogue's sources are hundreds of
+    thousands of small objects without cycles, which Python's cyclic garbage collector would
+    walk again and again as they pile up: a third of a large report's time. Worker processes
+    collect as usual."""
     was_enabled = gc.isenabled()
     gc.disable()
     try:
@@ -496,7 +497,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "baseline":
             return _run_baseline(args)
         if args.command == "index":
-            return _run_index(args)
+            with _collector_paused():  # a catalogue is as acyclic as a scan's results
+                return _run_index(args)
         if args.command == "sources":
             return _run_sources_add(args)
         if args.command == "history":

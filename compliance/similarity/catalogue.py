@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import codecs
 import datetime as dt
+import gc
 import json
 from collections import deque
 from concurrent.futures import ProcessPoolExecutor
@@ -161,7 +162,7 @@ def _load_jsonl(path: Path, catalogue: Catalogue, jobs: int = 1) -> None:
 
 
 def _parse_in_workers(batches, jobs: int):
-    with ProcessPoolExecutor(jobs) as pool:
+    with ProcessPoolExecutor(jobs, initializer=gc.enable) as pool:
         pending: deque = deque()
         for batch in batches:
             pending.append(pool.submit(_parse_lines, batch))

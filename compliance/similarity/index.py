@@ -9,6 +9,7 @@ prefixes.
 """
 from __future__ import annotations
 
+import gc
 import os
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
@@ -92,7 +93,7 @@ def keys_in_chunks(texts: list[str], parameters: IndexParameters, jobs: int = 1)
         yield from map(_keys_of_chunk, work)
         return
     kernels.warm_up()  # forked workers inherit the compiled kernels
-    with ProcessPoolExecutor(jobs) as pool:
+    with ProcessPoolExecutor(jobs, initializer=gc.enable) as pool:
         yield from pool.map(_keys_of_chunk, work)
 
 

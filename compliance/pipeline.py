@@ -139,12 +139,12 @@ class Sources:
     errors: list[ComplianceError]
     digests: Callable[[], dict[str, str]]  # source id -> content hash, for the state
     by_id: Mapping[str, Source]
-    _build: Callable[[], Matcher]
+    _build: Callable[[int], Matcher]  # given how many documents it will check
     _matcher: Matcher | None = None
 
-    def matcher(self) -> Matcher:
+    def matcher(self, documents: int) -> Matcher:
         if self._matcher is None:
-            self._matcher = self._build()
+            self._matcher = self._build(documents)
         return self._matcher
 
 
@@ -155,7 +155,7 @@ def open_sources(pack: RulePack, source_paths: list[Path], index_path: Path | No
         catalogue = load_catalogue(source_paths, jobs)
         sources = catalogue.sources
         return Sources(len(sources), catalogue.errors, lambda: {s.id: content_hash(s) for s in sources},
-                       {s.id: s for s in sources}, lambda: Matcher.build(sources, pack.matching, boilerplate, jobs))
+                       {s.id: s for s in sources}, lambda _: Matcher.build(sources, pack.matching, boilerplate, jobs))
     errors: list[ComplianceError] = []
     if source_paths:
         catalogue = load_catalogue(source_paths, jobs)
@@ -168,7 +168,7 @@ def open_sources(pack: RulePack, source_paths: list[Path], index_path: Path | No
     if source_paths:
         store.sync(catalogue.sources, jobs)
     return Sources(len(store), errors, store.digests, store.by_id(),
-                   lambda: Matcher(store, store.band_index(), pack.matching, boilerplate))
+                   lambda documents: Matcher(store, store.band_lookup(documents), pack.matching, boilerplate))
 
 
 def scan(
@@ -202,7 +202,7 @@ def scan(
     verifier = None
     checked: list[DocumentResult] = []
     if todo:
-        matcher = sources.matcher()
+        matcher = sources.matcher(len(todo))
         if fetch and fetch.enabled:
             verifier = open_verifier(fetch, matcher.source_urls(), pack.matching, required_texts(pack))
             jobs = 1  # the fetcher's cache, per-host limits and budget live in this process

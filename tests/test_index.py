@@ -264,3 +264,23 @@ def test_index_builds_and_scans_draw_progress_on_a_terminal_only(tmp_path, monke
     monkeypatch.setattr("sys.stderr", piped)
     assert main(["index", "build", "--sources", str(catalogue), "--index", str(index), "--jobs", "1"]) == 0
     assert "indexing" not in piped.getvalue()
+
+
+def test_band_keys_looked_up_in_the_file_give_the_candidates_loaded_keys_give(tmp_path, corpus):
+    from compliance.similarity.store import StoredBandIndex
+
+    index_path = tmp_path / "index.db"
+    assert main(["index", "build", "--sources", str(DATA / "corpus.jsonl"), "--index", str(index_path), "-q"]) == 0
+    store = IndexStore.open(index_path)
+    loaded, in_place = store.band_index(), store.band_lookup(documents=1)
+    assert isinstance(in_place, StoredBandIndex) and isinstance(store.band_lookup(documents=1000), BandIndex)
+    parameters = IndexParameters.of(MatchSettings())
+    rng = np.random.default_rng(5)
+    asked = 0
+    for record in corpus.values():
+        body = "\n\n".join(paragraphs(record)[1:])
+        query = window_keys(shingle_hashes(tokenize(body).hashes, parameters.shingle_words), parameters, 10)
+        query = np.union1d(query, rng.integers(0, 2**63, 50, dtype=np.uint64))  # and keys no source has
+        assert in_place.candidates_with_hits(query, 20) == loaded.candidates_with_hits(query, 20)
+        asked += bool(loaded.candidates_with_hits(query, 20))
+    assert asked == len(corpus)

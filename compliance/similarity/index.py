@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass
 from functools import cached_property
+from typing import Protocol
 
 import numpy as np
 
@@ -171,6 +172,18 @@ class BandIndex:
         if not len(self.keys) or not len(query_keys):
             return []
         owners = kernels.shared_key_owners(self.keys, self.owners, self._lookup_directory, self._shift, query_keys, MAX_BUCKET)
-        numbers, hits = np.unique(owners, return_counts=True)
-        order = np.lexsort((numbers, -hits))[:limit]
-        return list(zip(numbers[order].tolist(), hits[order].tolist()))
+        return ranked_candidates(owners, limit)
+
+
+class CandidateLookup(Protocol):
+    """Band keys to candidates: a `BandIndex` in memory, or one read in place from an index file."""
+
+    def candidates_with_hits(self, query_keys: np.ndarray, limit: int) -> list[tuple[int, int]]: ...
+
+
+def ranked_candidates(owners: np.ndarray, limit: int) -> list[tuple[int, int]]:
+    """(source number, shared keys) from the owner of every shared key: most shared first, then
+    by number, at most `limit`."""
+    numbers, hits = np.unique(owners, return_counts=True)
+    order = np.lexsort((numbers, -hits))[:limit]
+    return list(zip(numbers[order].tolist(), hits[order].tolist()))

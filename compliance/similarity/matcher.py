@@ -11,7 +11,7 @@ from rapidfuzz import fuzz
 
 from compliance.model import Document, Match, Source, Span
 from compliance.similarity.fingerprint import shingle_hashes
-from compliance.similarity.index import BandIndex, IndexParameters, keys_of_all, window_keys
+from compliance.similarity.index import BandIndex, CandidateLookup, IndexParameters, keys_of_all, window_keys
 from compliance.similarity.tokens import TokenizedText, normalize_text, tokenize
 from compliance.similarity.verify import Run, aligned_runs, covered_count
 
@@ -130,7 +130,7 @@ class SourceLookup(Protocol):
 class Matcher:
     """Holds the source catalogue's index and answers `match(document)`."""
 
-    def __init__(self, sources: SourceLookup, index: BandIndex, settings: MatchSettings | None = None,
+    def __init__(self, sources: SourceLookup, index: CandidateLookup, settings: MatchSettings | None = None,
                  boilerplate: tuple[str, ...] = ()):
         self.settings = settings or MatchSettings()
         self.parameters = IndexParameters.of(self.settings)

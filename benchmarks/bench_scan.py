@@ -22,6 +22,7 @@ import json
 import os
 import random
 import resource
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -239,6 +240,22 @@ def report_accuracy(report: Path, truth: list[str | None]) -> tuple[float, int]:
     return accuracy([found.get(f"r{i:06d}.txt") for i in range(len(truth))], truth)
 
 
+FEW = 17  # reposts: one more than a scan looks band keys up in place for, so it loads them all
+
+
+def fixed_costs(folder: Path, reposts: Path, index: Path) -> float:
+    """Seconds inside main of a scan of a few reposts: what a large scan pays whatever its size
+    (loading the compiled kernels and all band keys, writing the report), give or take a few ms."""
+    few = folder / "few"
+    few.mkdir(exist_ok=True)
+    for path in sorted(reposts.iterdir())[:FEW]:
+        (few / path.name).write_bytes(path.read_bytes())
+    seconds, _, _ = run_cli("scan", str(few), "--index", str(index), "--no-state", "--format", "json", "--output",
+                            str(folder / "few.json"), "--fail-on", "never", "-q", "--jobs", "1")
+    shutil.rmtree(few)
+    return seconds
+
+
 def scaling_curve(folder: Path, sources: list[Source], sample: Path, jobs: int) -> list[tuple[int, float, float, float, float]]:
     """(catalogue size, index sources/s, scan ms per repost, the scan's fixed seconds (a one-repost
     scan: loading the index grows with the catalogue), ms per repost after them) for growing
@@ -257,9 +274,8 @@ def scaling_curve(folder: Path, sources: list[Source], sample: Path, jobs: int) 
         os.sync()
         scan_s, _, _ = run_cli("scan", str(sample), "--index", str(index), "--no-state", "--format", "json", "--output",
                                str(folder / "curve.json"), "--fail-on", "never", "-q", "--jobs", str(jobs))
-        one_s, _, _ = run_cli("scan", str(next(sample.iterdir())), "--index", str(index), "--no-state", "--format", "json",
-                              "--fail-on", "never", "-q", "--jobs", "1")
-        rows.append((size, size / build_s, 1000 * scan_s / reposts, one_s, 1000 * (scan_s - one_s) / (reposts - 1)))
+        fixed_s = fixed_costs(folder, sample, index)
+        rows.append((size, size / build_s, 1000 * scan_s / reposts, fixed_s, 1000 * (scan_s - fixed_s) / (reposts - FEW)))
         catalogue.unlink()
         index.unlink()
     return rows
@@ -310,8 +326,9 @@ def main() -> None:
         right, false_matches = report_accuracy(report, truth)
         keys = json.loads(subprocess.run([sys.executable, "-m", "compliance", "index", "info", "--index", str(index),
                                           "--format", "json"], capture_output=True, text=True).stdout or "{}")
+        fixed_s = fixed_costs(folder, reposts, index)
         one = reposts / "r000000.txt"
-        one_index_s, one_index_wall, _ = run_cli("scan", str(one), "--index", str(index), "--no-state", "--format", "json", "--fail-on", "never", "-q", "--jobs", "1")
+        _, one_index_wall, _ = run_cli("scan", str(one), "--index", str(index), "--no-state", "--format", "json", "--fail-on", "never", "-q", "--jobs", "1")
         _, one_sources_wall, _ = run_cli("scan", str(one), "--sources", str(catalogue), "--no-state", "--format", "json", "--fail-on", "never", "-q",
                                          "--jobs", str(args.jobs))
 
@@ -322,8 +339,8 @@ def main() -> None:
         print(f"compliance scan (parse, match, verify, all default rules, JSON report): {scan_s:.1f}s, "
               f"{len(bodies) / scan_s:,.0f} reposts/s, peak {scan_mb:,.0f} MB")
         print(f"  copies matched to the right source: {right:.2%}; unrelated reposts matched: {false_matches}")
-        marginal = (len(bodies) - 1) / max(scan_s - one_index_s, 1e-9)
-        print(f"  of which fixed costs (loading the compiled kernels and the index: a one-repost scan) {one_index_s:.1f}s; "
+        marginal = (len(bodies) - FEW) / max(scan_s - fixed_s, 1e-9)
+        print(f"  of which fixed costs (loading the compiled kernels and all band keys: a {FEW}-repost scan) {fixed_s:.1f}s; "
               f"then {marginal:,.0f} reposts/s")
         print(f"one repost: with the index {one_index_wall:.2f}s wall, re-indexing the catalogue {one_sources_wall:.2f}s wall "
               f"({one_sources_wall / one_index_wall:.0f}x)")

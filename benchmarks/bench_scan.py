@@ -333,7 +333,7 @@ def main() -> None:
                                          "--jobs", str(args.jobs))
 
         print()
-        print("(seconds inside the command; wall adds starting Python and importing, about 0.7 s)")
+        print("(seconds inside the command; wall adds starting Python and importing, about a second)")
         print(f"compliance index build: {build_s:.1f}s ({build_wall:.1f}s wall), {len(sources) / build_s:,.0f} sources/s, "
               f"peak {build_mb:,.0f} MB")
         print(f"  index file {index.stat().st_size / 1e6:,.0f} MB ({index.stat().st_size / len(sources):,.0f} bytes/source on disk, "

@@ -57,6 +57,19 @@ def load(path: Path):
     return load_document(path, path.name)
 
 
+def _state_in_checkout() -> dict[str, float]:
+    folder = ROOT / ".compliance"
+    return {p.name: p.stat().st_mtime for p in folder.iterdir()} if folder.is_dir() else {}
+
+
+@pytest.fixture(scope="session", autouse=True)
+def checkout_state_untouched():
+    """The checkout's `.compliance/` is the developer's own state: no test may write there."""
+    before = _state_in_checkout()
+    yield
+    assert _state_in_checkout() == before, "a test wrote scan state into the checkout's .compliance/"
+
+
 @pytest.fixture(autouse=True)
 def isolated_state(tmp_path_factory, monkeypatch):
     """Scans in one test must not reuse results another test stored (tests patch rules and

@@ -231,3 +231,12 @@ def test_an_unreadable_folder_is_a_finding(tmp_path, monkeypatch):
     report = json_report(tmp_path / "out", str(tmp_path), "--sources", str(SOURCES))
     rules = {d["path"]: [f["rule"] for f in d["findings"]] for d in report["documents"]}
     assert rules == {"locked": ["input-unreadable"], "wework-investigation.md": []}
+
+
+def test_scan_help_names_every_configuration_file_it_looks_for(capsys):
+    from compliance.config import CONFIG_NAMES
+
+    with pytest.raises(SystemExit):
+        main(["scan", "--help"])
+    shown = " ".join(capsys.readouterr().out.split())
+    assert all(name in shown for name in CONFIG_NAMES) and "pyproject.toml" in shown

@@ -18,7 +18,7 @@ from compliance import __version__
 from compliance.checks import BUILTIN_RULES, load_pack
 from compliance.checks.rulepack import DEFAULT_PACK, RulePack
 from compliance.checks.rules import RULE_TYPES
-from compliance.config import FAIL_ON_CHOICES, Config, find_config, load_config
+from compliance.config import CONFIG_NAMES, FAIL_ON_CHOICES, Config, find_config, load_config
 from compliance.errors import ComplianceError
 from compliance.fetch.options import add_fetch_options, fetch_settings
 from compliance.ingest import DEFAULT_MAX_BYTES
@@ -53,7 +53,8 @@ def _add_scan_inputs(command: argparse.ArgumentParser) -> None:
                          help=f"files larger than this are reported as input-too-large (default: {DEFAULT_MAX_BYTES})")
     command.add_argument("--changed-since", metavar="REF", help="scan only reposts added, modified or renamed since this git ref")
     command.add_argument("--config", type=Path, metavar="FILE",
-                         help="configuration file (default: compliance.yaml or pyproject.toml [tool.compliance], found upward)")
+                         help=f"configuration file (default: {', '.join(CONFIG_NAMES)} or pyproject.toml [tool.compliance], "
+                              "the nearest found upward)")
     command.add_argument("--index", type=Path, metavar="FILE",
                          help="persistent source index (from `compliance index build`); with --sources it is brought up to date first")
     _add_jobs(command)

@@ -107,6 +107,14 @@ def prefix_bits(count: int) -> int:
     return int(min(30, max(4, np.ceil(np.log2(max(count, 1) / 4)))))
 
 
+def prefix_shift(prefixes: int) -> int:
+    """How far a key shifts right to leave its prefix, for a directory of `prefixes` entries
+    (a power of two, as `prefix_bits` makes it); ValueError for any other count."""
+    if prefixes < 1 or prefixes & (prefixes - 1):
+        raise ValueError("the directory does not fit the keys")
+    return 64 - (prefixes.bit_length() - 1)
+
+
 @dataclass(frozen=True)
 class BandIndex:
     """Band keys grouped by their top bits (`prefix_bits`), and the source each belongs to.
@@ -119,6 +127,7 @@ class BandIndex:
 
     keys: np.ndarray  # uint64, grouped by prefix
     owners: np.ndarray  # int32: the source number each key belongs to
+    directory: np.ndarray  # int64: where the keys of each prefix start, and last how many keys there are
 
     @classmethod
     def build(cls, keys_by_source: list[np.ndarray], numbers: list[int] | None = None,
@@ -131,10 +140,7 @@ class BandIndex:
                   for keys, number in zip(keys_by_source, numbers)]
         keys = np.concatenate(keys_by_source) if keys_by_source else np.zeros(0, dtype=np.uint64)
         owners = np.concatenate(owners) if owners else np.zeros(0, dtype=np.int32)
-        grouped_keys, grouped_owners, directory = kernels.group_by_prefix(keys, owners, prefix_bits(len(keys)))
-        index = cls(grouped_keys, grouped_owners)
-        index.__dict__["directory"] = directory  # fills the cached_property
-        return index
+        return cls(*kernels.group_by_prefix(keys, owners, prefix_bits(len(keys))))
 
     def __len__(self) -> int:
         return len(self.keys)
@@ -144,24 +150,14 @@ class BandIndex:
         return self.keys.nbytes + self.owners.nbytes
 
     @cached_property
-    def directory(self) -> np.ndarray:
-        """Where the keys of each prefix start (and, last, how many keys there are). A stored
-        index keeps it, so loading one need not recount millions of keys."""
-        bits = prefix_bits(len(self.keys))
-        counts = np.bincount((self.keys >> np.uint64(64 - bits)).astype(np.intp), minlength=1 << bits)
-        directory = np.zeros((1 << bits) + 1, dtype=np.int64)
-        np.cumsum(counts, out=directory[1:])
-        return directory
-
-    @cached_property
     def _lookup_directory(self) -> np.ndarray:
         """The directory in 32 bits when the keys allow: half the bytes, so that more of it stays
         in the processor's cache (each query key reads one entry; this made lookups 40 % faster)."""
         return self.directory.astype(np.uint32) if len(self.keys) < 2**32 else self.directory
 
-    @property
+    @cached_property
     def _shift(self) -> int:
-        return 64 - int(len(self.directory) - 1).bit_length() + 1
+        return prefix_shift(len(self.directory) - 1)
 
     def candidates(self, query_keys: np.ndarray, limit: int) -> list[int]:
         """Source numbers sharing keys with the query, most shared keys first, at most `limit`."""

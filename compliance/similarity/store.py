@@ -33,7 +33,9 @@ import xxhash
 from compliance.errors import ComplianceError
 from compliance.model import License, Source
 from compliance.similarity.fingerprint import Banding, permutations, remember_permutations
-from compliance.similarity.index import MAX_BUCKET, BandIndex, IndexParameters, keys_in_chunks, ranked_candidates
+from compliance.similarity.index import (
+    MAX_BUCKET, BandIndex, IndexParameters, keys_in_chunks, prefix_shift, ranked_candidates,
+)
 
 SCHEMA_VERSION = 2
 DEFAULT_INDEX = Path(".compliance/index.db")
@@ -88,10 +90,9 @@ class StoredBandIndex:
         self._keys = db.blobopen("arrays", "data", rows["keys"], readonly=True)
         self._owners = db.blobopen("arrays", "data", rows["owners"], readonly=True)
         self._directory = db.blobopen("arrays", "data", rows["directory"], readonly=True)
-        prefixes = len(self._directory) // 8 - 1
-        if prefixes < 1 or prefixes & (prefixes - 1) or len(self._keys) != 2 * len(self._owners):
-            raise ValueError("the directory does not fit the keys")
-        self._shift = 64 - (prefixes.bit_length() - 1)
+        if len(self._keys) != 2 * len(self._owners):
+            raise ValueError("band keys and their sources differ in number")
+        self._shift = prefix_shift(len(self._directory) // 8 - 1)
 
     def candidates_with_hits(self, query_keys: np.ndarray, limit: int) -> list[tuple[int, int]]:
         found: list[int] = []
@@ -256,10 +257,11 @@ class IndexStore:
     def _write_arrays(self, replaced: set[int], new_keys: list[np.ndarray], numbers: list[int]) -> None:
         """The merged arrays without the keys of replaced sources, plus the new keys, grouped."""
         old = self.band_index()
+        old_keys, old_owners = old.keys, old.owners
         if replaced and len(old):
-            keep = ~np.isin(old.owners, np.fromiter(replaced, dtype=np.int32, count=len(replaced)))
-            old = BandIndex(old.keys[keep], old.owners[keep])
-        index = BandIndex.build([old.keys, *new_keys], [-1, *numbers], [old.owners])
+            keep = ~np.isin(old_owners, np.fromiter(replaced, dtype=np.int32, count=len(replaced)))
+            old_keys, old_owners = old_keys[keep], old_owners[keep]
+        index = BandIndex.build([old_keys, *new_keys], [-1, *numbers], [old_owners])
         self.db.executemany("INSERT OR REPLACE INTO arrays VALUES (?, ?)",
                             [("keys", memoryview(index.keys)), ("owners", memoryview(index.owners)),
                              ("directory", memoryview(index.directory))])
@@ -267,26 +269,24 @@ class IndexStore:
     def band_index(self) -> BandIndex:
         rows = dict(self.db.execute("SELECT name, rowid FROM arrays"))
         if not rows:
-            return BandIndex(np.zeros(0, dtype=np.uint64), np.zeros(0, dtype=np.int32))
+            return BandIndex.build([])
         try:
-            index = BandIndex(self._read_array(rows["keys"], np.uint64), self._read_array(rows["owners"], np.int32))
-            if "directory" in rows:
-                directory = self._read_array(rows["directory"], np.int64)
-                size = len(directory) - 1
-                if size < 1 or size & (size - 1) or directory[-1] != len(index.keys):
-                    raise ValueError("the directory does not fit the keys")
-                index.__dict__["directory"] = directory  # fills the cached_property
+            keys, owners = self._read_array(rows["keys"], np.uint64), self._read_array(rows["owners"], np.int32)
+            directory = self._read_array(rows["directory"], np.int64)
+            prefix_shift(len(directory) - 1)
+            if directory[-1] != len(keys):
+                raise ValueError("the directory does not fit the keys")
+            if len(keys) != len(owners):
+                raise ValueError("band keys and their sources differ in number")
         except (KeyError, TypeError, ValueError) as error:
             raise self._damaged(f"band keys: {error}") from None
-        if len(index.keys) != len(index.owners):
-            raise self._damaged("band keys and their sources differ in number")
-        return index
+        return BandIndex(keys, owners, directory)
 
     def band_lookup(self, documents: int) -> "BandIndex | StoredBandIndex":
         """What a scan of `documents` reposts looks band keys up in: for a handful, the keys
         where they lie in the file; for more, all of them loaded (`band_index`)."""
         rows = dict(self.db.execute("SELECT name, rowid FROM arrays"))
-        if documents > StoredBandIndex.MAX_DOCUMENTS or not hasattr(self.db, "blobopen") or "directory" not in rows:
+        if documents > StoredBandIndex.MAX_DOCUMENTS or not hasattr(self.db, "blobopen") or not rows:
             return self.band_index()
         try:
             return StoredBandIndex(self.db, rows)

@@ -18,6 +18,7 @@ from compliance.fetch import FetchSettings
 from compliance.fetch.client import FetchStats
 from compliance.fetch.verify import WebVerifier, open_verifier
 from compliance.ingest import DEFAULT_MAX_BYTES, SUPPORTED_SUFFIXES, discover, load_document
+from compliance.ingest.discover import RealPaths
 from compliance.model import DocumentResult, Finding, Source
 from compliance.similarity import Matcher, load_catalogue
 from compliance.similarity import kernels
@@ -59,20 +60,11 @@ class _Checker:
     verifier: WebVerifier | None = None  # credited pages are fetched and compared (--fetch)
     working_folder: Path = field(default_factory=lambda: Path.cwd().resolve())  # resolved once per scan
     keep_texts: bool = True  # False when no report shows texts: results travel back from workers lighter
-    _folders: dict[str, str] = field(default_factory=dict)
-
-    def _resolved(self, file: Path) -> str:
-        """The file's real path. Resolving walks every folder of the path with a system call
-        each; a folder of reposts is resolved once, and only a linked file on its own."""
-        folder, name = os.path.split(os.path.abspath(file))
-        if folder not in self._folders:
-            self._folders[folder] = os.path.realpath(folder)
-        path = os.path.join(self._folders[folder], name)
-        return os.path.realpath(path) if os.path.islink(path) else path
+    real_paths: RealPaths = field(default_factory=RealPaths)  # shared with the state, which resolved them first
 
     def check(self, file: Path, report_path: str) -> DocumentResult:
         fmt = SUPPORTED_SUFFIXES[file.suffix.lower()]
-        location = _location(file, self.working_folder, self._resolved(file))
+        location = _location(file, self.working_folder, self.real_paths(file))
         try:
             document = load_document(file, report_path, self.max_bytes)
         except InputError as error:
@@ -206,7 +198,8 @@ def scan(
         if fetch and fetch.enabled:
             verifier = open_verifier(fetch, matcher.source_urls(), pack.matching, required_texts(pack))
             jobs = 1  # the fetcher's cache, per-host limits and budget live in this process
-        checker = _Checker(matcher, pack, max_bytes, waivers or [], today or dt.date.today(), verifier, here, keep_texts)
+        checker = _Checker(matcher, pack, max_bytes, waivers or [], today or dt.date.today(), verifier, here, keep_texts,
+                           cache.resolved if cache is not None else RealPaths())
         try:
             checked = check_files(checker, todo, jobs, progress)
         finally:

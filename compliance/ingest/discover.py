@@ -18,6 +18,28 @@ class Discovery:
     unreadable: list[tuple[Path, str, str]] = field(default_factory=list)  # (folder, report path, why)
 
 
+class RealPaths:
+    """Files' real paths (`Path.resolve`), each worked out once. Resolving walks every folder of
+    a path with a system call each: a folder of reposts is resolved once, and a file on its
+    own only when it is a link."""
+
+    def __init__(self) -> None:
+        self._folders: dict[str, str] = {}
+        self._files: dict[Path, str] = {}
+
+    def __call__(self, file: Path) -> str:
+        real = self._files.get(file)
+        if real is None:
+            folder, name = os.path.split(os.path.abspath(file))
+            if folder not in self._folders:
+                self._folders[folder] = os.path.realpath(folder)
+            real = os.path.join(self._folders[folder], name)
+            if os.path.islink(real):
+                real = os.path.realpath(real)
+            self._files[file] = real
+        return real
+
+
 def _report_path(file: Path) -> str:
     """A file named on its own: relative to the working folder (a file in a folder scanned is
     named relative to that folder).

@@ -14,6 +14,7 @@ from compliance.checks.rulepack import RulePack
 from compliance.checks.suppressions import Waiver
 from compliance.errors import InputError
 from compliance.ingest import load_document
+from compliance.ingest.discover import RealPaths
 from compliance.model import DocumentResult, Source
 from compliance.state.incremental import (
     Current, Stored, cacheable, catalogue_fingerprint, content_hash, recheck_reason, result_from_json, result_json,
@@ -48,14 +49,7 @@ class ScanCache:
         # Reports other than HTML read a result's findings and match, not its document: parsing
         # every unchanged file again would be most of a rescan's cost.
         self.documents_needed = True
-        self._resolved: dict[Path, str] = {}
-
-    def resolved(self, file: Path) -> str:
-        """The file's resolved path (resolving costs a system call per folder: done once)."""
-        key = self._resolved.get(file)
-        if key is None:
-            key = self._resolved[file] = str(file.resolve())
-        return key
+        self.resolved = RealPaths()  # a file's real path: the key it is stored under
 
     def prepare(self, digests: dict[str, str], sources: Mapping[str, Source], roots: list[Path],
                 discovered: list[tuple[Path, str]]) -> None:

@@ -88,7 +88,7 @@ def window_signatures(shingles: np.ndarray, window: int, stride: int, num_perm: 
     `window_starts` gives.
     """
     a, b = permutations(num_perm)
-    return kernels.window_signatures(shingles, a, b, window, stride)
+    return kernels.window_signatures(shingles, a, b, window_starts(len(shingles), window, stride), window, stride)
 
 
 _known_bandings: dict[tuple[float, int], "Banding"] = {}

@@ -110,13 +110,13 @@ def _fmix32(value):
 
 
 @njit(cache=True, nogil=True)
-def window_signatures(shingles, a, b, window, stride):
-    """MinHash signatures (datasketch's affine32 scheme) of windows of `window` shingles every
-    `stride`, the last window moved back to end at the last shingle, and a text shorter than
-    one window fingerprinted whole: shape (windows, len(a)), uint32."""
+def window_signatures(shingles, a, b, starts, window, stride):
+    """MinHash signatures (datasketch's affine32 scheme) of the windows of `window` shingles
+    beginning at `starts` (`fingerprint.window_starts`, every `stride`): shape
+    (windows, len(a)), uint32."""
     n = len(shingles)
     perms = len(a)
-    if n == 0:
+    if len(starts) == 0:
         return np.empty((0, perms), np.uint32)
     values = np.empty((n, perms), np.uint32)
     for i in range(n):
@@ -124,21 +124,15 @@ def window_signatures(shingles, a, b, window, stride):
         folded = _fmix32((h ^ (h >> np.uint64(32))) & _LOW32)
         for p in range(perms):
             values[i, p] = np.uint32((folded * np.uint64(a[p]) + np.uint64(b[p])) & _LOW32)
-    if n <= window:
-        windows = 1
-    else:
-        windows = (n - window) // stride + 1
-        if (windows - 1) * stride + window < n:
-            windows += 1
-    signatures = np.empty((windows, perms), np.uint32)
+    signatures = np.empty((len(starts), perms), np.uint32)
     # Windows overlap when stride < window: the minima of stride-sized blocks are taken once,
     # and a window aligned on blocks is the minimum of its blocks.
     blocks = np.empty(((n + stride - 1) // stride, perms), np.uint32)
     for k in range(len(blocks)):
         _minimum_of_rows(values, k * stride, min((k + 1) * stride, n), blocks[k])
     per_window = window // stride if window % stride == 0 else 0
-    for w in range(windows):
-        start = min(w * stride, max(n - window, 0))
+    for w in range(len(starts)):
+        start = starts[w]
         end = min(start + window, n)
         if per_window and start % stride == 0 and end - start == window:
             first = start // stride
@@ -303,7 +297,7 @@ def warm_up() -> None:
     for points in (np.frombuffer(b"a b", np.uint8), np.array([97, 32, 98], np.uint32)):
         word_spans(points, table)
     a = np.ones(32, np.uint32)
-    keys = band_keys(window_signatures(shingles, a, a, 40, 10), 16, 2).ravel()
+    keys = band_keys(window_signatures(shingles, a, a, np.arange(0, 10, 10), 40, 10), 16, 2).ravel()
     grouped, owners, directory = group_by_prefix(keys, np.zeros(len(keys), np.int32), 4)
     for lookup_directory in (directory, directory.astype(np.uint32)):  # 32 bits unless the index is huge
         shared_key_owners(grouped, owners, lookup_directory, 60, keys, 64)

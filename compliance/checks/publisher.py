@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from compliance.checks.attribution import _FORM, name_key, registrable_domain
+from compliance.checks.attribution import _FORM, _MAX_WORDS, name_key, registrable_domain
 from compliance.checks.outlets import OUTLETS, Outlet, outlet_for_domain
 from compliance.model import Block, BlockKind, Document
 from compliance.similarity.matcher import is_boilerplate
@@ -138,7 +138,7 @@ def _skipped(block: Block, desk_texts: tuple[str, ...]) -> bool:
     head = block.text.lstrip()[:40].casefold()
     if head.startswith(("disclaimer", "copyright", "©", "note:", "editor's note")):
         return True
-    return bool(_FORM.match(block.text) and len(block.text.split()) <= 30) or is_boilerplate(block.text, desk_texts)
+    return bool(_FORM.match(block.text) and len(block.text.split()) <= _MAX_WORDS) or is_boilerplate(block.text, desk_texts)
 
 
 def _line_of(block: Block, offset: int) -> int:
@@ -148,9 +148,8 @@ def _line_of(block: Block, offset: int) -> int:
 def find_clues(document: Document, desk_texts: tuple[str, ...] = ()) -> list[tuple[str, Clue]]:
     """(publisher key, clue) for every clue in the body, in text order."""
     found: list[tuple[str, Clue]] = []
-    for block in document.body:
-        if _skipped(block, desk_texts):
-            continue
+    read = [block for block in document.body if not _skipped(block, desk_texts)]
+    for block in read:
         taken: list[tuple[int, int]] = []  # a phrase counts once, for its strongest pattern
         for pattern in PATTERNS:
             if not pattern.may_match(block.text):
@@ -169,7 +168,7 @@ def find_clues(document: Document, desk_texts: tuple[str, ...] = ()) -> list[tup
                 taken.append((hit.start(), hit.end()))
                 phrase = " ".join(hit.group(0).split())
                 found.append((key, Clue(_line_of(block, hit.start()), pattern.kind, phrase, display, weight)))
-    body_lines = {(b.line, b.end_line) for b in document.body if not _skipped(b, desk_texts)}
+    body_lines = {(b.line, b.end_line) for b in read}
     for link in document.links:
         if not any(start <= link.line <= end for start, end in body_lines):
             continue

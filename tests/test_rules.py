@@ -270,6 +270,9 @@ def test_block_repeats_finds_what_trying_every_pair_finds(corpus):
             variant = rng.choice([
                 text, " ".join(words[: len(words) // 2]) + "...", text + " (AP Photo/Staff)",
                 " ".join(w if rng.random() > 0.03 else "x" for w in words),
+                # normalising changes these words' lengths ("ﬁ" is "fi", "ß" case-folds to "ss"),
+                # or splits one in two (U+FDFA): the quick pair tests must allow for it
+                text.replace("fi", "ﬁ").replace("ss", "ß"), text.replace("e", "é").upper(), text + " \ufdfa",
             ])
             chosen.insert(rng.randint(0, len(chosen)), variant)
         blocks = [Block(BlockKind.PARAGRAPH, text, 2 * i + 1, 2 * i + 1) for i, text in enumerate(chosen)]

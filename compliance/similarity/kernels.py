@@ -1,5 +1,5 @@
-"""The inner loops of matching, compiled with numba: one pass each instead of dozens of
-small numpy calls.
+"""The inner loops of matching (and of looking for blocks pasted twice), compiled with numba:
+one pass each instead of dozens of small numpy calls.
 
 A 600-word document is too small for numpy to pay off: every array operation costs a few
 microseconds of dispatch, and tokenising, fingerprinting, looking up and verifying one
@@ -288,6 +288,130 @@ def aligned_chains(doc_shingles, sorted_shingles, order, max_gap, max_occurrence
     return chains[:count]
 
 
+@njit(cache=True, nogil=True)
+def possible_ellipses(points, block_starts, space_table):
+    """For each block (from `block_starts[b]` to the next start), whether it holds "…" or two
+    full stops with at most one whitespace character between them (what an ellipsis needs)."""
+    found = np.zeros(len(block_starts), np.bool_)
+    block = 0
+    n = len(points)
+    for i in range(n):
+        while block + 1 < len(block_starts) and block_starts[block + 1] <= i:
+            block += 1
+        point = points[i]
+        if point == 0x2026:
+            found[block] = True
+        elif point == 46 and i + 1 < n:
+            after = points[i + 1]
+            if after == 46:
+                found[block] = True
+            elif after < len(space_table) and space_table[after] and i + 2 < n and points[i + 2] == 46:
+                found[block] = True
+    return found
+
+
+@njit(cache=True, nogil=True)
+def _word_numbers(hashes):
+    """Numbers words by their hash, 0, 1, 2... in order of first appearance (an open-addressing
+    table: linear, where sorting a block's words cost more than all the rest of the search)."""
+    size = 16
+    while size < 2 * len(hashes):
+        size *= 2
+    slots = np.empty(size, np.uint64)
+    numbers = np.full(size, -1, np.int64)
+    found = np.empty(len(hashes), np.int64)
+    known = 0
+    for w in range(len(hashes)):
+        slot = np.int64(hashes[w] & np.uint64(size - 1))
+        while numbers[slot] != -1 and slots[slot] != hashes[w]:
+            slot = (slot + 1) & (size - 1)
+        if numbers[slot] == -1:
+            slots[slot] = hashes[w]
+            numbers[slot] = known
+            known += 1
+        found[w] = numbers[slot]
+    return found, known
+
+
+@njit(cache=True, nogil=True)
+def _same_end(hashes, bounds, i, j, from_end):
+    """Whether blocks i and j open (or end) with the same three words, or fewer if that is all they have."""
+    size = min(3, bounds[i + 1] - bounds[i])
+    if size != min(3, bounds[j + 1] - bounds[j]):
+        return False
+    for k in range(size):
+        first = hashes[bounds[i + 1] - size + k] if from_end else hashes[bounds[i] + k]
+        second = hashes[bounds[j + 1] - size + k] if from_end else hashes[bounds[j] + k]
+        if first != second:
+            return False
+    return True
+
+
+@njit(cache=True, nogil=True)
+def possible_repeats(hashes, word_starts, word_lengths, block_starts, skip, min_words, similar_lengths):
+    """Pairs (i, j), i < j, of blocks that may be nearly alike: rows of an (n, 2) array.
+
+    The blocks are one text, block b starting at character `block_starts[b]`; its words are
+    those starting from there on (`word_starts`), with their hashes and normalised lengths.
+    A block's normalised length is its words' joined by single spaces. A pair is kept when
+    both blocks have `min_words` words, the first is not marked in `skip`, their lengths are
+    within `similar_lengths` of each other or they share their first or last three words (a
+    credit added at one end), neither is under 0.6 of the other's length, and they share at
+    least half of the smaller one's distinct words: each is what `repetition._nearly_alike`
+    needs to hold.
+    """
+    n = len(block_starts)
+    bounds = np.empty(n + 1, np.int64)
+    word = 0
+    for b in range(n):
+        while word < len(word_starts) and word_starts[word] < block_starts[b]:
+            word += 1
+        bounds[b] = word
+    bounds[n] = len(word_starts)
+    lengths = np.zeros(n, np.int64)
+    numbers, known = _word_numbers(hashes)
+    distinct = np.empty(len(hashes), np.int64)  # each block's distinct words, by number
+    runs = np.zeros(n + 1, np.int64)  # where each block's run of them starts
+    last_block = np.full(known, -1, np.int64)
+    for b in range(n):
+        end = runs[b]
+        for w in range(bounds[b], bounds[b + 1]):
+            lengths[b] += word_lengths[w] + (1 if w > bounds[b] else 0)
+            if last_block[numbers[w]] != b:
+                last_block[numbers[w]] = b
+                distinct[end] = numbers[w]
+                end += 1
+        runs[b + 1] = end
+    in_first = np.full(known, -1, np.int64)  # which first block of a pair holds each word
+    pairs = np.empty((16, 2), np.int64)
+    count = 0
+    for i in range(n):
+        if skip[i] or bounds[i + 1] - bounds[i] < min_words:
+            continue
+        for k in range(runs[i], runs[i + 1]):
+            in_first[distinct[k]] = i
+        for j in range(i + 1, n):
+            if bounds[j + 1] - bounds[j] < min_words:
+                continue
+            short, long = min(lengths[i], lengths[j]), max(lengths[i], lengths[j])
+            if short < 0.6 * long:
+                continue
+            if short < long * similar_lengths and not _same_end(hashes, bounds, i, j, False) \
+                    and not _same_end(hashes, bounds, i, j, True):
+                continue
+            shared = 0
+            for k in range(runs[j], runs[j + 1]):
+                shared += in_first[distinct[k]] == i
+            if shared * 2 < min(runs[i + 1] - runs[i], runs[j + 1] - runs[j]):
+                continue
+            if count == len(pairs):
+                grown = np.empty((2 * len(pairs), 2), np.int64)
+                grown[:count] = pairs[:count]
+                pairs = grown
+            pairs[count, 0], pairs[count, 1] = i, j
+            count += 1
+    return pairs[:count]
+
 def warm_up() -> None:
     """Load every kernel (from numba's cache, or compiling it) in this process, for the
     argument types matching uses, so that worker processes forked afterwards inherit them
@@ -302,3 +426,8 @@ def warm_up() -> None:
     for lookup_directory in (directory, directory.astype(np.uint32)):  # 32 bits unless the index is huge
         shared_key_owners(grouped, owners, lookup_directory, 60, keys, 64)
     aligned_chains(shingles, shingles, np.arange(len(shingles)), 6, 8)
+    for points in (np.frombuffer(b"a. .", np.uint8), np.array([97, 0x2026], np.uint32)):
+        possible_ellipses(points, np.array([0, 2]), table)
+    words = np.arange(1, 53, dtype=np.uint64)
+    starts = np.arange(0, 104, 2)
+    possible_repeats(words, starts, np.ones(52, np.int64), np.array([0, 52]), np.zeros(2, np.bool_), 6, 0.85)

@@ -59,7 +59,7 @@ def hash_word(word: str) -> int:
     return h ^ (h >> 31)
 
 
-def _code_points(text: str) -> np.ndarray:
+def code_points(text: str) -> np.ndarray:
     if text.isascii():  # a quarter of the bytes to read
         return np.frombuffer(text.encode("ascii"), dtype=np.uint8)
     return np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
@@ -103,8 +103,9 @@ def normalize_text(text: str) -> str:
 _WORD_STAND_IN, _SPACE_STAND_IN = ord("ª"), ord(" ")
 
 
+@lru_cache(maxsize=4)  # the body matching tokenises is the text the repetition check reads
 def tokenize(text: str) -> TokenizedText:
-    points = _code_points(text)
+    points = code_points(text)
     if text.isascii():
         starts, ends, hashes, _ = word_spans(points, _word_characters())
         return TokenizedText(text, starts, ends, hashes)

@@ -22,14 +22,17 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from functools import cached_property
 from dataclasses import dataclass
 
+import numpy as np
 from rapidfuzz import fuzz
 
 from compliance.checks.context import CheckContext, shorten
 from compliance.checks.options import Option
 from compliance.model import Block, Finding
-from compliance.similarity.tokens import normalize_text
+from compliance.similarity import kernels
+from compliance.similarity.tokens import TokenizedText, code_points, normalize_text, normalize_word, tokenize
 
 TYPE = "repetition"
 DEFAULT_SCOPE = "body"
@@ -38,7 +41,6 @@ OPTIONS = {
     "min_similarity": Option(float, default=92.0, minimum=0, maximum=100, help="how alike, 0-100"),
 }
 _ELLIPSIS = re.compile(r"\.(?:\s?\.){2,}|…+")
-_MAY_HAVE_ELLIPSIS = re.compile(r"\.\s?\.|…")  # what every ellipsis holds: a quick first test
 _WORD = re.compile(r"\w+")
 
 
@@ -59,8 +61,6 @@ def _words(text: str) -> list[str]:
 def truncated_repeats(block: Block, min_words: int) -> Iterator[Repeat]:
     """"X Y Z... X Y Z W." inside one block: a cut-off copy, then the full text."""
     text = block.text
-    if not _MAY_HAVE_ELLIPSIS.search(text):  # most blocks, at a sixteenth of the full search's cost
-        return
     for ellipsis in _ELLIPSIS.finditer(text):
         before, after = text[: ellipsis.start()], text[ellipsis.end() :]
         after_words = _words(after)
@@ -96,57 +96,98 @@ def _nearly_alike(first: str, second: str, min_similarity: float) -> bool:
     return fuzz.partial_ratio(first, second, score_cutoff=max(min_similarity, 97)) > 0
 
 
-def _possible_partners(lengths: list[int], heads: list[tuple], tails: list[tuple], similar_lengths: float) -> list[set[int]]:
-    """For each block, the later blocks it may be nearly alike to (see `_nearly_alike`): of a
-    length within `similar_lengths` of its own, or sharing its first or last three words (a
-    credit added at the other end). Found by sorting and grouping, not by trying every pair."""
-    partners: list[set[int]] = [set() for _ in lengths]
-    by_length = sorted(range(len(lengths)), key=lengths.__getitem__)
-    for position, i in enumerate(by_length):
-        for j in by_length[position + 1 :]:
-            if lengths[i] < lengths[j] * similar_lengths:
-                break
-            partners[min(i, j)].add(max(i, j))
-    for ends in (heads, tails):
-        groups: dict[tuple, list[int]] = {}
-        for i, end in enumerate(ends):
-            for j in groups.setdefault(end, []):
-                partners[j].add(i)
-            groups[end].append(i)
-    return partners
+_SPACE_CHARACTERS = np.array([chr(c).isspace() for c in range(0x3001)])  # all of `\s`, which ends at U+3000
 
 
-def block_repeats(blocks: list[Block], min_words: int, min_similarity: float) -> Iterator[Repeat]:
-    """Two blocks with the same text, or the first cut off with "..." and the second in full."""
-    prepared = []
-    for block in blocks:
-        normalized = normalize_text(block.text)
-        words = normalized.split()
-        if len(words) >= min_words:
-            prepared.append((block, normalized, words))
-    lengths = [len(normalized) for _, normalized, _ in prepared]
+class BlockText:
+    """The blocks as one text, separated by blank lines (which join no words and no full
+    stops): one scan of the whole instead of one per block. The body's blocks join into the
+    very text matching tokenised, whose tokens are then reused."""
+
+    def __init__(self, blocks: list[Block]):
+        self.blocks = blocks
+        self.text = "\n\n".join(block.text for block in blocks)
+        starts, offset = [], 0
+        for block in blocks:
+            starts.append(offset)
+            offset += len(block.text) + 2
+        self.starts = np.array(starts, dtype=np.int64)
+
+    @cached_property
+    def may_hold_ellipses(self) -> list[bool]:
+        """Which blocks hold what every ellipsis holds ("…", or ".." with at most a space
+        between): only those can hold a cut-off copy."""
+        return kernels.possible_ellipses(code_points(self.text), self.starts, _SPACE_CHARACTERS).tolist()
+
+    @cached_property
+    def cut_off(self) -> list[bool]:
+        """Which blocks end in an ellipsis."""
+        return [maybe and _ELLIPSIS.search(block.text[-4:]) is not None for block, maybe in zip(self.blocks, self.may_hold_ellipses)]
+
+
+def _normalized_word_lengths(joined: str, tokens: TokenizedText) -> np.ndarray | None:
+    """Each word's length once normalised; None if normalising splits a word in two (NFKC
+    does for a few ligatures), where counting words by tokens would be wrong."""
+    lengths = tokens.ends - tokens.starts
+    if joined.isascii():
+        return lengths
+    positions = np.flatnonzero(code_points(joined) >= 128)
+    words = np.searchsorted(tokens.starts, positions, side="right") - 1
+    inside = (words >= 0) & (positions < tokens.ends[np.maximum(words, 0)])
+    for index in np.unique(words[inside]).tolist():
+        normalized = normalize_word(joined[tokens.starts[index] : tokens.ends[index]])
+        if len(normalized.split()) != 1:
+            return None
+        lengths[index] = len(normalized)
+    return lengths
+
+
+def _pairs_to_compare(blocks: BlockText, min_words: int, similar_lengths: float) -> dict[int, list[int]]:
+    """For each block, the later blocks it may repeat, in order.
+
+    A cut-off block is compared with every later one. Other pairs must pass the quick tests of
+    `kernels.possible_repeats`, on the words' hashes: lengths a ratio of `min_similarity`
+    allows (or a credit added at one end), and half of the words shared. Most documents have
+    no such pair, and no text is normalised for them.
+    """
+    count, cut_off = len(blocks.blocks), blocks.cut_off
+    tokens = tokenize(blocks.text)
+    word_lengths = _normalized_word_lengths(blocks.text, tokens)
+    if word_lengths is None:
+        return {i: list(range(i + 1, count)) for i in range(count)}
+    later = {i: list(range(i + 1, count)) for i in range(count) if cut_off[i]}
+    pairs = kernels.possible_repeats(tokens.hashes, tokens.starts, word_lengths, blocks.starts, np.array(cut_off, dtype=bool),
+                                     min_words, similar_lengths)
+    for i, j in pairs.tolist():
+        later.setdefault(i, []).append(j)
+    return later
+
+
+def block_repeats(blocks: list[Block], min_words: int, min_similarity: float, text: BlockText | None = None) -> Iterator[Repeat]:
+    """Two blocks with the same text, or the first cut off with "..." and the second in full
+    (`text`, when given, holds the same blocks)."""
+    text = text or BlockText(blocks)
     similar_lengths = max(0.8, min_similarity / (200 - min_similarity))  # what a ratio of min_similarity allows
-    partners = _possible_partners(lengths, [tuple(w[:3]) for _, _, w in prepared], [tuple(w[-3:]) for _, _, w in prepared],
-                                  similar_lengths)
-    word_sets: list[frozenset[str] | None] = [None] * len(prepared)  # made when a pair needs them
-
-    def words_of(index: int) -> frozenset[str]:
-        if word_sets[index] is None:
-            word_sets[index] = frozenset(prepared[index][2])
-        return word_sets[index]
-
-    for i, (first, first_norm, _) in enumerate(prepared):
-        cut_off = _ELLIPSIS.search(first.text[-4:]) is not None
-        for j in range(i + 1, len(prepared)) if cut_off else sorted(partners[i]):
-            second, second_norm, _ = prepared[j]
-            if first_norm == second_norm or (cut_off and second_norm.startswith(first_norm)):
+    cut_off = text.cut_off
+    later = _pairs_to_compare(text, min_words, similar_lengths)
+    for i in sorted(later):
+        first = blocks[i]
+        first_norm = normalize_text(first.text)
+        if len(first_norm.split()) < min_words:
+            continue
+        for j in later[i]:
+            second = blocks[j]
+            second_norm = normalize_text(second.text)
+            if len(second_norm.split()) < min_words:
+                continue
+            if first_norm == second_norm or (cut_off[i] and second_norm.startswith(first_norm)):
                 alike = True
-            elif (lengths[i] < 0.6 * lengths[j]) or (lengths[j] < 0.6 * lengths[i]):
+            elif len(first_norm) < 0.6 * len(second_norm) or len(second_norm) < 0.6 * len(first_norm):
                 alike = False
             else:
                 # Near-identical texts share most of their words; most pairs of paragraphs share
                 # few, and a set intersection rules them out before any character alignment.
-                one, other = words_of(i), words_of(j)
+                one, other = set(first_norm.split()), set(second_norm.split())
                 related = len(one & other) * 2 >= min(len(one), len(other))
                 alike = related and _nearly_alike(first_norm, second_norm, min_similarity)
             if alike:
@@ -174,8 +215,9 @@ def _source_repeats_too(repeat: Repeat, source_text: str, min_similarity: float)
 
 def check(context: CheckContext) -> Iterator[Finding]:
     min_words = context.options["min_words"]
-    repeats = [r for block in context.blocks for r in truncated_repeats(block, min_words)]
-    repeats += block_repeats(context.blocks, min_words, context.options["min_similarity"])
+    text = BlockText(context.blocks)
+    repeats = [r for block, maybe in zip(context.blocks, text.may_hold_ellipses) if maybe for r in truncated_repeats(block, min_words)]
+    repeats += block_repeats(context.blocks, min_words, context.options["min_similarity"], text)
     source_text = normalize_text(context.match.source.text) if context.match and repeats else ""
     for repeat in repeats:
         if source_text and _source_repeats_too(repeat, source_text, context.options["min_similarity"] - 5):

@@ -43,9 +43,9 @@ def _unreadable(error: InputError, report_path: str, fmt: str, location: str) ->
     return DocumentResult(report_path, fmt, "", None, [finding], location=location)
 
 
-def _location(file: Path, working_folder: Path | None = None, resolved: str | None = None) -> str:
-    """The file relative to the working folder, with forward slashes (as git and CI name it)."""
-    return Path(os.path.relpath(resolved or file.resolve(), working_folder or Path.cwd().resolve())).as_posix()
+def _location(path: Path) -> str:
+    """The path relative to the working folder, with forward slashes (as git and CI name it)."""
+    return Path(os.path.relpath(path.resolve(), Path.cwd().resolve())).as_posix()
 
 
 @dataclass
@@ -64,7 +64,7 @@ class _Checker:
 
     def check(self, file: Path, report_path: str) -> DocumentResult:
         fmt = SUPPORTED_SUFFIXES[file.suffix.lower()]
-        location = _location(file, self.working_folder, self.real_paths(file))
+        location = self.real_paths.location(file, self.working_folder)
         try:
             document = load_document(file, report_path, self.max_bytes)
         except InputError as error:
@@ -188,7 +188,7 @@ def scan(
         for folder, name, why in found.unreadable
     ]
     here = Path.cwd().resolve()
-    cached = [cache.lookup(file, name, _location(file, here, cache.resolved(file))) if cache is not None else None
+    cached = [cache.lookup(file, name, cache.resolved.location(file, here)) if cache is not None else None
               for file, name in found.files]
     todo = [item for item, result in zip(found.files, cached) if result is None]
     verifier = None

@@ -306,3 +306,25 @@ def test_a_fifo_among_the_reposts_is_reported_not_waited_for(tmp_path):
     os.mkfifo(fifo)
     with pytest.raises(InputError, match="not a regular file"):
         read_text(fifo)
+
+
+def test_real_paths_locate_files_as_resolving_each_does(tmp_path):
+    import os
+
+    from compliance.ingest.discover import RealPaths
+
+    work, elsewhere = tmp_path / "work", tmp_path / "elsewhere"
+    (work / "desk").mkdir(parents=True)
+    elsewhere.mkdir()
+    files = [work / "a.txt", work / "desk" / "b.txt", elsewhere / "c.txt"]
+    for file in files:
+        file.write_text("x", encoding="utf-8")
+    (work / "link.txt").symlink_to(elsewhere / "c.txt")  # a linked file is named where it really is
+    (work / "linked-desk").symlink_to(work / "desk", target_is_directory=True)
+    files += [work / "link.txt", work / "linked-desk" / "b.txt", work / "desk" / ".." / "a.txt"]
+    paths = RealPaths()
+    for working_folder in (work, work / "desk", tmp_path):
+        for file in files:
+            expected = Path(os.path.relpath(file.resolve(), working_folder)).as_posix()
+            assert paths.location(file, working_folder) == expected
+    assert paths.location(work / "link.txt", work) == "../elsewhere/c.txt"

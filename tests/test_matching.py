@@ -175,3 +175,21 @@ def test_aligned_runs_match_the_pair_by_pair_rule_on_edited_copies(corpus):
             doc = shingle_hashes(tokenize(copy).hashes, 4)
             ours = [(r.doc_start, r.doc_end, r.source_start, r.source_end) for r in aligned_runs(doc, source, 4, 6, 10)]
             assert ours == _reference_runs(doc, source) and ours
+
+
+def test_aligned_runs_match_the_pair_by_pair_rule_on_repetitive_text():
+    """Few distinct words: shingles repeat, some beyond `max_occurrences`, and a repost opens
+    more chains than it has shingles."""
+    from compliance.similarity.verify import aligned_runs
+
+    rng = random.Random(11)
+    for _ in range(60):
+        vocabulary = ["war", "peace", "and", "more"][: rng.randint(2, 4)]
+        source_words = [rng.choice(vocabulary) for _ in range(rng.randint(0, 400))]
+        doc_words = [rng.choice(vocabulary) for _ in range(rng.randint(0, 200))] + source_words[: rng.randint(0, 200)]
+        source = shingle_hashes(tokenize(" ".join(source_words)).hashes, 4)
+        doc = shingle_hashes(tokenize(" ".join(doc_words)).hashes, 4)
+        for max_occurrences in (8, 40):
+            ours = [(r.doc_start, r.doc_end, r.source_start, r.source_end)
+                    for r in aligned_runs(doc, source, 4, 6, 10, max_occurrences)]
+            assert ours == _reference_runs(doc, source, max_occurrences=max_occurrences)

@@ -26,6 +26,7 @@ class RealPaths:
     def __init__(self) -> None:
         self._folders: dict[str, str] = {}
         self._files: dict[Path, str] = {}
+        self._relative: dict[tuple[str, Path], str] = {}
 
     def __call__(self, file: Path) -> str:
         real = self._files.get(file)
@@ -38,6 +39,15 @@ class RealPaths:
                 real = os.path.realpath(real)
             self._files[file] = real
         return real
+
+    def location(self, file: Path, working_folder: Path) -> str:
+        """The file's real path relative to `working_folder` (resolved), with forward slashes,
+        as git and CI name it; worked out once per folder."""
+        folder, name = os.path.split(self(file))
+        relative = self._relative.get((folder, working_folder))
+        if relative is None:
+            relative = self._relative[folder, working_folder] = Path(os.path.relpath(folder, working_folder)).as_posix()
+        return name if relative == "." else f"{relative}/{name}"
 
 
 def _report_path(file: Path) -> str:

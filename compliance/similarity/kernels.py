@@ -227,43 +227,52 @@ def shared_key_owners(keys, owners, directory, shift, query_keys, max_bucket):
 
 
 @njit(cache=True, nogil=True)
-def _first_at_least(values, target):
-    """The first position of sorted `values` holding `target` or more (a binary search)."""
-    low, high = 0, len(values)
-    while low < high:
-        middle = (low + high) // 2
-        if values[middle] < target:
-            low = middle + 1
-        else:
-            high = middle
-    return low
+def _positions_by_value(values):
+    """An open-addressing table of `values`: for each distinct value, its first position and
+    how many times it occurs, and `following[p]`, the next position holding the value at p
+    (-1 after the last). Built in one pass, where sorting the source cost more than the walk."""
+    size = 16
+    while size < 2 * len(values):
+        size *= 2
+    slots = np.empty(size, np.uint64)
+    first = np.full(size, -1, np.int64)
+    counts = np.zeros(size, np.int64)
+    following = np.empty(len(values), np.int64)
+    for position in range(len(values) - 1, -1, -1):  # from the end, so each chain runs forwards
+        slot = np.int64(values[position] & np.uint64(size - 1))
+        while first[slot] != -1 and slots[slot] != values[position]:
+            slot = (slot + 1) & (size - 1)
+        slots[slot] = values[position]
+        following[position] = first[slot]
+        first[slot] = position
+        counts[slot] += 1
+    return slots, first, counts, following
 
 
 @njit(cache=True, nogil=True)
-def aligned_chains(doc_shingles, sorted_shingles, order, max_gap, max_occurrences):
+def aligned_chains(doc_shingles, source_shingles, max_gap, max_occurrences):
     """Chains of shared shingles, as rows (doc_first, doc_last, source_first, source_last).
 
-    The source's shingles come sorted (`sorted_shingles`, with `order` their positions, equal
-    shingles by position). Pairs (repost position, source position) with the same shingle are
-    taken in repost then source order (a shingle the source holds more than `max_occurrences` times is a stock
+    Pairs (repost position, source position) with the same shingle are taken in repost then
+    source order (a shingle the source holds more than `max_occurrences` times is a stock
     phrase, left out). Each pair extends the first open chain it continues (each side
     advancing by 1..max_gap, the diagonal moving by at most max_gap) or opens a new one; a
     chain more than max_gap behind can never grow again and is closed.
     """
-    values = sorted_shingles
-    chains = np.empty((len(doc_shingles) * max_occurrences, 4), np.int64)  # at most one per pair
+    slots, first, counts, following = _positions_by_value(source_shingles)
+    mask = len(slots) - 1
+    chains = np.empty((len(doc_shingles) + 16, 4), np.int64)  # grown when a repost opens more
     count = 0
     active = np.empty(len(chains), np.int64)
     active_count = 0
     for i in range(len(doc_shingles)):
-        low = _first_at_least(values, doc_shingles[i])
-        high = low
-        while high < len(values) and values[high] == doc_shingles[i] and high - low <= max_occurrences:
-            high += 1
-        if high == low or high - low > max_occurrences:
+        slot = np.int64(doc_shingles[i] & np.uint64(mask))
+        while first[slot] != -1 and slots[slot] != doc_shingles[i]:
+            slot = (slot + 1) & mask
+        if first[slot] == -1 or counts[slot] > max_occurrences:
             continue
-        for k in range(low, high):
-            j = np.int64(order[k])
+        j = first[slot]
+        while j != -1:
             if active_count > 4:
                 kept = 0
                 for m in range(active_count):
@@ -279,12 +288,19 @@ def aligned_chains(doc_shingles, sorted_shingles, order, max_gap, max_occurrence
                     chains[c, 1], chains[c, 3] = i, j
                     joined = True
                     break
-            if joined:
-                continue
-            chains[count, 0], chains[count, 1], chains[count, 2], chains[count, 3] = i, i, j, j
-            active[active_count] = count
-            active_count += 1
-            count += 1
+            if not joined:
+                if count == len(chains):
+                    grown = np.empty((2 * len(chains), 4), np.int64)
+                    grown[:count] = chains[:count]
+                    chains = grown
+                    more = np.empty(len(chains), np.int64)
+                    more[:active_count] = active[:active_count]
+                    active = more
+                chains[count, 0], chains[count, 1], chains[count, 2], chains[count, 3] = i, i, j, j
+                active[active_count] = count
+                active_count += 1
+                count += 1
+            j = following[j]
     return chains[:count]
 
 
@@ -425,7 +441,7 @@ def warm_up() -> None:
     grouped, owners, directory = group_by_prefix(keys, np.zeros(len(keys), np.int32), 4)
     for lookup_directory in (directory, directory.astype(np.uint32)):  # 32 bits unless the index is huge
         shared_key_owners(grouped, owners, lookup_directory, 60, keys, 64)
-    aligned_chains(shingles, shingles, np.arange(len(shingles)), 6, 8)
+    aligned_chains(shingles, shingles, 6, 8)
     for points in (np.frombuffer(b"a. .", np.uint8), np.array([97, 0x2026], np.uint32)):
         possible_ellipses(points, np.array([0, 2]), table)
     words = np.arange(1, 53, dtype=np.uint64)

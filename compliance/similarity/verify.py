@@ -44,8 +44,7 @@ def aligned_runs(
     stock phrase that says nothing about alignment, and is left out. (`kernels.aligned_chains`
     does the walk.)
     """
-    order = np.argsort(source_shingles, kind="stable")  # equal shingles by position
-    chains = aligned_chains(doc_shingles, source_shingles[order], order, max_gap, max_occurrences)
+    chains = aligned_chains(doc_shingles, source_shingles, max_gap, max_occurrences)
     runs = [Run(doc_first, doc_last + shingle_words, source_first, source_last + shingle_words)
             for doc_first, doc_last, source_first, source_last in chains.tolist()]
     return [run for run in runs if run.words >= min_words]

@@ -177,6 +177,7 @@ def scan(
     follows the checked files. Without `keep_texts` (no report shows texts), workers send
     results back without the repost's and the source's texts.
     """
+    kernels.start_warming_up()
     sources = open_sources(pack, source_paths, index_path, jobs)
     found = discover(paths)
     if cache is not None:

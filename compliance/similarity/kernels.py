@@ -13,6 +13,8 @@ pays for compiling, and forked workers inherit the compiled functions.
 """
 from __future__ import annotations
 
+import threading
+
 import numpy as np
 from numba import njit
 
@@ -428,10 +430,29 @@ def possible_repeats(hashes, word_starts, word_lengths, block_starts, skip, min_
             count += 1
     return pairs[:count]
 
+
+_warming: threading.Thread | None = None
+
+
+def start_warming_up() -> None:
+    """Begin `warm_up` on a thread: loading the kernels takes about half a second, most of
+    which can pass while the scan reads its index and lists its files."""
+    global _warming
+    if _warming is None:
+        _warming = threading.Thread(target=_load_kernels, name="compliance-kernels", daemon=True)
+        _warming.start()
+
+
 def warm_up() -> None:
     """Load every kernel (from numba's cache, or compiling it) in this process, for the
     argument types matching uses, so that worker processes forked afterwards inherit them
     instead of each loading them again."""
+    start_warming_up()
+    assert _warming is not None
+    _warming.join()
+
+
+def _load_kernels() -> None:
     shingles = shingle_hashes(np.arange(1, 53, dtype=np.uint64), 4)
     table = np.ones(1 << 16, np.bool_)
     for points in (np.frombuffer(b"a b", np.uint8), np.array([97, 32, 98], np.uint32)):

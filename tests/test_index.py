@@ -16,7 +16,7 @@ from datasketch import LeanMinHash, MinHashLSH
 from compliance.cli.main import main
 from compliance.similarity import MatchSettings, load_catalogue
 from compliance.similarity.fingerprint import minhash, shingle_hashes, window_signatures, window_starts
-from compliance.similarity.index import BandIndex, IndexParameters, source_keys, window_keys
+from compliance.similarity.index import BandIndex, IndexParameters, query_keys, ranked_candidates, source_keys, window_keys
 from compliance.similarity.store import IndexStore, build_index
 from compliance.similarity.tokens import hash_word, normalize_word, tokenize
 
@@ -65,8 +65,21 @@ def test_band_index_finds_what_datasketch_minhashlsh_finds(catalogue, corpus):
         for start in window_starts(len(shingles), parameters.window, 10).tolist():
             sketch = minhash(shingles[start : start + parameters.window], parameters.num_perm)
             theirs |= {number for number, _ in lsh.query(LeanMinHash(sketch))}
-        ours = set(index.candidates(window_keys(shingles, parameters, 10), limit=1000))
+        keys = query_keys(shingles, parameters, 10)  # what a repost looks up: each key once, in no order
+        assert sorted(keys.tolist()) == window_keys(shingles, parameters, 10).tolist()
+        ours = set(index.candidates(keys, limit=1000))
         assert ours == theirs and ours
+
+
+def test_candidates_rank_by_shared_keys_then_number():
+    rng = np.random.default_rng(5)
+    for size in (0, 1, 7, 60, 3000):
+        owners = rng.integers(0, rng.integers(1, 200), size).astype(np.int32)  # many ties
+        numbers, hits = np.unique(owners, return_counts=True)
+        order = np.lexsort((numbers, -hits))
+        for limit in (1, 20, 10_000):
+            expected = list(zip(numbers[order].tolist(), hits[order].tolist()))[:limit]
+            assert ranked_candidates(owners, limit) == expected
 
 
 def json_report(tmp_path: Path, *args: str) -> dict:

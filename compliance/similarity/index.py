@@ -51,9 +51,16 @@ class IndexParameters:
 
 
 def window_keys(shingles: np.ndarray, parameters: IndexParameters, stride: int) -> np.ndarray:
-    """The distinct band keys of windows every `stride` shingles."""
+    """The distinct band keys of windows every `stride` shingles, sorted."""
     signatures = window_signatures(shingles, parameters.window, stride, parameters.num_perm)
     return sorted_unique(parameters.banding.keys(signatures).ravel())
+
+
+def query_keys(shingles: np.ndarray, parameters: IndexParameters, stride: int) -> np.ndarray:
+    """The keys of `window_keys`, in no particular order (a lookup needs no order, and sorting
+    cost a repost more than looking its keys up)."""
+    signatures = window_signatures(shingles, parameters.window, stride, parameters.num_perm)
+    return kernels.distinct_values(parameters.banding.keys(signatures).ravel())
 
 
 def sorted_unique(values: np.ndarray) -> np.ndarray:
@@ -180,6 +187,5 @@ class CandidateLookup(Protocol):
 def ranked_candidates(owners: np.ndarray, limit: int) -> list[tuple[int, int]]:
     """(source number, shared keys) from the owner of every shared key: most shared first, then
     by number, at most `limit`."""
-    numbers, hits = np.unique(owners, return_counts=True)
-    order = np.lexsort((numbers, -hits))[:limit]
-    return list(zip(numbers[order].tolist(), hits[order].tolist()))
+    numbers, hits = kernels.ranked_owners(owners, limit)
+    return list(zip(numbers.tolist(), hits.tolist()))

@@ -192,40 +192,118 @@ def group_by_prefix(keys, owners, bits):
 
 
 @njit(cache=True, nogil=True)
-def _count_equal(keys, directory, shift, query):
-    top = np.int64(query >> np.uint64(shift))
-    equal = 0
-    for position in range(directory[top], directory[top + 1]):
-        if keys[position] == query:
-            equal += 1
-    return equal
-
-
-@njit(cache=True, nogil=True)
 def shared_key_owners(keys, owners, directory, shift, query_keys, max_bucket):
     """The owner of every index key equal to a query key, leaving out buckets of more than
     `max_bucket` entries (a source appears once per key it shares).
 
     `directory[p]` is where the keys whose top bits are p start (the rest of the 64 bits
-    shifted out by `shift`); keys within one prefix need not be sorted.
+    shifted out by `shift`); keys within one prefix need not be sorted. The index is far
+    larger than the processor's caches and each query key reads from it twice: the loops go
+    over all keys in passes (directory, then keys, then owners) whose reads do not wait on
+    each other, so that the processor overlaps their cache misses (a third faster than one
+    key at a time).
     """
+    n = len(query_keys)
+    lows = np.empty(n, np.int64)
+    highs = np.empty(n, np.int64)
+    for q in range(n):
+        top = np.int64(query_keys[q] >> np.uint64(shift))
+        lows[q] = directory[top]
+        highs[q] = directory[top + 1]
+    counts = np.zeros(n, np.int64)
     total = 0
-    for q in range(len(query_keys)):  # first count, so the result is allocated once
-        equal = _count_equal(keys, directory, shift, query_keys[q])
+    for q in range(n):
+        query = query_keys[q]
+        equal = 0
+        for position in range(lows[q], highs[q]):
+            equal += keys[position] == query
         if equal <= max_bucket:
+            counts[q] = equal
             total += equal
     found = np.empty(total, np.int32)
     total = 0
-    for q in range(len(query_keys)):
-        query = query_keys[q]
-        if _count_equal(keys, directory, shift, query) > max_bucket:
+    for q in range(n):
+        if counts[q] == 0:
             continue
-        top = np.int64(query >> np.uint64(shift))
-        for position in range(directory[top], directory[top + 1]):
+        query = query_keys[q]
+        for position in range(lows[q], highs[q]):
             if keys[position] == query:
                 found[total] = owners[position]
                 total += 1
     return found
+
+
+@njit(cache=True, nogil=True)
+def distinct_values(values):
+    """`values` without repeats, in order of first appearance (a hash set: sorting first cost
+    more than the lookups it saves)."""
+    size = 16
+    while size < 2 * len(values):
+        size *= 2
+    slots = np.empty(size, np.uint64)
+    used = np.zeros(size, np.bool_)
+    kept = np.empty(len(values), np.uint64)
+    count = 0
+    for value in values:
+        slot = np.int64(value & np.uint64(size - 1))
+        while used[slot] and slots[slot] != value:
+            slot = (slot + 1) & (size - 1)
+        if not used[slot]:
+            used[slot] = True
+            slots[slot] = value
+            kept[count] = value
+            count += 1
+    return kept[:count]
+
+
+@njit(cache=True, nogil=True)
+def ranked_owners(found, limit):
+    """(numbers, counts) of the distinct values of `found`, most frequent first, then by
+    number, at most `limit` of them."""
+    size = 16
+    while size < 2 * len(found):
+        size *= 2
+    slots = np.full(size, -1, np.int64)
+    counts = np.zeros(size, np.int64)
+    distinct = 0
+    for value in found:
+        slot = np.int64(value) & (size - 1)
+        while slots[slot] != -1 and slots[slot] != value:
+            slot = (slot + 1) & (size - 1)
+        if slots[slot] == -1:
+            slots[slot] = value
+            distinct += 1
+        counts[slot] += 1
+    # One sortable key each: the count above, the number's complement below (numbers are int32).
+    order = np.empty(distinct, np.int64)
+    k = 0
+    for slot in range(size):
+        if slots[slot] != -1:
+            order[k] = (counts[slot] << 32) | (0xFFFFFFFF - slots[slot])
+            k += 1
+    _sort_descending(order)
+    kept = min(limit, distinct)
+    numbers = np.empty(kept, np.int64)
+    hits = np.empty(kept, np.int64)
+    for k in range(kept):
+        hits[k] = order[k] >> 32
+        numbers[k] = 0xFFFFFFFF - (order[k] & 0xFFFFFFFF)
+    return numbers, hits
+
+
+@njit(cache=True, nogil=True)
+def _sort_descending(values):
+    """Shell's sort, largest first (numba's own sort costs many seconds to compile)."""
+    gap = len(values) // 2
+    while gap > 0:
+        for i in range(gap, len(values)):
+            value = values[i]
+            j = i
+            while j >= gap and values[j - gap] < value:
+                values[j] = values[j - gap]
+                j -= gap
+            values[j] = value
+        gap = gap * 5 // 11 if gap > 2 else gap - 1
 
 
 @njit(cache=True, nogil=True)
@@ -463,6 +541,8 @@ def _load_kernels() -> None:
     for lookup_directory in (directory, directory.astype(np.uint32)):  # 32 bits unless the index is huge
         shared_key_owners(grouped, owners, lookup_directory, 60, keys, 64)
     aligned_chains(shingles, shingles, 6, 8)
+    ranked_owners(owners, 20)
+    distinct_values(keys)
     for points in (np.frombuffer(b"a. .", np.uint8), np.array([97, 0x2026], np.uint32)):
         possible_ellipses(points, np.array([0, 2]), table)
     words = np.arange(1, 53, dtype=np.uint64)

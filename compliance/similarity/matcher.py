@@ -11,7 +11,7 @@ from rapidfuzz import fuzz
 
 from compliance.model import Document, Match, Source, Span
 from compliance.similarity.fingerprint import shingle_hashes
-from compliance.similarity.index import BandIndex, CandidateLookup, IndexParameters, keys_of_all, window_keys
+from compliance.similarity.index import BandIndex, CandidateLookup, IndexParameters, keys_of_all, query_keys
 from compliance.similarity.tokens import TokenizedText, normalize_text, tokenize
 from compliance.similarity.verify import Run, aligned_runs, covered_count
 
@@ -160,7 +160,7 @@ class Matcher:
 
     def candidates(self, shingles: np.ndarray) -> list[tuple[int, int]]:
         """(source number, shared band keys), most shared first."""
-        keys = window_keys(shingles, self.parameters, self.settings.query_stride)
+        keys = query_keys(shingles, self.parameters, self.settings.query_stride)
         return self.index.candidates_with_hits(keys, self.settings.max_candidates)
 
     def match(self, document: Document) -> Match | None:

@@ -192,6 +192,10 @@ class DocumentResult:
     document: Document | None = None  # None when the file could not be read, or its text was let go
     location: str = ""  # the file as seen from the working folder (the repository root in CI)
     text_dropped: bool = False  # read, but the texts were let go: no report asked to show them
+    # Its line of the JSON report, rendered by the worker process that checked it: encoding is
+    # the report's largest cost, and there it runs in parallel. Not an init field, so that
+    # `dataclasses.replace` (a baseline marking findings) drops it.
+    json_row: str | None = field(default=None, init=False, repr=False, compare=False)
 
     @property
     def has_document(self) -> bool:

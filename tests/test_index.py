@@ -209,6 +209,12 @@ def test_worker_processes_give_the_same_report_as_one_process(tmp_path):
     two = json_report(tmp_path, str(reposts), "--sources", str(SOURCES), "--jobs", "2", "--no-state")  # texts left behind
     assert one == two and len(one["documents"]) == 70
     assert findings_by_path(one)["batch13/niac-missiles-repost.txt"][0] == "newsweek-iran-russia-missiles-niac"
+    # Workers render each document's JSON line; a baseline marking findings afterwards must show.
+    baseline = tmp_path / "base.json"
+    assert main(["baseline", "create", str(reposts), "--sources", str(SOURCES), "--jobs", "2", "--output", str(baseline)]) == 0
+    accepted = json_report(tmp_path, str(reposts), "--sources", str(SOURCES), "--jobs", "2", "--no-state", "--baseline", str(baseline))
+    marks = [f.get("suppressed", {}).get("kind") for d in accepted["documents"] for f in d["findings"]]
+    assert marks and set(marks) == {"baseline"} and accepted["summary"]["findings"] == 0
     reports = tmp_path / "reports"  # the HTML report shows texts: workers send them back
     assert main(["scan", str(reposts), "--sources", str(SOURCES), "--jobs", "2", "--no-state", "--format", "html",
                  "--report-dir", str(reports), "--fail-on", "never", "-q"]) == 0

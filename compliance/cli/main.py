@@ -212,7 +212,7 @@ def _scan(args: argparse.Namespace, config: Config, session: StateSession | None
     try:
         result = scan(args.paths, args.sources or config.sources, pack, max_bytes, only, config.waivers, today,
                       index_path=args.index, jobs=args.jobs or default_jobs(), progress=progress, fetch=fetch, cache=cache,
-                      keep_texts=texts_shown)
+                      keep_texts=texts_shown, render_json="json" in (getattr(args, "format", None) or []))
     finally:
         if progress:
             progress.finish()

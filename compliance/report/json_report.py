@@ -9,7 +9,7 @@ import json
 from typing import Any
 
 from compliance import __version__
-from compliance.model import Finding, Match
+from compliance.model import DocumentResult, Finding, Match
 from compliance.report.context import ReportInput
 from compliance.report.summary import summarize
 
@@ -42,26 +42,38 @@ def _finding(finding: Finding) -> dict[str, Any]:
     return found
 
 
+def _document(d: DocumentResult) -> dict[str, Any]:
+    return {"path": d.path, "format": d.format, "title": d.title, "source": _source(d.match),
+            "findings": [_finding(f) for f in d.findings]}
+
+
 def report_dict(report: ReportInput) -> dict[str, Any]:
     ordered = report.ordered
     return {
         "schema_version": SCHEMA_VERSION,
         "tool": {"name": "compliance", "version": __version__},
         "summary": {**summarize(ordered), **report.extra_summary},
-        "documents": [
-            {"path": d.path, "format": d.format, "title": d.title, "source": _source(d.match),
-             "findings": [_finding(f) for f in d.findings]}
-            for d in ordered
-        ],
+        "documents": [_document(d) for d in ordered],
     }
+
+
+_ROW_ENCODER = json.JSONEncoder(ensure_ascii=False)
+
+
+def document_row(d: DocumentResult) -> str:
+    """A document's line of the report (see `DocumentResult.json_row`)."""
+    return _ROW_ENCODER.encode(_document(d))
 
 
 def to_json(report: ReportInput) -> str:
     """Indented at the top, one document per line: still easy to read and diff, and written by
     json's C encoder (indenting every level goes through its pure-Python one, 10x slower)."""
-    data = report_dict(report)
-    documents = data.pop("documents")
-    head = json.dumps(data, ensure_ascii=False, indent=2)
-    rows = ",\n".join("    " + json.dumps(document, ensure_ascii=False) for document in documents)
+    ordered = report.ordered
+    head = json.dumps({
+        "schema_version": SCHEMA_VERSION,
+        "tool": {"name": "compliance", "version": __version__},
+        "summary": {**summarize(ordered), **report.extra_summary},
+    }, ensure_ascii=False, indent=2)
+    rows = ",\n".join("    " + (d.json_row or document_row(d)) for d in ordered)
     return f'{head[:-2]},\n  "documents": [\n{rows}\n  ]\n}}\n'
 

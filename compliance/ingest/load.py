@@ -48,7 +48,7 @@ def _mark_desk_header(blocks: list[Block]) -> list[Block]:
         is_header = (
             index < 4
             and block.kind == BlockKind.PARAGRAPH
-            and len(block.text.split()) <= _HEADER_MAX_WORDS
+            and len(block.text.split(None, _HEADER_MAX_WORDS)) <= _HEADER_MAX_WORDS  # not splitting a whole paragraph
             and (_HEADER_POSTED.search(block.text) or POSTED_LINE.match(block.text))
         )
         marked.append(Block(BlockKind.META, block.text, block.line, block.end_line, block.column) if is_header else block)

@@ -56,7 +56,8 @@ def parse_plaintext(text: str) -> tuple[str, list[Block]]:
     title = ""
     for index, (joined, start, end) in enumerate(paragraphs):
         raw_lines = [line.strip() for line in lines[start - 1 : end]]
-        if index == 0 and len(raw_lines) == 1 and len(joined.split()) <= _MAX_TITLE_WORDS and not POSTED_LINE.match(raw_lines[0]):
+        if index == 0 and len(raw_lines) == 1 and len(joined.split(None, _MAX_TITLE_WORDS)) <= _MAX_TITLE_WORDS \
+                and not POSTED_LINE.match(raw_lines[0]):
             title = joined
             blocks.append(Block(BlockKind.TITLE, joined, start, end))
         elif index <= 2 and _is_meta_paragraph(raw_lines):

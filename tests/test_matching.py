@@ -26,7 +26,8 @@ def test_normalising_folds_case_width_and_punctuation():
 
 def test_normalised_text_is_the_normalised_regex_words(corpus):
     ascii_edges = "under_score\tTAB\x0bvt\x1fus 3.14 don't A-B_c [x]{y} ~`!@#$%^&*() \x00nul"
-    for text in [record["text"] for record in corpus.values()] + [ascii_edges, "Ünïcödé — x"]:
+    texts = [record["text"] for record in corpus.values()] + [ascii_edges, "Ünïcödé — x"]
+    for text in texts:
         assert normalize_text(text) == " ".join(normalize_word(w) for w in re.findall(r"\w+", text))
 
 
@@ -193,3 +194,29 @@ def test_aligned_runs_match_the_pair_by_pair_rule_on_repetitive_text():
             ours = [(r.doc_start, r.doc_end, r.source_start, r.source_end)
                     for r in aligned_runs(doc, source, 4, 6, 10, max_occurrences)]
             assert ours == _reference_runs(doc, source, max_occurrences=max_occurrences)
+
+
+def test_matching_leaves_out_the_words_of_every_boilerplate_block(corpus):
+    """The desk's disclaimer, wherever it stands (first, between paragraphs, last, twice, or
+    cut short), contributes no words; every other block's words stay, in order."""
+    import numpy as np
+
+    from compliance.model import Block, BlockKind, Document
+    from compliance.similarity.matcher import BodyText
+
+    rng = random.Random(5)
+    texts = [p for article in corpus.values() for p in paragraphs(article)]
+    for _ in range(40):
+        chosen = rng.sample(texts, rng.randint(0, 6))
+        for _ in range(rng.randint(0, 3)):
+            chosen.insert(rng.randint(0, len(chosen)), rng.choice([DISCLAIMER, DISCLAIMER[: len(DISCLAIMER) // 2]]))
+        document = Document("r.txt", "txt", "", [Block(BlockKind.PARAGRAPH, t, i + 1, i + 1) for i, t in enumerate(chosen)])
+        body = BodyText.of(document, (DISCLAIMER,))
+        tokens = body.tokens()
+        everything = tokenize(body.text)
+        keep = np.ones(len(everything), dtype=bool)
+        for start, end in body.ignored:
+            keep &= ~((everything.starts >= start) & (everything.starts < end))
+        assert tokens.starts.tolist() == everything.starts[keep].tolist()
+        assert tokens.hashes.tolist() == everything.hashes[keep].tolist()
+        assert len(body.ignored) == sum(t.startswith(DISCLAIMER[:40]) for t in chosen)

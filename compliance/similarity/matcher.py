@@ -83,10 +83,13 @@ class BodyText:
         tokens = tokenize(self.text)
         if not self.ignored:
             return tokens
-        keep = np.ones(len(tokens), dtype=bool)
-        for start, end in self.ignored:
-            keep &= ~((tokens.starts >= start) & (tokens.starts < end))
-        return tokens.subset(keep)
+        # Words are in text order: each ignored block is a run of them, found by bisection.
+        cuts = np.searchsorted(tokens.starts, np.array(self.ignored, dtype=np.int64).ravel()).tolist()
+        bounds = [0, *cuts, len(tokens)]
+        kept = [(start, end) for start, end in zip(bounds[::2], bounds[1::2]) if end > start]
+        if len(kept) == 1:
+            return tokens.slice(*kept[0])
+        return tokens.subset(np.concatenate([np.arange(start, end) for start, end in kept]) if kept else np.zeros(0, np.int64))
 
     def line_at(self, offset: int) -> int:
         index = bisect.bisect_right(self.block_starts, offset) - 1

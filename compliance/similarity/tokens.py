@@ -81,8 +81,12 @@ class TokenizedText:
         return [normalize_word(self.text[a:b]) for a, b in zip(self.starts.tolist(), self.ends.tolist())]
 
     def subset(self, keep: np.ndarray) -> "TokenizedText":
-        """Only the words where `keep` is true, still pointing into the same text."""
+        """Only the words `keep` selects (a mask or positions), still pointing into the same text."""
         return TokenizedText(self.text, self.starts[keep], self.ends[keep], self.hashes[keep])
+
+    def slice(self, start: int, end: int) -> "TokenizedText":
+        """Words start to end (views, not copies)."""
+        return TokenizedText(self.text, self.starts[start:end], self.ends[start:end], self.hashes[start:end])
 
 
 def normalize_word(word: str) -> str:

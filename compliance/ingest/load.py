@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import codecs
+import os
 import re
 import stat
 from pathlib import Path
@@ -16,19 +17,30 @@ from compliance.model import Block, BlockKind, Document, Link
 
 _HEADER_POSTED = re.compile(r"(^|[·|•\-–—]\s*)post(ed)?\s+(at|on)\s*:", re.IGNORECASE)
 _HEADER_MAX_WORDS = 12
+_NO_WAITING = getattr(os, "O_NONBLOCK", 0)
+_NOT_INHERITED = getattr(os, "O_CLOEXEC", 0)
 _BARE_URL = re.compile(r"https?://[^\s<>()\"']+")
 
 
 def read_text(file: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> str:
     """Read a file as UTF-8 text (a BOM is allowed), or raise InputError saying why not."""
     try:
-        status = file.stat()
-        if not stat.S_ISREG(status.st_mode):  # a FIFO or device would block the scan, or never end
-            raise InputError("input-unreadable", "not a regular file", str(file))
-        size = status.st_size
-        if size > max_bytes:
-            raise InputError("input-too-large", f"file is {size:,} bytes, over the {max_bytes:,}-byte limit", str(file))
-        data = file.read_bytes()
+        # Opened without waiting (a FIFO would block the scan until written to) and checked
+        # on the open file: a path looked up once, where stat then open looked it up twice.
+        descriptor = os.open(file, os.O_RDONLY | _NO_WAITING | _NOT_INHERITED)
+        try:
+            status = os.fstat(descriptor)
+            if not stat.S_ISREG(status.st_mode):  # a FIFO or device would block the scan, or never end
+                raise InputError("input-unreadable", "not a regular file", str(file))
+            size = status.st_size
+            if size > max_bytes:
+                raise InputError("input-too-large", f"file is {size:,} bytes, over the {max_bytes:,}-byte limit", str(file))
+            parts = []
+            while chunk := os.read(descriptor, max(size + 1, 1 << 16)):  # one read, unless the file grew
+                parts.append(chunk)
+            data = b"".join(parts)
+        finally:
+            os.close(descriptor)
     except OSError as exc:
         raise InputError("input-unreadable", f"cannot read file: {exc.strerror or exc}", str(file)) from None
     if b"\x00" in data[:8192]:

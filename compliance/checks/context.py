@@ -1,10 +1,11 @@
 """What a rule type's `check` receives, and the helper it makes findings with."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
-from compliance.model import Block, Document, Finding, Match, PageCheck
+from compliance.checks.attribution import Attribution, desk_attributions
+from compliance.model import Block, Document, Finding, Match, PageCheck, Source
 
 EXCERPT_CHARS = 160
 
@@ -22,6 +23,16 @@ class CheckContext:
     rule: Any  # rulepack.Rule; typed loosely to keep rule modules free of import cycles
     pages: tuple[PageCheck, ...] = ()  # credited pages fetched for this document (--fetch)
     desk_texts: tuple[str, ...] = ()  # texts the desk adds to every repost (the disclaimer)
+    # Shared by the rules checking one document: what several of them work out (the
+    # attribution lines) is worked out once.
+    shared: dict[tuple, Any] = field(default_factory=dict)
+
+    def desk_attributions(self, source: Source | None) -> list[Attribution]:
+        """`attribution.desk_attributions` of the rule's blocks, once per document, blocks and source."""
+        key = ("desk_attributions", tuple(map(id, self.blocks)), id(source))
+        if key not in self.shared:
+            self.shared[key] = desk_attributions(self.document, self.blocks, source)
+        return self.shared[key]
 
     @property
     def options(self) -> dict[str, Any]:

@@ -22,9 +22,10 @@ def required_texts(pack: RulePack) -> tuple[str, ...]:
 def check_document(document: Document, match: Match | None, pack: RulePack, pages: list[PageCheck] | None = None) -> list[Finding]:
     findings: list[Finding] = []
     desk_texts = required_texts(pack)
+    shared: dict = {}
     for rule in pack.enabled_rules:
         if not rule.applies_to(document.path):
             continue
-        context = CheckContext(document, match, rule.scope.select(document), rule, tuple(pages or ()), desk_texts)
+        context = CheckContext(document, match, rule.scope.select(document), rule, tuple(pages or ()), desk_texts, shared)
         findings.extend(RULE_TYPES[rule.type].check(context))
     return sorted(findings, key=lambda f: (f.line, f.column, f.rule))

@@ -55,7 +55,10 @@ class _Pattern:
     needs: tuple[str, ...]
 
     def may_match(self, text: str) -> bool:
-        return any(needed in text for needed in self.needs) and self.trigger.search(text) is not None
+        for needed in self.needs:  # a loop, not any(): this runs for every pattern and paragraph
+            if needed in text:
+                return self.trigger.search(text) is not None
+        return False
 
 
 _TRIGGERS = {

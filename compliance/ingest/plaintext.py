@@ -55,7 +55,7 @@ def parse_plaintext(text: str) -> tuple[str, list[Block]]:
     blocks: list[Block] = []
     title = ""
     for index, (joined, start, end) in enumerate(paragraphs):
-        raw_lines = [line.strip() for line in lines[start - 1 : end]]
+        raw_lines = [line.strip() for line in lines[start - 1 : end]] if index <= 2 else []  # only the head can be a header
         if index == 0 and len(raw_lines) == 1 and len(joined.split(None, _MAX_TITLE_WORDS)) <= _MAX_TITLE_WORDS \
                 and not POSTED_LINE.match(raw_lines[0]):
             title = joined

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from compliance.checks.attribution import desk_attributions, credits_source, links_to_source
+from compliance.checks.attribution import credits_source, links_to_source
 from compliance.checks.context import CheckContext
 from compliance.model import Finding
 
@@ -52,7 +52,7 @@ def _credits_someone_else(context: CheckContext) -> Iterator[Finding]:
     match = context.match
     if match is None:
         return
-    credits = desk_attributions(context.document, context.blocks, match.source)
+    credits = context.desk_attributions(match.source)
     if not credits or any(credits_source(a, match.source) for a in credits):
         return
     if links_to_source(context.document, match.source):

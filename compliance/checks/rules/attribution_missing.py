@@ -27,7 +27,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from compliance.checks.attribution import credits_source, desk_attributions, links_to_source
+from compliance.checks.attribution import credits_source, links_to_source
 from compliance.checks.context import CheckContext, shorten
 from compliance.checks.publisher import LikelyPublisher, infer_publisher
 from compliance.model import Finding, Source
@@ -42,7 +42,7 @@ def check(context: CheckContext) -> Iterator[Finding]:
     if match is None:
         yield from _check_inferred(context)
         return
-    if desk_attributions(context.document, context.blocks, match.source):
+    if context.desk_attributions(match.source):
         return
     if links_to_source(context.document, match.source):
         return
@@ -67,7 +67,7 @@ def _check_inferred(context: CheckContext) -> Iterator[Finding]:
     if likely is None:
         return
     publisher = _as_source(likely)
-    if any(credits_source(a, publisher) for a in desk_attributions(context.document, context.blocks, None)):
+    if any(credits_source(a, publisher) for a in context.desk_attributions(None)):
         return
     if links_to_source(context.document, publisher):
         return

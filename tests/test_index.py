@@ -34,6 +34,17 @@ def test_tokens_are_regex_words_with_normalised_hashes(corpus):
     assert len(set(tokenize("Straße STRASSE strasse ﬁne fine").hashes.tolist())) == 2
 
 
+def test_windows_start_every_stride_and_the_last_reaches_the_end():
+    for count in range(0, 130):
+        for window, stride in [(40, 10), (40, 40), (5, 3), (1, 1), (50, 7)]:
+            starts = window_starts(count, window, stride).tolist()
+            if count <= window:
+                assert starts == ([0] if count else [])
+                continue
+            regular = list(range(0, count - window + 1, stride))
+            assert starts == regular + ([count - window] if regular[-1] != count - window else [])
+
+
 @pytest.mark.parametrize(("window", "stride"), [(50, 10), (50, 50), (40, 40), (30, 7)])
 def test_window_signatures_are_datasketch_minhashes(corpus, window, stride):
     text = next(iter(corpus.values()))["text"]

@@ -75,9 +75,13 @@ def window_starts(count: int, window: int, stride: int) -> np.ndarray:
     """Start offsets of windows of `window` shingles every `stride`; a short text is one window."""
     if count <= window:
         return np.zeros(1 if count else 0, dtype=np.int64)
-    starts = np.arange(0, count - window + 1, stride, dtype=np.int64)
-    if starts[-1] + window < count:
-        starts = np.append(starts, count - window)  # so the tail is fingerprinted too
+    last = count - window
+    regular = last // stride + 1
+    tail = last % stride != 0  # a last window, so that the tail is fingerprinted too
+    starts = np.empty(regular + tail, dtype=np.int64)
+    starts[:regular] = np.arange(0, regular * stride, stride)
+    if tail:
+        starts[-1] = last
     return starts
 
 

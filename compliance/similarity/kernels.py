@@ -235,35 +235,51 @@ def shared_key_owners(keys, owners, directory, shift, query_keys, max_bucket):
 
 
 @njit(cache=True, nogil=True)
-def distinct_values(values):
-    """`values` without repeats, in order of first appearance (a hash set: sorting first cost
-    more than the lookups it saves)."""
+def _table_size(count):
+    """Slots for an open-addressing table of `count` values: a power of two, at most half full."""
     size = 16
-    while size < 2 * len(values):
+    while size < 2 * count:
         size *= 2
+    return size
+
+
+@njit(cache=True, nogil=True)
+def numbered_values(values):
+    """Numbers `values` 0, 1, 2... in order of first appearance, equal values alike: (the
+    number of each, how many distinct). An open-addressing table: linear, where sorting cost
+    more than everything done with the numbers."""
+    size = _table_size(len(values))
     slots = np.empty(size, np.uint64)
-    used = np.zeros(size, np.bool_)
-    kept = np.empty(len(values), np.uint64)
-    count = 0
-    for value in values:
-        slot = np.int64(value & np.uint64(size - 1))
-        while used[slot] and slots[slot] != value:
+    numbers = np.full(size, -1, np.int64)
+    found = np.empty(len(values), np.int64)
+    known = 0
+    for w in range(len(values)):
+        slot = np.int64(values[w] & np.uint64(size - 1))
+        while numbers[slot] != -1 and slots[slot] != values[w]:
             slot = (slot + 1) & (size - 1)
-        if not used[slot]:
-            used[slot] = True
-            slots[slot] = value
-            kept[count] = value
-            count += 1
-    return kept[:count]
+        if numbers[slot] == -1:
+            slots[slot] = values[w]
+            numbers[slot] = known
+            known += 1
+        found[w] = numbers[slot]
+    return found, known
+
+
+@njit(cache=True, nogil=True)
+def distinct_values(values):
+    """`values` without repeats, in order of first appearance."""
+    numbers, known = numbered_values(values)
+    kept = np.empty(known, np.uint64)
+    for w in range(len(values)):
+        kept[numbers[w]] = values[w]
+    return kept
 
 
 @njit(cache=True, nogil=True)
 def ranked_owners(found, limit):
     """(numbers, counts) of the distinct values of `found`, most frequent first, then by
     number, at most `limit` of them."""
-    size = 16
-    while size < 2 * len(found):
-        size *= 2
+    size = _table_size(len(found))
     slots = np.full(size, -1, np.int64)
     counts = np.zeros(size, np.int64)
     distinct = 0
@@ -312,9 +328,7 @@ def _positions_by_value(values):
     """An open-addressing table of `values`: for each distinct value, its first position and
     how many times it occurs, and `following[p]`, the next position holding the value at p
     (-1 after the last). Built in one pass, where sorting the source cost more than the walk."""
-    size = 16
-    while size < 2 * len(values):
-        size *= 2
+    size = _table_size(len(values))
     slots = np.empty(size, np.uint64)
     first = np.full(size, -1, np.int64)
     counts = np.zeros(size, np.int64)
@@ -408,29 +422,6 @@ def possible_ellipses(points, block_starts, space_table):
 
 
 @njit(cache=True, nogil=True)
-def _word_numbers(hashes):
-    """Numbers words by their hash, 0, 1, 2... in order of first appearance (an open-addressing
-    table: linear, where sorting a block's words cost more than all the rest of the search)."""
-    size = 16
-    while size < 2 * len(hashes):
-        size *= 2
-    slots = np.empty(size, np.uint64)
-    numbers = np.full(size, -1, np.int64)
-    found = np.empty(len(hashes), np.int64)
-    known = 0
-    for w in range(len(hashes)):
-        slot = np.int64(hashes[w] & np.uint64(size - 1))
-        while numbers[slot] != -1 and slots[slot] != hashes[w]:
-            slot = (slot + 1) & (size - 1)
-        if numbers[slot] == -1:
-            slots[slot] = hashes[w]
-            numbers[slot] = known
-            known += 1
-        found[w] = numbers[slot]
-    return found, known
-
-
-@njit(cache=True, nogil=True)
 def _same_end(hashes, bounds, i, j, from_end):
     """Whether blocks i and j open (or end) with the same three words, or fewer if that is all they have."""
     size = min(3, bounds[i + 1] - bounds[i])
@@ -466,7 +457,7 @@ def possible_repeats(hashes, word_starts, word_lengths, block_starts, skip, min_
         bounds[b] = word
     bounds[n] = len(word_starts)
     lengths = np.zeros(n, np.int64)
-    numbers, known = _word_numbers(hashes)
+    numbers, known = numbered_values(hashes)
     distinct = np.empty(len(hashes), np.int64)  # each block's distinct words, by number
     runs = np.zeros(n + 1, np.int64)  # where each block's run of them starts
     last_block = np.full(known, -1, np.int64)

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from functools import cached_property
 from dataclasses import dataclass
 
 import numpy as np
@@ -112,17 +111,10 @@ class BlockText:
             starts.append(offset)
             offset += len(block.text) + 2
         self.starts = np.array(starts, dtype=np.int64)
-
-    @cached_property
-    def may_hold_ellipses(self) -> list[bool]:
-        """Which blocks hold what every ellipsis holds ("…", or ".." with at most a space
-        between): only those can hold a cut-off copy."""
-        return kernels.possible_ellipses(code_points(self.text), self.starts, _SPACE_CHARACTERS).tolist()
-
-    @cached_property
-    def cut_off(self) -> list[bool]:
-        """Which blocks end in an ellipsis."""
-        return [maybe and _ELLIPSIS.search(block.text[-4:]) is not None for block, maybe in zip(self.blocks, self.may_hold_ellipses)]
+        # Which blocks hold what every ellipsis holds ("…", or ".." with at most a space
+        # between): only those can hold a cut-off copy, or end in an ellipsis (`cut_off`).
+        self.may_hold_ellipses: list[bool] = kernels.possible_ellipses(code_points(self.text), self.starts, _SPACE_CHARACTERS).tolist()
+        self.cut_off = [maybe and _ELLIPSIS.search(block.text[-4:]) is not None for block, maybe in zip(blocks, self.may_hold_ellipses)]
 
 
 def _normalized_word_lengths(joined: str, tokens: TokenizedText) -> np.ndarray | None:

@@ -220,3 +220,33 @@ def test_matching_leaves_out_the_words_of_every_boilerplate_block(corpus):
         assert tokens.starts.tolist() == everything.starts[keep].tolist()
         assert tokens.hashes.tolist() == everything.hashes[keep].tolist()
         assert len(body.ignored) == sum(t.startswith(DISCLAIMER[:40]) for t in chosen)
+
+
+def test_the_quick_test_for_desk_text_never_turns_away_what_the_full_one_finds(corpus):
+    """`is_boilerplate` first asks an ASCII block for enough characters in the opening's order;
+    on every paragraph, and on the disclaimer cut, edited, re-cased or punctuated, it answers
+    as the full comparison does."""
+    from rapidfuzz import fuzz
+
+    from compliance.similarity.matcher import is_boilerplate
+
+    def full_comparison(text: str, desk: tuple[str, ...]) -> bool:
+        head = normalize_text(text[:120])[:60]
+        return any(fuzz.ratio(head, normalize_text(t)[:60], score_cutoff=85) for t in desk)
+
+    rng = random.Random(9)
+    variants = [DISCLAIMER, DISCLAIMER.upper(), DISCLAIMER[:70], DISCLAIMER.replace(":", " --"), "Note: " + DISCLAIMER,
+                "Editor's note. " + DISCLAIMER, DISCLAIMER.replace("The copyright", "Copyright"), DISCLAIMER[12:]]
+    for _ in range(200):  # words dropped, doubled or swapped for others
+        words = DISCLAIMER.split()[:14]
+        for _ in range(rng.randint(1, 4)):
+            position = rng.randrange(len(words))
+            words[position:position + 1] = rng.choice([[], [words[position]] * 2, ["x"], [words[position].upper() + "!"]])
+        variants.append(" ".join(words))
+    accented = "Ünïcode dïsclaimer: the çafé owns this, not us. " * 2  # an opening with non-ASCII letters
+    variants += [accented, accented.replace("Ü", "U").replace("ï", "i"), "Unicode disclaimer: the cafe owns this, not us."]
+    texts = variants + [p for article in corpus.values() for p in paragraphs(article)]
+    for desk in ((DISCLAIMER,), ("Disclaimer: views are the author's own.", DISCLAIMER), (accented,)):
+        answers = [is_boilerplate(text, desk) for text in texts]
+        assert answers == [full_comparison(text, desk) for text in texts]
+        assert any(answers)

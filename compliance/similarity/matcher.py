@@ -2,17 +2,19 @@
 from __future__ import annotations
 
 import bisect
+import math
 from dataclasses import dataclass, fields
 from functools import lru_cache
 from typing import Protocol
 
 import numpy as np
 from rapidfuzz import fuzz
+from rapidfuzz.distance import LCSseq
 
 from compliance.model import Document, Match, Source, Span
 from compliance.similarity.fingerprint import shingle_hashes
 from compliance.similarity.index import BandIndex, CandidateLookup, IndexParameters, keys_of_all, query_keys
-from compliance.similarity.tokens import TokenizedText, normalize_text, tokenize
+from compliance.similarity.tokens import TokenizedText, normalize_text, spaced_ascii, tokenize
 from compliance.similarity.verify import Run, aligned_runs, covered_count
 
 
@@ -112,9 +114,31 @@ def is_boilerplate(text: str, boilerplate: tuple[str, ...]) -> bool:
     """
     if not boilerplate:
         return False
-    head = normalize_text(text[: _BOILERPLATE_PREFIX * 2])[:_BOILERPLATE_PREFIX]
+    raw = text[: _BOILERPLATE_PREFIX * 2]
+    if raw.isascii() and not _may_open_like(spaced_ascii(raw), boilerplate):
+        return False  # most blocks: the article's own paragraphs
+    head = normalize_text(raw)[:_BOILERPLATE_PREFIX]
     for opening in _openings(boilerplate):
-        if fuzz.ratio(head, opening, score_cutoff=85):
+        if fuzz.ratio(head, opening, score_cutoff=_BOILERPLATE_RATIO):
+            return True
+    return False
+
+
+_BOILERPLATE_RATIO = 85
+
+
+def _may_open_like(spaced: bytes, boilerplate: tuple[str, ...]) -> bool:
+    """A necessary condition for `is_boilerplate`, several times cheaper than normalising.
+
+    The head compared is `spaced` with runs of spaces made one and cut short, a subsequence
+    of it: its longest common subsequence (LCS) with an opening is no longer than `spaced`'s.
+    A ratio of r % means 200 LCS >= r (|head| + |opening|), and LCS <= |head|, so it needs an
+    LCS of at least r |opening| / (200 - r). No real article paragraph comes near (checked on
+    the bundled corpus: at most 42 of the 44 needed).
+    """
+    for opening in _openings(boilerplate):
+        needed = math.floor(_BOILERPLATE_RATIO * len(opening) / (200 - _BOILERPLATE_RATIO))
+        if needed == 0 or LCSseq.similarity(spaced, opening.encode("ascii", "replace"), score_cutoff=needed):
             return True
     return False
 

@@ -97,8 +97,14 @@ def normalize_word(word: str) -> str:
 def normalize_text(text: str) -> str:
     """The text as matching sees it: normalised words separated by single spaces."""
     if text.isascii():  # lower-casing ASCII never moves a word boundary: words at once, in bytes
-        return b" ".join(text.encode("ascii").lower().translate(_ASCII_NON_WORD_TO_SPACE).split()).decode("ascii")
+        return b" ".join(spaced_ascii(text).split()).decode("ascii")
     return " ".join(map(normalize_word, _WORD.findall(text)))
+
+
+def spaced_ascii(text: str) -> bytes:
+    """ASCII text lower-cased, each character that is not a word character made a space: the
+    normalised text before runs of spaces are made one (so that one is a subsequence of this)."""
+    return text.encode("ascii").lower().translate(_ASCII_NON_WORD_TO_SPACE)
 
 
 # Stand-ins for characters beyond the Basic Multilingual Plane, which the table does not

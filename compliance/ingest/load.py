@@ -68,7 +68,8 @@ def _mark_desk_header(blocks: list[Block]) -> list[Block]:
 
 
 def _bare_links(blocks: list[Block]) -> list[Link]:
-    return [Link(m.group(0).rstrip(".,;"), "", b.line) for b in blocks for m in _BARE_URL.finditer(b.text)]
+    # Most blocks hold no address: a substring test spares them the expression.
+    return [Link(m.group(0).rstrip(".,;"), "", b.line) for b in blocks if "http" in b.text for m in _BARE_URL.finditer(b.text)]
 
 
 def load_document(file: Path, report_path: str, max_bytes: int = DEFAULT_MAX_BYTES) -> Document:

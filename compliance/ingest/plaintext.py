@@ -22,12 +22,11 @@ _SHORT_LABEL_WORDS = 4
 _MAX_TITLE_WORDS = 40  # a longer first line is the article itself, written on one line
 
 
-def split_paragraphs(text: str, first_line: int = 1) -> list[tuple[str, int, int]]:
-    """Split on blank lines; return (joined text, first line, last line) per paragraph."""
+def split_paragraphs(lines: list[str], first_line: int = 1) -> list[tuple[str, int, int]]:
+    """Split lines on blank lines; return (joined text, first line, last line) per paragraph."""
     paragraphs: list[tuple[str, int, int]] = []
     current: list[str] = []
     start = first_line
-    lines = text.splitlines()
     for number, raw in enumerate(lines, start=first_line):
         line = raw.strip()
         if line:
@@ -51,7 +50,7 @@ def _is_meta_paragraph(raw_lines: list[str]) -> bool:
 
 def parse_plaintext(text: str) -> tuple[str, list[Block]]:
     lines = text.splitlines()
-    paragraphs = split_paragraphs(text)
+    paragraphs = split_paragraphs(lines)
     blocks: list[Block] = []
     title = ""
     for index, (joined, start, end) in enumerate(paragraphs):

@@ -20,7 +20,6 @@ from compliance.fetch.verify import WebVerifier, open_verifier
 from compliance.ingest import DEFAULT_MAX_BYTES, SUPPORTED_SUFFIXES, discover, load_document
 from compliance.ingest.discover import RealPaths
 from compliance.model import DocumentResult, Finding, Source
-from compliance.report.json_report import document_row
 from compliance.similarity import Matcher, load_catalogue
 from compliance.similarity import kernels
 from compliance.similarity.index import IndexParameters
@@ -61,7 +60,7 @@ class _Checker:
     verifier: WebVerifier | None = None  # credited pages are fetched and compared (--fetch)
     working_folder: Path = field(default_factory=lambda: Path.cwd().resolve())  # resolved once per scan
     keep_texts: bool = True  # False when no report shows texts: results travel back from workers lighter
-    render_json: bool = False  # a JSON report will be written: workers render each document's line
+    render_row: Callable[[DocumentResult], str] | None = None  # a JSON report's line, rendered by the workers
     real_paths: RealPaths = field(default_factory=RealPaths)  # shared with the state, which resolved them first
 
     def check(self, file: Path, report_path: str) -> DocumentResult:
@@ -103,8 +102,8 @@ def _check_in_worker(item: tuple[Path, str]) -> DocumentResult:
     result = _worker_checker.check(*item)
     if not _worker_checker.keep_texts:
         result = result.without_texts()
-    if _worker_checker.render_json:
-        result.json_row = document_row(result)
+    if _worker_checker.render_row:
+        result.json_row = _worker_checker.render_row(result)
     return result
 
 
@@ -182,7 +181,7 @@ def scan(
     only: set[Path] | None = None, waivers: list[Waiver] | None = None, today: dt.date | None = None,
     index_path: Path | None = None, jobs: int = 1, progress: Callable[[int, int], None] | None = None,
     fetch: FetchSettings | None = None, cache: ScanCache | None = None, keep_texts: bool = True,
-    render_json: bool = False,
+    render_row: Callable[[DocumentResult], str] | None = None,
 ) -> ScanResult:
     """Scan the reposts under `paths` (only those in `only`, when given) against the catalogue
     (or the persistent index at `index_path`).
@@ -190,8 +189,8 @@ def scan(
     With a `cache` (the state of earlier runs), documents whose result still holds are taken
     from it and only the others are checked, on `jobs` processes; `progress(done, total)`
     follows the checked files. Without `keep_texts` (no report shows texts), workers send
-    results back without the repost's and the source's texts; with `render_json`, with their
-    line of the JSON report.
+    results back without the repost's and the source's texts; with `render_row`, with their
+    line of the JSON report rendered (`DocumentResult.json_row`).
     """
     kernels.start_warming_up()
     sources = open_sources(pack, source_paths, index_path, jobs)
@@ -216,7 +215,7 @@ def scan(
             verifier = open_verifier(fetch, matcher.source_urls(), pack.matching, required_texts(pack))
             jobs = 1  # the fetcher's cache, per-host limits and budget live in this process
         checker = _Checker(matcher, pack, max_bytes, waivers or [], today or dt.date.today(), verifier, here, keep_texts,
-                           render_json, cache.resolved if cache is not None else RealPaths())
+                           render_row, cache.resolved if cache is not None else RealPaths())
         try:
             checked = check_files(checker, todo, jobs, progress)
         finally:

@@ -29,6 +29,7 @@ from compliance.similarity import load_catalogue
 from compliance.similarity.index import IndexParameters, default_jobs
 from compliance.similarity.store import DEFAULT_INDEX, IndexStore, build_index
 from compliance.report import FORMATS, ReportInput, RuleInfo, write_atomic
+from compliance.report.json_report import document_row
 from compliance.cli.progress import Progress
 from compliance.state.baseline import apply_baseline, baseline_json, load_baseline
 from compliance.state.history import history_json, history_text
@@ -205,14 +206,15 @@ def _scan(args: argparse.Namespace, config: Config, session: StateSession | None
     max_bytes = args.max_bytes or config.max_bytes or DEFAULT_MAX_BYTES
     fetch_mode = "off" if not (fetch and fetch.enabled) else ("offline" if fetch.offline else "online")
     cache = session.cache(pack, config.waivers, today, max_bytes, fetch_mode) if session else None
-    texts_shown = "html" in (getattr(args, "format", None) or [])
+    formats = getattr(args, "format", None) or []
+    texts_shown = "html" in formats
     if cache is not None:
         cache.documents_needed = texts_shown
     progress = Progress.for_terminal(getattr(args, "quiet", False))
     try:
         result = scan(args.paths, args.sources or config.sources, pack, max_bytes, only, config.waivers, today,
                       index_path=args.index, jobs=args.jobs or default_jobs(), progress=progress, fetch=fetch, cache=cache,
-                      keep_texts=texts_shown, render_json="json" in (getattr(args, "format", None) or []))
+                      keep_texts=texts_shown, render_row=document_row if "json" in formats else None)
     finally:
         if progress:
             progress.finish()

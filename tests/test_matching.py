@@ -250,3 +250,20 @@ def test_the_quick_test_for_desk_text_never_turns_away_what_the_full_one_finds(c
         answers = [is_boilerplate(text, desk) for text in texts]
         assert answers == [full_comparison(text, desk) for text in texts]
         assert any(answers)
+
+
+def test_warming_up_loads_every_kernel_a_scan_calls(corpus):
+    """Workers forked after `warm_up` must find each kernel ready for the array types real
+    text brings (read-only bytes, read-only and patched 32-bit code points): a missing one is
+    compiled or loaded again in every worker."""
+    from compliance.checks.rules.repetition import BlockText
+    from compliance.model import Block, BlockKind
+    from compliance.similarity import kernels
+
+    kernels.warm_up()
+    compiled = {name: len(getattr(kernels, name).signatures) for name in dir(kernels)
+                if hasattr(getattr(kernels, name), "signatures")}
+    for text in ["plain ascii. . words", "“Curly” quotes… and café", "emoji 😀 beyond the BMP…", corpus[NASA]["text"]]:
+        tokenize(text)
+        BlockText([Block(BlockKind.PARAGRAPH, text, 1, 1)])
+    assert {name: len(getattr(kernels, name).signatures) for name in compiled} == compiled

@@ -522,11 +522,19 @@ def warm_up() -> None:
     _warming.join()
 
 
+def _code_point_arrays(text: str) -> tuple[np.ndarray, ...]:
+    """Code points in each array type a text reaches the kernels in: read-only bytes (ASCII),
+    read-only 32-bit (other text), and a writable 32-bit copy (text beyond the BMP, patched)."""
+    wide = np.frombuffer(text.encode("utf-32-le"), np.uint32)
+    return np.frombuffer(text.encode("ascii"), np.uint8), wide, wide.copy()
+
+
 def _load_kernels() -> None:
     shingles = shingle_hashes(np.arange(1, 53, dtype=np.uint64), 4)
     table = np.ones(1 << 16, np.bool_)
-    for points in (np.frombuffer(b"a b", np.uint8), np.array([97, 32, 98], np.uint32)):
+    for points in _code_point_arrays("a b. ."):
         word_spans(points, table)
+        possible_ellipses(points, np.array([0, 2]), table)
     a = np.ones(32, np.uint32)
     keys = band_keys(window_signatures(shingles, a, a, np.arange(0, 10, 10), 40, 10), 16, 2).ravel()
     grouped, owners, directory = group_by_prefix(keys, np.zeros(len(keys), np.int32), 4)
@@ -535,8 +543,6 @@ def _load_kernels() -> None:
     aligned_chains(shingles, shingles, 6, 8)
     ranked_owners(owners, 20)
     distinct_values(keys)
-    for points in (np.frombuffer(b"a. .", np.uint8), np.array([97, 0x2026], np.uint32)):
-        possible_ellipses(points, np.array([0, 2]), table)
     words = np.arange(1, 53, dtype=np.uint64)
     starts = np.arange(0, 104, 2)
     possible_repeats(words, starts, np.ones(52, np.int64), np.array([0, 52]), np.zeros(2, np.bool_), 6, 0.85)

@@ -9,7 +9,8 @@ build` and `compliance scan --index` end to end (fresh processes, all cores), ch
 report against the truth, times a one-repost scan with the index and without it, measures
 the scaling curve over growing catalogues, and runs the plain-datasketch approach
 (per-shingle `MinHash.update`, `MinHashLSH(threshold=0.3)`, best candidate by estimated
-Jaccard) in this process for comparison. It prints documents/s, the ratios, accuracy,
+Jaccard) in this process for comparison. Both scans are timed `MATCH_PASSES` times and the
+fastest counts. It prints documents/s, the ratios, accuracy,
 bytes per source and peak memory.
 
     python benchmarks/bench_scan.py                          # quick: 2,000 sources, 500 reposts

@@ -324,27 +324,6 @@ def _sort_descending(values):
 
 
 @njit(cache=True, nogil=True)
-def _positions_by_value(values):
-    """An open-addressing table of `values`: for each distinct value, its first position and
-    how many times it occurs, and `following[p]`, the next position holding the value at p
-    (-1 after the last). Built in one pass, where sorting the source cost more than the walk."""
-    size = _table_size(len(values))
-    slots = np.empty(size, np.uint64)
-    first = np.full(size, -1, np.int64)
-    counts = np.zeros(size, np.int64)
-    following = np.empty(len(values), np.int64)
-    for position in range(len(values) - 1, -1, -1):  # from the end, so each chain runs forwards
-        slot = np.int64(values[position] & np.uint64(size - 1))
-        while first[slot] != -1 and slots[slot] != values[position]:
-            slot = (slot + 1) & (size - 1)
-        slots[slot] = values[position]
-        following[position] = first[slot]
-        first[slot] = position
-        counts[slot] += 1
-    return slots, first, counts, following
-
-
-@njit(cache=True, nogil=True)
 def aligned_chains(doc_shingles, source_shingles, max_gap, max_occurrences):
     """Chains of shared shingles, as rows (doc_first, doc_last, source_first, source_last).
 
@@ -354,19 +333,29 @@ def aligned_chains(doc_shingles, source_shingles, max_gap, max_occurrences):
     advancing by 1..max_gap, the diagonal moving by at most max_gap) or opens a new one; a
     chain more than max_gap behind can never grow again and is closed.
     """
-    slots, first, counts, following = _positions_by_value(source_shingles)
-    mask = len(slots) - 1
+    # Source and repost shingles numbered together: a repost shingle's number says where the
+    # source holds it (first, then each following position, in order) and how often.
+    both = np.empty(len(source_shingles) + len(doc_shingles), np.uint64)
+    both[: len(source_shingles)] = source_shingles
+    both[len(source_shingles) :] = doc_shingles
+    numbers, known = numbered_values(both)
+    first = np.full(known, -1, np.int64)
+    counts = np.zeros(known, np.int64)
+    following = np.empty(len(source_shingles), np.int64)
+    for position in range(len(source_shingles) - 1, -1, -1):  # from the end, so each chain runs forwards
+        number = numbers[position]
+        following[position] = first[number]
+        first[number] = position
+        counts[number] += 1
     chains = np.empty((len(doc_shingles) + 16, 4), np.int64)  # grown when a repost opens more
     count = 0
     active = np.empty(len(chains), np.int64)
     active_count = 0
     for i in range(len(doc_shingles)):
-        slot = np.int64(doc_shingles[i] & np.uint64(mask))
-        while first[slot] != -1 and slots[slot] != doc_shingles[i]:
-            slot = (slot + 1) & mask
-        if first[slot] == -1 or counts[slot] > max_occurrences:
+        number = numbers[len(source_shingles) + i]
+        if first[number] == -1 or counts[number] > max_occurrences:
             continue
-        j = first[slot]
+        j = first[number]
         while j != -1:
             if active_count > 4:
                 kept = 0

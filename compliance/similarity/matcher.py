@@ -89,9 +89,9 @@ class BodyText:
         cuts = np.searchsorted(tokens.starts, np.array(self.ignored, dtype=np.int64).ravel()).tolist()
         bounds = [0, *cuts, len(tokens)]
         kept = [(start, end) for start, end in zip(bounds[::2], bounds[1::2]) if end > start]
-        if len(kept) == 1:
-            return tokens.slice(*kept[0])
-        return tokens.subset(np.concatenate([np.arange(start, end) for start, end in kept]) if kept else np.zeros(0, np.int64))
+        if len(kept) <= 1:
+            return tokens.slice(*(kept[0] if kept else (0, 0)))
+        return tokens.subset(np.concatenate([np.arange(start, end) for start, end in kept]))
 
     def line_at(self, offset: int) -> int:
         index = bisect.bisect_right(self.block_starts, offset) - 1
@@ -136,9 +136,8 @@ def _may_open_like(spaced: bytes, boilerplate: tuple[str, ...]) -> bool:
     LCS of at least r |opening| / (200 - r). No real article paragraph comes near (checked on
     the bundled corpus: at most 42 of the 44 needed).
     """
-    for opening in _openings(boilerplate):
-        needed = math.floor(_BOILERPLATE_RATIO * len(opening) / (200 - _BOILERPLATE_RATIO))
-        if needed == 0 or LCSseq.similarity(spaced, opening.encode("ascii", "replace"), score_cutoff=needed):
+    for opening, needed in _openings_in_bytes(boilerplate):
+        if needed == 0 or LCSseq.similarity(spaced, opening, score_cutoff=needed):
             return True
     return False
 
@@ -146,6 +145,14 @@ def _may_open_like(spaced: bytes, boilerplate: tuple[str, ...]) -> bool:
 @lru_cache(maxsize=16)
 def _openings(boilerplate: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(normalize_text(text)[:_BOILERPLATE_PREFIX] for text in boilerplate)
+
+
+@lru_cache(maxsize=16)
+def _openings_in_bytes(boilerplate: tuple[str, ...]) -> tuple[tuple[bytes, int], ...]:
+    """Each opening as ASCII bytes (a non-ASCII letter, which no ASCII text matches, as "?"),
+    with the common subsequence `_may_open_like` needs of it."""
+    return tuple((opening.encode("ascii", "replace"), math.floor(_BOILERPLATE_RATIO * len(opening) / (200 - _BOILERPLATE_RATIO)))
+                 for opening in _openings(boilerplate))
 
 
 class SourceLookup(Protocol):

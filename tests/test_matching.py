@@ -267,3 +267,24 @@ def test_warming_up_loads_every_kernel_a_scan_calls(corpus):
         tokenize(text)
         BlockText([Block(BlockKind.PARAGRAPH, text, 1, 1)])
     assert {name: len(getattr(kernels, name).signatures) for name in compiled} == compiled
+
+
+def test_loading_the_kernels_does_not_import_scipy_and_leaves_numba_linear_algebra_working():
+    """numba's numpy support asks scipy.linalg whether BLAS exists, a quarter of a second of
+    every scan's start; the kernels need no BLAS. Linear algebra compiled later in the same
+    process must still find it. A fresh interpreter, so that nothing imported scipy before."""
+    import subprocess
+    import sys
+
+    program = (
+        "import sys\n"
+        "from compliance.similarity import kernels\n"
+        "kernels.warm_up()\n"
+        "print('scipy.linalg' in sys.modules)\n"
+        "import numba, numpy as np\n"
+        "product = numba.njit(lambda a, b: np.dot(a, b))\n"
+        "print(product(np.eye(2), np.full((2, 2), 3.0)).sum())\n"
+    )
+    run = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.split() == ["False", "12.0"]

@@ -13,6 +13,7 @@ pays for compiling, and forked workers inherit the compiled functions.
 """
 from __future__ import annotations
 
+import sys
 import threading
 
 import numpy as np
@@ -518,7 +519,34 @@ def _code_point_arrays(text: str) -> tuple[np.ndarray, ...]:
     return np.frombuffer(text.encode("ascii"), np.uint8), wide, wide.copy()
 
 
+def _without_scipy_probe() -> None:
+    """Load numba's numpy support without letting it import scipy.linalg.
+
+    On its first compilation or cache load, numba imports `numba.np.arraymath`, which imports
+    `scipy.linalg` (and through it numpy.f2py) only to learn whether `np.convolve` and
+    `np.correlate` may call BLAS. These kernels call neither, and the import took a quarter
+    of a second of every scan's start. numba's own BLAS check is restored afterwards, so that
+    linear algebra compiled later in this process still finds scipy."""
+    if "numba.np.arraymath" in sys.modules:
+        return
+    import numba.np.linalg as linalg
+
+    probe = getattr(linalg, "ensure_blas", None)
+    if probe is None:  # another numba: leave it alone
+        return
+
+    def without_blas() -> None:
+        raise ImportError("not needed by compliance's kernels")
+
+    linalg.ensure_blas = without_blas
+    try:
+        import numba.np.arraymath  # noqa: F401
+    finally:
+        linalg.ensure_blas = probe
+
+
 def _load_kernels() -> None:
+    _without_scipy_probe()
     shingles = shingle_hashes(np.arange(1, 53, dtype=np.uint64), 4)
     table = np.ones(1 << 16, np.bool_)
     for points in _code_point_arrays("a b. ."):

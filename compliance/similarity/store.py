@@ -318,7 +318,7 @@ class IndexStore:
                 raise ValueError(f"{size} bytes is not a whole number of values")
             array = np.empty(size // np.dtype(dtype).itemsize, dtype=dtype)
             view = memoryview(array).cast("B")
-            piece = 1 << 24
+            piece = 1 << 20  # reused by malloc and warm in cache: 16 MB pieces were fresh pages each, 50 % slower
             for start in range(0, size, piece):
                 view[start : start + piece] = blob.read(piece)
         return array

@@ -5,6 +5,8 @@ import datetime as dt
 import gc
 import multiprocessing as mp
 import os
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Mapping
@@ -86,6 +88,7 @@ class _Checker:
 
 
 _worker_checker: _Checker | None = None
+_worker_files: list[tuple[Path, str]] | None = None
 _PARALLEL_FROM = 64  # fewer files than this are checked faster than worker processes start
 
 
@@ -107,9 +110,18 @@ def _check_in_worker(item: tuple[Path, str]) -> DocumentResult:
     return result
 
 
+def _check_chunk(bounds: tuple[int, int]) -> list[DocumentResult]:
+    assert _worker_files is not None
+    return [_check_in_worker(item) for item in _worker_files[bounds[0]:bounds[1]]]
+
+
 def check_files(checker: _Checker, files: list[tuple[Path, str]], jobs: int, progress=None) -> list[DocumentResult]:
-    """Results in the order of `files`; on `jobs` forked processes when there are enough files."""
-    global _worker_checker
+    """Results in the order of `files`; on `jobs` forked processes when there are enough files.
+
+    Workers inherit the files and are sent only where each chunk starts and ends. (A
+    `multiprocessing.Pool` also spent a fifth of a core in its worker-handling thread, which
+    wakes whenever a result waits in the pipe, on the two cores the workers need.)"""
+    global _worker_checker, _worker_files
     results: list[DocumentResult] = []
     if jobs <= 1 or len(files) < _PARALLEL_FROM or "fork" not in mp.get_all_start_methods():
         for item in files:
@@ -117,17 +129,22 @@ def check_files(checker: _Checker, files: list[tuple[Path, str]], jobs: int, pro
             if progress:
                 progress(len(results), len(files))
         return results
-    _worker_checker = checker  # forked workers inherit it (index arrays shared, not copied)
+    _worker_checker, _worker_files = checker, files  # forked workers inherit them (index arrays shared, not copied)
     kernels.warm_up()  # ...and the compiled kernels
     gc.freeze()  # what exists now lives as long as the scan: workers' collections need not walk it
+    size = max(1, min(64, len(files) // (jobs * 8)))
+    pool = ProcessPoolExecutor(jobs, mp_context=mp.get_context("fork"), initializer=_collect_rarely)
     try:
-        with mp.get_context("fork").Pool(jobs, initializer=_collect_rarely) as pool:
-            for result in pool.imap(_check_in_worker, files, chunksize=max(1, min(64, len(files) // (jobs * 8)))):
-                results.append(result)
-                if progress:
-                    progress(len(results), len(files))
+        for chunk in pool.map(_check_chunk, [(start, start + size) for start in range(0, len(files), size)]):
+            results.extend(chunk)
+            if progress:
+                progress(len(results), len(files))
+    except BrokenProcessPool:
+        raise ComplianceError(f"a worker process stopped without a result (out of memory?); "
+                              f"scan again with fewer --jobs than {jobs}") from None
     finally:
-        _worker_checker = None
+        pool.shutdown(cancel_futures=True)  # interrupted: the chunks not started are dropped, not checked
+        _worker_checker = _worker_files = None
         gc.unfreeze()
     return results
 

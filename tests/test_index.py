@@ -234,6 +234,29 @@ def test_worker_processes_give_the_same_report_as_one_process(tmp_path):
     assert html_lib.escape(source_text.split("\n\n")[-1].strip()[:60], quote=False) in shown
 
 
+def test_a_worker_that_dies_stops_the_scan_with_one_line_instead_of_hanging(tmp_path, monkeypatch, capsys):
+    import os
+
+    from compliance import pipeline
+
+    reposts = tmp_path / "reposts"
+    for copy in range(14):  # 70 files: enough for the scan to fork workers
+        shutil.copytree(REPOSTS, reposts / f"batch{copy:02d}")
+    check = pipeline._Checker.check
+
+    def killed_on_one_file(self, file, report_path):
+        if report_path.startswith("batch07/"):
+            os._exit(9)  # as the kernel's out-of-memory killer would
+        return check(self, file, report_path)
+
+    monkeypatch.setattr(pipeline._Checker, "check", killed_on_one_file)
+    code = main(["scan", str(reposts), "--sources", str(SOURCES), "--jobs", "2", "--no-state", "-q",
+                 "--format", "json", "--output", str(tmp_path / "report.json")])
+    error = capsys.readouterr().err.strip()
+    assert code == 2 and "worker process stopped" in error and "--jobs" in error and len(error.splitlines()) == 1
+    assert not (tmp_path / "report.json").exists()
+
+
 def test_band_index_ignores_stock_passages_shared_by_many_sources():
     shared = np.array([7], dtype=np.uint64)
     crowded = BandIndex.build([np.concatenate([shared, np.array([100 + n], dtype=np.uint64)]) for n in range(200)])

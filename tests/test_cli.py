@@ -240,3 +240,29 @@ def test_scan_help_names_every_configuration_file_it_looks_for(capsys):
         main(["scan", "--help"])
     shown = " ".join(capsys.readouterr().out.split())
     assert all(name in shown for name in CONFIG_NAMES) and "pyproject.toml" in shown
+
+
+def test_each_document_row_is_written_as_the_json_encoder_writes_it():
+    """Workers write rows field by field for speed; they must be the encoder's bytes exactly,
+    for real results and for the odd values a report may carry."""
+    import dataclasses
+    import datetime as dt
+
+    from compliance.checks import load_pack
+    from compliance.model import Finding, Severity, Suppression
+    from compliance.pipeline import scan
+    from compliance.report import json_report as row_format
+
+    results = scan([REPOSTS, ROOT / "tests" / "data" / "ingest"], [SOURCES], load_pack(), today=dt.date(2026, 1, 1)).documents
+    matched = next(r for r in results if r.match and r.findings)
+    odd = Finding("caption-duplicated", Severity.INFO, 'quote " backslash \\ tab \t newline \n bell \x07 — é 😀', 3, 2, None,
+                  "", {"nested": {"list": [1, 2.5, None, True, "ü"]}, "nan": float("nan"), "big": 10**30},
+                  Suppression("waiver", "until 2027 — «legal» says so"))
+    results += [
+        dataclasses.replace(matched, title="Ünïcode \u2028 title", findings=[odd, *matched.findings]),
+        dataclasses.replace(matched, match=dataclasses.replace(matched.match, containment=float("nan"), source=dataclasses.replace(
+            matched.match.source, url=None, title=None)), findings=[]),
+    ]
+    assert len(results) > 8 and any(r.match is None for r in results)
+    for result in results:
+        assert row_format.document_row(result) == row_format._ROW_ENCODER.encode(row_format._document(result))

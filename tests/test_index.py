@@ -337,3 +337,24 @@ def test_band_keys_looked_up_in_the_file_give_the_candidates_loaded_keys_give(tm
         assert in_place.candidates_with_hits(query, 20) == loaded.candidates_with_hits(query, 20)
         asked += bool(loaded.candidates_with_hits(query, 20))
     assert asked == len(corpus)
+
+
+def test_lookups_in_a_loaded_or_built_index_use_the_kernels_warming_up_loaded(tmp_path):
+    """Band keys read from an index file are read-only, those built in memory are not: both must
+    reach the lookup kernel as the one array type warming up loads, or every worker would load
+    (or compile) another."""
+    from compliance.similarity import kernels
+
+    kernels.warm_up()
+    compiled = {name: len(getattr(kernels, name).signatures) for name in dir(kernels)
+                if hasattr(getattr(kernels, name), "signatures")}
+    sources = load_catalogue([SOURCES]).sources
+    index = tmp_path / "index.db"
+    build_index(index, sources, IndexParameters.of(MatchSettings()))
+    query = source_keys(sources[0].text, IndexParameters.of(MatchSettings()))
+    loaded = IndexStore.open(index).band_index()
+    built = BandIndex.build([source_keys(s.text, IndexParameters.of(MatchSettings())) for s in sources])
+    assert not loaded.keys.flags.writeable and not built.keys.flags.writeable
+    store = IndexStore.open(index)
+    assert store[loaded.candidates(query, 3)[0]].id == sources[built.candidates(query, 3)[0]].id == sources[0].id
+    assert {name: len(getattr(kernels, name).signatures) for name in compiled} == compiled

@@ -156,11 +156,15 @@ class BandIndex:
         return self.keys.nbytes + self.owners.nbytes
 
     def __post_init__(self) -> None:
+        # Read-only, whether loaded (on the bytes read from the index) or built: the kernels
+        # then see one array type, which the scan loads once before its workers fork.
+        for name in ("keys", "owners", "directory"):
+            object.__setattr__(self, name, kernels.read_only(getattr(self, name)))
         # The directory in 32 bits when the keys allow: half the bytes, so that more of it stays
         # in the processor's cache (each query key reads one entry; this made lookups 40 %
         # faster). Made here, in the process that loads the index, so that worker processes
         # share it instead of each making its own.
-        lookup = self.directory.astype(np.uint32) if len(self.keys) < 2**32 else self.directory
+        lookup = kernels.read_only(self.directory.astype(np.uint32)) if len(self.keys) < 2**32 else self.directory
         object.__setattr__(self, "_lookup_directory", lookup)
         object.__setattr__(self, "_shift", prefix_shift(len(self.directory) - 1))
 

@@ -545,6 +545,14 @@ def _without_scipy_probe() -> None:
         linalg.ensure_blas = probe
 
 
+def read_only(array: np.ndarray) -> np.ndarray:
+    """A read-only view: numba compiles a kernel apart for read-only and writable arrays, so
+    the arrays a scan shares with its workers are always handed over read-only."""
+    view = array.view()
+    view.flags.writeable = False
+    return view
+
+
 def _load_kernels() -> None:
     _without_scipy_probe()
     shingles = shingle_hashes(np.arange(1, 53, dtype=np.uint64), 4)
@@ -556,7 +564,7 @@ def _load_kernels() -> None:
     keys = band_keys(window_signatures(shingles, a, a, np.arange(0, 10, 10), 40, 10), 16, 2).ravel()
     grouped, owners, directory = group_by_prefix(keys, np.zeros(len(keys), np.int32), 4)
     for lookup_directory in (directory, directory.astype(np.uint32)):  # 32 bits unless the index is huge
-        shared_key_owners(grouped, owners, lookup_directory, 60, keys, 64)
+        shared_key_owners(*map(read_only, (grouped, owners, lookup_directory)), 60, keys, 64)  # as BandIndex holds them
     aligned_chains(shingles, shingles, 6, 8)
     ranked_owners(owners, 20)
     distinct_values(keys)

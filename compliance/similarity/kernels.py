@@ -513,10 +513,9 @@ def warm_up() -> None:
 
 
 def _code_point_arrays(text: str) -> tuple[np.ndarray, ...]:
-    """Code points in each array type a text reaches the kernels in: read-only bytes (ASCII),
-    read-only 32-bit (other text), and a writable 32-bit copy (text beyond the BMP, patched)."""
-    wide = np.frombuffer(text.encode("utf-32-le"), np.uint32)
-    return np.frombuffer(text.encode("ascii"), np.uint8), wide, wide.copy()
+    """Code points in each array type a text reaches the kernels in: read-only bytes (ASCII)
+    and read-only 32-bit (other text, patched or not)."""
+    return np.frombuffer(text.encode("ascii"), np.uint8), np.frombuffer(text.encode("utf-32-le"), np.uint32)
 
 
 def _without_scipy_probe() -> None:
@@ -563,8 +562,9 @@ def _load_kernels() -> None:
     a = np.ones(32, np.uint32)
     keys = band_keys(window_signatures(shingles, a, a, np.arange(0, 10, 10), 40, 10), 16, 2).ravel()
     grouped, owners, directory = group_by_prefix(keys, np.zeros(len(keys), np.int32), 4)
-    for lookup_directory in (directory, directory.astype(np.uint32)):  # 32 bits unless the index is huge
-        shared_key_owners(*map(read_only, (grouped, owners, lookup_directory)), 60, keys, 64)  # as BandIndex holds them
+    # as BandIndex holds them; an index of over 2**32 keys (no catalogue comes near) keeps its
+    # 64-bit directory, and loads that kernel when first used
+    shared_key_owners(*map(read_only, (grouped, owners, directory.astype(np.uint32))), 60, keys, 64)
     aligned_chains(shingles, shingles, 6, 8)
     ranked_owners(owners, 20)
     distinct_values(keys)

@@ -20,7 +20,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from compliance.similarity.kernels import word_spans
+from compliance.similarity.kernels import read_only, word_spans
 
 _WORD = re.compile(r"\w+")
 # Every ASCII byte that `\w` does not match, as a space (ASCII `\w` is letters, digits and "_").
@@ -124,6 +124,7 @@ def tokenize(text: str) -> TokenizedText:
         points = points.copy()
         for position in beyond.tolist():
             points[position] = _WORD_STAND_IN if _WORD.match(text[position]) else _SPACE_STAND_IN
+        points = read_only(points)  # the array type of all other text: one compiled kernel less
     starts, ends, hashes, non_ascii = word_spans(points, _word_characters())
     # Words with a non-ASCII character are normalised (NFKC, case-folding) in Python.
     for index in np.flatnonzero(non_ascii).tolist():

@@ -266,3 +266,22 @@ def test_each_document_row_is_written_as_the_json_encoder_writes_it():
     assert len(results) > 8 and any(r.match is None for r in results)
     for result in results:
         assert row_format.document_row(result) == row_format._ROW_ENCODER.encode(row_format._document(result))
+
+
+def test_the_command_exits_at_once_with_its_code_and_all_of_its_output():
+    """`compliance` ends the process without tearing the interpreter down: what it printed
+    must still arrive in full, buffered output included (so Python runs buffered here)."""
+    import os
+
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}
+
+    def command(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "compliance", "scan", "--no-state", *args],
+                              capture_output=True, text=True, cwd=ROOT, env=env)
+
+    text = command(str(REPOSTS), "--sources", str(SOURCES))
+    assert text.returncode == 1 and text.stdout.strip().splitlines()[-1].startswith("5 documents scanned")
+    report = command(str(REPOSTS), "--sources", str(SOURCES), "--format", "json")
+    assert len(json.loads(report.stdout)["documents"]) == len(list(REPOSTS.iterdir()))
+    missing = command(str(REPOSTS), "--format", "json", "--fail-on", "never")
+    assert missing.returncode == 0 and "no sources loaded" in missing.stderr and json.loads(missing.stdout)["documents"]

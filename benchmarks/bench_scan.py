@@ -192,12 +192,13 @@ def write_corpus(folder: Path, sources: list[Source], bodies: list[list[str]]) -
 
 
 _RUN = """
-import sys, time
+import os, sys, time
 from compliance.cli.main import main
 
 started = time.perf_counter()
 code = main(sys.argv[1:])
-print(f"@@ {code} {time.perf_counter() - started}", file=sys.stderr)
+print(f"@@ {code} {time.perf_counter() - started}", file=sys.stderr, flush=True)
+os._exit(code)  # as the compliance command ends (cli.main.run), so that wall times are the command's
 """
 
 

@@ -527,8 +527,11 @@ def run() -> None:
 
     Tearing the interpreter down after a scan (its modules, numba's compiled code, the
     loaded band keys) took 0.4-0.5 s in which the user waited for nothing: every report is
-    written and closed by then, and the output is flushed here."""
+    written and closed by then, and the output is flushed here. Under a profiler or a
+    coverage tracer, which write their results on the way out, the interpreter exits as usual."""
     code = main()
+    if sys.gettrace() is not None or sys.getprofile() is not None:
+        raise SystemExit(code)
     try:
         sys.stdout.flush()
         sys.stderr.flush()

@@ -3,10 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 import gc
-import multiprocessing as mp
 import os
-from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Mapping
@@ -27,6 +24,7 @@ from compliance.similarity import kernels
 from compliance.similarity.index import IndexParameters
 from compliance.similarity.store import IndexStore, build_index, content_hash
 from compliance.state.cache import ScanCache
+from compliance.workers import can_fork, worker_pool
 
 
 @dataclass
@@ -123,7 +121,7 @@ def check_files(checker: _Checker, files: list[tuple[Path, str]], jobs: int, pro
     wakes whenever a result waits in the pipe, on the two cores the workers need.)"""
     global _worker_checker, _worker_files
     results: list[DocumentResult] = []
-    if jobs <= 1 or len(files) < _PARALLEL_FROM or "fork" not in mp.get_all_start_methods():
+    if jobs <= 1 or len(files) < _PARALLEL_FROM or not can_fork():
         for item in files:
             results.append(checker.check(*item))
             if progress:
@@ -133,17 +131,13 @@ def check_files(checker: _Checker, files: list[tuple[Path, str]], jobs: int, pro
     kernels.warm_up()  # ...and the compiled kernels
     gc.freeze()  # what exists now lives as long as the scan: workers' collections need not walk it
     size = max(1, min(64, len(files) // (jobs * 8)))
-    pool = ProcessPoolExecutor(jobs, mp_context=mp.get_context("fork"), initializer=_collect_rarely)
     try:
-        for chunk in pool.map(_check_chunk, [(start, start + size) for start in range(0, len(files), size)]):
-            results.extend(chunk)
-            if progress:
-                progress(len(results), len(files))
-    except BrokenProcessPool:
-        raise ComplianceError(f"a worker process stopped without a result (out of memory?); "
-                              f"scan again with fewer --jobs than {jobs}") from None
+        with worker_pool(jobs, _collect_rarely) as pool:
+            for chunk in pool.map(_check_chunk, [(start, start + size) for start in range(0, len(files), size)]):
+                results.extend(chunk)
+                if progress:
+                    progress(len(results), len(files))
     finally:
-        pool.shutdown(cancel_futures=True)  # interrupted: the chunks not started are dropped, not checked
         _worker_checker = _worker_files = None
         gc.unfreeze()
     return results

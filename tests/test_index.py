@@ -358,3 +358,23 @@ def test_lookups_in_a_loaded_or_built_index_use_the_kernels_warming_up_loaded(tm
     store = IndexStore.open(index)
     assert store[loaded.candidates(query, 3)[0]].id == sources[built.candidates(query, 3)[0]].id == sources[0].id
     assert {name: len(getattr(kernels, name).signatures) for name in compiled} == compiled
+
+
+def test_an_index_build_whose_worker_dies_stops_with_one_line(tmp_path, monkeypatch, capsys):
+    import os
+
+    from compliance.similarity import index as index_module
+
+    catalogue = tmp_path / "catalogue.jsonl"
+    words = "the desk copied this story from a wire service and changed a word here and there".split()
+    catalogue.write_text("".join(json.dumps({"id": f"s{n}", "publisher": "Wire", "text": " ".join(words[n % 7:] + [str(n)] * 30)}) + "\n"
+                                 for n in range(1200)), encoding="utf-8")
+
+    def killed(text, parameters):
+        os._exit(9)  # as the kernel's out-of-memory killer would
+
+    monkeypatch.setattr(index_module, "source_keys", killed)  # forked workers inherit it
+    code = main(["index", "build", "--sources", str(catalogue), "--index", str(tmp_path / "index.db"), "--jobs", "2", "-q"])
+    error = capsys.readouterr().err.strip()
+    assert code == 2 and "worker process stopped" in error and len(error.splitlines()) == 1
+    assert not (tmp_path / "index.db").exists()

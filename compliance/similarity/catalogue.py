@@ -10,7 +10,6 @@ import datetime as dt
 import gc
 import json
 from collections import deque
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,6 +19,7 @@ from compliance.ingest.frontmatter import split_front_matter
 from compliance.ingest.html import parse_html
 from compliance.ingest.load import read_text
 from compliance.model import License, Source
+from compliance.workers import worker_pool
 
 SOURCE_SUFFIXES = {".md", ".markdown", ".txt", ".html", ".htm"}
 _TEXT_FIELDS = ("url", "title", "author")
@@ -162,7 +162,7 @@ def _load_jsonl(path: Path, catalogue: Catalogue, jobs: int = 1) -> None:
 
 
 def _parse_in_workers(batches, jobs: int):
-    with ProcessPoolExecutor(jobs, initializer=gc.enable) as pool:
+    with worker_pool(jobs, gc.enable) as pool:
         pending: deque = deque()
         for batch in batches:
             pending.append(pool.submit(_parse_lines, batch))

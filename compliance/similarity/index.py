@@ -12,7 +12,6 @@ from __future__ import annotations
 import gc
 import os
 from collections.abc import Iterator
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass
 from typing import Protocol
 
@@ -21,6 +20,7 @@ import numpy as np
 from compliance.similarity import kernels
 from compliance.similarity.fingerprint import HASHING, Banding, shingle_hashes, window_signatures
 from compliance.similarity.tokens import word_hashes
+from compliance.workers import worker_pool
 
 # A bucket this full holds a stock passage (a wire footer, a boilerplate paragraph) that says
 # nothing about which article was copied; looking through it would only cost time.
@@ -100,7 +100,7 @@ def keys_in_chunks(texts: list[str], parameters: IndexParameters, jobs: int = 1)
         yield from map(_keys_of_chunk, work)
         return
     kernels.warm_up()  # forked workers inherit the compiled kernels
-    with ProcessPoolExecutor(jobs, initializer=gc.enable) as pool:
+    with worker_pool(jobs, gc.enable) as pool:
         yield from pool.map(_keys_of_chunk, work)
 
 

@@ -6,16 +6,14 @@ import gc
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Mapping
+from typing import TYPE_CHECKING, Callable, Mapping
 
 from compliance.checks import check_document
 from compliance.checks.engine import BUILTIN_RULES, required_texts
 from compliance.checks.rulepack import RulePack
 from compliance.checks.suppressions import Waiver, apply_directives, apply_waivers
 from compliance.errors import ComplianceError, InputError
-from compliance.fetch import FetchSettings
-from compliance.fetch.client import FetchStats
-from compliance.fetch.verify import WebVerifier, open_verifier
+from compliance.fetch.settings import FetchSettings, FetchStats
 from compliance.ingest import DEFAULT_MAX_BYTES, SUPPORTED_SUFFIXES, discover, load_document
 from compliance.ingest.discover import RealPaths
 from compliance.model import DocumentResult, Finding, Source
@@ -25,6 +23,9 @@ from compliance.similarity.index import IndexParameters
 from compliance.similarity.store import IndexStore, build_index, content_hash
 from compliance.state.cache import ScanCache
 from compliance.workers import can_fork, worker_pool
+
+if TYPE_CHECKING:
+    from compliance.fetch.verify import WebVerifier
 
 
 @dataclass
@@ -223,6 +224,8 @@ def scan(
     if todo:
         matcher = sources.matcher(len(todo))
         if fetch and fetch.enabled:
+            from compliance.fetch.verify import open_verifier  # requests and trafilatura load only for --fetch
+
             verifier = open_verifier(fetch, matcher.source_urls(), pack.matching, required_texts(pack))
             jobs = 1  # the fetcher's cache, per-host limits and budget live in this process
         checker = _Checker(matcher, pack, max_bytes, waivers or [], today or dt.date.today(), verifier, here, keep_texts,

@@ -285,3 +285,12 @@ def test_the_command_exits_at_once_with_its_code_and_all_of_its_output():
     assert len(json.loads(report.stdout)["documents"]) == len(list(REPOSTS.iterdir()))
     missing = command(str(REPOSTS), "--format", "json", "--fail-on", "never")
     assert missing.returncode == 0 and "no sources loaded" in missing.stderr and json.loads(missing.stdout)["documents"]
+
+
+def test_a_scan_that_does_not_fetch_never_imports_the_http_client():
+    """requests and urllib3 cost a tenth of a second of every command's start; only --fetch needs them."""
+    program = ("import sys\nfrom compliance.cli.main import main\n"
+               f"main(['scan', {str(REPOSTS)!r}, '--sources', {str(SOURCES)!r}, '--no-state', '-q'])\n"
+               "print(sorted(m for m in ('requests', 'urllib3', 'trafilatura') if m in sys.modules))\n")
+    result = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, cwd=ROOT)
+    assert result.stdout.strip().splitlines()[-1] == "[]", result.stderr

@@ -20,43 +20,13 @@ from urllib3.util.retry import Retry
 
 from compliance import __version__
 from compliance.fetch.cache import Page, PageCache
+from compliance.fetch.settings import DAY, USER_AGENT, FetchSettings, FetchStats  # noqa: F401 (also imported from here)
 from compliance.fetch.safety import FetchError, GuardedAdapter, check_url
 
-USER_AGENT = f"compliance/{__version__} (republishing compliance checker; verifies credited sources)"
 ACCEPTED_TYPES = ("text/html", "application/xhtml+xml", "text/plain")
 REMEMBERED_STATUSES = (404, 410)  # gone for good: cached like a page
 _REDIRECTS = (301, 302, 303, 307, 308)
 _BLOCKED = re.compile(r"blocked address: \S+ resolves to \S+ \([a-z -]+\)")
-DAY = 86_400.0
-
-
-@dataclass(frozen=True)
-class FetchSettings:
-    """How credited pages are fetched. Off unless asked for: a CI scan must not reach the web unexpectedly."""
-
-    enabled: bool = False
-    offline: bool = False  # the cache only, whatever its age
-    allow_hosts: frozenset[str] = frozenset()
-    connect_timeout: float = 5.0
-    read_timeout: float = 15.0
-    total_timeout: float = 60.0  # a server that drips a byte a second must not hold a scan
-    max_bytes: int = 5_000_000
-    max_redirects: int = 5
-    retries: int = 2
-    backoff: float = 0.5
-    request_budget: int = 200
-    per_host: int = 2
-    cache_path: Path | None = None  # None: no cache
-    cache_lifetime: float = 7 * DAY
-    user_agent: str = USER_AGENT
-
-
-@dataclass
-class FetchStats:
-    requests: int = 0
-    cache_hits: int = 0
-    revalidated: int = 0
-    failures: dict[str, int] = field(default_factory=dict)
 
 
 def normalize_url(url: str) -> str:

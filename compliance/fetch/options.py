@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from compliance.errors import ComplianceError
-from compliance.fetch.client import FetchSettings
+from compliance.fetch.settings import FetchSettings
 
 DEFAULT_CACHE = Path(".compliance") / "http-cache.sqlite"
 _KEYS = {"enabled", "allow_hosts", "request_budget", "cache", "cache_lifetime", "timeout"}

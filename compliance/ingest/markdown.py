@@ -6,15 +6,24 @@ paragraph right after an image, the way Markdown writers caption pictures.
 """
 from __future__ import annotations
 
-from typing import Any
-
-from markdown_it import MarkdownIt
-from markdown_it.token import Token
+from functools import lru_cache
+from typing import TYPE_CHECKING, Any
 
 from compliance.ingest.frontmatter import split_front_matter
 from compliance.model import Block, BlockKind, Link
 
-_PARSER = MarkdownIt("commonmark")
+if TYPE_CHECKING:
+    from markdown_it import MarkdownIt
+    from markdown_it.token import Token
+
+
+@lru_cache(maxsize=1)
+def parser() -> "MarkdownIt":
+    """Made with the first Markdown file: a scan of text and HTML never imports markdown-it
+    (a twentieth of a second of every command's start)."""
+    from markdown_it import MarkdownIt
+
+    return MarkdownIt("commonmark")
 
 
 def _inline_text(token: Token, links: list[Link], line: int) -> tuple[str, bool, bool]:
@@ -47,7 +56,7 @@ def parse_markdown(text: str, path: str) -> tuple[str, dict[str, Any], list[Bloc
     blocks: list[Block] = []
     links: list[Link] = []
     title = str(metadata.get("title") or "").strip()
-    tokens = _PARSER.parse(body)
+    tokens = parser().parse(body)
     pending_kind: BlockKind | None = None
     after_image = False
     for index, token in enumerate(tokens):

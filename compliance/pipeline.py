@@ -16,7 +16,6 @@ from compliance.errors import ComplianceError, InputError
 from compliance.fetch.settings import FetchSettings, FetchStats
 from compliance.ingest import DEFAULT_MAX_BYTES, SUPPORTED_SUFFIXES, discover, load_document
 from compliance.ingest.discover import RealPaths
-from compliance.ingest.markdown import parser as markdown_parser
 from compliance.model import DocumentResult, Finding, Source
 from compliance.similarity import Matcher, load_catalogue
 from compliance.similarity import kernels
@@ -131,8 +130,6 @@ def check_files(checker: _Checker, files: list[tuple[Path, str]], jobs: int, pro
         return results
     _worker_checker, _worker_files = checker, files  # forked workers inherit them (index arrays shared, not copied)
     kernels.warm_up()  # ...and the compiled kernels
-    if any(SUPPORTED_SUFFIXES[file.suffix.lower()] == "md" for file, _ in files):
-        markdown_parser()  # ...and the Markdown parser, made once here rather than in each of them
     gc.freeze()  # what exists now lives as long as the scan: workers' collections need not walk it
     size = max(1, min(64, len(files) // (jobs * 8)))
     try:

@@ -11,9 +11,9 @@ from pathlib import Path
 import yaml
 
 from compliance.errors import ComplianceError
-from compliance.fetch.client import FetchSettings
 from compliance.fetch.extract import extract_source
 from compliance.fetch.safety import FetchError
+from compliance.fetch.settings import FetchSettings
 from compliance.fetch.verify import open_fetcher
 from compliance.model import Source
 

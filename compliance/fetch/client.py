@@ -10,18 +10,16 @@ from __future__ import annotations
 import re
 import threading
 import time
-from dataclasses import dataclass, field, replace
-from pathlib import Path
+from dataclasses import replace
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
 import requests
 from urllib3.exceptions import ReadTimeoutError
 from urllib3.util.retry import Retry
 
-from compliance import __version__
 from compliance.fetch.cache import Page, PageCache
-from compliance.fetch.settings import DAY, USER_AGENT, FetchSettings, FetchStats  # noqa: F401 (also imported from here)
 from compliance.fetch.safety import FetchError, GuardedAdapter, check_url
+from compliance.fetch.settings import FetchSettings, FetchStats
 
 ACCEPTED_TYPES = ("text/html", "application/xhtml+xml", "text/plain")
 REMEMBERED_STATUSES = (404, 410)  # gone for good: cached like a page

@@ -14,9 +14,10 @@ from dataclasses import dataclass, field, replace
 from compliance.checks.attribution import attribution_lines
 from compliance.errors import ComplianceError
 from compliance.fetch.cache import PageCache
-from compliance.fetch.client import FetchSettings, Fetcher, normalize_url
+from compliance.fetch.client import Fetcher, normalize_url
 from compliance.fetch.extract import extract_source
 from compliance.fetch.safety import FetchError
+from compliance.fetch.settings import FetchSettings
 from compliance.model import Document, Match, PageCheck, Source
 from compliance.similarity import Matcher
 from compliance.similarity.matcher import MatchSettings

@@ -294,3 +294,20 @@ def test_a_scan_that_does_not_fetch_never_imports_the_http_client():
                "print(sorted(m for m in ('requests', 'urllib3', 'trafilatura') if m in sys.modules))\n")
     result = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, cwd=ROOT)
     assert result.stdout.strip().splitlines()[-1] == "[]", result.stderr
+
+
+def test_the_summary_counts_only_active_findings_and_the_documents_that_have_them(tmp_path):
+    """A document whose every finding is waived has none left to count; its waived ones are
+    counted as suppressed."""
+    config = tmp_path / "compliance.yaml"
+    config.write_text("waivers:\n  - paths: ['niac-*']\n    rules: [attribution-missing, caption-duplicated]\n"
+                      "    reason: licensed by phone\n", encoding="utf-8")
+    plain_report = json_report(tmp_path, str(REPOSTS), "--sources", str(SOURCES), "--no-state")
+    waived = json_report(tmp_path, str(REPOSTS), "--sources", str(SOURCES), "--no-state", "--config", str(config))["summary"]
+    plain = plain_report["summary"]
+    seed_findings = len(next(d for d in plain_report["documents"] if d["path"] == "niac-missiles-repost.txt")["findings"])
+    assert seed_findings >= 2 and plain["suppressed"] == 0
+    assert waived["documents_with_findings"] == plain["documents_with_findings"] - 1
+    assert waived["suppressed"] == seed_findings
+    assert waived["findings"] == plain["findings"] - seed_findings == sum(waived["by_severity"].values())
+    assert waived["matched"] == plain["matched"] == 4

@@ -204,7 +204,6 @@ def scan(
     results back without the repost's and the source's texts; with `render_row`, with their
     line of the JSON report rendered (`DocumentResult.json_row`).
     """
-    kernels.start_warming_up()
     sources = open_sources(pack, source_paths, index_path, jobs)
     found = discover(paths)
     if cache is not None:
@@ -222,6 +221,7 @@ def scan(
     verifier = None
     checked: list[DocumentResult] = []
     if todo:
+        kernels.start_warming_up()  # on a thread, while the band keys load; not at all when the state has every result
         matcher = sources.matcher(len(todo))
         if fetch and fetch.enabled:
             from compliance.fetch.verify import open_verifier  # requests and trafilatura load only for --fetch

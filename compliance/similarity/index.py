@@ -49,17 +49,21 @@ class IndexParameters:
         return asdict(self)
 
 
+def _band_keys(shingles: np.ndarray, parameters: IndexParameters, stride: int) -> np.ndarray:
+    """The band keys of windows every `stride` shingles, repeats included."""
+    signatures = window_signatures(shingles, parameters.window, stride, parameters.num_perm)
+    return parameters.banding.keys(signatures).ravel()
+
+
 def window_keys(shingles: np.ndarray, parameters: IndexParameters, stride: int) -> np.ndarray:
     """The distinct band keys of windows every `stride` shingles, sorted."""
-    signatures = window_signatures(shingles, parameters.window, stride, parameters.num_perm)
-    return sorted_unique(parameters.banding.keys(signatures).ravel())
+    return sorted_unique(_band_keys(shingles, parameters, stride))
 
 
 def query_keys(shingles: np.ndarray, parameters: IndexParameters, stride: int) -> np.ndarray:
     """The keys of `window_keys`, in no particular order (a lookup needs no order, and sorting
     cost a repost more than looking its keys up)."""
-    signatures = window_signatures(shingles, parameters.window, stride, parameters.num_perm)
-    return kernels.distinct_values(parameters.banding.keys(signatures).ravel())
+    return kernels.distinct_values(_band_keys(shingles, parameters, stride))
 
 
 def sorted_unique(values: np.ndarray) -> np.ndarray:

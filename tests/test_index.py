@@ -339,6 +339,38 @@ def test_band_keys_looked_up_in_the_file_give_the_candidates_loaded_keys_give(tm
     assert asked == len(corpus)
 
 
+def test_an_index_of_schema_2_is_read_as_before_and_an_update_writes_schema_3(tmp_path, corpus):
+    """Schema 2 stored a 64-bit directory with about four keys a prefix; schema 3 stores a
+    32-bit one with one or two (lookups a third faster, in the same bytes)."""
+    catalogue = tmp_path / "sources"
+    shutil.copytree(SOURCES, catalogue)
+    index_path = tmp_path / "index.db"
+    assert main(["index", "build", "--sources", str(catalogue), "--index", str(index_path), "-q"]) == 0
+    built = IndexStore.open(index_path).band_index()
+    assert built.directory.dtype == np.uint32 and 1 < len(built) / (len(built.directory) - 1) <= 2
+    parameters = IndexParameters.of(MatchSettings())
+    queries = [window_keys(shingle_hashes(tokenize("\n\n".join(paragraphs(record)[1:])).hashes, 4), parameters, 10)
+               for record in corpus.values()]
+    expected = [built.candidates_with_hits(query, 20) for query in queries]
+    assert sum(map(bool, expected)) >= 4
+
+    coarser = np.ascontiguousarray(built.directory[::2]).astype(np.int64)  # what schema 2's builds wrote
+    with sqlite3.connect(index_path) as db:
+        db.execute("UPDATE arrays SET data = ? WHERE name = 'directory'", (coarser.tobytes(),))
+        db.execute("UPDATE meta SET value = '2' WHERE name = 'schema'")
+    old = IndexStore.open(index_path)
+    assert old.info()["schema"] == 2
+    for lookup in (old.band_index(), old.band_lookup(documents=1)):
+        assert [lookup.candidates_with_hits(query, 20) for query in queries] == expected
+    old.close()  # its blobs hold a read lock
+
+    (catalogue / "venturebeat-wework-investigation.md").unlink()
+    assert main(["index", "update", "--sources", str(catalogue), "--index", str(index_path), "-q"]) == 0
+    updated = IndexStore.open(index_path)
+    assert updated.info()["schema"] == 3 and updated.band_index().directory.dtype == np.uint32
+    assert len(updated.band_index()) < len(built)
+
+
 def test_lookups_in_a_loaded_or_built_index_use_the_kernels_warming_up_loaded(tmp_path):
     """Band keys read from an index file are read-only, those built in memory are not: both must
     reach the lookup kernel as the one array type warming up loads, or every worker would load

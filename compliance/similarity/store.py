@@ -6,12 +6,15 @@ when the source is a candidate. `sync` brings it in line with a catalogue, finge
 only new and changed sources, in one transaction: an interrupted update leaves the index as
 it was.
 
-Layout (schema 2):
+Layout (schema 3):
     meta(name, value)        parameters (JSON), hashing scheme, datasketch version, times
     sources(number, id, content_hash, record, origin, text)
                              record: the Source's fields as JSON
-    arrays(name, data)       'keys' (uint64, grouped by prefix), 'owners' (int32) and 'directory' (int64):
-                             the merged BandIndex
+    arrays(name, data)       'keys' (uint64, grouped by prefix), 'owners' (int32) and 'directory'
+                             (uint32; int64 from 2**32 keys): the merged BandIndex
+
+Schema 2 differs only in its directory, always int64 and coarser: it is still read, and an
+update writes schema 3.
 """
 from __future__ import annotations
 
@@ -35,10 +38,11 @@ from compliance.errors import ComplianceError
 from compliance.model import License, Source
 from compliance.similarity.fingerprint import Banding, permutations, remember_permutations
 from compliance.similarity.index import (
-    MAX_BUCKET, BandIndex, IndexParameters, keys_in_chunks, prefix_shift, ranked_candidates,
+    MAX_BUCKET, BandIndex, IndexParameters, directory_type, keys_in_chunks, prefix_shift, ranked_candidates,
 )
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
+_READABLE_SCHEMAS = {"2", "3"}
 DEFAULT_INDEX = Path(".compliance/index.db")
 
 
@@ -77,6 +81,10 @@ def _row(number: int, source: Source, digest: str | None, record: str | None) ->
     return number, source.id, digest or content_hash(source, record), record, source.origin, source.text
 
 
+def _stored_directory_type(schema: str, keys: int) -> type:
+    return np.int64 if schema == "2" else directory_type(keys)
+
+
 class StoredBandIndex:
     """The band keys looked up where they lie in the index file, a few dozen bytes a query key.
 
@@ -87,19 +95,21 @@ class StoredBandIndex:
 
     MAX_DOCUMENTS = 16  # fewer than a scan forks workers for: the blobs stay in one process
 
-    def __init__(self, db: sqlite3.Connection, rows: dict[str, int]):
+    def __init__(self, db: sqlite3.Connection, rows: dict[str, int], schema: str):
         self._keys = db.blobopen("arrays", "data", rows["keys"], readonly=True)
         self._owners = db.blobopen("arrays", "data", rows["owners"], readonly=True)
         self._directory = db.blobopen("arrays", "data", rows["directory"], readonly=True)
         if len(self._keys) != 2 * len(self._owners):
             raise ValueError("band keys and their sources differ in number")
-        self._shift = prefix_shift(len(self._directory) // 8 - 1)
+        wide = _stored_directory_type(schema, len(self._owners)) == np.int64
+        self._entry_size, self._two_entries = (8, struct.Struct("<qq")) if wide else (4, struct.Struct("<II"))
+        self._shift = prefix_shift(len(self._directory) // self._entry_size - 1)
 
     def candidates_with_hits(self, query_keys: np.ndarray, limit: int) -> list[tuple[int, int]]:
         found: list[int] = []
         for key in query_keys.tolist():
-            self._directory.seek((key >> self._shift) * 8)
-            low, high = struct.unpack("<qq", self._directory.read(16))
+            self._directory.seek((key >> self._shift) * self._entry_size)
+            low, high = self._two_entries.unpack(self._directory.read(2 * self._entry_size))
             if high <= low:
                 continue
             self._keys.seek(low * 8)
@@ -170,7 +180,7 @@ class IndexStore:
             meta = dict(db.execute("SELECT name, value FROM meta"))
         except sqlite3.DatabaseError as error:
             raise ComplianceError(f"not a compliance source index ({error})", str(path)) from None
-        if meta.get("schema") != str(SCHEMA_VERSION):
+        if meta.get("schema") not in _READABLE_SCHEMAS:
             raise ComplianceError(f"index schema {meta.get('schema')} is not {SCHEMA_VERSION}; rebuild it with `compliance index build`", str(path))
         store = cls(path, db)
         try:
@@ -188,6 +198,9 @@ class IndexStore:
         stored = json.loads(meta["permutations"])
         remember_permutations(parameters.num_perm, np.array(stored["a"], dtype=np.uint32), np.array(stored["b"], dtype=np.uint32))
         Banding(**json.loads(meta["banding"])).remember(parameters.lsh_threshold, parameters.num_perm)
+
+    def schema(self) -> str:
+        return self.db.execute("SELECT value FROM meta WHERE name = 'schema'").fetchone()[0]
 
     def meta(self) -> dict[str, str]:
         return dict(self.db.execute("SELECT name, value FROM meta"))
@@ -266,6 +279,7 @@ class IndexStore:
         self.db.executemany("INSERT OR REPLACE INTO arrays VALUES (?, ?)",
                             [("keys", memoryview(index.keys)), ("owners", memoryview(index.owners)),
                              ("directory", memoryview(index.directory))])
+        self.db.execute("UPDATE meta SET value = ? WHERE name = 'schema'", (str(SCHEMA_VERSION),))
 
     def band_index(self) -> BandIndex:
         rows = dict(self.db.execute("SELECT name, rowid FROM arrays"))
@@ -274,7 +288,7 @@ class IndexStore:
         try:
             with self._mapped():
                 keys, owners = self._read_array(rows["keys"], np.uint64), self._read_array(rows["owners"], np.int32)
-                directory = self._read_array(rows["directory"], np.int64)
+                directory = self._read_array(rows["directory"], _stored_directory_type(self.schema(), len(keys)))
             prefix_shift(len(directory) - 1)
             if directory[-1] != len(keys):
                 raise ValueError("the directory does not fit the keys")
@@ -291,7 +305,7 @@ class IndexStore:
         if documents > StoredBandIndex.MAX_DOCUMENTS or not hasattr(self.db, "blobopen") or not rows:
             return self.band_index()
         try:
-            return StoredBandIndex(self.db, rows)
+            return StoredBandIndex(self.db, rows, self.schema())
         except (KeyError, ValueError) as error:
             raise self._damaged(f"band keys: {error}") from None
 

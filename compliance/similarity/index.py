@@ -153,17 +153,18 @@ class BandIndex:
     # uint32 (int64 for 2**32 keys or more, which no catalogue comes near)
 
     @classmethod
-    def build(cls, keys_by_source: list[np.ndarray], numbers: list[int] | None = None,
-              owner_arrays: list[np.ndarray] = ()) -> "BandIndex":
-        """From each source's keys; a number of -1 takes its owners from `owner_arrays`, in turn
-        (how an update merges the existing arrays with new sources)."""
-        numbers = list(range(len(keys_by_source))) if numbers is None else numbers
-        given = iter(owner_arrays)
-        owners = [next(given) if number == -1 else np.full(len(keys), number, dtype=np.int32)
-                  for keys, number in zip(keys_by_source, numbers)]
+    def build(cls, keys_by_source: list[np.ndarray]) -> "BandIndex":
+        """From each source's keys, the sources numbered by position."""
+        lengths = [len(keys) for keys in keys_by_source]
         keys = np.concatenate(keys_by_source) if keys_by_source else np.zeros(0, dtype=np.uint64)
-        owners = np.concatenate(owners) if owners else np.zeros(0, dtype=np.int32)
-        return cls(*kernels.group_by_prefix(keys, owners, prefix_bits(len(keys))))
+        return cls.grouped(keys, np.repeat(np.arange(len(keys_by_source), dtype=np.int32), lengths))
+
+    @classmethod
+    def grouped(cls, keys: np.ndarray, owners: np.ndarray) -> "BandIndex":
+        """From all keys, in any order, and the source each belongs to."""
+        directory = np.zeros((1 << prefix_bits(len(keys))) + 1, directory_type(len(keys)))
+        grouped_keys, grouped_owners = kernels.group_by_prefix(keys, owners, directory, prefix_shift(len(directory) - 1))
+        return cls(grouped_keys, grouped_owners, directory)
 
     def __len__(self) -> int:
         return len(self.keys)

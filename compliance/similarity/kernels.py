@@ -171,26 +171,30 @@ def band_keys(signatures, bands, rows):
 
 
 @njit(cache=True, nogil=True)
-def group_by_prefix(keys, owners, bits):
-    """Keys and owners reordered so that keys sharing their top `bits` bits are together,
-    in their given order (a counting sort: linear, where sorting 24 million keys took
-    seconds), and the directory of where each prefix starts."""
-    shift = np.uint64(64 - bits)
-    directory = np.zeros((1 << bits) + 1, np.int64)
+def group_by_prefix(keys, owners, directory, shift):
+    """Keys and owners reordered so that keys sharing their prefix (the bits left of `shift`)
+    are together, in their given order (a counting sort: linear, where sorting 24 million
+    keys took seconds). `directory`, all zeros with an entry per prefix and one more, is
+    filled in with where each prefix starts, and last the number of keys."""
     for i in range(len(keys)):
-        directory[np.int64(keys[i] >> shift) + 1] += 1
+        directory[np.int64(keys[i] >> np.uint64(shift)) + 1] += 1
     for prefix in range(1, len(directory)):
         directory[prefix] += directory[prefix - 1]
-    next_slot = directory.copy()
     grouped_keys = np.empty(len(keys), np.uint64)
     grouped_owners = np.empty(len(keys), np.int32)
+    # Each prefix's entry serves as where its next key goes (a copy of the directory, for
+    # that, cost 64 MB at the peak of a 100,000-source build), and ends up where the next
+    # prefix starts: the entries move one place up afterwards.
     for i in range(len(keys)):
-        prefix = np.int64(keys[i] >> shift)
-        slot = next_slot[prefix]
+        prefix = np.int64(keys[i] >> np.uint64(shift))
+        slot = directory[prefix]
         grouped_keys[slot] = keys[i]
         grouped_owners[slot] = owners[i]
-        next_slot[prefix] = slot + 1
-    return grouped_keys, grouped_owners, directory
+        directory[prefix] = slot + 1
+    for prefix in range(len(directory) - 2, 0, -1):
+        directory[prefix] = directory[prefix - 1]
+    directory[0] = 0
+    return grouped_keys, grouped_owners
 
 
 @njit(cache=True, nogil=True)
@@ -561,10 +565,11 @@ def _load_kernels() -> None:
         possible_ellipses(points, np.array([0, 2]), table)
     a = np.ones(32, np.uint32)
     keys = band_keys(window_signatures(shingles, a, a, np.arange(0, 10, 10), 40, 10), 16, 2).ravel()
-    grouped, owners, directory = group_by_prefix(keys, np.zeros(len(keys), np.int32), 4)
-    # as BandIndex holds them; an index of over 2**32 keys (no catalogue comes near) keeps its
-    # 64-bit directory, and loads that kernel when first used
-    shared_key_owners(*map(read_only, (grouped, owners, directory.astype(np.uint32))), 60, keys, 64)
+    directory = np.zeros(17, np.uint32)
+    grouped, owners = group_by_prefix(keys, np.zeros(len(keys), np.int32), directory, 60)
+    # as BandIndex holds them; an index of over 2**32 keys (no catalogue comes near) has a
+    # 64-bit directory, and loads those kernels when first used
+    shared_key_owners(*map(read_only, (grouped, owners, directory)), 60, keys, 64)
     aligned_chains(shingles, shingles, 6, 8)
     ranked_owners(owners, 20)
     distinct_values(keys)

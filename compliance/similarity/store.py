@@ -42,6 +42,7 @@ from compliance.similarity.index import (
 )
 
 SCHEMA_VERSION = 3
+_PIECE = 1 << 24  # bytes of an array written at a time
 _READABLE_SCHEMAS = {"2", "3"}
 DEFAULT_INDEX = Path(".compliance/index.db")
 
@@ -245,19 +246,24 @@ class IndexStore:
         self.db.execute("BEGIN IMMEDIATE")
         try:
             self.db.executemany("DELETE FROM sources WHERE number = ?", [(number,) for number in removed])
-            new_keys: list[np.ndarray] = []
+            # A chunk's keys are kept in one array, and the numbers of their sources in another:
+            # one small array per source, a catalogue's worth, fragmented the heap for good.
+            key_chunks: list[np.ndarray] = []
+            owner_chunks: list[np.ndarray] = []
+            done = 0
             for keys in keys_in_chunks([source.text for source, _, _ in todo], parameters, jobs):
-                start = len(new_keys)
-                new_keys.extend(keys)
+                chunk = slice(done, done + len(keys))
+                key_chunks.append(np.concatenate(keys))
+                owner_chunks.append(np.repeat(np.array(numbers[chunk], dtype=np.int32), [len(k) for k in keys]))
                 self.db.executemany(
                     "INSERT OR REPLACE INTO sources(number, id, content_hash, record, origin, text) VALUES (?, ?, ?, ?, ?, ?)",
-                    [_row(number, source, digest, record)
-                     for (source, digest, record), number in zip(todo[start : len(new_keys)], numbers[start : len(new_keys)])],
+                    [_row(number, source, digest, record) for (source, digest, record), number in zip(todo[chunk], numbers[chunk])],
                 )
+                done += len(keys)
                 if progress:
-                    progress(len(new_keys), len(todo))
+                    progress(done, len(todo))
             if todo or removed or not self.db.execute("SELECT 1 FROM arrays").fetchone():
-                self._write_arrays(set(removed) | set(numbers), new_keys, numbers)
+                self._write_arrays(set(removed) | set(numbers), key_chunks, owner_chunks)
             now = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
             self.db.execute("UPDATE meta SET value = ? WHERE name = 'updated'", (now,))
             self.db.execute("COMMIT")
@@ -268,18 +274,38 @@ class IndexStore:
         changed = sum(1 for source, _, _ in todo if source.id in stored)
         return SyncReport(len(todo) - changed, changed, len(removed), len(sources) - len(todo))
 
-    def _write_arrays(self, replaced: set[int], new_keys: list[np.ndarray], numbers: list[int]) -> None:
-        """The merged arrays without the keys of replaced sources, plus the new keys, grouped."""
+    def _write_arrays(self, replaced: set[int], key_chunks: list[np.ndarray], owner_chunks: list[np.ndarray]) -> None:
+        """The merged arrays without the keys of replaced sources, plus the new keys (and the
+        number of the source of each), grouped. The chunks' lists are emptied on the way."""
         old = self.band_index()
         old_keys, old_owners = old.keys, old.owners
         if replaced and len(old):
             keep = ~np.isin(old_owners, np.fromiter(replaced, dtype=np.int32, count=len(replaced)))
             old_keys, old_owners = old_keys[keep], old_owners[keep]
-        index = BandIndex.build([old_keys, *new_keys], [-1, *numbers], [old_owners])
-        self.db.executemany("INSERT OR REPLACE INTO arrays VALUES (?, ?)",
-                            [("keys", memoryview(index.keys)), ("owners", memoryview(index.owners)),
-                             ("directory", memoryview(index.directory))])
+        keys, owners = np.concatenate([old_keys, *key_chunks]), np.concatenate([old_owners, *owner_chunks])
+        # Grouping copies the keys once more: what is copied already is let go first, a
+        # catalogue's keys less at the peak.
+        del old, old_keys, old_owners
+        key_chunks.clear()
+        owner_chunks.clear()
+        index = BandIndex.grouped(keys, owners)
+        del keys, owners
+        for name in ("keys", "owners", "directory"):
+            self._write_array(name, getattr(index, name))
         self.db.execute("UPDATE meta SET value = ? WHERE name = 'schema'", (str(SCHEMA_VERSION),))
+
+    def _write_array(self, name: str, values: np.ndarray) -> None:
+        """Stored a piece at a time: handed over whole, the array was first copied by SQLite
+        (hundreds of megabytes more at the peak of a build)."""
+        data = memoryview(values).cast("B")
+        if not hasattr(self.db, "blobopen"):  # Python 3.10
+            self.db.execute("INSERT OR REPLACE INTO arrays VALUES (?, ?)", (name, data))
+            return
+        self.db.execute("INSERT OR REPLACE INTO arrays VALUES (?, zeroblob(?))", (name, len(data)))
+        (rowid,) = self.db.execute("SELECT rowid FROM arrays WHERE name = ?", (name,)).fetchone()
+        with self.db.blobopen("arrays", "data", rowid) as blob:
+            for start in range(0, len(data), _PIECE):
+                blob.write(data[start : start + _PIECE])
 
     def band_index(self) -> BandIndex:
         rows = dict(self.db.execute("SELECT name, rowid FROM arrays"))

@@ -187,7 +187,8 @@ def test_missing_path_is_an_error_not_a_crash(tmp_path):
     assert str(only_error(catalogue)) == f"{tmp_path / 'nowhere'}: no such file or folder"
 
 
-def test_a_large_jsonl_catalogue_parsed_on_workers_loads_what_one_process_loads(tmp_path, monkeypatch):
+@pytest.mark.parametrize("bytes_per_job", [997, 10])  # runs of several lines; runs shorter than a line
+def test_a_large_jsonl_catalogue_parsed_on_workers_loads_what_one_process_loads(tmp_path, monkeypatch, bytes_per_job):
     from compliance.similarity import catalogue as catalogue_module
 
     path = tmp_path / "big.jsonl"
@@ -200,7 +201,7 @@ def test_a_large_jsonl_catalogue_parsed_on_workers_loads_what_one_process_loads(
 
     one = load_catalogue([path], jobs=1)
     monkeypatch.setattr(catalogue_module, "_PARALLEL_FROM_BYTES", 0)
-    monkeypatch.setattr(catalogue_module, "_LINES_PER_JOB", 37)  # many batches, the last one cut by the bad bytes
+    monkeypatch.setattr(catalogue_module, "_BYTES_PER_JOB", bytes_per_job)  # many runs, one cut by the bad bytes
     two = load_catalogue([path], jobs=2)
     assert [s.id for s in two.sources] == [s.id for s in one.sources] and len(one.sources) == 496
     assert [str(e) for e in two.errors] == [str(e) for e in one.errors]

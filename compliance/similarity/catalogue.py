@@ -86,12 +86,18 @@ def _load_file(path: Path) -> Source:
     return source_from_record(metadata, body, path.stem, str(path))
 
 
-def _jsonl_lines(path: Path):
-    """(line number, text) of a JSONL file, read line by line: a catalogue of 100,000 articles
-    is hundreds of megabytes, more than any one repost may be, and need not be held twice."""
+def _jsonl_lines(path: Path, start: int = 0, end: int | None = None, first_line: int = 1):
+    """(line number, text) of the lines of a JSONL file that begin in bytes [start, end),
+    `start` being where a line begins, read line by line: a catalogue of 100,000 articles is
+    hundreds of megabytes, more than any one repost may be, and need not be held twice."""
     try:
         with path.open("rb") as lines:
-            for number, raw in enumerate(lines, start=1):
+            lines.seek(start)
+            position = start
+            for number, raw in enumerate(lines, start=first_line):
+                if end is not None and position >= end:
+                    return
+                position += len(raw)
                 if number == 1 and raw.startswith(codecs.BOM_UTF8):
                     raw = raw[len(codecs.BOM_UTF8):]
                 try:
@@ -104,7 +110,7 @@ def _jsonl_lines(path: Path):
 
 def _parse_line(line: str, number: int, origin: str, stem: str) -> Source | ComplianceError | None:
     """One JSONL line as a source, or the error that names its line (None for a blank line)."""
-    if not line.strip():
+    if not line or line.isspace():
         return None
     try:
         record = json.loads(line)
@@ -120,52 +126,73 @@ def _parse_line(line: str, number: int, origin: str, stem: str) -> Source | Comp
         return exc
 
 
-def _parse_lines(job: tuple[list[tuple[int, str]], str, str, ComplianceError | None]) -> list[Source | ComplianceError | None]:
-    lines, origin, stem, stopped_by = job
-    return [_parse_line(line, number, origin, stem) for number, line in lines] + [stopped_by]
+def _parse_range(job: tuple[Path, int, int | None, int]) -> tuple[list[Source | ComplianceError | None], bool]:
+    """The entries of the lines in a range of bytes (see `_jsonl_lines`), and whether a line
+    that cannot be read ended the file there (its error is the last entry)."""
+    path, start, end, first_line = job
+    origin, stem, parsed = str(path), path.stem, []
+    try:
+        for number, line in _jsonl_lines(path, start, end, first_line):
+            parsed.append(_parse_line(line, number, origin, stem))
+    except ComplianceError as error:
+        parsed.append(error)
+        return parsed, True
+    return parsed, False
 
 
-_LINES_PER_JOB = 2000  # a worker's share: parsing 2,000 articles outweighs sending them back
+_BYTES_PER_JOB = 16 * 1024 * 1024  # a worker's share at most: small enough to keep both busy to the end
 _PARALLEL_FROM_BYTES = 8 * 1024 * 1024  # smaller files parse faster than workers start
 
 
-def _jobs_of(path: Path, lines_per_job: int):
-    """Batches of lines; a line that cannot be read ends the file, after the lines before it."""
-    origin, stem, batch = str(path), path.stem, []
-    try:
-        for item in _jsonl_lines(path):
-            batch.append(item)
-            if len(batch) == lines_per_job:
-                yield batch, origin, stem, None
-                batch = []
-    except ComplianceError as error:
-        yield batch, origin, stem, error
-        return
-    if batch:
-        yield batch, origin, stem, None
+def _line_ranges(path: Path, parts: int) -> list[tuple[int, int | None, int]]:
+    """(first byte, end byte, number of the first line) of about `parts` runs of whole lines
+    of even size. Workers read their own runs from the file: sending them the lines cost the
+    scan as much as parsing them (its one process read, decoded and pickled every line)."""
+    size = path.stat().st_size
+    starts = [(0, 1)]  # where each run begins, and its first line's number
+    targets = iter([size * k // parts for k in range(1, parts)])
+    target = next(targets, None)
+    offset = newlines = 0
+    with path.open("rb") as file:
+        while target is not None and (block := file.read(1 << 24)):
+            while target is not None:
+                at = block.find(b"\n", max(target - offset, 0))
+                if at < 0:
+                    break
+                if offset + at + 1 > starts[-1][0]:  # a line longer than a run holds several targets
+                    starts.append((offset + at + 1, newlines + block.count(b"\n", 0, at + 1) + 1))
+                target = next(targets, None)
+            newlines += block.count(b"\n")
+            offset += len(block)
+    ends = [start for start, _ in starts[1:]] + [None]
+    return [(start, end, line) for (start, line), end in zip(starts, ends)]
 
 
 def _load_jsonl(path: Path, catalogue: Catalogue, jobs: int = 1) -> None:
-    """Every line of a JSONL catalogue; a large one is parsed on `jobs` processes, a bounded
-    number of batches in flight (a catalogue can be far larger than memory should hold twice)."""
-    batches = _jobs_of(path, _LINES_PER_JOB)
-    if jobs > 1 and path.stat().st_size > _PARALLEL_FROM_BYTES:
-        parsed = _parse_in_workers(batches, jobs)
+    """Every line of a JSONL catalogue; a large one is parsed on `jobs` processes, each reading
+    runs of lines itself, a bounded number of runs in flight (a catalogue can be far larger
+    than memory should hold twice). A line that cannot be read ends the file."""
+    size = path.stat().st_size
+    if jobs > 1 and size > _PARALLEL_FROM_BYTES:
+        ranges = _line_ranges(path, max(jobs * 4, size // _BYTES_PER_JOB))
+        parsed = _parse_in_workers([(path, *run) for run in ranges], jobs)
     else:
-        parsed = map(_parse_lines, batches)
-    for batch in parsed:
-        for entry in batch:
+        parsed = iter([_parse_range((path, 0, None, 1))])
+    for entries, stopped in parsed:
+        for entry in entries:
             if isinstance(entry, Source):
                 catalogue.sources.append(entry)
             elif entry is not None:
                 catalogue.errors.append(entry)
+        if stopped:
+            return
 
 
-def _parse_in_workers(batches, jobs: int):
+def _parse_in_workers(jobs_to_do: list, jobs: int):
     with worker_pool(jobs, gc.enable) as pool:
         pending: deque = deque()
-        for batch in batches:
-            pending.append(pool.submit(_parse_lines, batch))
+        for job in jobs_to_do:
+            pending.append(pool.submit(_parse_range, job))
             if len(pending) > 2 * jobs:
                 yield pending.popleft().result()
         while pending:

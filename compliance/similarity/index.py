@@ -161,10 +161,11 @@ class BandIndex:
 
     @classmethod
     def grouped(cls, keys: np.ndarray, owners: np.ndarray) -> "BandIndex":
-        """From all keys, in any order, and the source each belongs to."""
+        """From all keys, in any order, and the source each belongs to: both arrays are
+        reordered in place (and held by the index)."""
         directory = np.zeros((1 << prefix_bits(len(keys))) + 1, directory_type(len(keys)))
-        grouped_keys, grouped_owners = kernels.group_by_prefix(keys, owners, directory, prefix_shift(len(directory) - 1))
-        return cls(grouped_keys, grouped_owners, directory)
+        kernels.group_by_prefix(keys, owners, directory, prefix_shift(len(directory) - 1))
+        return cls(keys, owners, directory)
 
     def __len__(self) -> int:
         return len(self.keys)

@@ -283,7 +283,7 @@ class IndexStore:
             keep = ~np.isin(old_owners, np.fromiter(replaced, dtype=np.int32, count=len(replaced)))
             old_keys, old_owners = old_keys[keep], old_owners[keep]
         keys, owners = np.concatenate([old_keys, *key_chunks]), np.concatenate([old_owners, *owner_chunks])
-        # Grouping copies the keys once more: what is copied already is let go first, a
+        # Grouping needs as much room again: what is copied already is let go first, a
         # catalogue's keys less at the peak.
         del old, old_keys, old_owners
         key_chunks.clear()

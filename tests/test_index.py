@@ -410,3 +410,21 @@ def test_an_index_build_whose_worker_dies_stops_with_one_line(tmp_path, monkeypa
     error = capsys.readouterr().err.strip()
     assert code == 2 and "worker process stopped" in error and len(error.splitlines()) == 1
     assert not (tmp_path / "index.db").exists()
+
+
+def test_an_index_built_on_workers_holds_what_one_built_in_one_process_holds(tmp_path, corpus):
+    catalogue = tmp_path / "catalogue.jsonl"  # 1,200 sources: three chunks for the workers
+    records = list(corpus.values())
+    with catalogue.open("w", encoding="utf-8") as out:
+        for number in range(1200):
+            record = records[number % len(records)]
+            out.write(json.dumps({"id": f"s{number}", "publisher": record["publisher"],
+                                  "text": f"Copy {number}.\n\n{record['text'][number:]}"}) + "\n")
+    contents = []
+    for jobs in ("1", "2"):
+        index = tmp_path / f"index-{jobs}.db"
+        assert main(["index", "build", "--sources", str(catalogue), "--index", str(index), "--jobs", jobs, "-q"]) == 0
+        with sqlite3.connect(index) as db:
+            contents.append((db.execute("SELECT name, data FROM arrays ORDER BY name").fetchall(),
+                             db.execute("SELECT number, id, content_hash, record, origin, text FROM sources ORDER BY number").fetchall()))
+    assert contents[0] == contents[1] and len(contents[0][1]) == 1200

@@ -20,7 +20,7 @@ import numpy as np
 from compliance.similarity import kernels
 from compliance.similarity.fingerprint import HASHING, Banding, shingle_hashes, window_signatures
 from compliance.similarity.tokens import word_hashes
-from compliance.workers import worker_pool
+from compliance.workers import can_fork, worker_pool
 
 # A bucket this full holds a stock passage (a wire footer, a boilerplate paragraph) that says
 # nothing about which article was copied; looking through it would only cost time.
@@ -94,18 +94,38 @@ def default_jobs() -> int:
 
 
 _CHUNK = 500  # sources per task: enough to amortise a round trip to a worker
+_worker_texts: tuple[list[str], IndexParameters] | None = None  # what forked workers inherit
+
+
+def _keys_of_inherited(bounds: tuple[int, int]) -> list[np.ndarray]:
+    assert _worker_texts is not None
+    texts, parameters = _worker_texts
+    return [source_keys(text, parameters) for text in texts[bounds[0] : bounds[1]]]
 
 
 def keys_in_chunks(texts: list[str], parameters: IndexParameters, jobs: int = 1) -> Iterator[list[np.ndarray]]:
     """`source_keys` of every text, in order, a chunk at a time, on `jobs` processes when
-    there are enough texts to pay for starting them."""
-    work = [(texts[start : start + _CHUNK], parameters) for start in range(0, len(texts), _CHUNK)]
-    if jobs <= 1 or len(work) < 2:
-        yield from map(_keys_of_chunk, work)
+    there are enough texts to pay for starting them.
+
+    Forked workers inherit the texts and are sent where each chunk starts and ends: pickling
+    the texts to them cost the parent, which also writes the index meanwhile, as much time
+    as the workers spent on their keys."""
+    global _worker_texts
+    bounds = [(start, min(start + _CHUNK, len(texts))) for start in range(0, len(texts), _CHUNK)]
+    if jobs <= 1 or len(bounds) < 2:
+        yield from (_keys_of_chunk((texts[start:end], parameters)) for start, end in bounds)
         return
     kernels.warm_up()  # forked workers inherit the compiled kernels
-    with worker_pool(jobs, gc.enable) as pool:
-        yield from pool.map(_keys_of_chunk, work)
+    if not can_fork():
+        with worker_pool(jobs, gc.enable) as pool:
+            yield from pool.map(_keys_of_chunk, [(texts[start:end], parameters) for start, end in bounds])
+        return
+    _worker_texts = (texts, parameters)
+    try:
+        with worker_pool(jobs, gc.enable) as pool:
+            yield from pool.map(_keys_of_inherited, bounds)
+    finally:
+        _worker_texts = None
 
 
 def keys_of_all(texts: list[str], parameters: IndexParameters, jobs: int = 1) -> list[np.ndarray]:

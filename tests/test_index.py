@@ -412,7 +412,12 @@ def test_an_index_build_whose_worker_dies_stops_with_one_line(tmp_path, monkeypa
     assert not (tmp_path / "index.db").exists()
 
 
-def test_an_index_built_on_workers_holds_what_one_built_in_one_process_holds(tmp_path, corpus):
+@pytest.mark.parametrize("large", [False, True])  # workers forked with the catalogue loaded, or before it
+def test_an_index_built_on_workers_holds_what_one_built_in_one_process_holds(tmp_path, corpus, monkeypatch, large):
+    from compliance.similarity import catalogue as catalogue_module
+
+    if large:  # as a catalogue of tens of megabytes would be
+        monkeypatch.setattr(catalogue_module, "_PARALLEL_FROM_BYTES", 0)
     catalogue = tmp_path / "catalogue.jsonl"  # 1,200 sources: three chunks for the workers
     records = list(corpus.values())
     with catalogue.open("w", encoding="utf-8") as out:

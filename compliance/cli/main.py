@@ -27,7 +27,8 @@ from compliance.ingest.git import changed_files
 from compliance.model import Severity
 from compliance.pipeline import scan
 from compliance.similarity import load_catalogue
-from compliance.similarity.index import IndexParameters, default_jobs
+from compliance.similarity.catalogue import is_large
+from compliance.similarity.index import IndexParameters, default_jobs, fingerprinting_workers
 from compliance.similarity.store import DEFAULT_INDEX, IndexStore, build_index
 from compliance.report import FORMATS, ReportInput, RuleInfo, write_atomic
 from compliance.report.json_report import document_row
@@ -398,26 +399,27 @@ def _run_index(args: argparse.Namespace) -> int:
     if not source_paths:
         raise ComplianceError("no source catalogue given (--sources, or `sources:` in the configuration)")
     jobs = args.jobs or default_jobs()
-    catalogue = load_catalogue(source_paths, jobs)
-    for error in catalogue.errors:
-        print(f"compliance: error: {error}", file=sys.stderr)
-    progress = Progress.for_terminal(args.quiet, label="indexing")
-    started = time.perf_counter()
-    if args.action == "build" or not path.exists():  # updating no index yet is building one
-        path.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            report = build_index(path, catalogue.sources, IndexParameters.of(pack.matching), jobs, progress)
-        finally:
-            if progress:
-                progress.finish()
-    else:
-        store = IndexStore.open(path)
-        store.check_parameters(IndexParameters.of(pack.matching))
-        try:
-            report = store.sync(catalogue.sources, jobs, progress)
-        finally:
-            if progress:
-                progress.finish()
+    with fingerprinting_workers(jobs if is_large(source_paths) else 1) as pool:
+        catalogue = load_catalogue(source_paths, jobs, pool)
+        for error in catalogue.errors:
+            print(f"compliance: error: {error}", file=sys.stderr)
+        progress = Progress.for_terminal(args.quiet, label="indexing")
+        started = time.perf_counter()
+        if args.action == "build" or not path.exists():  # updating no index yet is building one
+            path.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                report = build_index(path, catalogue.sources, IndexParameters.of(pack.matching), jobs, progress, pool)
+            finally:
+                if progress:
+                    progress.finish()
+        else:
+            store = IndexStore.open(path)
+            store.check_parameters(IndexParameters.of(pack.matching))
+            try:
+                report = store.sync(catalogue.sources, jobs, progress, pool)
+            finally:
+                if progress:
+                    progress.finish()
     if not args.quiet:
         print(f"index {path}: {report.added} added, {report.changed} changed, {report.removed} removed, "
               f"{report.unchanged} unchanged ({time.perf_counter() - started:.1f}s)")

@@ -6,10 +6,13 @@ other entries still load, so that one typo does not blind a whole scan.
 from __future__ import annotations
 
 import codecs
+import contextlib
 import datetime as dt
 import gc
 import json
+import os
 from collections import deque
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -168,14 +171,15 @@ def _line_ranges(path: Path, parts: int) -> list[tuple[int, int | None, int]]:
     return [(start, end, line) for (start, line), end in zip(starts, ends)]
 
 
-def _load_jsonl(path: Path, catalogue: Catalogue, jobs: int = 1) -> None:
-    """Every line of a JSONL catalogue; a large one is parsed on `jobs` processes, each reading
-    runs of lines itself, a bounded number of runs in flight (a catalogue can be far larger
-    than memory should hold twice). A line that cannot be read ends the file."""
+def _load_jsonl(path: Path, catalogue: Catalogue, jobs: int = 1, pool: ProcessPoolExecutor | None = None) -> None:
+    """Every line of a JSONL catalogue; a large one is parsed on `jobs` processes (`pool`, if
+    started already), each reading runs of lines itself, a bounded number of runs in flight
+    (a catalogue can be far larger than memory should hold twice). A line that cannot be
+    read ends the file."""
     size = path.stat().st_size
     if jobs > 1 and size > _PARALLEL_FROM_BYTES:
         ranges = _line_ranges(path, max(jobs * 4, size // _BYTES_PER_JOB))
-        parsed = _parse_in_workers([(path, *run) for run in ranges], jobs)
+        parsed = _parse_in_workers([(path, *run) for run in ranges], jobs, pool)
     else:
         parsed = iter([_parse_range((path, 0, None, 1))])
     for entries, stopped in parsed:
@@ -188,8 +192,8 @@ def _load_jsonl(path: Path, catalogue: Catalogue, jobs: int = 1) -> None:
             return
 
 
-def _parse_in_workers(jobs_to_do: list, jobs: int):
-    with worker_pool(jobs, gc.enable) as pool:
+def _parse_in_workers(jobs_to_do: list, jobs: int, pool: ProcessPoolExecutor | None):
+    with worker_pool(jobs, gc.enable) if pool is None else contextlib.nullcontext(pool) as pool:
         pending: deque = deque()
         for job in jobs_to_do:
             pending.append(pool.submit(_parse_range, job))
@@ -199,21 +203,35 @@ def _parse_in_workers(jobs_to_do: list, jobs: int):
             yield pending.popleft().result()
 
 
-def load_catalogue(paths: list[Path], jobs: int = 1) -> Catalogue:
-    """Every source under `paths`; large JSONL files are parsed on `jobs` processes."""
+def is_large(paths: list[Path]) -> bool:
+    """Whether the catalogue's files (a folder's top level only) pass the size from which
+    work is spread over processes: told without reading them."""
+    total = 0
+    for path in paths:
+        with contextlib.suppress(OSError):
+            if path.is_dir():
+                total += sum(entry.stat().st_size for entry in os.scandir(path) if entry.is_file())
+            else:
+                total += path.stat().st_size
+    return total > _PARALLEL_FROM_BYTES
+
+
+def load_catalogue(paths: list[Path], jobs: int = 1, pool: ProcessPoolExecutor | None = None) -> Catalogue:
+    """Every source under `paths`; large JSONL files are parsed on `jobs` processes (`pool`,
+    if started already)."""
     catalogue = Catalogue()
     for root in paths:
         if not root.exists():
             catalogue.errors.append(ComplianceError("no such file or folder", str(root)))
         elif root.is_file() and root.suffix.lower() == ".jsonl":
-            _try(lambda: _load_jsonl(root, catalogue, jobs), catalogue)
+            _try(lambda: _load_jsonl(root, catalogue, jobs, pool), catalogue)
         elif root.is_file():
             _try(lambda: catalogue.sources.append(_load_file(root)), catalogue)
         else:
             for path in sorted(root.rglob("*")):
                 if path.is_file() and not any(part.startswith(".") for part in path.relative_to(root).parts):
                     if path.suffix.lower() == ".jsonl":
-                        _try(lambda p=path: _load_jsonl(p, catalogue, jobs), catalogue)
+                        _try(lambda p=path: _load_jsonl(p, catalogue, jobs, pool), catalogue)
                     elif path.suffix.lower() in SOURCE_SUFFIXES:
                         _try(lambda p=path: catalogue.sources.append(_load_file(p)), catalogue)
     _drop_duplicate_ids(catalogue)

@@ -28,6 +28,7 @@ import struct
 from importlib.metadata import version
 from collections import OrderedDict
 from collections.abc import Mapping
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -219,7 +220,7 @@ class IndexStore:
                 f"index was built with other matching parameters: {', '.join(differences)}; "
                 "rebuild it with `compliance index build`", str(self.path))
 
-    def sync(self, sources: list[Source], jobs: int = 1, progress=None) -> SyncReport:
+    def sync(self, sources: list[Source], jobs: int = 1, progress=None, pool: ProcessPoolExecutor | None = None) -> SyncReport:
         """Make the index hold exactly `sources`: fingerprint new and changed ones, drop the rest.
 
         One transaction: an interrupted sync leaves the index as it was. Rows are written a
@@ -251,7 +252,7 @@ class IndexStore:
             key_chunks: list[np.ndarray] = []
             owner_chunks: list[np.ndarray] = []
             done = 0
-            for keys in keys_in_chunks([source.text for source, _, _ in todo], parameters, jobs):
+            for keys in keys_in_chunks([source.text for source, _, _ in todo], parameters, jobs, pool):
                 chunk = slice(done, done + len(keys))
                 key_chunks.append(np.concatenate(keys))
                 owner_chunks.append(np.repeat(np.array(numbers[chunk], dtype=np.int32), [len(k) for k in keys]))
@@ -262,6 +263,8 @@ class IndexStore:
                 done += len(keys)
                 if progress:
                     progress(done, len(todo))
+            if pool is not None:
+                pool.shutdown()  # its work is done, and grouping the keys needs the workers' memory
             if todo or removed or not self.db.execute("SELECT 1 FROM arrays").fetchone():
                 self._write_arrays(set(removed) | set(numbers), key_chunks, owner_chunks)
             now = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
@@ -425,7 +428,8 @@ class SourcesById(Mapping[str, Source]):
         return len(self.store)
 
 
-def build_index(path: Path, sources: list[Source], parameters: IndexParameters, jobs: int = 1, progress=None) -> SyncReport:
+def build_index(path: Path, sources: list[Source], parameters: IndexParameters, jobs: int = 1, progress=None,
+                pool: ProcessPoolExecutor | None = None) -> SyncReport:
     """Build a fresh index file, written beside `path` and moved into place only when complete."""
     temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     leftovers = (temporary, Path(f"{temporary}-wal"), Path(f"{temporary}-shm"))
@@ -434,7 +438,7 @@ def build_index(path: Path, sources: list[Source], parameters: IndexParameters, 
     store = None
     try:
         store = IndexStore.create(temporary, parameters)
-        report = store.sync(sources, jobs, progress)
+        report = store.sync(sources, jobs, progress, pool)
         store.db.execute("PRAGMA journal_mode=DELETE")  # updates of the finished index are journalled
         store.close()
         os.replace(temporary, path)

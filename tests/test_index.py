@@ -286,6 +286,18 @@ def test_an_index_with_damaged_contents_is_a_one_line_error(tmp_path, capsys, da
     assert error.count("\n") == 0 and str(index) in error and "rebuild it" in error
 
 
+def copies_catalogue(path: Path, corpus: dict, cut: bool = False) -> Path:
+    """A JSONL catalogue of 1,200 sources, numbered copies of the corpus's articles (each cut
+    short by its number of characters, if `cut`, so that no two have the same keys)."""
+    records = list(corpus.values())
+    with path.open("w", encoding="utf-8") as out:
+        for number in range(1200):
+            record = records[number % len(records)]
+            text = record["text"][number:] if cut else record["text"]
+            out.write(json.dumps({"id": f"s{number}", "publisher": record["publisher"], "text": f"Copy {number}.\n\n{text}"}) + "\n")
+    return path
+
+
 def test_index_builds_and_scans_draw_progress_on_a_terminal_only(tmp_path, monkeypatch, corpus):
     import io
 
@@ -293,13 +305,7 @@ def test_index_builds_and_scans_draw_progress_on_a_terminal_only(tmp_path, monke
         def isatty(self):
             return True
 
-    catalogue = tmp_path / "sources.jsonl"  # 1,200 sources: the build reports three chunks of work
-    records = list(corpus.values())
-    with catalogue.open("w", encoding="utf-8") as out:
-        for number in range(1200):
-            record = records[number % len(records)]
-            out.write(json.dumps({"id": f"s{number}", "publisher": record["publisher"],
-                                  "text": f"Copy {number}.\n\n{record['text']}"}) + "\n")
+    catalogue = copies_catalogue(tmp_path / "sources.jsonl", corpus)  # the build reports three chunks of work
     terminal = Terminal()
     monkeypatch.setattr("sys.stderr", terminal)
     index = tmp_path / "index.db"
@@ -418,13 +424,7 @@ def test_an_index_built_on_workers_holds_what_one_built_in_one_process_holds(tmp
 
     if large:  # as a catalogue of tens of megabytes would be
         monkeypatch.setattr(catalogue_module, "_PARALLEL_FROM_BYTES", 0)
-    catalogue = tmp_path / "catalogue.jsonl"  # 1,200 sources: three chunks for the workers
-    records = list(corpus.values())
-    with catalogue.open("w", encoding="utf-8") as out:
-        for number in range(1200):
-            record = records[number % len(records)]
-            out.write(json.dumps({"id": f"s{number}", "publisher": record["publisher"],
-                                  "text": f"Copy {number}.\n\n{record['text'][number:]}"}) + "\n")
+    catalogue = copies_catalogue(tmp_path / "catalogue.jsonl", corpus, cut=True)  # three chunks for the workers
     contents = []
     for jobs in ("1", "2"):
         index = tmp_path / f"index-{jobs}.db"

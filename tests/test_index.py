@@ -398,10 +398,15 @@ def test_lookups_in_a_loaded_or_built_index_use_the_kernels_warming_up_loaded(tm
     assert {name: len(getattr(kernels, name).signatures) for name in compiled} == compiled
 
 
-def test_an_index_build_whose_worker_dies_stops_with_one_line(tmp_path, monkeypatch, capsys):
+@pytest.mark.parametrize("large", [False, True])  # workers forked with the catalogue loaded, or before it
+def test_an_index_build_whose_worker_dies_stops_with_one_line(tmp_path, monkeypatch, capsys, large):
     import os
 
+    from compliance.similarity import catalogue as catalogue_module
     from compliance.similarity import index as index_module
+
+    if large:
+        monkeypatch.setattr(catalogue_module, "_PARALLEL_FROM_BYTES", 0)
 
     catalogue = tmp_path / "catalogue.jsonl"
     words = "the desk copied this story from a wire service and changed a word here and there".split()

@@ -225,6 +225,8 @@ class IndexStore:
 
         One transaction: an interrupted sync leaves the index as it was. Rows are written a
         chunk at a time as workers finish them, so memory holds keys, not the catalogue twice.
+        The workers are `pool` when given (`index.fingerprinting_workers`), which is shut down
+        once the keys are done.
         """
         parameters = self.parameters()
         stored = {source_id: (number, digest) for source_id, number, digest in self.db.execute("SELECT id, number, content_hash FROM sources")}
@@ -292,7 +294,6 @@ class IndexStore:
         key_chunks.clear()
         owner_chunks.clear()
         index = BandIndex.grouped(keys, owners)
-        del keys, owners
         for name in ("keys", "owners", "directory"):
             self._write_array(name, getattr(index, name))
         self.db.execute("UPDATE meta SET value = ? WHERE name = 'schema'", (str(SCHEMA_VERSION),))

@@ -19,7 +19,8 @@ from compliance.ingest.discover import RealPaths
 from compliance.model import DocumentResult, Finding, Source
 from compliance.similarity import Matcher, load_catalogue
 from compliance.similarity import kernels
-from compliance.similarity.index import IndexParameters
+from compliance.similarity.catalogue import is_large
+from compliance.similarity.index import IndexParameters, fingerprinting_workers
 from compliance.similarity.store import IndexStore, build_index, content_hash
 from compliance.state.cache import ScanCache
 from compliance.workers import can_fork, worker_pool
@@ -165,6 +166,12 @@ class Sources:
         return self._matcher
 
 
+def _checked_index(index_path: Path, pack: RulePack) -> IndexStore:
+    store = IndexStore.open(index_path)
+    store.check_parameters(IndexParameters.of(pack.matching))
+    return store
+
+
 def open_sources(pack: RulePack, source_paths: list[Path], index_path: Path | None, jobs: int = 1) -> Sources:
     """From the persistent index (synced with `source_paths` when both are given), or the catalogue."""
     boilerplate = required_texts(pack)
@@ -174,16 +181,17 @@ def open_sources(pack: RulePack, source_paths: list[Path], index_path: Path | No
         return Sources(len(sources), catalogue.errors, lambda: {s.id: content_hash(s) for s in sources},
                        {s.id: s for s in sources}, lambda _: Matcher.build(sources, pack.matching, boilerplate, jobs))
     errors: list[ComplianceError] = []
-    if source_paths:
-        catalogue = load_catalogue(source_paths, jobs)
-        errors = catalogue.errors
-        if not index_path.exists():  # the first scheduled run builds what later runs update
-            index_path.parent.mkdir(parents=True, exist_ok=True)
-            build_index(index_path, catalogue.sources, IndexParameters.of(pack.matching), jobs)
-    store = IndexStore.open(index_path)
-    store.check_parameters(IndexParameters.of(pack.matching))
-    if source_paths:
-        store.sync(catalogue.sources, jobs)
+    if not source_paths:
+        store = _checked_index(index_path, pack)
+    else:  # as `compliance index update` does
+        with fingerprinting_workers(jobs if is_large(source_paths) else 1) as pool:
+            catalogue = load_catalogue(source_paths, jobs, pool)
+            errors = catalogue.errors
+            if not index_path.exists():  # the first scheduled run builds what later runs update
+                index_path.parent.mkdir(parents=True, exist_ok=True)
+                build_index(index_path, catalogue.sources, IndexParameters.of(pack.matching), jobs, pool=pool)
+            store = _checked_index(index_path, pack)
+            store.sync(catalogue.sources, jobs, pool=pool)  # after a build, nothing to do
     return Sources(len(store), errors, store.digests, store.by_id(),
                    lambda documents: Matcher(store, store.band_lookup(documents), pack.matching, boilerplate))
 

@@ -264,9 +264,14 @@ def test_band_index_ignores_stock_passages_shared_by_many_sources():
     assert crowded.candidates(np.array([105], dtype=np.uint64), limit=10) == [5]
 
 
-def test_a_scan_with_sources_builds_a_missing_index(tmp_path):
+@pytest.mark.parametrize("large", [False, True])  # a large catalogue starts its workers first
+def test_a_scan_with_sources_builds_a_missing_index(tmp_path, monkeypatch, large):
+    from compliance.similarity import catalogue as catalogue_module
+
+    if large:
+        monkeypatch.setattr(catalogue_module, "_PARALLEL_FROM_BYTES", 0)
     index = tmp_path / "state" / "index.db"
-    report = json_report(tmp_path, str(REPOSTS), "--index", str(index), "--sources", str(SOURCES))
+    report = json_report(tmp_path, str(REPOSTS), "--index", str(index), "--sources", str(SOURCES), "--jobs", "2")
     assert findings_by_path(report)["niac-missiles-repost.txt"][0] == "newsweek-iran-russia-missiles-niac"
     assert IndexStore.open(index).info()["sources"] == 4
 

@@ -166,7 +166,8 @@ class Sources:
         return self._matcher
 
 
-def _checked_index(index_path: Path, pack: RulePack) -> IndexStore:
+def open_index(index_path: Path, pack: RulePack) -> IndexStore:
+    """The index at `index_path`, refused if built with other matching parameters than `pack`'s."""
     store = IndexStore.open(index_path)
     store.check_parameters(IndexParameters.of(pack.matching))
     return store
@@ -182,7 +183,7 @@ def open_sources(pack: RulePack, source_paths: list[Path], index_path: Path | No
                        {s.id: s for s in sources}, lambda _: Matcher.build(sources, pack.matching, boilerplate, jobs))
     errors: list[ComplianceError] = []
     if not source_paths:
-        store = _checked_index(index_path, pack)
+        store = open_index(index_path, pack)
     else:  # as `compliance index update` does
         with fingerprinting_workers(jobs if is_large(source_paths) else 1) as pool:
             catalogue = load_catalogue(source_paths, jobs, pool)
@@ -190,7 +191,7 @@ def open_sources(pack: RulePack, source_paths: list[Path], index_path: Path | No
             if not index_path.exists():  # the first scheduled run builds what later runs update
                 index_path.parent.mkdir(parents=True, exist_ok=True)
                 build_index(index_path, catalogue.sources, IndexParameters.of(pack.matching), jobs, pool=pool)
-            store = _checked_index(index_path, pack)
+            store = open_index(index_path, pack)
             store.sync(catalogue.sources, jobs, pool=pool)  # after a build, nothing to do
     return Sources(len(store), errors, store.digests, store.by_id(),
                    lambda documents: Matcher(store, store.band_lookup(documents), pack.matching, boilerplate))

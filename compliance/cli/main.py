@@ -25,7 +25,7 @@ from compliance.fetch.options import add_fetch_options, fetch_settings
 from compliance.ingest import DEFAULT_MAX_BYTES
 from compliance.ingest.git import changed_files
 from compliance.model import Severity
-from compliance.pipeline import scan
+from compliance.pipeline import open_index, scan
 from compliance.similarity import load_catalogue
 from compliance.similarity.catalogue import is_large
 from compliance.similarity.index import IndexParameters, default_jobs, fingerprinting_workers
@@ -413,8 +413,7 @@ def _run_index(args: argparse.Namespace) -> int:
                 if progress:
                     progress.finish()
         else:
-            store = IndexStore.open(path)
-            store.check_parameters(IndexParameters.of(pack.matching))
+            store = open_index(path, pack)
             try:
                 report = store.sync(catalogue.sources, jobs, progress, pool)
             finally:

@@ -155,6 +155,27 @@ def test_update_adds_changes_and_drops_sources(tmp_path, corpus, capsys):
     assert moon["source"]["publisher"] == "Al Jazeera English"
 
 
+def test_an_update_waits_for_a_scan_reading_the_index_and_says_so_when_it_gives_up(tmp_path, monkeypatch, capsys):
+    catalogue = tmp_path / "sources"
+    shutil.copytree(SOURCES, catalogue)
+    index = tmp_path / "index.db"
+    main(["index", "build", "--sources", str(catalogue), "--index", str(index), "-q"])
+    scanning = IndexStore.open(index)
+    scanning._pid = -1  # as in a forked scan worker, which opens the index anew
+    before = scanning.read_source("id", "aljazeera-nasa-moon-shot")
+    alj = catalogue / "aljazeera-nasa-moon-shot.md"
+    alj.write_text(alj.read_text(encoding="utf-8").replace("publisher: Al Jazeera", "publisher: Al Jazeera English"), encoding="utf-8")
+    monkeypatch.setattr("compliance.similarity.store.WAIT_FOR_SCANS", 0.2)
+    capsys.readouterr()
+    assert main(["index", "update", "--sources", str(catalogue), "--index", str(index), "-q"]) == 2
+    error = capsys.readouterr().err
+    assert error.count("\n") == 1 and "being read by a scan" in error and str(index) in error
+    assert scanning.read_source("id", "aljazeera-nasa-moon-shot") == before  # the scan reads what it started with
+    scanning.close()  # the scan ends
+    assert main(["index", "update", "--sources", str(catalogue), "--index", str(index), "-q"]) == 0
+    assert IndexStore.open(index).read_source("id", "aljazeera-nasa-moon-shot").publisher == "Al Jazeera English"
+
+
 def test_a_scan_with_sources_and_index_brings_the_index_up_to_date(tmp_path, corpus):
     catalogue = tmp_path / "sources"
     shutil.copytree(SOURCES, catalogue)

@@ -21,7 +21,7 @@ from compliance.similarity import Matcher, load_catalogue
 from compliance.similarity import kernels
 from compliance.similarity.catalogue import is_large
 from compliance.similarity.index import IndexParameters, fingerprinting_workers
-from compliance.similarity.store import IndexStore, build_index, content_hash
+from compliance.similarity.store import IndexStore, SyncReport, build_index, content_hash
 from compliance.state.cache import ScanCache
 from compliance.workers import can_fork, worker_pool
 
@@ -173,6 +173,21 @@ def open_index(index_path: Path, pack: RulePack) -> IndexStore:
     return store
 
 
+def update_index(index_path: Path, pack: RulePack, sources: list[Source], jobs: int = 1, progress=None,
+                 pool=None, rebuild: bool = False) -> SyncReport:
+    """Make the index at `index_path` hold exactly `sources`: built afresh when it does not
+    exist yet (or when `rebuild`), else updated (new and changed sources fingerprinted, on
+    `pool` when given: `index.fingerprinting_workers`)."""
+    if rebuild or not index_path.exists():
+        index_path.parent.mkdir(parents=True, exist_ok=True)
+        return build_index(index_path, sources, IndexParameters.of(pack.matching), jobs, progress, pool)
+    store = open_index(index_path, pack)
+    try:
+        return store.sync(sources, jobs, progress, pool)
+    finally:
+        store.close()
+
+
 def open_sources(pack: RulePack, source_paths: list[Path], index_path: Path | None, jobs: int = 1) -> Sources:
     """From the persistent index (synced with `source_paths` when both are given), or the catalogue."""
     boilerplate = required_texts(pack)
@@ -182,17 +197,12 @@ def open_sources(pack: RulePack, source_paths: list[Path], index_path: Path | No
         return Sources(len(sources), catalogue.errors, lambda: {s.id: content_hash(s) for s in sources},
                        {s.id: s for s in sources}, lambda _: Matcher.build(sources, pack.matching, boilerplate, jobs))
     errors: list[ComplianceError] = []
-    if not source_paths:
-        store = open_index(index_path, pack)
-    else:  # as `compliance index update` does
+    if source_paths:  # as `compliance index update` does; the first scheduled run builds the index
         with fingerprinting_workers(jobs if is_large(source_paths) else 1) as pool:
             catalogue = load_catalogue(source_paths, jobs, pool)
             errors = catalogue.errors
-            if not index_path.exists():  # the first scheduled run builds what later runs update
-                index_path.parent.mkdir(parents=True, exist_ok=True)
-                build_index(index_path, catalogue.sources, IndexParameters.of(pack.matching), jobs, pool=pool)
-            store = open_index(index_path, pack)
-            store.sync(catalogue.sources, jobs, pool=pool)  # after a build, nothing to do
+            update_index(index_path, pack, catalogue.sources, jobs, pool=pool)
+    store = open_index(index_path, pack)
     return Sources(len(store), errors, store.digests, store.by_id(),
                    lambda documents: Matcher(store, store.band_lookup(documents), pack.matching, boilerplate))
 

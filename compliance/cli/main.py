@@ -25,11 +25,11 @@ from compliance.fetch.options import add_fetch_options, fetch_settings
 from compliance.ingest import DEFAULT_MAX_BYTES
 from compliance.ingest.git import changed_files
 from compliance.model import Severity
-from compliance.pipeline import open_index, scan
+from compliance.pipeline import scan, update_index
 from compliance.similarity import load_catalogue
 from compliance.similarity.catalogue import is_large
-from compliance.similarity.index import IndexParameters, default_jobs, fingerprinting_workers
-from compliance.similarity.store import DEFAULT_INDEX, IndexStore, build_index
+from compliance.similarity.index import default_jobs, fingerprinting_workers
+from compliance.similarity.store import DEFAULT_INDEX, IndexStore
 from compliance.report import FORMATS, ReportInput, RuleInfo, write_atomic
 from compliance.report.json_report import document_row
 from compliance.cli.progress import Progress
@@ -405,20 +405,11 @@ def _run_index(args: argparse.Namespace) -> int:
             print(f"compliance: error: {error}", file=sys.stderr)
         progress = Progress.for_terminal(args.quiet, label="indexing")
         started = time.perf_counter()
-        if args.action == "build" or not path.exists():  # updating no index yet is building one
-            path.parent.mkdir(parents=True, exist_ok=True)
-            try:
-                report = build_index(path, catalogue.sources, IndexParameters.of(pack.matching), jobs, progress, pool)
-            finally:
-                if progress:
-                    progress.finish()
-        else:
-            store = open_index(path, pack)
-            try:
-                report = store.sync(catalogue.sources, jobs, progress, pool)
-            finally:
-                if progress:
-                    progress.finish()
+        try:  # updating no index yet builds one
+            report = update_index(path, pack, catalogue.sources, jobs, progress, pool, rebuild=args.action == "build")
+        finally:
+            if progress:
+                progress.finish()
     if not args.quiet:
         print(f"index {path}: {report.added} added, {report.changed} changed, {report.removed} removed, "
               f"{report.unchanged} unchanged ({time.perf_counter() - started:.1f}s)")

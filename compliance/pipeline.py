@@ -4,6 +4,7 @@ from __future__ import annotations
 import datetime as dt
 import gc
 import os
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Mapping
@@ -173,8 +174,9 @@ def open_index(index_path: Path, pack: RulePack) -> IndexStore:
     return store
 
 
-def update_index(index_path: Path, pack: RulePack, sources: list[Source], jobs: int = 1, progress=None,
-                 pool=None, rebuild: bool = False) -> SyncReport:
+def update_index(index_path: Path, pack: RulePack, sources: list[Source], jobs: int = 1,
+                 progress: Callable[[int, int], None] | None = None, pool: ProcessPoolExecutor | None = None,
+                 rebuild: bool = False) -> SyncReport:
     """Make the index at `index_path` hold exactly `sources`: built afresh when it does not
     exist yet (or when `rebuild`), else updated (new and changed sources fingerprinted, on
     `pool` when given: `index.fingerprinting_workers`)."""

@@ -130,6 +130,7 @@ def check_files(checker: _Checker, files: list[tuple[Path, str]], jobs: int, pro
             if progress:
                 progress(len(results), len(files))
         return results
+    checker.real_paths.resolve_ahead([file for file, _ in files])
     _worker_checker, _worker_files = checker, files  # forked workers inherit them (index arrays shared, not copied)
     kernels.warm_up()  # ...and the compiled kernels
     gc.freeze()  # what exists now lives as long as the scan: workers' collections need not walk it

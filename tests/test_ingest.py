@@ -308,7 +308,8 @@ def test_a_fifo_among_the_reposts_is_reported_not_waited_for(tmp_path):
         read_text(fifo)
 
 
-def test_real_paths_locate_files_as_resolving_each_does(tmp_path):
+@pytest.mark.parametrize("ahead", [False, True])  # one by one, or all at once before a scan's workers fork
+def test_real_paths_locate_files_as_resolving_each_does(tmp_path, ahead):
     import os
 
     from compliance.ingest.discover import RealPaths
@@ -323,6 +324,9 @@ def test_real_paths_locate_files_as_resolving_each_does(tmp_path):
     (work / "linked-desk").symlink_to(work / "desk", target_is_directory=True)
     files += [work / "link.txt", work / "linked-desk" / "b.txt", work / "desk" / ".." / "a.txt"]
     paths = RealPaths()
+    if ahead:
+        paths.resolve_ahead([*files, tmp_path / "gone" / "d.txt"])  # a folder it cannot read is left for later
+        assert paths(work / "link.txt") == str((elsewhere / "c.txt").resolve())
     for working_folder in (work, work / "desk", tmp_path):
         for file in files:
             expected = Path(os.path.relpath(file.resolve(), working_folder)).as_posix()

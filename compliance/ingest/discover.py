@@ -32,13 +32,34 @@ class RealPaths:
         real = self._files.get(file)
         if real is None:
             folder, name = os.path.split(os.path.abspath(file))
-            if folder not in self._folders:
-                self._folders[folder] = os.path.realpath(folder)
-            real = os.path.join(self._folders[folder], name)
-            if os.path.islink(real):
-                real = os.path.realpath(real)
-            self._files[file] = real
+            real = self._files[file] = self._real(folder, name, os.path.islink(os.path.join(folder, name)))
         return real
+
+    def _real(self, folder: str, name: str, is_link: bool) -> str:
+        if folder not in self._folders:
+            self._folders[folder] = os.path.realpath(folder)
+        real = os.path.join(self._folders[folder], name)
+        return os.path.realpath(real) if is_link else real
+
+    def resolve_ahead(self, files: list[Path]) -> None:
+        """Work out the real paths of `files` now, reading each folder's entries once (which
+        of them are links, from the folder's listing) instead of asking about each file: done
+        before a scan's workers fork, it spares each of them a system call and some
+        bookkeeping per file."""
+        links: dict[str, set[str] | None] = {}
+        for file in files:
+            if file in self._files:
+                continue
+            folder, name = os.path.split(os.path.abspath(file))
+            if folder not in links:
+                try:
+                    with os.scandir(folder) as entries:
+                        links[folder] = {entry.name for entry in entries if entry.is_symlink()}
+                except OSError:
+                    links[folder] = None  # left to be resolved one by one, as asked
+            linked = links[folder]
+            if linked is not None:
+                self._files[file] = self._real(folder, name, name in linked)
 
     def location(self, file: Path, working_folder: Path) -> str:
         """The file's real path relative to `working_folder` (resolved), with forward slashes,

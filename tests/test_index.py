@@ -370,6 +370,8 @@ def test_band_keys_looked_up_in_the_file_give_the_candidates_loaded_keys_give(tm
         query = np.union1d(query, rng.integers(0, 2**63, 50, dtype=np.uint64))  # and keys no source has
         assert in_place.candidates_with_hits(query, 20) == loaded.candidates_with_hits(query, 20)
         asked += bool(loaded.candidates_with_hits(query, 20))
+        shingles = shingle_hashes(tokenize(body).hashes, parameters.shingle_words)
+        assert in_place.shingle_candidates(shingles, parameters, 10, 20) == loaded.shingle_candidates(shingles, parameters, 10, 20)
     assert asked == len(corpus)
 
 
@@ -423,6 +425,11 @@ def test_lookups_in_a_loaded_or_built_index_use_the_kernels_warming_up_loaded(tm
     assert not loaded.keys.flags.writeable and not built.keys.flags.writeable
     store = IndexStore.open(index)
     assert store[loaded.candidates(query, 3)[0]].id == sources[built.candidates(query, 3)[0]].id == sources[0].id
+    parameters = IndexParameters.of(MatchSettings())
+    shingles = shingle_hashes(tokenize(sources[0].text).hashes, parameters.shingle_words)
+    for lookup in (loaded, built):  # a scan's lookups, from shingles in one call: the same candidates
+        assert lookup.shingle_candidates(shingles, parameters, 10, 3) == lookup.candidates_with_hits(query_keys(shingles, parameters, 10), 3)
+    assert loaded.shingle_candidates(shingles, parameters, 10, 3)[0][0] == 1  # sources[0], numbered from 1
     assert {name: len(getattr(kernels, name).signatures) for name in compiled} == compiled
 
 

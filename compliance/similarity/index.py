@@ -20,7 +20,7 @@ from typing import Protocol
 import numpy as np
 
 from compliance.similarity import kernels
-from compliance.similarity.fingerprint import HASHING, Banding, shingle_hashes, window_signatures
+from compliance.similarity.fingerprint import HASHING, Banding, permutations, shingle_hashes, window_signatures, window_starts
 from compliance.similarity.tokens import word_hashes
 from compliance.workers import can_fork, worker_pool
 
@@ -235,11 +235,22 @@ class BandIndex:
         owners = kernels.shared_key_owners(self.keys, self.owners, self.directory, self._shift, query_keys, MAX_BUCKET)
         return ranked_candidates(owners, limit)
 
+    def shingle_candidates(self, shingles: np.ndarray, parameters: IndexParameters, stride: int, limit: int) -> list[tuple[int, int]]:
+        """`candidates_with_hits` of the shingles' `query_keys`, in one compiled call."""
+        if not len(self.keys) or not len(shingles):
+            return []
+        a, b = permutations(parameters.num_perm)
+        banding = parameters.banding
+        numbers, hits = kernels.shingle_candidates(
+            shingles, a, b, window_starts(len(shingles), parameters.window, stride), parameters.window, stride,
+            banding.bands, banding.rows, self.keys, self.owners, self.directory, self._shift, MAX_BUCKET, limit)
+        return list(zip(numbers.tolist(), hits.tolist()))
+
 
 class CandidateLookup(Protocol):
-    """Band keys to candidates: a `BandIndex` in memory, or one read in place from an index file."""
+    """A repost's shingles to candidates: a `BandIndex` in memory, or one read in place from an index file."""
 
-    def candidates_with_hits(self, query_keys: np.ndarray, limit: int) -> list[tuple[int, int]]: ...
+    def shingle_candidates(self, shingles: np.ndarray, parameters: IndexParameters, stride: int, limit: int) -> list[tuple[int, int]]: ...
 
 
 def ranked_candidates(owners: np.ndarray, limit: int) -> list[tuple[int, int]]:

@@ -13,7 +13,7 @@ from rapidfuzz.distance import LCSseq
 
 from compliance.model import Document, Match, Source, Span
 from compliance.similarity.fingerprint import shingle_hashes
-from compliance.similarity.index import BandIndex, CandidateLookup, IndexParameters, keys_of_all, query_keys
+from compliance.similarity.index import BandIndex, CandidateLookup, IndexParameters, keys_of_all
 from compliance.similarity.tokens import TokenizedText, normalize_text, spaced_ascii, tokenize
 from compliance.similarity.verify import Run, aligned_runs, covered_count
 
@@ -194,8 +194,7 @@ class Matcher:
 
     def candidates(self, shingles: np.ndarray) -> list[tuple[int, int]]:
         """(source number, shared band keys), most shared first."""
-        keys = query_keys(shingles, self.parameters, self.settings.query_stride)
-        return self.index.candidates_with_hits(keys, self.settings.max_candidates)
+        return self.index.shingle_candidates(shingles, self.parameters, self.settings.query_stride, self.settings.max_candidates)
 
     def match(self, document: Document) -> Match | None:
         body = BodyText.of(document, self.boilerplate)

@@ -39,7 +39,7 @@ from compliance.errors import ComplianceError
 from compliance.model import License, Source
 from compliance.similarity.fingerprint import Banding, permutations, remember_permutations
 from compliance.similarity.index import (
-    MAX_BUCKET, BandIndex, IndexParameters, directory_type, keys_in_chunks, prefix_shift, ranked_candidates,
+    MAX_BUCKET, BandIndex, IndexParameters, directory_type, keys_in_chunks, prefix_shift, query_keys, ranked_candidates,
 )
 
 SCHEMA_VERSION = 3
@@ -95,7 +95,7 @@ class StoredBandIndex:
 
     A scan of a handful of reposts (a pre-commit hook, one changed file) asks a few thousand
     keys: reading just those takes milliseconds, where loading every key of a 100,000-source
-    index takes most of a second. Answers as `BandIndex.candidates_with_hits` does.
+    index takes most of a second. Answers as `BandIndex.candidates_with_hits` and `shingle_candidates` do.
     """
 
     MAX_DOCUMENTS = 16  # fewer than a scan forks workers for: the blobs stay in one process
@@ -109,6 +109,9 @@ class StoredBandIndex:
         wide = _stored_directory_type(schema, len(self._owners)) == np.int64
         self._entry_size, self._two_entries = (8, struct.Struct("<qq")) if wide else (4, struct.Struct("<II"))
         self._shift = prefix_shift(len(self._directory) // self._entry_size - 1)
+
+    def shingle_candidates(self, shingles: np.ndarray, parameters: IndexParameters, stride: int, limit: int) -> list[tuple[int, int]]:
+        return self.candidates_with_hits(query_keys(shingles, parameters, stride), limit)
 
     def candidates_with_hits(self, query_keys: np.ndarray, limit: int) -> list[tuple[int, int]]:
         found: list[int] = []

@@ -119,11 +119,6 @@ def build_corpus(n_sources: int, n_reposts: int, seed: int):
     return sources, [document(f"r{i}", body) for i, body in enumerate(bodies)], truth
 
 
-def rss_mb() -> float:
-    with open("/proc/self/statm") as statm:
-        return int(statm.read().split()[1]) * resource.getpagesize() / 1e6
-
-
 def accuracy(found: list[str | None], truth: list[str | None]) -> tuple[float, int]:
     copies = [(f, t) for f, t in zip(found, truth) if t is not None]
     right = sum(1 for f, t in copies if f == t) / max(len(copies), 1)

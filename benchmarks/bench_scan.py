@@ -254,6 +254,7 @@ def report_accuracy(report: Path, truth: list[str | None]) -> tuple[float, int]:
     return accuracy([found.get(f"r{i:06d}.txt") for i in range(len(truth))], truth)
 
 
+MIN_TIME_BEYOND_FIXED_S = 0.25  # below it, a rate after the fixed costs is mostly the runs' noise
 FEW = 17  # reposts: one more than a scan looks band keys up in place for, so it loads them all
 
 
@@ -270,7 +271,16 @@ def fixed_costs(folder: Path, reposts: Path, index: Path) -> float:
     return seconds
 
 
-def scaling_curve(folder: Path, sources: list[Source], sample: Path, jobs: int) -> list[tuple[int, float, float, float, float]]:
+def seconds_per_repost_after_fixed(reposts: int, scan_s: float, fixed_s: float) -> float | None:
+    """What each repost beyond the few of `fixed_costs` took; None when the time beyond the
+    fixed costs is too short to tell from a run's noise (some hundredths of a second), as at
+    the quick sizes, where the few-repost scan can take as long as the whole one."""
+    if reposts <= FEW or scan_s - fixed_s < MIN_TIME_BEYOND_FIXED_S:
+        return None
+    return (scan_s - fixed_s) / (reposts - FEW)
+
+
+def scaling_curve(folder: Path, sources: list[Source], sample: Path, jobs: int) -> list[tuple[int, float, float, float, float | None]]:
     """(catalogue size, index sources/s, scan ms per repost, the scan's fixed seconds (a one-repost
     scan: loading the index grows with the catalogue), ms per repost after them) for growing
     prefixes of the catalogue."""
@@ -289,7 +299,8 @@ def scaling_curve(folder: Path, sources: list[Source], sample: Path, jobs: int) 
         scan_s, _, _ = run_cli("scan", str(sample), "--index", str(index), "--no-state", "--format", "json", "--output",
                                str(folder / "curve.json"), "--fail-on", "never", "-q", "--jobs", str(jobs))
         fixed_s = fixed_costs(folder, sample, index)
-        rows.append((size, size / build_s, 1000 * scan_s / reposts, fixed_s, 1000 * (scan_s - fixed_s) / (reposts - FEW)))
+        after = seconds_per_repost_after_fixed(reposts, scan_s, fixed_s)
+        rows.append((size, size / build_s, 1000 * scan_s / reposts, fixed_s, None if after is None else 1000 * after))
         catalogue.unlink()
         index.unlink()
     return rows
@@ -370,9 +381,10 @@ def main() -> None:
               f"{len(bodies) / scan_s:,.0f} reposts/s ({len(bodies) / scan_wall:,.0f} wall), peak {scan_mb:,.0f} MB; "
               f"fastest of {MATCH_PASSES} runs ({', '.join(f'{s:.1f}s' for s, _, _ in scans)})")
         print(f"  copies matched to the right source: {right:.2%}; unrelated reposts matched: {false_matches}")
-        marginal = (len(bodies) - FEW) / max(scan_s - fixed_s, 1e-9)
-        print(f"  of which fixed costs (loading the compiled kernels and all band keys: a {FEW}-repost scan) {fixed_s:.1f}s; "
-              f"then {marginal:,.0f} reposts/s")
+        after = seconds_per_repost_after_fixed(len(bodies), scan_s, fixed_s)
+        marginal = None if after is None else 1 / after
+        beyond = "too little time beyond them to tell" if marginal is None else f"then {marginal:,.0f} reposts/s"
+        print(f"  of which fixed costs (loading the compiled kernels and all band keys: a {FEW}-repost scan) {fixed_s:.1f}s; {beyond}")
         print(f"one repost: with the index {one_index_wall:.2f}s wall, re-indexing the catalogue {one_sources_wall:.2f}s wall "
               f"({one_sources_wall / one_index_wall:.0f}x)")
 
@@ -386,7 +398,7 @@ def main() -> None:
                   f"match {plain_match:,.0f} reposts/s, right {plain_right:.2%}, false matches {plain_false}")
             print(f"speed ratio, compliance / plain datasketch: index {len(sources) / build_s / plain_index:.1f}x, "
                   f"scan {len(bodies) / scan_s / plain_match:.1f}x end to end against matching only "
-                  f"({marginal / plain_match:.1f}x after the fixed costs)")
+                  f"({'n/a' if marginal is None else f'{marginal / plain_match:.1f}x'} after the fixed costs)")
 
         if not args.skip_curve:
             sample = folder / "sample"
@@ -396,7 +408,7 @@ def main() -> None:
             print("\nscaling (a fixed sample of reposts against growing catalogues):")
             print(f"{'sources':>9} {'index src/s':>12} {'scan ms/repost':>15} {'fixed s':>8} {'ms/repost after':>16}")
             for size, rate, per_repost, fixed, marginal in scaling_curve(folder, sources, sample, args.jobs):
-                print(f"{size:9,} {rate:12,.0f} {per_repost:15.3f} {fixed:8.2f} {marginal:16.3f}")
+                print(f"{size:9,} {rate:12,.0f} {per_repost:15.3f} {fixed:8.2f} {'n/a' if marginal is None else f'{marginal:.3f}':>16}")
 
     print(f"peak resident memory of this benchmark process (corpus and plain datasketch): "
           f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:,.0f} MB")

@@ -279,3 +279,30 @@ def test_block_repeats_finds_what_trying_every_pair_finds(corpus):
         for min_similarity in (92.0, 80.0):
             ours = [(r.first_block.line, r.second_block.line) for r in block_repeats(blocks, 6, min_similarity)]
             assert ours == _all_pairs_repeats(blocks, 6, min_similarity)
+
+
+@pytest.mark.parametrize("ellipsis", ["", "...", ". . .", ".\u00a0.\u00a0.", ".\n.", "…", "..", ". ."])
+def test_blocks_that_may_hold_an_ellipsis_are_those_whose_own_text_does(corpus, ellipsis):
+    """The whole text is searched once before the blocks are read one by one: a block's answer
+    must be what its own text says, wherever the ellipsis stands and whatever separates its
+    full stops."""
+    import random
+    import re
+
+    from compliance.checks.rules.repetition import _ELLIPSIS, BlockText
+    from compliance.model import Block, BlockKind
+
+    rng = random.Random(len(ellipsis))
+    texts = [p for article in corpus.values() for p in paragraphs(article)]
+    for _ in range(50):
+        chosen = rng.sample(texts, rng.randint(1, 8))
+        if ellipsis:
+            where = rng.randrange(len(chosen))
+            text = chosen[where]
+            at = rng.choice([0, len(text) // 2, len(text)])
+            chosen[where] = text[:at] + ellipsis + text[at:]
+        blocks = [Block(BlockKind.PARAGRAPH, text, i + 1, i + 1) for i, text in enumerate(chosen)]
+        text = BlockText(blocks)
+        assert text.may_hold_ellipses == [re.search(r"\.\s?\.|…", b.text) is not None for b in blocks]
+        assert text.cut_off == [_ELLIPSIS.search(b.text[-4:]) is not None for b in blocks]
+        assert any(text.may_hold_ellipses) or not ellipsis

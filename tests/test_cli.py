@@ -149,20 +149,34 @@ def test_output_file_is_replaced_atomically_and_never_left_half_written(tmp_path
     assert [p.name for p in tmp_path.iterdir()] == ["report.json"]
 
 
-def test_a_crash_on_one_document_is_reported_and_the_scan_goes_on(tmp_path, monkeypatch):
-    """A bug in a rule must not cost the desk the rest of its scan."""
+@pytest.mark.parametrize("stage", ["rules", "matching"])
+def test_a_crash_on_one_document_is_reported_and_the_scan_goes_on(tmp_path, monkeypatch, stage):
+    """A bug in a rule, or in matching, must not cost the desk the rest of its scan: the other
+    documents of its chunk, which go through each stage with it, are checked as usual."""
     from compliance.checks.rules import repetition
+    from compliance.similarity.matcher import Matcher
 
     def broken(context):
         if context.document.path == "nasa-moon-shot.html":
             raise RuntimeError("boom")
         return iter(())
 
-    monkeypatch.setattr(repetition, "check", broken)
+    find_candidates = Matcher.find_candidates
+
+    def broken_lookup(matcher, document):
+        if document.path == "nasa-moon-shot.html":
+            raise RuntimeError("boom")
+        return find_candidates(matcher, document)
+
+    if stage == "rules":
+        monkeypatch.setattr(repetition, "check", broken)
+    else:
+        monkeypatch.setattr(Matcher, "find_candidates", broken_lookup)
     report = json_report(tmp_path, str(REPOSTS), "--sources", str(SOURCES))
     rules = {d["path"]: [f["rule"] for f in d["findings"]] for d in report["documents"]}
     assert rules["nasa-moon-shot.html"] == ["internal-error"]
-    assert rules["niac-missiles-repost.txt"] == ["attribution-missing"]
+    assert rules["niac-missiles-repost.txt"] == ["attribution-missing"] + (["caption-duplicated"] if stage == "matching" else [])
+    assert len(rules) == len(list(REPOSTS.iterdir()))
 
 
 def test_several_formats_go_to_the_report_folder_under_their_usual_names(tmp_path):

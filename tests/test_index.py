@@ -263,14 +263,14 @@ def test_a_worker_that_dies_stops_the_scan_with_one_line_instead_of_hanging(tmp_
     reposts = tmp_path / "reposts"
     for copy in range(14):  # 70 files: enough for the scan to fork workers
         shutil.copytree(REPOSTS, reposts / f"batch{copy:02d}")
-    check = pipeline._Checker.check
+    read = pipeline._Checker._read
 
     def killed_on_one_file(self, file, report_path):
         if report_path.startswith("batch07/"):
             os._exit(9)  # as the kernel's out-of-memory killer would
-        return check(self, file, report_path)
+        return read(self, file, report_path)
 
-    monkeypatch.setattr(pipeline._Checker, "check", killed_on_one_file)
+    monkeypatch.setattr(pipeline._Checker, "_read", killed_on_one_file)
     code = main(["scan", str(reposts), "--sources", str(SOURCES), "--jobs", "2", "--no-state", "-q",
                  "--format", "json", "--output", str(tmp_path / "report.json")])
     error = capsys.readouterr().err.strip()

@@ -173,7 +173,7 @@ def test_an_interrupted_run_leaves_the_previous_state_and_reports_intact(desk, m
 
     import compliance.pipeline
 
-    real, calls = compliance.pipeline._Checker.check, []
+    real, calls = compliance.pipeline._Checker._read, []
 
     def dies_on_the_third(checker, file, report_path):
         calls.append(report_path)
@@ -181,7 +181,7 @@ def test_an_interrupted_run_leaves_the_previous_state_and_reports_intact(desk, m
             raise KeyboardInterrupt
         return real(checker, file, report_path)
 
-    monkeypatch.setattr(compliance.pipeline._Checker, "check", dies_on_the_third)
+    monkeypatch.setattr(compliance.pipeline._Checker, "_read", dies_on_the_third)
     code = main(["scan", "reposts", "--sources", "sources", "--state", "state.db", "--format", "json",
                  "--output", "report.json", "-q"])
     assert code == 130
@@ -190,7 +190,7 @@ def test_an_interrupted_run_leaves_the_previous_state_and_reports_intact(desk, m
     store = StateStore.open(desk / "state.db", create=False)
     assert store.integrity_ok()
     store.close()
-    monkeypatch.setattr(compliance.pipeline._Checker, "check", real)
+    monkeypatch.setattr(compliance.pipeline._Checker, "_read", real)
     report = scan_json(desk)
     assert report["summary"]["incremental"]["rechecked"] == 5  # nothing of the broken run was kept
     assert report["summary"]["findings"] == first["summary"]["findings"]

@@ -155,6 +155,16 @@ def _openings_in_bytes(boilerplate: tuple[str, ...]) -> tuple[tuple[bytes, int],
                  for opening in _openings(boilerplate))
 
 
+@dataclass(frozen=True)
+class Candidates:
+    """A document's body as matching reads it, and the sources it may copy."""
+
+    body: BodyText
+    tokens: TokenizedText  # the body's words, boilerplate left out
+    shingles: np.ndarray
+    ranked: list[tuple[int, int]]  # (source number, shared band keys), most shared first
+
+
 class SourceLookup(Protocol):
     """Sources by the number the index knows them by: a list, or a persistent index's table."""
 
@@ -197,15 +207,27 @@ class Matcher:
         return self.index.shingle_candidates(shingles, self.parameters, self.settings.query_stride, self.settings.max_candidates)
 
     def match(self, document: Document) -> Match | None:
+        return self.best_match(self.find_candidates(document))
+
+    def find_candidates(self, document: Document) -> Candidates | None:
+        """Matching's first step: the sources `document` may copy (None when it has no words).
+        A scan takes this step for a chunk of documents before `best_match` for each (see
+        `pipeline._Checker.check_all`)."""
         body = BodyText.of(document, self.boilerplate)
         tokens = body.tokens()
         if not len(tokens):
             return None
         shingles = shingle_hashes(tokens.hashes, self.settings.shingle_words)
+        return Candidates(body, tokens, shingles, self.candidates(shingles))
+
+    def best_match(self, candidates: Candidates | None) -> Match | None:
+        """Matching's second step: the candidate the document copies most of, verified word by word."""
+        if candidates is None:
+            return None
+        body, tokens, shingles, ranked = candidates.body, candidates.tokens, candidates.shingles, candidates.ranked
         best: tuple[tuple[int, float], int, list[Run], float, float] | None = None
-        candidates = self.candidates(shingles)
-        for number, hits in candidates:
-            if best is not None and hits * _WEAK_CANDIDATE < candidates[0][1]:
+        for number, hits in ranked:
+            if best is not None and hits * _WEAK_CANDIDATE < ranked[0][1]:
                 break  # the rest share a stray key or two: far too little to have copied more
             found = self._verify(tokens, shingles, number)
             if found and (best is None or found[0] > best[0]):

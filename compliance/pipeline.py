@@ -129,7 +129,7 @@ class _InProgress:
 _worker_checker: _Checker | None = None
 _worker_files: list[tuple[Path, str]] | None = None
 _PARALLEL_FROM = 64  # fewer files than this are checked faster than worker processes start
-CHUNK = 64  # files checked stage by stage together (see `_Checker.check_all`), and sent to a worker at once
+CHUNK = 32  # files checked stage by stage together (see `_Checker.check_all`), and sent to a worker at once
 
 
 def _collect_rarely() -> None:

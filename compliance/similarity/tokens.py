@@ -114,7 +114,7 @@ _WORD_STAND_IN, _SPACE_STAND_IN = ord("ª"), ord(" ")
 
 
 # The body matching tokenises is the text the repetition check reads. A scan matches a
-# chunk of 64 reposts before any rule reads them: their bodies and their candidates' texts,
+# chunk of 32 reposts before any rule reads them: their bodies and their candidates' texts,
 # about two texts a repost, must still be here then.
 @lru_cache(maxsize=256)
 def tokenize(text: str) -> TokenizedText:

@@ -78,7 +78,10 @@ def word_spans(points, word_table):
         ends[count] = n
         hashes[count] = _finish_word(raw, n - starts[count])
         count += 1
-    return starts[:count], ends[:count], hashes[:count], non_ascii[:count]
+    # Copies the size of the words found, not views of arrays sized for the most a text could
+    # hold (three times more): tokens are kept (a scan's chunk of bodies, the sources verified),
+    # and the large arrays, freed at once, are reused while still in the processor's cache.
+    return starts[:count].copy(), ends[:count].copy(), hashes[:count].copy(), non_ascii[:count].copy()
 
 
 _LOW32 = np.uint64(0xFFFFFFFF)

@@ -86,6 +86,9 @@ def _row(number: int, source: Source, digest: str | None, record: str | None) ->
     return number, source.id, digest or content_hash(source, record), record, source.origin, source.text
 
 
+_SOURCES_KEPT = 256  # read sources kept: a chunk's candidates (see `Matcher._source_tokens`)
+
+
 def _stored_directory_type(schema: str, keys: int) -> type:
     return np.int64 if schema == "2" else directory_type(keys)
 
@@ -385,7 +388,7 @@ class IndexStore:
         source = self._cache.get(number)
         if source is None:
             source = self._cache[number] = self.read_source("number", number)
-            if len(self._cache) > 4096:
+            if len(self._cache) > _SOURCES_KEPT:
                 self._cache.popitem(last=False)
         return source
 

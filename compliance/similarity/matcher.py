@@ -57,7 +57,7 @@ _RANGES: dict[str, tuple[float, float | None]] = {
 }
 
 
-@dataclass(frozen=True)
+@dataclass  # not frozen: a scan makes several a repost, and a frozen dataclass takes 4 times as long to make
 class BodyText:
     """A document's body blocks joined by blank lines ("\n\n"): what span offsets refer to.
 
@@ -155,7 +155,7 @@ def _openings_in_bytes(boilerplate: tuple[str, ...]) -> tuple[tuple[bytes, int],
                  for opening in _openings(boilerplate))
 
 
-@dataclass(frozen=True)
+@dataclass  # not frozen: a scan makes several a repost, and a frozen dataclass takes 4 times as long to make
 class Candidates:
     """A document's body as matching reads it, and the sources it may copy."""
 

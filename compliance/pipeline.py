@@ -15,7 +15,7 @@ from compliance.checks.rulepack import RulePack
 from compliance.checks.suppressions import Waiver, apply_directives, apply_waivers
 from compliance.errors import ComplianceError, InputError
 from compliance.fetch.settings import FetchSettings, FetchStats
-from compliance.ingest import DEFAULT_MAX_BYTES, SUPPORTED_SUFFIXES, discover, load_document
+from compliance.ingest import DEFAULT_MAX_BYTES, SUPPORTED_SUFFIXES, discover, parse_document, read_text
 from compliance.ingest.discover import RealPaths
 from compliance.model import Document, DocumentResult, Finding, Match, Source
 from compliance.similarity import Matcher, load_catalogue
@@ -68,24 +68,25 @@ class _Checker:
     real_paths: RealPaths = field(default_factory=RealPaths)  # shared with the state, which resolved them first
 
     def check_all(self, files: list[tuple[Path, str]]) -> list[DocumentResult]:
-        """Files checked stage by stage: all read, then all looked up in the index, then all
-        verified, then all checked by the rules. Each stage's code and data stay in the
-        processor's caches from one document to the next, where checking a document at a time
-        had the index's random reads evict them every time (10,000 reposts against 100,000
-        sources: 15 % less of the workers' time)."""
+        """Files checked stage by stage: all read, then all parsed, then all looked up in the
+        index, then all verified, then all checked by the rules. Each stage's code and data stay
+        in the processor's caches from one document to the next, where checking a document at
+        a time had the index's random reads evict them every time (10,000 reposts against
+        100,000 sources: 15 % less of the workers' time)."""
         chunk = [self._read(file, report_path) for file, report_path in files]
+        self._stage(chunk, lambda item: setattr(item, "document", parse_document(item.text, item.file, item.report_path)))
         self._stage(chunk, lambda item: setattr(item, "candidates", self.matcher.find_candidates(item.document)))
         self._stage(chunk, lambda item: setattr(item, "match", self.matcher.best_match(item.candidates)))
         self._stage(chunk, self._conclude)
         return [item.result for item in chunk]
 
     def _read(self, file: Path, report_path: str) -> _InProgress:
-        fmt = SUPPORTED_SUFFIXES[file.suffix.lower()]
         location = self.real_paths.location(file, self.working_folder)
         try:
-            return _InProgress(report_path, location, load_document(file, report_path, self.max_bytes))
+            return _InProgress(file, report_path, location, read_text(file, self.max_bytes))
         except InputError as error:
-            return _InProgress(report_path, location, result=_unreadable(error, report_path, fmt, location))
+            fmt = SUPPORTED_SUFFIXES[file.suffix.lower()]
+            return _InProgress(file, report_path, location, result=_unreadable(error, report_path, fmt, location))
 
     @staticmethod
     def _stage(chunk: list[_InProgress], step: Callable[[_InProgress], object]) -> None:
@@ -94,14 +95,17 @@ class _Checker:
                 continue
             try:
                 step(item)
+            except InputError as error:  # parsing: bad front matter, say
+                fmt = SUPPORTED_SUFFIXES[item.file.suffix.lower()]
+                item.result = _unreadable(error, item.report_path, fmt, item.location)
             except ComplianceError:
                 raise  # the index or configuration is broken for every document: say so once
             except Exception as exc:  # a bug of ours must not cost the desk the rest of its scan
-                assert item.document is not None
                 crash = Finding("internal-error", BUILTIN_RULES["internal-error"][0],
                                 f"compliance failed on this file ({type(exc).__name__}: {exc}); please report it")
-                item.result = DocumentResult(item.report_path, item.document.format, item.document.title, None, [crash],
-                                             item.document, item.location)
+                document = item.document
+                item.result = DocumentResult(item.report_path, document.format if document else SUPPORTED_SUFFIXES[item.file.suffix.lower()],
+                                             document.title if document else "", None, [crash], document, item.location)
 
     def _conclude(self, item: _InProgress) -> None:
         document = item.document
@@ -118,8 +122,10 @@ class _InProgress:
     """A file between the stages of `_Checker.check_all`: its result once it has one (the file
     could not be read, or checking it failed), which the later stages leave alone."""
 
+    file: Path
     report_path: str
     location: str
+    text: str = ""
     document: Document | None = None
     result: DocumentResult | None = None
     candidates: Candidates | None = None

@@ -73,7 +73,11 @@ def _bare_links(blocks: list[Block]) -> list[Link]:
 
 
 def load_document(file: Path, report_path: str, max_bytes: int = DEFAULT_MAX_BYTES) -> Document:
-    text = read_text(file, max_bytes)
+    return parse_document(read_text(file, max_bytes), file, report_path)
+
+
+def parse_document(text: str, file: Path, report_path: str) -> Document:
+    """The document `file` holds, its text read already (`read_text`)."""
     fmt = SUPPORTED_SUFFIXES[file.suffix.lower()]
     metadata: dict = {}
     links: list[Link] = []

@@ -81,12 +81,12 @@ class _Checker:
         return [item.result for item in chunk]
 
     def _read(self, file: Path, report_path: str) -> _InProgress:
-        location = self.real_paths.location(file, self.working_folder)
+        item = _InProgress(file, report_path, self.real_paths.location(file, self.working_folder))
         try:
-            return _InProgress(file, report_path, location, read_text(file, self.max_bytes))
+            item.text = read_text(file, self.max_bytes)
         except InputError as error:
-            fmt = SUPPORTED_SUFFIXES[file.suffix.lower()]
-            return _InProgress(file, report_path, location, result=_unreadable(error, report_path, fmt, location))
+            item.result = _unreadable(error, report_path, item.format, item.location)
+        return item
 
     @staticmethod
     def _stage(chunk: list[_InProgress], step: Callable[[_InProgress], object]) -> None:
@@ -96,16 +96,14 @@ class _Checker:
             try:
                 step(item)
             except InputError as error:  # parsing: bad front matter, say
-                fmt = SUPPORTED_SUFFIXES[item.file.suffix.lower()]
-                item.result = _unreadable(error, item.report_path, fmt, item.location)
+                item.result = _unreadable(error, item.report_path, item.format, item.location)
             except ComplianceError:
                 raise  # the index or configuration is broken for every document: say so once
             except Exception as exc:  # a bug of ours must not cost the desk the rest of its scan
                 crash = Finding("internal-error", BUILTIN_RULES["internal-error"][0],
                                 f"compliance failed on this file ({type(exc).__name__}: {exc}); please report it")
-                document = item.document
-                item.result = DocumentResult(item.report_path, document.format if document else SUPPORTED_SUFFIXES[item.file.suffix.lower()],
-                                             document.title if document else "", None, [crash], document, item.location)
+                title = item.document.title if item.document else ""
+                item.result = DocumentResult(item.report_path, item.format, title, None, [crash], item.document, item.location)
 
     def _conclude(self, item: _InProgress) -> None:
         document = item.document
@@ -130,6 +128,10 @@ class _InProgress:
     result: DocumentResult | None = None
     candidates: Candidates | None = None
     match: Match | None = None
+
+    @property
+    def format(self) -> str:
+        return SUPPORTED_SUFFIXES[self.file.suffix.lower()]
 
 
 _worker_checker: _Checker | None = None

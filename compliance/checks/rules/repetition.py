@@ -41,7 +41,7 @@ OPTIONS = {
 }
 _ELLIPSIS = re.compile(r"\.(?:\s?\.){2,}|…+")
 _WORD = re.compile(r"\w+")
-_TWO_FULL_STOPS = re.compile(r"\.(?:\s?\.)")  # at most one whitespace character between, as in `_ELLIPSIS`
+_TWO_FULL_STOPS = re.compile(r"\.\s?\.")  # at most one whitespace character between, as in `_ELLIPSIS`
 
 
 @dataclass(frozen=True)

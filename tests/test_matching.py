@@ -288,3 +288,24 @@ def test_loading_the_kernels_does_not_import_scipy_and_leaves_numba_linear_algeb
     run = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, timeout=300)
     assert run.returncode == 0, run.stderr
     assert run.stdout.split() == ["False", "12.0"]
+
+
+def test_the_rules_find_the_tokens_matching_made_for_a_whole_chunk(tmp_path, corpus, matcher, default_pack):
+    """A scan matches a whole chunk before any rule reads it: the repetition rule must still
+    find each body's tokens in the tokeniser's cache, or every body is tokenised twice."""
+    import datetime as dt
+
+    from compliance import pipeline
+
+    articles = list(corpus.values())
+    files = []
+    for n in range(pipeline.CHUNK):
+        article = articles[n % len(articles)]
+        name = f"r{n:02d}.txt"
+        body = paragraphs(article)[: 4 + n % 5] + [f"Repost {n} of the chunk."]
+        files.append((write_txt(tmp_path, name, article["title"], body), name))
+    checker = pipeline._Checker(matcher, default_pack, 10**7, [], dt.date.today())
+    tokenize.cache_clear()
+    results = checker.check_all(files)
+    assert all(result.match for result in results)
+    assert tokenize.cache_info().hits >= len(files)

@@ -309,7 +309,7 @@ def test_a_fifo_among_the_reposts_is_reported_not_waited_for(tmp_path):
 
 
 @pytest.mark.parametrize("ahead", [False, True])  # one by one, or all at once before a scan's workers fork
-def test_real_paths_locate_files_as_resolving_each_does(tmp_path, ahead):
+def test_real_paths_locate_files_as_resolving_each_does(tmp_path, monkeypatch, ahead):
     import os
 
     from compliance.ingest.discover import RealPaths
@@ -323,6 +323,8 @@ def test_real_paths_locate_files_as_resolving_each_does(tmp_path, ahead):
     (work / "link.txt").symlink_to(elsewhere / "c.txt")  # a linked file is named where it really is
     (work / "linked-desk").symlink_to(work / "desk", target_is_directory=True)
     files += [work / "link.txt", work / "linked-desk" / "b.txt", work / "desk" / ".." / "a.txt"]
+    monkeypatch.chdir(work)
+    files += [Path("a.txt"), Path("desk") / "b.txt", Path("link.txt")]  # named from the working folder
     paths = RealPaths()
     if ahead:
         paths.resolve_ahead([*files, tmp_path / "gone" / "d.txt"])  # a folder it cannot read is left for later

@@ -193,9 +193,9 @@ import os, sys, time
 from compliance.cli.main import main
 
 started = time.perf_counter()
-code = main(sys.argv[1:])
+code = main(sys.argv[1:], exiting=True)
 print(f"@@ {code} {time.perf_counter() - started}", file=sys.stderr, flush=True)
-os._exit(code)  # as the compliance command ends (cli.main.run), so that wall times are the command's
+os._exit(code)  # main and the exit as the compliance command has them (cli.main.run), so that times are the command's
 """
 
 

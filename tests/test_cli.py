@@ -301,6 +301,27 @@ def test_the_command_exits_at_once_with_its_code_and_all_of_its_output():
     assert missing.returncode == 0 and "no sources loaded" in missing.stderr and json.loads(missing.stdout)["documents"]
 
 
+def test_only_a_scan_about_to_exit_leaves_its_results_unfreed(tmp_path):
+    """The command (`main(exiting=True)`) leaves a scan's results and the paused collector to
+    the exit; called in a process that goes on (tests, `watch`), a scan frees them."""
+    import gc
+
+    from compliance.cli import main as cli
+
+    args = ["scan", str(REPOSTS), "--sources", str(SOURCES), "--no-state", "-q", "--format", "json",
+            "--output", str(tmp_path / "r.json")]
+    assert gc.isenabled()
+    try:
+        assert main(args) == 1
+        assert gc.isenabled() and cli._left_for_exit == []
+        assert main(args, exiting=True) == 1
+        assert not gc.isenabled()
+        assert len(cli._left_for_exit[0].documents) == len(list(REPOSTS.iterdir()))
+    finally:
+        cli._left_for_exit.clear()
+        gc.enable()
+
+
 def test_a_scan_that_does_not_fetch_never_imports_the_http_client():
     """requests and urllib3 cost a tenth of a second of every command's start; only --fetch needs them."""
     program = ("import sys\nfrom compliance.cli.main import main\n"

@@ -207,6 +207,7 @@ class Sources:
     by_id: Mapping[str, Source]
     _build: Callable[[int], Matcher]  # given how many documents it will check
     _matcher: Matcher | None = None
+    done: Callable[[], None] = lambda: None  # the scan has read all it needed (an index's snapshot ends)
 
     def matcher(self, documents: int) -> Matcher:
         if self._matcher is None:
@@ -252,8 +253,12 @@ def open_sources(pack: RulePack, source_paths: list[Path], index_path: Path | No
             errors = catalogue.errors
             update_index(index_path, pack, catalogue.sources, jobs, pool=pool)
     store = open_index(index_path, pack)
+    # One version of the index from the first read to the last: an update committing between
+    # loading the band keys and reading the sources they point at would have them point wrong.
+    store.begin_snapshot()
     return Sources(len(store), errors, store.digests, store.by_id(),
-                   lambda documents: Matcher(store, store.band_lookup(documents), pack.matching, boilerplate))
+                   lambda documents: Matcher(store, store.band_lookup(documents), pack.matching, boilerplate),
+                   done=store.end_snapshot)
 
 
 def scan(
@@ -273,40 +278,43 @@ def scan(
     line of the JSON report rendered (`DocumentResult.json_row`).
     """
     sources = open_sources(pack, source_paths, index_path, jobs)
-    found = discover(paths)
-    if cache is not None:
-        cache.prepare(sources.digests(), sources.by_id, paths, found.files)
-    if only is not None:
-        found.files = [(file, name) for file, name in found.files if file.resolve() in only]
-    results = [
-        _unreadable(InputError("input-unreadable", f"cannot read folder: {why}", str(folder)), name, "folder", _location(folder))
-        for folder, name, why in found.unreadable
-    ]
-    here = Path.cwd().resolve()
-    cached = [cache.lookup(file, name, cache.resolved.location(file, here)) if cache is not None else None
-              for file, name in found.files]
-    todo = [item for item, result in zip(found.files, cached) if result is None]
-    verifier = None
-    checked: list[DocumentResult] = []
-    if todo:
-        kernels.start_warming_up()  # on a thread, while the band keys load; not at all when the state has every result
-        matcher = sources.matcher(len(todo))
-        if fetch and fetch.enabled:
-            from compliance.fetch.verify import open_verifier  # requests and trafilatura load only for --fetch
-
-            verifier = open_verifier(fetch, matcher.source_urls(), pack.matching, required_texts(pack))
-            jobs = 1  # the fetcher's cache, per-host limits and budget live in this process
-        checker = _Checker(matcher, pack, max_bytes, waivers or [], today or dt.date.today(), verifier, here, keep_texts,
-                           render_row, cache.resolved if cache is not None else RealPaths())
-        try:
-            checked = check_files(checker, todo, jobs, progress)
-        finally:
-            if verifier:
-                verifier.close()
+    try:
+        found = discover(paths)
         if cache is not None:
-            for (file, _), result in zip(todo, checked):
-                cache.record(file, result)
-    fresh = iter(checked)
-    results.extend(result if result is not None else next(fresh) for result in cached)
-    return ScanResult(results, found.skipped, sources.count, sources.errors,
-                      verifier.fetcher.stats if verifier else None, len(todo))
+            cache.prepare(sources.digests(), sources.by_id, paths, found.files)
+        if only is not None:
+            found.files = [(file, name) for file, name in found.files if file.resolve() in only]
+        results = [
+            _unreadable(InputError("input-unreadable", f"cannot read folder: {why}", str(folder)), name, "folder", _location(folder))
+            for folder, name, why in found.unreadable
+        ]
+        here = Path.cwd().resolve()
+        cached = [cache.lookup(file, name, cache.resolved.location(file, here)) if cache is not None else None
+                  for file, name in found.files]
+        todo = [item for item, result in zip(found.files, cached) if result is None]
+        verifier = None
+        checked: list[DocumentResult] = []
+        if todo:
+            kernels.start_warming_up()  # on a thread, while the band keys load; not at all when the state has every result
+            matcher = sources.matcher(len(todo))
+            if fetch and fetch.enabled:
+                from compliance.fetch.verify import open_verifier  # requests and trafilatura load only for --fetch
+
+                verifier = open_verifier(fetch, matcher.source_urls(), pack.matching, required_texts(pack))
+                jobs = 1  # the fetcher's cache, per-host limits and budget live in this process
+            checker = _Checker(matcher, pack, max_bytes, waivers or [], today or dt.date.today(), verifier, here, keep_texts,
+                               render_row, cache.resolved if cache is not None else RealPaths())
+            try:
+                checked = check_files(checker, todo, jobs, progress)
+            finally:
+                if verifier:
+                    verifier.close()
+            if cache is not None:
+                for (file, _), result in zip(todo, checked):
+                    cache.record(file, result)
+        fresh = iter(checked)
+        results.extend(result if result is not None else next(fresh) for result in cached)
+        return ScanResult(results, found.skipped, sources.count, sources.errors,
+                          verifier.fetcher.stats if verifier else None, len(todo))
+    finally:
+        sources.done()

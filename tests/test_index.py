@@ -176,6 +176,37 @@ def test_an_update_waits_for_a_scan_reading_the_index_and_says_so_when_it_gives_
     assert IndexStore.open(index).read_source("id", "aljazeera-nasa-moon-shot").publisher == "Al Jazeera English"
 
 
+def test_a_scan_reads_one_version_of_the_index_from_its_band_keys_to_its_last_source(tmp_path, monkeypatch, capsys):
+    """An update committing after a scan loaded the band keys would have them point at sources
+    renumbered or changed under it: the update waits for the scan, then goes through."""
+    from compliance import pipeline
+    from compliance.checks import load_pack
+    from compliance.pipeline import open_sources
+
+    catalogue = tmp_path / "sources"
+    shutil.copytree(SOURCES, catalogue)
+    index = tmp_path / "index.db"
+    main(["index", "build", "--sources", str(catalogue), "--index", str(index), "-q"])
+    alj = catalogue / "aljazeera-nasa-moon-shot.md"
+    alj.write_text(alj.read_text(encoding="utf-8").replace("publisher: Al Jazeera", "publisher: Al Jazeera English"), encoding="utf-8")
+    update = ["index", "update", "--sources", str(catalogue), "--index", str(index), "-q"]
+    monkeypatch.setattr("compliance.similarity.store.WAIT_FOR_SCANS", 0.2)
+
+    sources = open_sources(load_pack(), [], index)
+    sources.matcher(documents=1000)  # every band key loaded, as a large scan does
+    assert main(update) == 2 and "being read by a scan" in capsys.readouterr().err
+    assert sources.by_id["aljazeera-nasa-moon-shot"].publisher == "Al Jazeera"  # read as the band keys were
+    sources.done()
+    assert main(update) == 0
+
+    alj.write_text(alj.read_text(encoding="utf-8").replace("Al Jazeera English", "Al Jazeera"), encoding="utf-8")
+    opened = []  # the scan's sources, kept: it must let go of the index itself, not leave it to the collector
+    monkeypatch.setattr(pipeline, "open_sources", lambda *args: opened.append(open_sources(*args)) or opened[-1])
+    report = tmp_path / "report.json"
+    assert main(["scan", str(REPOSTS), "--index", str(index), "--no-state", "--format", "json", "--output", str(report), "-q"]) == 1
+    assert opened and main(update) == 0
+
+
 def test_a_scan_with_sources_and_index_brings_the_index_up_to_date(tmp_path, corpus):
     catalogue = tmp_path / "sources"
     shutil.copytree(SOURCES, catalogue)

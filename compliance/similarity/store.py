@@ -131,6 +131,11 @@ class StoredBandIndex:
             found.extend(np.frombuffer(self._owners.read((high - low) * 4), dtype="<i4")[equal].tolist())
         return ranked_candidates(np.array(found, dtype=np.int32), limit)
 
+    def close(self) -> None:
+        """Open blobs keep the index read: an update would wait for them."""
+        for blob in (self._keys, self._owners, self._directory):
+            blob.close()
+
 
 @dataclass(frozen=True)
 class SyncReport:
@@ -148,6 +153,7 @@ class IndexStore:
         self._connection = connection
         self._pid = os.getpid()
         self._cache: OrderedDict[int, Source] = OrderedDict()
+        self._in_place: list[StoredBandIndex] = []  # lookups reading the file, closed by `end_snapshot`
 
     @property
     def db(self) -> sqlite3.Connection:
@@ -205,6 +211,24 @@ class IndexStore:
             raise ComplianceError(f"damaged compliance source index (meta: {type(error).__name__} {error}); "
                                   "rebuild it with `compliance index build`", str(path)) from None
         return store
+
+    def begin_snapshot(self) -> None:
+        """Read the index as it is now until `end_snapshot`: a scan's band keys and the sources
+        they point at stay one version, and an update waits for the scan (`WAIT_FOR_SCANS`).
+        Forked workers read in transactions of their own, begun while this one holds the file."""
+        self.db.execute("BEGIN")
+        self.db.execute("SELECT 1 FROM meta LIMIT 1").fetchone()  # SQLite takes its lock at the first read
+
+    def end_snapshot(self) -> None:
+        """The scan has read all it needed: the index is let go now, not when the store is
+        collected (a `watch` goes on scanning, and an update would wait for it meanwhile)."""
+        if self._pid != os.getpid():
+            return
+        for lookup in self._in_place:
+            lookup.close()
+        self._in_place.clear()
+        if self._connection.in_transaction:
+            self._connection.execute("COMMIT")
 
     @staticmethod
     def _remember_hashing(meta: dict[str, str]) -> None:
@@ -352,7 +376,8 @@ class IndexStore:
         if documents > StoredBandIndex.MAX_DOCUMENTS or not hasattr(self.db, "blobopen") or not rows:
             return self.band_index()
         try:
-            return StoredBandIndex(self.db, rows, self.schema())
+            self._in_place.append(StoredBandIndex(self.db, rows, self.schema()))
+            return self._in_place[-1]
         except (KeyError, ValueError) as error:
             raise self._damaged(f"band keys: {error}") from None
 

@@ -248,7 +248,8 @@ def open_sources(pack: RulePack, source_paths: list[Path], index_path: Path | No
                        {s.id: s for s in sources}, lambda _: Matcher.build(sources, pack.matching, boilerplate, jobs))
     errors: list[ComplianceError] = []
     if source_paths:  # as `compliance index update` does; the first scheduled run builds the index
-        with fingerprinting_workers(jobs if is_large(source_paths) else 1) as pool:
+        building = IndexParameters.of(pack.matching) if not index_path.exists() else None
+        with fingerprinting_workers(jobs if is_large(source_paths) else 1, building) as pool:
             catalogue = load_catalogue(source_paths, jobs, pool)
             errors = catalogue.errors
             update_index(index_path, pack, catalogue.sources, jobs, pool=pool)

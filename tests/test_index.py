@@ -464,6 +464,28 @@ def test_lookups_in_a_loaded_or_built_index_use_the_kernels_warming_up_loaded(tm
     assert {name: len(getattr(kernels, name).signatures) for name in compiled} == compiled
 
 
+def test_a_fingerprinting_worker_needs_no_datasketch_of_its_own(corpus):
+    """A worker is handed datasketch's permutations and banding with its texts: importing
+    datasketch (and scipy) in each worker took half a second of an index build."""
+    import pickle
+    import subprocess
+    import sys
+
+    from compliance.similarity.index import _learned
+
+    parameters = IndexParameters.of(MatchSettings())
+    texts = [record["text"] for record in corpus.values()][:20]
+    job = pickle.dumps((texts, parameters, _learned(parameters)))
+    program = ("import pickle, sys\nfrom compliance.similarity import kernels\nfrom compliance.similarity.index import _keys_of_chunk\n"
+               "kernels.warm_up()\n"  # as forked workers inherit them
+               "keys = _keys_of_chunk(pickle.loads(sys.stdin.buffer.read()))\n"
+               "sys.stdout.buffer.write(pickle.dumps(('datasketch' in sys.modules, 'scipy.integrate' in sys.modules, keys)))\n")
+    worker = subprocess.run([sys.executable, "-c", program], input=job, capture_output=True, check=True)
+    imported_datasketch, imported_scipy, keys = pickle.loads(worker.stdout)
+    assert not imported_datasketch and not imported_scipy
+    assert [k.tolist() for k in keys] == [source_keys(text, parameters).tolist() for text in texts]
+
+
 @pytest.mark.parametrize("large", [False, True])  # workers forked with the catalogue loaded, or before it
 def test_an_index_build_whose_worker_dies_stops_with_one_line(tmp_path, monkeypatch, capsys, large):
     import os

@@ -28,7 +28,7 @@ from compliance.model import Severity
 from compliance.pipeline import scan, update_index
 from compliance.similarity import load_catalogue
 from compliance.similarity.catalogue import is_large
-from compliance.similarity.index import default_jobs, fingerprinting_workers
+from compliance.similarity.index import IndexParameters, default_jobs, fingerprinting_workers
 from compliance.similarity.store import DEFAULT_INDEX, IndexStore
 from compliance.report import FORMATS, ReportInput, RuleInfo, write_atomic
 from compliance.report.json_report import document_row
@@ -407,7 +407,8 @@ def _run_index(args: argparse.Namespace) -> int:
     if not source_paths:
         raise ComplianceError("no source catalogue given (--sources, or `sources:` in the configuration)")
     jobs = args.jobs or default_jobs()
-    with fingerprinting_workers(jobs if is_large(source_paths) else 1) as pool:
+    building = args.action == "build" or not path.exists()
+    with fingerprinting_workers(jobs if is_large(source_paths) else 1, IndexParameters.of(pack.matching) if building else None) as pool:
         catalogue = load_catalogue(source_paths, jobs, pool)
         for error in catalogue.errors:
             print(f"compliance: error: {error}", file=sys.stderr)

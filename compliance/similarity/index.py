@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import gc
 import os
+import threading
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass
@@ -20,7 +21,9 @@ from typing import Protocol
 import numpy as np
 
 from compliance.similarity import kernels
-from compliance.similarity.fingerprint import HASHING, Banding, permutations, shingle_hashes, window_signatures, window_starts
+from compliance.similarity.fingerprint import (
+    HASHING, Banding, permutations, remember_permutations, shingle_hashes, window_signatures, window_starts,
+)
 from compliance.similarity.tokens import word_hashes
 from compliance.workers import can_fork, worker_pool
 
@@ -86,9 +89,23 @@ def source_keys(text: str, parameters: IndexParameters) -> np.ndarray:
     return window_keys(shingles, parameters, parameters.window)
 
 
-def _keys_of_chunk(job: tuple[list[str], IndexParameters]) -> list[np.ndarray]:
-    texts, parameters = job
+def _keys_of_chunk(job: tuple[list[str], IndexParameters, tuple]) -> list[np.ndarray]:
+    texts, parameters, learned = job
+    _remember_learned(parameters, learned)
     return [source_keys(text, parameters) for text in texts]
+
+
+def _learned(parameters: IndexParameters) -> tuple[np.ndarray, np.ndarray, Banding]:
+    """What fingerprinting learns from datasketch (its permutations and banding): worked out by
+    the parent and handed to workers, each of which took half a second importing datasketch
+    (and scipy) for it."""
+    return (*permutations(parameters.num_perm), parameters.banding)
+
+
+def _remember_learned(parameters: IndexParameters, learned: tuple[np.ndarray, np.ndarray, Banding]) -> None:
+    a, b, banding = learned
+    remember_permutations(parameters.num_perm, a, b)
+    banding.remember(parameters.lsh_threshold, parameters.num_perm)
 
 
 def default_jobs() -> int:
@@ -115,12 +132,15 @@ def keys_in_chunks(texts: list[str], parameters: IndexParameters, jobs: int = 1,
     ends: pickling the texts cost the parent, which writes the index meanwhile, time."""
     global _worker_texts
     bounds = [(start, min(start + _CHUNK, len(texts))) for start in range(0, len(texts), _CHUNK)]
+    if not bounds:
+        return
+    learned = _learned(parameters)  # (forked workers inherit it)
     if jobs <= 1 or len(bounds) < 2:
-        yield from (_keys_of_chunk((texts[start:end], parameters)) for start, end in bounds)
+        yield from (_keys_of_chunk((texts[start:end], parameters, learned)) for start, end in bounds)
         return
     if pool is not None or not can_fork():
         with contextlib.nullcontext(pool) if pool is not None else worker_pool(jobs, gc.enable) as pool:
-            yield from pool.map(_keys_of_chunk, [(texts[start:end], parameters) for start, end in bounds])
+            yield from pool.map(_keys_of_chunk, [(texts[start:end], parameters, learned) for start, end in bounds])
         return
     kernels.warm_up()  # forked workers inherit the compiled kernels
     _worker_texts = (texts, parameters)
@@ -132,11 +152,15 @@ def keys_in_chunks(texts: list[str], parameters: IndexParameters, jobs: int = 1,
 
 
 @contextlib.contextmanager
-def fingerprinting_workers(jobs: int) -> Iterator[ProcessPoolExecutor | None]:
+def fingerprinting_workers(jobs: int, building: IndexParameters | None = None) -> Iterator[ProcessPoolExecutor | None]:
     """Worker processes for loading a catalogue and fingerprinting it, started at once: forked
     after the catalogue is loaded, each held a copy of every page of it the parent touched
     meanwhile (an index build of 100,000 sources peaked at 1.8 GB, its workers 0.5 GB each;
-    started first, at 1.3 GB). None for one job."""
+    started first, at 1.3 GB). None for one job.
+
+    When `building` an index (an existing one stores them), what fingerprinting learns from
+    datasketch is worked out on a thread while the workers load the catalogue: importing
+    datasketch and scipy took half a second of the build's own."""
     if jobs <= 1:
         yield None
         return
@@ -144,7 +168,21 @@ def fingerprinting_workers(jobs: int) -> Iterator[ProcessPoolExecutor | None]:
     with worker_pool(jobs, gc.enable) as pool:
         for started in [pool.submit(int) for _ in range(jobs)]:  # a forking pool starts all its workers on the first task
             started.result()
-        yield pool
+        # Started once the workers are: a process forked while another thread imports could
+        # inherit the import's locks, held for good.
+        learning = threading.Thread(target=_learn_quietly, args=(building,), daemon=True) if building else None
+        if learning:
+            learning.start()
+        try:
+            yield pool
+        finally:
+            if learning:
+                learning.join()  # before anything else forks
+
+
+def _learn_quietly(parameters: IndexParameters) -> None:
+    with contextlib.suppress(Exception):  # whoever needs it next works it out again, and says what fails
+        _learned(parameters)
 
 
 def keys_of_all(texts: list[str], parameters: IndexParameters, jobs: int = 1) -> list[np.ndarray]:

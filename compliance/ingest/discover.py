@@ -37,10 +37,13 @@ class RealPaths:
         return real
 
     def _real(self, folder: str, name: str, is_link: bool) -> str:
-        if folder not in self._folders:
-            self._folders[folder] = os.path.realpath(folder)
-        real = os.path.join(self._folders[folder], name)
+        real = os.path.join(self._real_folder(folder), name)
         return os.path.realpath(real) if is_link else real
+
+    def _real_folder(self, absolute: str) -> str:
+        if absolute not in self._folders:
+            self._folders[absolute] = os.path.realpath(absolute)
+        return self._folders[absolute]
 
     def resolve_ahead(self, files: list[Path]) -> None:
         """Work out the real paths of `files` now, reading each folder's entries once (which
@@ -69,9 +72,7 @@ class RealPaths:
                 linked = {entry.name for entry in entries if entry.is_symlink()}
         except OSError:
             return None
-        if absolute not in self._folders:
-            self._folders[absolute] = os.path.realpath(absolute)
-        return os.path.join(self._folders[absolute], ""), linked
+        return os.path.join(self._real_folder(absolute), ""), linked
 
     def location(self, file: Path, working_folder: Path) -> str:
         """The file's real path relative to `working_folder` (resolved), with forward slashes,

@@ -63,6 +63,20 @@ def find_config(start: Path) -> Path | None:
     return None
 
 
+def project_root(config_path: Path | None, working_folder: Path) -> Path:
+    """The folder every file is named from (resolved): the configuration file's folder, else the
+    top of the git work tree holding the working folder, else the working folder, as ruff and
+    pre-commit do. Reports, baselines, the state and waivers then name a file the same way
+    whichever folder a scan runs from or is pointed at."""
+    if config_path is not None:
+        return config_path.resolve().parent
+    here = working_folder.resolve()
+    for folder in (here, *here.parents):
+        if (folder / ".git").exists():  # a folder, or a file in a linked work tree or submodule
+            return folder
+    return here
+
+
 def _read_toml(path: Path) -> dict[str, Any]:
     try:
         return tomllib.loads(path.read_text(encoding="utf-8"))

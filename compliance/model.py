@@ -189,7 +189,7 @@ class DocumentResult:
     match: Match | None
     findings: list[Finding]
     document: Document | None = None  # None when the file could not be read, or its text was let go
-    location: str = ""  # the file as seen from the working folder (the repository root in CI)
+    location: str = ""  # the file's real path from the project root (`config.project_root`)
     text_dropped: bool = False  # read, but the texts were let go: no report asked to show them
     # Its line of the JSON report, rendered by the worker process that checked it: encoding is
     # the report's largest cost, and there it runs in parallel. Not an init field, so that
@@ -211,7 +211,8 @@ class DocumentResult:
 
     @property
     def repository_path(self) -> str:
-        """Where code scanning and annotations find the file; `path` is relative to the scanned folder."""
+        """Where code scanning and annotations find the file: its real path from the project root
+        (`path` differs only for a linked file, named where the link is)."""
         return self.location or self.path
 
 

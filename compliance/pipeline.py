@@ -16,7 +16,7 @@ from compliance.checks.suppressions import Waiver, apply_directives, apply_waive
 from compliance.errors import ComplianceError, InputError
 from compliance.fetch.settings import FetchSettings, FetchStats
 from compliance.ingest import DEFAULT_MAX_BYTES, SUPPORTED_SUFFIXES, discover, parse_document, read_text
-from compliance.ingest.discover import RealPaths
+from compliance.ingest.discover import RealPaths, project_path
 from compliance.model import Document, DocumentResult, Finding, Match, Source
 from compliance.similarity import Matcher, load_catalogue
 from compliance.similarity.matcher import Candidates
@@ -47,9 +47,9 @@ def _unreadable(error: InputError, report_path: str, fmt: str, location: str) ->
     return DocumentResult(report_path, fmt, "", None, [finding], location=location)
 
 
-def _location(path: Path) -> str:
-    """The path relative to the working folder, with forward slashes (as git and CI name it)."""
-    return Path(os.path.relpath(path.resolve(), Path.cwd().resolve())).as_posix()
+def _location(path: Path, project_root: Path) -> str:
+    """The path relative to the project root, with forward slashes (as git and CI name it)."""
+    return project_path(str(path.resolve()), str(project_root))
 
 
 @dataclass
@@ -62,7 +62,7 @@ class _Checker:
     waivers: list[Waiver]
     today: dt.date
     verifier: WebVerifier | None = None  # credited pages are fetched and compared (--fetch)
-    working_folder: Path = field(default_factory=lambda: Path.cwd().resolve())  # resolved once per scan
+    project_root: Path = field(default_factory=lambda: Path.cwd().resolve())  # resolved once per scan: files are named from it
     keep_texts: bool = True  # False when no report shows texts: results travel back from workers lighter
     render_row: Callable[[DocumentResult], str] | None = None  # a JSON report's line, rendered by the workers
     real_paths: RealPaths = field(default_factory=RealPaths)  # shared with the state, which resolved them first
@@ -81,7 +81,7 @@ class _Checker:
         return [item.result for item in chunk]
 
     def _read(self, file: Path, report_path: str) -> _InProgress:
-        item = _InProgress(file, report_path, self.real_paths.location(file, self.working_folder))
+        item = _InProgress(file, report_path, self.real_paths.location(file, self.project_root))
         try:
             item.text = read_text(file, self.max_bytes)
         except InputError as error:
@@ -267,7 +267,7 @@ def scan(
     only: set[Path] | None = None, waivers: list[Waiver] | None = None, today: dt.date | None = None,
     index_path: Path | None = None, jobs: int = 1, progress: Callable[[int, int], None] | None = None,
     fetch: FetchSettings | None = None, cache: ScanCache | None = None, keep_texts: bool = True,
-    render_row: Callable[[DocumentResult], str] | None = None,
+    render_row: Callable[[DocumentResult], str] | None = None, project_root: Path | None = None,
 ) -> ScanResult:
     """Scan the reposts under `paths` (only those in `only`, when given) against the catalogue
     (or the persistent index at `index_path`).
@@ -276,20 +276,21 @@ def scan(
     from it and only the others are checked, on `jobs` processes; `progress(done, total)`
     follows the checked files. Without `keep_texts` (no report shows texts), workers send
     results back without the repost's and the source's texts; with `render_row`, with their
-    line of the JSON report rendered (`DocumentResult.json_row`).
+    line of the JSON report rendered (`DocumentResult.json_row`). Files are named by their
+    path from `project_root` (resolved; default: the working folder).
     """
+    here = (project_root or Path.cwd()).resolve()
     sources = open_sources(pack, source_paths, index_path, jobs)
     try:
-        found = discover(paths)
+        found = discover(paths, here, [p for p in source_paths if p.is_dir()])
         if cache is not None:
             cache.prepare(sources.digests(), sources.by_id, paths, found.files)
         if only is not None:
             found.files = [(file, name) for file, name in found.files if file.resolve() in only]
         results = [
-            _unreadable(InputError("input-unreadable", f"cannot read folder: {why}", str(folder)), name, "folder", _location(folder))
+            _unreadable(InputError("input-unreadable", f"cannot read folder: {why}", str(folder)), name, "folder", _location(folder, here))
             for folder, name, why in found.unreadable
         ]
-        here = Path.cwd().resolve()
         cached = [cache.lookup(file, name, cache.resolved.location(file, here)) if cache is not None else None
                   for file, name in found.files]
         todo = [item for item, result in zip(found.files, cached) if result is None]

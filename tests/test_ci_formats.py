@@ -42,9 +42,14 @@ def inside(folder: Path):
 
 
 def scan(output: Path, fmt: str, *args: str, reposts: Path = REPOSTS, sources: Path = SOURCES) -> tuple[int, str]:
-    """Scan from inside the repost folder, so that locations are the bare file names."""
-    with inside(reposts):
-        code = main(["scan", str(reposts), "--sources", str(sources), "--format", fmt, "--output", str(output), "-q", *args])
+    """Scan a copy of the repost folder holding a configuration file, which makes it the project
+    root (wherever the scan runs from), so that locations are the bare file names."""
+    desk = output.parent / f"desk-{output.name}"
+    shutil.rmtree(desk, ignore_errors=True)
+    shutil.copytree(reposts, desk)
+    (desk / "compliance.yaml").write_text("{}\n", encoding="utf-8")
+    with inside(desk):
+        code = main(["scan", ".", "--sources", str(sources), "--format", fmt, "--output", str(output), "-q", *args])
     return code, output.read_text(encoding="utf-8")
 
 
@@ -313,9 +318,10 @@ def test_junit_survives_characters_xml_cannot_carry():
 
 # -- GitHub Actions ------------------------------------------------------------------------------
 
-def test_github_annotations_of_the_examples(capsys):
-    with inside(REPOSTS):
-        assert main(["scan", str(REPOSTS), "--sources", str(SOURCES), "--format", "github"]) == 1
+def test_github_annotations_of_the_examples(desk, capsys):
+    (desk / "reposts" / "compliance.yaml").write_text("{}\n", encoding="utf-8")  # the project root
+    with inside(desk / "reposts"):
+        assert main(["scan", ".", "--sources", "../sources", "--format", "github"]) == 1
     lines = capsys.readouterr().out.splitlines()
     assert len(lines) == 5 and all(line.startswith(("::error ", "::warning ")) for line in lines)
     assert (
@@ -350,8 +356,8 @@ def test_github_leaves_out_suppressed_findings_and_prints_nothing_else():
     assert to_github(ReportInput([DocumentResult("clean.txt", "txt", "", None, [])])) == ""
 
 
-def test_locations_are_relative_to_the_working_folder_not_the_scanned_one(tmp_path, capsys):
-    """CI runs from the repository root; annotations and code scanning need paths from there."""
+def test_locations_are_relative_to_the_project_root_not_the_scanned_folder(tmp_path, capsys):
+    """Annotations and code scanning need paths from the repository root (here: the git work tree's)."""
     with inside(ROOT):
         main(["scan", "examples/reposts", "--sources", "examples/sources", "--format", "github"])
         lines = capsys.readouterr().out.splitlines()

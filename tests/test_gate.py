@@ -36,7 +36,7 @@ def test_baseline_lets_old_findings_pass_and_fails_a_new_one(desk):
     assert main(["baseline", "create", "reposts", "--sources", "sources", "--output", "base.json"]) == 0
     code, report = scan_json("reposts", "--sources", "sources", "--baseline", "base.json")
     assert code == 0 and report["summary"]["findings"] == 0 and report["summary"]["suppressed"] == 5
-    assert findings(report, SEED)["attribution-missing"]["suppressed"]["kind"] == "baseline"
+    assert findings(report, f"reposts/{SEED}")["attribution-missing"]["suppressed"]["kind"] == "baseline"
 
     wework = desk / "reposts" / "wework-investigation.md"
     wework.write_text(re.sub(r"Source: VentureBeat.*", "Source: Reuters", wework.read_text(encoding="utf-8")), encoding="utf-8")
@@ -54,7 +54,7 @@ def test_baseline_survives_edits_elsewhere_and_counts_entries_that_are_gone(desk
     code, report = scan_json("reposts", "--sources", "sources", "--baseline", "base.json")
     assert code == 0
     assert report["summary"]["baseline"] == {"file": "base.json", "accepted": 4, "gone": 1}
-    assert findings(report, SEED)["caption-duplicated"]["line"] == 21
+    assert findings(report, f"reposts/{SEED}")["caption-duplicated"]["line"] == 21
 
 
 def test_a_missing_or_broken_baseline_is_a_one_line_error(desk, capsys):
@@ -71,7 +71,7 @@ def test_a_missing_or_broken_baseline_is_a_one_line_error(desk, capsys):
 def test_html_comment_suppresses_a_rule_for_the_whole_document(desk):
     prepend(desk / "reposts" / "nasa-moon-shot.html", "<!-- compliance: ignore attribution-mismatch -- syndication deal with Al Jazeera -->\n\n")
     code, report = scan_json("reposts", "--sources", "sources")
-    found = findings(report, "nasa-moon-shot.html")
+    found = findings(report, "reposts/nasa-moon-shot.html")
     assert found["attribution-mismatch"]["suppressed"] == {"kind": "inline", "reason": "syndication deal with Al Jazeera"}
     assert "suppressed" not in found["caption-duplicated"]
 
@@ -122,8 +122,8 @@ def test_waiver_suppresses_until_it_expires_and_then_is_reported(desk, capsys):
         "  - paths: ['niac-*']\n    rules: [attribution-missing]\n    reason: trial licence\n    expires: 2020-01-31\n",
         encoding="utf-8")
     code, report = scan_json("reposts")
-    assert findings(report, "nasa-moon-shot.html")["attribution-mismatch"]["suppressed"]["kind"] == "waiver"
-    assert "suppressed" not in findings(report, SEED)["attribution-missing"]
+    assert findings(report, "reposts/nasa-moon-shot.html")["attribution-mismatch"]["suppressed"]["kind"] == "waiver"
+    assert "suppressed" not in findings(report, f"reposts/{SEED}")["attribution-missing"]
     assert report["summary"]["expired_waivers"][0]["expired"] == "2020-01-31"
     assert "compliance.yaml:6: waiver expired on 2020-01-31" in capsys.readouterr().err
     assert code == 1
@@ -152,7 +152,7 @@ def test_changed_since_scans_only_added_modified_and_renamed_reposts(desk):
     shutil.copy(desk / "reposts" / SEED, desk / "reposts" / "new-repost.txt")
     (desk / "reposts" / "wework-investigation.md").unlink()
     code, report = scan_json("reposts", "--sources", "sources", "--changed-since", "HEAD")
-    assert [d["path"] for d in report["documents"]] == ["desk-column-renamed.md", "home-depot-sales.txt", "new-repost.txt"]
+    assert [d["path"] for d in report["documents"]] == ["reposts/desk-column-renamed.md", "reposts/home-depot-sales.txt", "reposts/new-repost.txt"]
     assert report["summary"]["changed_since"] == "HEAD"
 
 

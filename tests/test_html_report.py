@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 from pathlib import Path
 
 import pytest
@@ -23,15 +24,23 @@ PAYLOAD = "window.pwned=1"
 def _scan_html(tmp: Path, *paths: Path, sources: Path) -> Path:
     # The state goes with the report: module fixtures run before the per-test isolation of the
     # default state, which would otherwise land in the checkout the tests run from.
-    code = main(["scan", *map(str, paths), "--sources", str(sources), "--format", "html",
-                 "--report-dir", str(tmp / "reports"), "--state", str(tmp / "state.db"), "-q"])
+    # Run from `tmp`, the project root: documents are named from it.
+    previous = Path.cwd()
+    os.chdir(tmp)
+    try:
+        code = main(["scan", *map(str, paths), "--sources", str(sources), "--format", "html",
+                     "--report-dir", str(tmp / "reports"), "--state", str(tmp / "state.db"), "-q"])
+    finally:
+        os.chdir(previous)
     assert code in (0, 1)
     return (tmp / "reports" / "latest").resolve()
 
 
 @pytest.fixture(scope="module")
 def example_report(tmp_path_factory) -> Path:
-    return _scan_html(tmp_path_factory.mktemp("examples"), EXAMPLES / "reposts", sources=EXAMPLES / "sources")
+    tmp = tmp_path_factory.mktemp("examples")
+    shutil.copytree(EXAMPLES / "reposts", tmp / "reposts")
+    return _scan_html(tmp, tmp / "reposts", sources=EXAMPLES / "sources")
 
 
 @pytest.fixture(scope="module")
@@ -92,7 +101,7 @@ def test_index_lists_every_document_without_full_text(example_report: Path):
 
 
 def test_document_page_marks_spans_and_duplicates(example_report: Path):
-    page = (example_report / "documents" / page_name("niac-missiles-repost.txt")).read_text(encoding="utf-8")
+    page = (example_report / "documents" / page_name("reposts/niac-missiles-repost.txt")).read_text(encoding="utf-8")
     assert 'id="doc-span-1"' in page and 'id="src-span-1"' in page
     assert 'data-target="src-span-1"' in page
     assert 'id="dup-1a"' in page and 'id="dup-1b"' in page
@@ -116,7 +125,7 @@ def test_disclaimer_diff_rendered(tmp_path: Path):
     reposts.mkdir()
     (reposts / "damaged.txt").write_text(damaged, encoding="utf-8")
     folder = _scan_html(tmp_path, reposts, sources=EXAMPLES / "sources")
-    page = (folder / "documents" / page_name("damaged.txt")).read_text(encoding="utf-8")
+    page = (folder / "documents" / page_name("in/damaged.txt")).read_text(encoding="utf-8")
     assert "disclaimer-missing" in page
     assert "<del>" in page
     assert "<ins>" in page
@@ -181,13 +190,13 @@ def test_index_in_browser_sorts_and_filters(browser, example_report: Path):
     assert sorted(after) == sorted(before) and after != before
     assert page.get_attribute("#docs thead th:nth-child(4)", "aria-sort") == "descending"
     page.select_option("#f-status", "clean")
-    assert sorted(_visible_paths(page)) == ["desk-column.md", "wework-investigation.md"]
+    assert sorted(_visible_paths(page)) == ["reposts/desk-column.md", "reposts/wework-investigation.md"]
     page.select_option("#f-status", "")
     page.select_option("#f-rule", "caption-duplicated")
-    assert sorted(_visible_paths(page)) == ["nasa-moon-shot.html", "niac-missiles-repost.txt"]
+    assert sorted(_visible_paths(page)) == ["reposts/nasa-moon-shot.html", "reposts/niac-missiles-repost.txt"]
     page.select_option("#f-rule", "")
     page.select_option("#f-publisher", "Fox Business")
-    assert _visible_paths(page) == ["home-depot-sales.txt"]
+    assert _visible_paths(page) == ["reposts/home-depot-sales.txt"]
     page.select_option("#f-publisher", "")
     page.select_option("#f-severity", "warning")
     assert len(_visible_paths(page)) == 2
@@ -200,7 +209,7 @@ def test_index_in_browser_sorts_and_filters(browser, example_report: Path):
 
 
 def test_document_page_in_browser_jumps_to_counterpart(browser, example_report: Path):
-    page, errors = _open(browser, example_report / "documents" / page_name("niac-missiles-repost.txt"))
+    page, errors = _open(browser, example_report / "documents" / page_name("reposts/niac-missiles-repost.txt"))
     assert page.locator("mark.copy").count() > 0 and page.locator("mark.dup").count() >= 2
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / "niac-missiles-repost.png"), full_page=False)
@@ -216,7 +225,7 @@ def test_document_page_in_browser_jumps_to_counterpart(browser, example_report: 
 
 
 def test_narrow_screen_stacks_the_panes(browser, example_report: Path):
-    page, errors = _open(browser, example_report / "documents" / page_name("niac-missiles-repost.txt"), width=400)
+    page, errors = _open(browser, example_report / "documents" / page_name("reposts/niac-missiles-repost.txt"), width=400)
     doc = page.locator("#doc-text").bounding_box()
     src = page.locator("#src-text").bounding_box()
     assert src["y"] > doc["y"] + doc["height"] - 1

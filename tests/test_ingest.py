@@ -256,7 +256,7 @@ def desk(tmp_path) -> Path:
 
 
 def test_discover_walks_folders_recursively_in_sorted_order(desk):
-    found = discover([desk])
+    found = discover([desk], desk)
     assert [report for _, report in found.files] == [
         "A.md", "b.txt", "desk/2024/column.markdown", "desk/2024/page.HTM", "desk/story.html",
     ]
@@ -264,21 +264,43 @@ def test_discover_walks_folders_recursively_in_sorted_order(desk):
 
 
 def test_discover_skips_hidden_files_and_folders_without_counting_them(desk):
-    found = discover([desk])
+    found = discover([desk], desk)
     assert not any("hidden" in report or "drafts" in report for _, report in found.files)
     assert found.skipped == 2  # notes.docx and desk/data.csv
 
 
-def test_discover_report_paths_are_relative_to_the_folder_scanned(desk):
-    found = discover([desk / "desk"])
-    assert [report for _, report in found.files] == ["2024/column.markdown", "2024/page.HTM", "story.html"]
-    assert found.skipped == 1
+def test_discover_report_paths_are_relative_to_the_project_root_not_the_folder_scanned(desk, monkeypatch):
+    monkeypatch.chdir(desk / "desk" / "2024")  # the working folder does not matter either
+    found = discover([desk / "desk", Path("..")], desk)
+    assert [report for _, report in found.files] == ["desk/2024/column.markdown", "desk/2024/page.HTM", "desk/story.html"]
+    assert found.skipped == 1  # data.csv, once although its folder is named twice
 
 
 def test_discover_single_file_argument(desk):
-    found = discover([desk / "desk" / "story.html"])
-    assert found.files == [(desk / "desk" / "story.html", "story.html")]
+    found = discover([desk / "desk" / "story.html"], desk)
+    assert found.files == [(desk / "desk" / "story.html", "desk/story.html")]
     assert found.skipped == 0
+
+
+def test_two_scanned_folders_with_the_same_file_names_stay_apart(tmp_path):
+    for folder in ("a", "b"):
+        (tmp_path / folder).mkdir()
+        (tmp_path / folder / "x.html").write_text("<p>x</p>", encoding="utf-8")
+    found = discover([tmp_path / "a", tmp_path / "b"], tmp_path)
+    assert [report for _, report in found.files] == ["a/x.html", "b/x.html"]
+
+
+def test_files_outside_the_project_root_are_named_by_their_absolute_path(desk, tmp_path):
+    found = discover([desk / "desk" / "story.html"], desk / "desk" / "2024")
+    assert found.files[0][1] == (desk / "desk" / "story.html").resolve().as_posix()
+
+
+def test_the_source_catalogue_is_not_scanned_as_reposts_even_file_by_file(desk):
+    """A scan of the whole project, or a pre-commit hook naming every staged file, would
+    otherwise report each source as a repost copying itself."""
+    found = discover([desk, desk / "desk" / "story.html"], desk, excluded=[desk / "desk"])
+    assert [report for _, report in found.files] == ["A.md", "b.txt"]
+    assert found.skipped == 1  # notes.docx; desk/data.csv lies in the catalogue
 
 
 def test_unclosed_paragraphs_are_separate_blocks_with_their_lines(tmp_path):
@@ -329,8 +351,10 @@ def test_real_paths_locate_files_as_resolving_each_does(tmp_path, monkeypatch, a
     if ahead:
         paths.resolve_ahead([*files, tmp_path / "gone" / "d.txt"])  # a folder it cannot read is left for later
         assert paths(work / "link.txt") == str((elsewhere / "c.txt").resolve())
-    for working_folder in (work, work / "desk", tmp_path):
+    for root in (work, work / "desk", tmp_path):
         for file in files:
-            expected = Path(os.path.relpath(file.resolve(), working_folder)).as_posix()
-            assert paths.location(file, working_folder) == expected
-    assert paths.location(work / "link.txt", work) == "../elsewhere/c.txt"
+            relative = os.path.relpath(file.resolve(), root)
+            expected = file.resolve().as_posix() if relative.startswith("..") else Path(relative).as_posix()
+            assert paths.location(file, root) == expected
+    assert paths.location(work / "link.txt", tmp_path) == "elsewhere/c.txt"
+    assert paths.location(work / "link.txt", work) == (elsewhere / "c.txt").resolve().as_posix()  # outside the root

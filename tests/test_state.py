@@ -124,7 +124,7 @@ def test_a_changed_waiver_is_honoured_by_cached_results(desk):
         "waivers:\n  - paths: ['*niac*']\n    rules: [attribution-missing]\n    reason: licensed by contract\n", encoding="utf-8")
     report = scan_json(desk)
     assert report["summary"]["incremental"]["rechecked"] == 5
-    seed = next(d for d in report["documents"] if d["path"] == "niac-missiles-repost.txt")
+    seed = next(d for d in report["documents"] if d["path"] == "reposts/niac-missiles-repost.txt")
     assert next(f for f in seed["findings"] if f["rule"] == "attribution-missing")["suppressed"]["kind"] == "waiver"
     assert report["summary"]["incremental"]["resolved_findings"] == 1
 
@@ -140,7 +140,7 @@ def test_a_changed_catalogue_rechecks_and_a_changed_matched_source_is_seen(desk)
                         encoding="utf-8")
     report = scan_json(desk)
     assert report["summary"]["incremental"]["rechecked"] == 5
-    seed = next(d for d in report["documents"] if d["path"] == "niac-missiles-repost.txt")
+    seed = next(d for d in report["documents"] if d["path"] == "reposts/niac-missiles-repost.txt")
     assert seed["source"]["publisher"] == "Newsweek Magazine"
 
 

@@ -16,7 +16,6 @@ and the line.
 """
 from __future__ import annotations
 
-import fnmatch
 import hashlib
 import json
 from dataclasses import dataclass, field
@@ -28,6 +27,7 @@ from compliance.checks.options import Option
 from compliance.checks.rules import RULE_TYPES
 from compliance.checks.scope import Scope
 from compliance.checks.yamlfile import LinedDict, LinedList, load_lined_yaml
+from compliance.checks.globs import matches
 from compliance.errors import ComplianceError
 from compliance.model import Severity
 from compliance.similarity.matcher import MatchSettings
@@ -52,7 +52,8 @@ class Rule:
     origin: str = ""  # file:line where the rule was (last) defined
 
     def applies_to(self, path: str) -> bool:
-        return not self.paths or any(fnmatch.fnmatch(path, pattern) for pattern in self.paths)
+        """`path`: from the project root; globs as in .gitignore (`compliance.checks.globs`)."""
+        return not self.paths or matches(self.paths, path)
 
 
 @dataclass

@@ -5,9 +5,9 @@ Suppressed findings stay in every report, with their reason; they only stop fail
 from __future__ import annotations
 
 import datetime as dt
-import fnmatch
 from dataclasses import dataclass, replace
 
+from compliance.checks.globs import matches
 from compliance.model import Document, Finding, Suppression
 
 
@@ -25,9 +25,10 @@ class Waiver:
         return self.expires is not None and today > self.expires
 
     def covers(self, paths: tuple[str, ...], rule: str) -> bool:
-        """`paths`: the file relative to the scanned folder and to the working folder; either may match."""
+        """`paths`: the file's names from the project root (its report path, and its real path
+        when it is a link); either may match (`compliance.checks.globs`)."""
         rule_ok = "all" in self.rules or rule in self.rules
-        return rule_ok and any(fnmatch.fnmatch(path, pattern) for path in paths for pattern in self.paths)
+        return rule_ok and any(matches(self.paths, path) for path in paths)
 
 
 def _paragraph_span(document: Document, directive) -> tuple[int, int] | None:

@@ -14,15 +14,17 @@ import os
 import sys
 import time
 from pathlib import Path
+from typing import Callable
 
 from compliance import __version__
 from compliance.checks import BUILTIN_RULES, load_pack
 from compliance.checks.rulepack import DEFAULT_PACK, RulePack
 from compliance.checks.rules import RULE_TYPES
-from compliance.config import CONFIG_NAMES, FAIL_ON_CHOICES, Config, find_config, load_config
+from compliance.config import CONFIG_NAMES, FAIL_ON_CHOICES, Config, find_config, load_config, project_root
 from compliance.errors import ComplianceError
 from compliance.fetch.options import add_fetch_options, fetch_settings
 from compliance.ingest import DEFAULT_MAX_BYTES
+from compliance.ingest.discover import project_path
 from compliance.ingest.git import changed_files
 from compliance.model import Severity
 from compliance.pipeline import scan, update_index
@@ -99,7 +101,8 @@ def _add_scan_options(command: argparse.ArgumentParser) -> None:
     _add_scan_inputs(command)
     command.add_argument("--format", choices=sorted([*FORMATS, "html"]), action="append", metavar="FORMAT",
                          help=f"report format, repeatable: {', '.join(sorted([*FORMATS, 'html']))} (default: text)")
-    command.add_argument("--output", type=Path, metavar="FILE", help="write the report here (atomically) instead of stdout")
+    command.add_argument("--output", type=Path, metavar="FILE", help="write the report here (atomically); for a format other than text, "
+                              "the terminal still gets the text report unless --quiet")
     command.add_argument("--report-dir", type=Path, metavar="DIR",
                          help="folder for report files, one per format (html: a run folder and a `latest` link; default: reports)")
     command.add_argument("--fail-on", choices=FAIL_ON_CHOICES,
@@ -126,8 +129,9 @@ def _parser() -> argparse.ArgumentParser:
     baseline_actions = baseline_cmd.add_subparsers(dest="action", required=True, metavar="ACTION")
     create = baseline_actions.add_parser("create", help="scan and write a baseline file")
     _add_scan_inputs(create)
-    create.add_argument("--output", type=Path, default=Path(".compliance-baseline.json"), metavar="FILE",
-                        help="baseline file to write (default: .compliance-baseline.json)")
+    create.add_argument("--output", type=Path, metavar="FILE",
+                        help="baseline file to write (default: .compliance-baseline.json in the project root); "
+                             "entries of files this scan did not cover are kept")
 
     index_cmd = commands.add_parser("index", help="build, update or describe a persistent source index")
     index_actions = index_cmd.add_subparsers(dest="action", required=True, metavar="ACTION")
@@ -190,6 +194,24 @@ def _rule_infos(pack: RulePack) -> list[RuleInfo]:
     return infos
 
 
+def _root(config: Config) -> Path:
+    return project_root(config.path, Path.cwd())
+
+
+def _scope(paths: list[Path], documents, root: Path, only: set[Path] | None) -> Callable[[str], bool]:
+    """Which project paths a scan covered: its documents, and (unless it took only changed
+    files) whatever lies under the folders it walked, where a file may since have gone."""
+    scanned = {d.repository_path for d in documents}
+    if only is not None:
+        return scanned.__contains__
+    prefixes = []
+    for path in paths:
+        if path.is_dir():
+            relative = project_path(str(path.resolve()), str(root))
+            prefixes.append("" if relative == "." else relative.rstrip("/") + "/")
+    return lambda name: name in scanned or any(name.startswith(prefix) for prefix in prefixes)
+
+
 def _fails(report: ReportInput) -> bool:
     return any(f.is_active and report.fails_gate(f.severity) for d in report.documents for f in d.findings)
 
@@ -213,10 +235,11 @@ def _scan(args: argparse.Namespace, config: Config, session: StateSession | None
     if cache is not None:
         cache.documents_needed = texts_shown
     progress = Progress.for_terminal(getattr(args, "quiet", False))
+    root = _root(config)
     try:
         result = scan(args.paths, args.sources or config.sources, pack, max_bytes, only, config.waivers, today,
                       index_path=args.index, jobs=args.jobs or default_jobs(), progress=progress, fetch=fetch, cache=cache,
-                      keep_texts=texts_shown, render_row=document_row if "json" in formats else None)
+                      keep_texts=texts_shown, render_row=document_row if "json" in formats else None, project_root=root)
     finally:
         if progress:
             progress.finish()
@@ -233,7 +256,7 @@ def _scan(args: argparse.Namespace, config: Config, session: StateSession | None
         extra["expired_waivers"] = expired
     if only is not None:
         extra["changed_since"] = args.changed_since
-    return pack, result, extra, cache
+    return pack, result, extra, cache, _scope(args.paths, result.documents, root, only)
 
 
 def _state_path(args: argparse.Namespace, config: Config) -> Path:
@@ -304,11 +327,14 @@ def _collector_paused(resume: bool = True):
 
 def _scan_with_state(args: argparse.Namespace, config: Config, formats: list[str], single: bool,
                      session: StateSession | None, started: dt.datetime, clock: float, exiting: bool = False) -> int:
-    pack, result, extra, cache = _scan(args, config, session)
+    pack, result, extra, cache, in_scope = _scan(args, config, session)
     documents = result.documents
     baseline_path = args.baseline or config.baseline
     if baseline_path is not None:
-        outcome = apply_baseline(documents, load_baseline(baseline_path), baseline_path.name)
+        baseline = load_baseline(baseline_path, _root(config))
+        if baseline.note and not args.quiet:
+            print(f"compliance: note: {baseline.note}", file=sys.stderr)
+        outcome = apply_baseline(documents, baseline, baseline_path.name, in_scope)
         documents = outcome.documents
         extra["baseline"] = {"file": str(baseline_path), "accepted": outcome.matched, "gone": outcome.gone}
     history = []
@@ -385,10 +411,19 @@ def _write_folder(report_input: ReportInput, formats: list[str], report_dir: Pat
 
 
 def _run_baseline(args: argparse.Namespace) -> int:
-    _, result, _, _ = _scan(args, _config(args))
-    write_atomic(args.output, baseline_json(result.documents))
+    config = _config(args)
+    _, result, _, _, in_scope = _scan(args, config)
+    output = args.output or _root(config) / ".compliance-baseline.json"
+    kept = None
+    if output.exists():  # a scan of part of the project keeps the rest's entries
+        try:
+            kept = load_baseline(output, _root(config))
+        except ComplianceError as error:
+            raise ComplianceError(f"{error.message}; not replacing it (remove it, or write elsewhere with --output)",
+                                  error.path, error.line) from None
+    write_atomic(output, baseline_json(result.documents, kept, in_scope))
     count = sum(1 for d in result.documents for f in d.findings if f.is_active)
-    print(f"baseline: {count} findings in {len(result.documents)} documents written to {args.output}")
+    print(f"baseline: {count} findings in {len(result.documents)} documents written to {output}")
     return EXIT_USAGE if result.catalogue_errors else EXIT_OK
 
 

@@ -18,6 +18,16 @@ class Discovery:
     unreadable: list[tuple[Path, str, str]] = field(default_factory=list)  # (folder, report path, why)
 
 
+def project_path(real: str, root: str) -> str:
+    """A resolved path as files are named everywhere: from the project root, with forward
+    slashes; a path outside the root stays absolute (as ruff names such files), which keeps
+    it unique and the same from any working folder."""
+    relative = os.path.relpath(real, root)
+    if relative == os.pardir or relative.startswith(os.pardir + os.sep):
+        relative = real
+    return Path(relative).as_posix()
+
+
 class RealPaths:
     """Files' real paths (`Path.resolve`), each worked out once. Resolving walks every folder of
     a path with a system call each: a folder of reposts is resolved once, and a file on its
@@ -74,27 +84,35 @@ class RealPaths:
             return None
         return os.path.join(self._real_folder(absolute), ""), linked
 
-    def location(self, file: Path, working_folder: Path) -> str:
-        """The file's real path relative to `working_folder` (resolved), with forward slashes,
+    def location(self, file: Path, project_root: Path) -> str:
+        """The file's real path relative to `project_root` (resolved), with forward slashes,
         as git and CI name it; worked out once per folder."""
         folder, name = os.path.split(self(file))
-        relative = self._relative.get((folder, working_folder))
+        relative = self._relative.get((folder, project_root))
         if relative is None:
-            relative = self._relative[folder, working_folder] = Path(os.path.relpath(folder, working_folder)).as_posix()
-        return name if relative == "." else f"{relative}/{name}"
+            relative = self._relative[folder, project_root] = project_path(folder, os.fspath(project_root))
+        return name if relative == "." else f"{relative.rstrip('/')}/{name}"
 
 
-def _report_path(file: Path) -> str:
-    """A file named on its own: relative to the working folder (a file in a folder scanned is
-    named relative to that folder).
+class _Names:
+    """Report paths: a file's folder, resolved, relative to the project root, then its name.
+    Each folder is resolved once; a file's own link is not followed, so a link is reported
+    where the user sees it (its target is the state's key, `RealPaths`)."""
 
-    A pre-commit hook passes files one by one from the repository root, so they keep the
-    paths a baseline or waiver of the whole repository knows them by.
-    """
-    try:
-        return file.resolve().relative_to(Path.cwd().resolve()).as_posix()
-    except ValueError:
-        return file.name
+    def __init__(self, project_root: Path):
+        self.root = os.path.realpath(project_root)
+        self._prefixes: dict[str, str] = {}
+
+    def prefix(self, folder: str) -> str:
+        prefix = self._prefixes.get(folder)
+        if prefix is None:
+            relative = project_path(os.path.realpath(folder), self.root)
+            prefix = self._prefixes[folder] = "" if relative == "." else relative.rstrip("/") + "/"
+        return prefix
+
+    def of(self, file: Path) -> str:
+        folder, name = os.path.split(os.path.abspath(file))
+        return self.prefix(folder) + name
 
 
 def _supported(name: str) -> bool:
@@ -103,37 +121,65 @@ def _supported(name: str) -> bool:
     return 0 < dot < len(name) - 1 and name[dot:].lower() in SUPPORTED_SUFFIXES
 
 
-def discover(roots: list[Path]) -> Discovery:
+def _inside(real: str, folders: list[str]) -> bool:
+    return any(real == folder or real.startswith(folder + os.sep) for folder in folders)
+
+
+def discover(roots: list[Path], project_root: Path | None = None, excluded: list[Path] | None = None) -> Discovery:
     """Walk files and folders (recursively, skipping hidden ones) in a stable order.
 
-    Paths in the report are relative to the folder scanned, so that a report does not change
-    when the same folder is scanned from elsewhere.
+    Every file is named by its path from `project_root` (default: the working folder), so
+    the report, the baseline and the state name it the same way from wherever the scan runs,
+    and two scanned folders holding the same file name stay apart. A file named twice (a
+    folder and a file in it) is scanned once. Files under the `excluded` folders (the source
+    catalogue) are not reposts and are passed over, even when named one by one (a pre-commit
+    hook names every staged file).
     """
     found = Discovery()
+    names = _Names(project_root or Path.cwd())
+    fenced = [os.path.realpath(path) for path in excluded or []]
+    seen: set[str] = set()
+    walked: set[str] = set()
+
+    def add(file: Path, name: str) -> None:
+        if name not in seen:
+            seen.add(name)
+            found.files.append((file, name))
+
     for root in roots:
         if root.is_file():
+            if fenced and _inside(os.path.realpath(root), fenced):
+                continue
+            name = names.of(root)
             if _supported(root.name):
-                found.files.append((root, _report_path(root)))
-            else:
+                add(root, name)
+            elif name not in seen:
+                seen.add(name)
                 found.skipped += 1
             continue
 
-        def unreadable(error: OSError, root: Path = root) -> None:
+        def unreadable(error: OSError) -> None:
             # A folder the scan cannot enter must not pass the gate unnoticed.
             folder = Path(error.filename)
-            name = folder.relative_to(root).as_posix() if folder != root else folder.name
-            found.unreadable.append((folder, name or ".", error.strerror or str(error)))
+            name = names.of(folder)
+            if name not in seen:
+                seen.add(name)
+                found.unreadable.append((folder, name, error.strerror or str(error)))
 
         for folder, dirnames, filenames in os.walk(root, onerror=unreadable):
+            real = os.path.realpath(folder)
+            if real in walked or (fenced and _inside(real, fenced)):
+                dirnames[:] = []  # walked already (named twice), or the catalogue
+                continue
+            walked.add(real)
             dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
-            relative = os.path.relpath(folder, root).replace(os.sep, "/")
-            prefix = "" if relative == "." else relative + "/"
+            prefix = names.prefix(folder)
             base = Path(folder)
             for name in sorted(filenames):
                 if name.startswith("."):
                     continue
                 if _supported(name):  # told from the name before a Path is made: 10,000 Paths take 50 ms
-                    found.files.append((base / name, prefix + name))
+                    add(base / name, prefix + name)
                 else:
                     found.skipped += 1
     found.files.sort(key=lambda pair: pair[1])

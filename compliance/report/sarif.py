@@ -1,7 +1,7 @@
 """SARIF 2.1.0, for GitHub code scanning and other SARIF readers.
 
 One run; `tool.driver.rules` lists the rules in force (`report.rules`), and every finding is a
-result pointing at its document (relative to the working folder, the repository root in CI,
+result pointing at its document (relative to the project root, the repository root in CI,
 under `%SRCROOT%`) and lines.
 A result's `partialFingerprints` hold `finding_fingerprint`: rule, path and the normalised
 excerpt, not the line, so a finding keeps its identity when the file is edited elsewhere.

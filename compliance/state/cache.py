@@ -109,6 +109,17 @@ class ScanCache:
     def upserts(self) -> list[DocumentRow]:
         return self._upserts
 
+    def moved(self) -> dict[str, str]:
+        """Files now named otherwise with the same bytes (old location -> new): a state written
+        when files were named from the working folder, or a scan from another folder."""
+        moved = {}
+        for row in self._upserts:
+            before = self.stored.get(row.file)
+            if before is not None and before.stored.location != row.stored.location \
+                    and before.stored.content_hash == row.stored.content_hash:
+                moved[before.stored.location] = row.stored.location
+        return moved
+
     def previous_locations(self) -> set[str]:
         """Locations whose open findings this run replaces besides its own documents': files
         gone from the scanned folders, and files now seen from another path."""

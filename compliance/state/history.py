@@ -1,6 +1,6 @@
 """History: what each scan found, and which findings are new or resolved since the last one.
 
-A finding is known by its fingerprint (rule, path from the working folder, evidence; not the
+A finding is known by its fingerprint (rule, path from the project root, evidence; not the
 line, so an edit above it keeps it the same finding) and counted: a second identical finding
 in a file is new. New = active now and not open before; resolved = open before and not now.
 Only the files a run looked at (and files gone from its folders) are compared, so a scan of
@@ -32,19 +32,31 @@ def open_findings(documents: list[DocumentResult]) -> list[OpenFinding]:
     ]
 
 
-def compare(previous: list[OpenFinding], current: list[OpenFinding]) -> Comparison:
-    """`previous`: the open findings of the locations in scope before this run."""
-    before = Counter((o.location, o.fingerprint) for o in previous)
+def compare(previous: list[OpenFinding], current: list[OpenFinding], moved: dict[str, str] | None = None) -> Comparison:
+    """`previous`: the open findings of the locations in scope before this run. `moved`: the
+    files whose name changed but not their bytes (old location -> new), whose findings are
+    the same findings under another name (the fingerprint holds the path, so they are known
+    by rule, line and message): neither new nor resolved, and no alert."""
+    moved = moved or {}
+    arrived = set(moved.values())
+
+    def key_before(o: OpenFinding) -> tuple:
+        return (moved[o.location], o.rule, o.line, o.message) if o.location in moved else (o.location, o.fingerprint)
+
+    def key_now(o: OpenFinding) -> tuple:
+        return (o.location, o.rule, o.line, o.message) if o.location in arrived else (o.location, o.fingerprint)
+
+    before = Counter(key_before(o) for o in previous)
     new = []
     for finding in current:
-        key = (finding.location, finding.fingerprint)
+        key = key_now(finding)
         if before[key] > 0:
             before[key] -= 1
         else:
             new.append(finding)
     resolved, left = [], Counter(before)
     for finding in previous:
-        key = (finding.location, finding.fingerprint)
+        key = key_before(finding)
         if left[key] > 0:
             left[key] -= 1
             resolved.append(finding)

@@ -5,7 +5,7 @@ document need re-checking?", and the exact round trip of a `DocumentResult` thro
 
 A document's result depends on
 - its bytes (the content hash; in-document suppressions live there too),
-- where it sits (its report path and its path from the working folder: rule `paths:` and
+- where it sits (its report path and real path from the project root: rule `paths:` and
   waivers match them),
 - the rules fingerprint: the pack (rules, options, matching settings), the live waivers,
   `max_bytes` and the compliance version,

@@ -65,7 +65,7 @@ class StateSession:
         scope = {d.repository_path for d in documents} | cache.previous_locations()
         known = self.store.open_findings()
         previous = [o for o in known if o.location in scope]
-        comparison = compare(previous, current)
+        comparison = compare(previous, current, cache.moved())
         others = sum(1 for o in known if o.location not in scope)
         changes = RunChanges(upserts=cache.upserts, deletes=cache.vanished, scope=scope, open=current)
         by_severity = Counter(o.severity for o in current)

@@ -34,7 +34,7 @@ MIGRATIONS: dict[int, str] = {
     CREATE TABLE documents (
         file TEXT PRIMARY KEY,          -- absolute path of the repost file
         report_path TEXT NOT NULL,
-        location TEXT NOT NULL,         -- from the working folder: what fingerprints use
+        location TEXT NOT NULL,         -- from the project root: what fingerprints use
         content_hash TEXT NOT NULL,
         rules_fp TEXT NOT NULL,
         catalogue_fp TEXT NOT NULL,

@@ -333,23 +333,43 @@ def _scan_with_state(args: argparse.Namespace, config: Config, formats: list[str
 
 
 def _save_state(args: argparse.Namespace, session: StateSession, catalogue_errors: bool) -> None:
-    """After the reports: one transaction, then the webhook (whose failure is only a warning)."""
+    """After the reports: one transaction, which also queues the alert of the new findings, then
+    the webhook gets what is queued for it (a failure is only a warning; the alert stays queued)."""
+    run_id = None
     if catalogue_errors:
         # results against a half-loaded catalogue would read as findings resolved, then new again
         print("compliance: warning: state not updated because the catalogue has errors", file=sys.stderr)
-        return
-    try:
-        run = session.commit()
-    except Exception as exc:  # sqlite3 errors: disk full, a file removed under us...
-        raise ComplianceError(f"cannot save the state: {exc}", str(session.store.path)) from None
-    new = session.prepared.comparison.new if session.prepared else []
-    if args.notify and new:
-        from compliance.state.notify import payload, post, redacted
+    else:
+        new = session.prepared.comparison.new if session.prepared else []
+        alert = None
+        if args.notify and new:
+            from compliance.state.notify import alert_for
 
-        delivery = post(args.notify, payload(new, run.resolved, run))
-        if not delivery.ok:
-            print(f"compliance: warning: webhook {redacted(args.notify)} not notified of {len(new)} new findings "
-                  f"after {delivery.attempts} attempts: {delivery.error}", file=sys.stderr)
+            alert = alert_for(args.notify, new)
+        try:
+            run_id = session.commit(alert).id
+        except Exception as exc:  # sqlite3 errors: disk full, a file removed under us...
+            raise ComplianceError(f"cannot save the state: {exc}", str(session.store.path)) from None
+    if args.notify:
+        _deliver_alerts(args, session, run_id)
+
+
+def _deliver_alerts(args: argparse.Namespace, session: StateSession, run_id: int | None) -> None:
+    """Alerts earlier runs could not deliver go first, then this run's, in order."""
+    import sqlite3
+
+    from compliance.state.notify import deliver_queued, redacted
+
+    try:
+        outcome = deliver_queued(session.store, args.notify, run_id)
+    except sqlite3.Error as exc:
+        print(f"compliance: warning: webhook alerts: cannot use the queue in the state: {exc}", file=sys.stderr)
+        return
+    for line in outcome.warnings():
+        print(f"compliance: warning: {line}", file=sys.stderr)
+    if outcome.earlier and not args.quiet:
+        print(f"compliance: webhook {redacted(args.notify)}: delivered {outcome.earlier} alert"
+              f"{'s' if outcome.earlier != 1 else ''} queued by earlier runs", file=sys.stderr)
 
 
 REPORT_FILE_NAMES = {"json": "report.json", "sarif": "report.sarif", "junit": "junit.xml",

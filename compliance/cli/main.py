@@ -43,6 +43,7 @@ EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
 EXIT_LOCKED = 3  # another scan holds the state for longer than --lock-timeout
 STATE_FILE = Path(".compliance") / "state.db"
 DEFAULT_LOCK_TIMEOUT = 120.0
+DEFAULT_KEEP_RUNS = 20  # html run folders kept in --report-dir (cron every 5 minutes: 100 minutes of reports)
 HISTORY_IN_HTML = 30  # runs shown in the HTML report's trend chart
 
 
@@ -89,6 +90,16 @@ def _positive_int(text: str) -> int:
     return value
 
 
+def _count(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, not {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected zero or more, not {value}")
+    return value
+
+
 def _add_state_option(command: argparse.ArgumentParser) -> None:
     command.add_argument("--state", type=Path, metavar="PATH",
                          help=f"state database (default: {STATE_FILE} beside the configuration file, or in the working folder)")
@@ -102,6 +113,9 @@ def _add_scan_options(command: argparse.ArgumentParser) -> None:
     command.add_argument("--output", type=Path, metavar="FILE", help="write the report here (atomically) instead of stdout")
     command.add_argument("--report-dir", type=Path, metavar="DIR",
                          help="folder for report files, one per format (html: a run folder and a `latest` link; default: reports)")
+    command.add_argument("--keep-runs", type=_count, metavar="N",
+                         help=f"html: keep the newest N run folders in the report folder and delete older ones "
+                              f"(default: {DEFAULT_KEEP_RUNS}; 0 keeps every run)")
     command.add_argument("--fail-on", choices=FAIL_ON_CHOICES,
                          help="exit 1 when a finding is at least this severe (default: error)")
     command.add_argument("--baseline", type=Path, metavar="FILE", help="fail only on findings not in this baseline")
@@ -322,7 +336,8 @@ def _scan_with_state(args: argparse.Namespace, config: Config, formats: list[str
     if single:
         _write_one(report_input, formats[0], args.output, args.quiet)
     else:
-        _write_folder(report_input, formats, args.report_dir or Path("reports"), args.quiet)
+        keep_runs = DEFAULT_KEEP_RUNS if args.keep_runs is None else args.keep_runs
+        _write_folder(report_input, formats, args.report_dir or Path("reports"), args.quiet, keep_runs)
     if session is not None and cache is not None:
         _save_state(args, session, bool(result.catalogue_errors))
     if exiting:
@@ -386,13 +401,19 @@ def _write_one(report_input: ReportInput, fmt: str, output: Path | None, quiet: 
         sys.stdout.write(report)
 
 
-def _write_folder(report_input: ReportInput, formats: list[str], report_dir: Path, quiet: bool) -> None:
-    """Each format under its conventional name; with html, all of them in the HTML run folder."""
+def _write_folder(report_input: ReportInput, formats: list[str], report_dir: Path, quiet: bool, keep_runs: int = 0) -> None:
+    """Each format under its conventional name; with html, all of them in the HTML run folder,
+    and run folders beyond the newest `keep_runs` removed (a failure there is only a warning)."""
     files = {REPORT_FILE_NAMES[f]: FORMATS[f](report_input) for f in formats if f != "html"}
     if "html" in formats:
-        from compliance.report.html import write_html_report  # Jinja2 loads only when asked for
+        from compliance.report.html import prune_runs, write_html_report  # Jinja2 loads only when asked for
 
         written = [write_html_report(report_input, report_dir, extra_files=files) / "index.html"]
+        failures = prune_runs(report_dir, keep_runs)
+        if failures:
+            path, why = failures[0]
+            more = f" (and {len(failures) - 1} more)" if len(failures) > 1 else ""
+            print(f"compliance: warning: cannot remove old report run {path}: {why}{more}", file=sys.stderr)
     else:
         written = []
         for name, content in files.items():

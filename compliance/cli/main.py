@@ -122,10 +122,11 @@ def _add_scan_options(command: argparse.ArgumentParser) -> None:
     command.add_argument("-q", "--quiet", action="store_true", help="print nothing but errors")
     _add_state_option(command)
     command.add_argument("--no-state", action="store_true", help="a one-off scan: neither read nor write the state")
-    command.add_argument("--lock-timeout", type=_seconds, default=DEFAULT_LOCK_TIMEOUT, metavar="SECONDS",
+    command.add_argument("--lock-timeout", type=_seconds, metavar="SECONDS",
                          help=f"wait this long for another scan using the same state (default: {DEFAULT_LOCK_TIMEOUT:g}), then exit {EXIT_LOCKED}")
     command.add_argument("--notify", metavar="URL",
-                         help="POST findings new since the last run to this webhook (Slack-compatible JSON with a 'text' field)")
+                         help="POST findings new since the last run to this webhook (Slack-compatible JSON with a 'text' field); "
+                              "alerts it does not confirm are kept in the state and sent first at the next run")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -157,6 +158,7 @@ def _parser() -> argparse.ArgumentParser:
         _add_jobs(index_action)
     info = index_actions.add_parser("info", help="counts, parameters, size and hashing scheme of an index")
     info.add_argument("--index", type=Path, metavar="FILE", help=f"index file (default: {DEFAULT_INDEX})")
+    info.add_argument("--config", type=Path, metavar="FILE", help="configuration file (its `index` is the default)")
     info.add_argument("--format", choices=("text", "json"), default="text")
 
     sources_cmd = commands.add_parser("sources", help="manage the source catalogue")
@@ -191,6 +193,20 @@ def _config(args: argparse.Namespace) -> Config:
     if args.config is not None and not args.config.is_file():
         raise ComplianceError("configuration file not found", str(args.config))
     return load_config(path) if path else Config()
+
+
+def _with_config(args: argparse.Namespace, config: Config) -> argparse.Namespace:
+    """`scan`'s flags, with the configuration's settings where no flag gives one (flags win).
+    A copy: `watch` reads the configuration again before every scan."""
+    merged = argparse.Namespace(**vars(args))
+    merged.format = args.format or config.formats or None
+    merged.report_dir = args.report_dir or (None if args.output else config.report_dir)  # --output wins too
+    merged.keep_runs = next(v for v in (args.keep_runs, config.keep_runs, DEFAULT_KEEP_RUNS) if v is not None)
+    merged.lock_timeout = next(v for v in (args.lock_timeout, config.lock_timeout, DEFAULT_LOCK_TIMEOUT) if v is not None)
+    # --no-state also turns off a configured webhook (nothing to tell new findings from); only an
+    # explicit --notify with it is refused
+    merged.notify = args.notify or (None if args.no_state else config.notify)
+    return merged
 
 
 def _rule_infos(pack: RulePack) -> list[RuleInfo]:
@@ -229,8 +245,9 @@ def _scan(args: argparse.Namespace, config: Config, session: StateSession | None
     progress = Progress.for_terminal(getattr(args, "quiet", False))
     try:
         result = scan(args.paths, args.sources or config.sources, pack, max_bytes, only, config.waivers, today,
-                      index_path=args.index, jobs=args.jobs or default_jobs(), progress=progress, fetch=fetch, cache=cache,
-                      keep_texts=texts_shown, render_row=document_row if "json" in formats else None)
+                      index_path=args.index or config.index, jobs=args.jobs or config.jobs or default_jobs(),
+                      progress=progress, fetch=fetch, cache=cache, keep_texts=texts_shown,
+                      render_row=document_row if "json" in formats else None)
     finally:
         if progress:
             progress.finish()
@@ -253,6 +270,8 @@ def _scan(args: argparse.Namespace, config: Config, session: StateSession | None
 def _state_path(args: argparse.Namespace, config: Config) -> Path:
     if args.state is not None:
         return args.state
+    if config.state is not None:
+        return config.state
     return (config.path.parent / STATE_FILE) if config.path else STATE_FILE
 
 
@@ -273,7 +292,7 @@ def _open_state(args: argparse.Namespace, config: Config) -> StateSession | None
     except LockTimeout:
         raise
     except ComplianceError as error:
-        if args.state is not None or args.notify:
+        if args.state is not None or config.state is not None or args.notify:
             raise
         print(f"compliance: warning: {error}; scanning without state", file=sys.stderr)
         return None
@@ -282,10 +301,13 @@ def _open_state(args: argparse.Namespace, config: Config) -> StateSession | None
 def _run_scan(args: argparse.Namespace, exiting: bool = False) -> int:
     started, clock = dt.datetime.now(dt.timezone.utc), time.monotonic()
     config = _config(args)
+    flags = args
+    args = _with_config(args, config)
     formats = list(dict.fromkeys(args.format or ["text"]))
     single = len(formats) == 1 and formats[0] != "html" and args.report_dir is None
     if args.output and not single:
-        raise ComplianceError("--output takes a single non-HTML format; use --report-dir for html or several formats")
+        origin = "" if flags.format else f" (the formats come from {config.path}: add --format)"
+        raise ComplianceError(f"--output takes a single non-HTML format; use --report-dir for html or several formats{origin}")
     session = _open_state(args, config)
     try:
         with _collector_paused(resume=not exiting):
@@ -336,8 +358,7 @@ def _scan_with_state(args: argparse.Namespace, config: Config, formats: list[str
     if single:
         _write_one(report_input, formats[0], args.output, args.quiet)
     else:
-        keep_runs = DEFAULT_KEEP_RUNS if args.keep_runs is None else args.keep_runs
-        _write_folder(report_input, formats, args.report_dir or Path("reports"), args.quiet, keep_runs)
+        _write_folder(report_input, formats, args.report_dir or Path("reports"), args.quiet, args.keep_runs)
     if session is not None and cache is not None:
         _save_state(args, session, bool(result.catalogue_errors))
     if exiting:
@@ -434,7 +455,8 @@ def _run_baseline(args: argparse.Namespace) -> int:
 
 
 def _run_index(args: argparse.Namespace) -> int:
-    path = args.index or DEFAULT_INDEX
+    config = _config(args)
+    path = args.index or config.index or DEFAULT_INDEX
     if args.action == "info":
         details = IndexStore.open(path).info()
         if args.format == "json":
@@ -442,7 +464,6 @@ def _run_index(args: argparse.Namespace) -> int:
         else:
             print(describe_index(details))
         return EXIT_OK
-    config = _config(args)
     pack = load_pack(args.rules or config.rules or DEFAULT_PACK)
     source_paths = args.sources or config.sources
     if not source_paths:

@@ -238,3 +238,14 @@ def test_an_alert_survives_a_run_interrupted_while_posting(desk, monkeypatch):
         assert scan(receiver.url) == 1
         assert [b["run"]["id"] for b in receiver.bodies] == [1]
     assert queued(desk) == []
+
+
+def test_a_run_that_cannot_update_the_state_still_delivers_the_queue(desk, capsys):
+    """A catalogue error keeps the state as it was; earlier alerts need not wait for it."""
+    with Receiver(failures=notify.ATTEMPTS) as receiver:
+        assert scan(receiver.url) == 1
+        (desk / "sources" / "broken.md").write_text("---\ntitle: No publisher here\n---\n\nSome text.\n", encoding="utf-8")
+        assert scan(receiver.url) == 2
+        assert "state not updated because the catalogue has errors" in capsys.readouterr().err
+        assert [b["run"]["id"] for b in receiver.bodies] == [1] * (notify.ATTEMPTS + 1)
+    assert queued(desk) == []

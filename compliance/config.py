@@ -1,6 +1,6 @@
 """Project configuration: `compliance.yaml` (or `[tool.compliance]` in pyproject.toml).
 
-Found from the working directory upward, so CI can run a bare `compliance scan reposts/`.
+Found from the working directory upward, so CI or cron can run a bare `compliance scan reposts/`.
 Paths in it are relative to the file. Command-line flags win over it.
 
     sources: [sources/]
@@ -9,6 +9,14 @@ Paths in it are relative to the file. Command-line flags win over it.
     baseline: .compliance-baseline.json
     max_bytes: 5000000
     fetch: false            # true: verify credited links online (see compliance.fetch.options)
+    index: .compliance/sources.idx      # --index
+    state: .compliance/state.db         # --state (this is the default)
+    notify: https://hooks.example/T0/B0/secret   # --notify; `--no-state` on the command line turns it off
+    report_dir: reports                 # --report-dir
+    format: [html, json]                # --format: one name or a list
+    jobs: 2                             # --jobs
+    keep_runs: 20                       # --keep-runs: html run folders kept, 0 keeps all
+    lock_timeout: 300                   # --lock-timeout, seconds
     waivers:
       - paths: ["partners/acme/*"]
         rules: [attribution-missing]
@@ -18,11 +26,13 @@ Paths in it are relative to the file. Command-line flags win over it.
 from __future__ import annotations
 
 import datetime as dt
+import math
 import os
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from compliance.checks.suppressions import Waiver
 from compliance.checks.yamlfile import LinedDict, load_lined_yaml
@@ -34,7 +44,8 @@ else:  # pragma: no cover - exercised on Python 3.10 only
     import tomli as tomllib
 
 CONFIG_NAMES = ("compliance.yaml", ".compliance.yaml")
-_KEYS = {"sources", "rules", "fail_on", "baseline", "waivers", "max_bytes", "fetch"}
+_KEYS = {"sources", "rules", "fail_on", "baseline", "waivers", "max_bytes", "fetch",
+         "index", "state", "notify", "report_dir", "format", "jobs", "keep_runs", "lock_timeout"}
 _WAIVER_KEYS = {"paths", "rules", "reason", "expires"}
 FAIL_ON_CHOICES = ("error", "warning", "info", "never")
 
@@ -49,6 +60,15 @@ class Config:
     max_bytes: int | None = None
     waivers: list[Waiver] = field(default_factory=list)
     fetch: dict[str, Any] = field(default_factory=dict)  # FetchSettings fields (compliance.fetch.options)
+    # what a scheduled `scan` would otherwise need flags for
+    index: Path | None = None
+    state: Path | None = None
+    notify: str | None = None
+    report_dir: Path | None = None
+    formats: list[str] = field(default_factory=list)
+    jobs: int | None = None
+    keep_runs: int | None = None
+    lock_timeout: float | None = None
 
 
 def find_config(start: Path) -> Path | None:
@@ -127,6 +147,57 @@ def _waiver(entry: Any, where: str, line: int | None) -> Waiver:
     )
 
 
+def _whole(value: Any, least: int) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= least
+
+
+def _formats(value: Any, where: str, line: int | None) -> list[str]:
+    from compliance.report import FORMATS
+
+    known = sorted([*FORMATS, "html"])
+    names = [value] if isinstance(value, str) else value
+    if not isinstance(names, list) or not names:
+        raise ComplianceError(f"'format' must be a format name or a list of them ({', '.join(known)})", where, line)
+    item_lines = getattr(names, "item_lines", [line] * len(names))
+    for name, item_line in zip(names, item_lines):
+        if name not in known:
+            raise ComplianceError(f"unknown format {name!r} (known: {', '.join(known)})", where, item_line)
+    return list(names)
+
+
+def _scheduling(data: dict[str, Any], config: Config, where: str, base: Path) -> None:
+    """The settings of a scheduled scan (`index` to `lock_timeout`) into `config`."""
+    for key in ("index", "state", "report_dir"):
+        if key in data:
+            if not isinstance(data[key], str) or not data[key]:
+                raise ComplianceError(f"'{key}' must be a {'folder' if key == 'report_dir' else 'file'} name", where, _line(data, key))
+            setattr(config, key, base / data[key])
+    if "notify" in data:
+        url = data["notify"]
+        try:
+            valid = isinstance(url, str) and urlsplit(url).scheme in ("http", "https") and bool(urlsplit(url).hostname)
+        except ValueError:
+            valid = False
+        if not valid:  # the value is not shown: a webhook URL carries its secret
+            raise ComplianceError("'notify' must be an http(s) URL", where, _line(data, "notify"))
+        config.notify = url
+    if "format" in data:
+        config.formats = _formats(data["format"], where, _line(data, "format"))
+    if "jobs" in data:
+        if not _whole(data["jobs"], 1):
+            raise ComplianceError("'jobs' must be a whole number of at least 1", where, _line(data, "jobs"))
+        config.jobs = data["jobs"]
+    if "keep_runs" in data:
+        if not _whole(data["keep_runs"], 0):
+            raise ComplianceError("'keep_runs' must be a whole number (0 keeps every run)", where, _line(data, "keep_runs"))
+        config.keep_runs = data["keep_runs"]
+    if "lock_timeout" in data:
+        seconds = data["lock_timeout"]
+        if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or math.isnan(seconds) or seconds < 0:
+            raise ComplianceError("'lock_timeout' must be a number of seconds, 0 or more", where, _line(data, "lock_timeout"))
+        config.lock_timeout = float(seconds)
+
+
 def load_config(path: Path) -> Config:
     where = str(path)
     if path.name == "pyproject.toml":
@@ -163,6 +234,7 @@ def load_config(path: Path) -> Config:
         from compliance.fetch.options import config_fetch
 
         config.fetch = config_fetch(data["fetch"], where, _line(data, "fetch"), base)
+    _scheduling(data, config, where, base)
     waivers = data.get("waivers") or []
     if not isinstance(waivers, list):
         raise ComplianceError("'waivers' must be a list", where, _line(data, "waivers"))

@@ -243,3 +243,104 @@ def test_payload_pages_run_no_injected_script(browser, payload_report: Path):
         assert page.evaluate("typeof window.pwned") == "undefined", file
         assert errors == [], (file, errors)
         page.close()
+
+
+# ---------------------------------------------------------------------------------------------
+# Retention of run folders (--keep-runs)
+
+
+def _old_runs(reports: Path, count: int, day: str = "20200101") -> list[Path]:
+    """Run folders as earlier scans left them, oldest first."""
+    runs = []
+    for n in range(count):
+        run = reports / f"run-{day}T{n // 60:02d}{n % 60:02d}00Z"
+        (run / "documents").mkdir(parents=True)
+        (run / "index.html").write_text("<!doctype html>", encoding="utf-8")
+        (run / "documents" / "page.html").write_text("<!doctype html>", encoding="utf-8")
+        runs.append(run)
+    return runs
+
+
+def _scan_to(reports: Path, *extra: str) -> int:
+    return main(["scan", str(EXAMPLES / "reposts"), "--sources", str(EXAMPLES / "sources"), "--format", "html",
+                 "--report-dir", str(reports), "--no-state", "-q", *extra])
+
+
+def _runs_in(reports: Path) -> list[str]:
+    return sorted(p.name for p in reports.iterdir() if p.name.startswith("run-20") and p.is_dir())
+
+
+def test_a_scan_keeps_the_newest_runs_and_removes_only_older_runs_it_made(tmp_path: Path):
+    reports = tmp_path / "reports"
+    old = _old_runs(reports, 4)
+    foreign = [reports / "notes.txt", reports / "run-notes", reports / "run-20190101T000000Z.bak",
+               reports / "run-20190101T000000Z", reports / "run-20190102T000000Z"]
+    foreign[0].write_text("mine", encoding="utf-8")
+    foreign[1].mkdir()
+    foreign[2].mkdir()
+    (foreign[2] / "index.html").write_text("a copy the user kept", encoding="utf-8")
+    foreign[3].mkdir()  # named like a run, but no report in it: not ours
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "index.html").write_text("not in the report folder", encoding="utf-8")
+    foreign[4].symlink_to(elsewhere)  # a link named like a run: neither it nor its target is touched
+    assert _scan_to(reports, "--keep-runs", "3") == 1
+    latest = (reports / "latest").resolve()
+    assert sorted(os.listdir(reports)) == sorted([old[2].name, old[3].name, latest.name, "latest", *(p.name for p in foreign)])
+    assert (foreign[0].read_text(encoding="utf-8") == "mine" and (foreign[2] / "index.html").is_file()
+            and (elsewhere / "index.html").is_file() and (latest / "index.html").is_file())
+
+
+def test_twenty_runs_are_kept_by_default_and_zero_keeps_every_run(tmp_path: Path):
+    reports = tmp_path / "reports"
+    _old_runs(reports, 24)
+    assert _scan_to(reports, "--keep-runs", "0") == 1
+    assert len(_runs_in(reports)) == 25
+    assert _scan_to(reports) == 1
+    names = _runs_in(reports)
+    assert len(names) == 20 and (reports / "latest").resolve().name in names
+    assert names[0] == "run-20200101T000600Z"  # the oldest went first
+
+
+def test_the_run_latest_points_at_is_never_removed(tmp_path: Path):
+    from compliance.report.html import prune_runs
+
+    reports = tmp_path / "reports"
+    old = _old_runs(reports, 5)
+    (reports / "latest").symlink_to(old[0].name)
+    assert prune_runs(reports, 2) == []
+    assert _runs_in(reports) == [old[0].name, old[3].name, old[4].name]
+
+
+def test_runs_of_one_second_are_ordered_by_their_number(tmp_path: Path):
+    from compliance.report.html import prune_runs
+
+    reports = tmp_path / "reports"
+    for name in ("run-20200101T000000Z", "run-20200101T000000Z-2", "run-20200101T000000Z-10"):
+        (reports / name).mkdir(parents=True)
+        (reports / name / "index.html").write_text("", encoding="utf-8")
+    assert prune_runs(reports, 1) == []
+    assert _runs_in(reports) == ["run-20200101T000000Z-10"]
+
+
+def test_a_run_that_cannot_be_removed_is_a_one_line_warning_and_retried_later(tmp_path: Path, capsys, monkeypatch):
+    import compliance.report.html as html
+
+    reports = tmp_path / "reports"
+    old = _old_runs(reports, 3)
+    real_rmtree = html.shutil.rmtree
+
+    def refuse(path, *args, **kwargs):
+        if str(path).startswith(str(old[0])):
+            raise PermissionError(13, "Permission denied")
+        real_rmtree(path, *args, **kwargs)
+
+    monkeypatch.setattr(html.shutil, "rmtree", refuse)
+    assert _scan_to(reports, "--keep-runs", "1") == 1  # the exit code is the findings', not the cleanup's
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and f"cannot remove old report run {old[0]}: Permission denied" in err
+    assert _runs_in(reports) == [old[0].name, (reports / "latest").resolve().name]
+    assert (old[0] / "index.html").is_file()  # still a run: the next scan tries again
+    monkeypatch.setattr(html.shutil, "rmtree", real_rmtree)
+    assert _scan_to(reports, "--keep-runs", "1") == 1
+    assert _runs_in(reports) == [(reports / "latest").resolve().name]

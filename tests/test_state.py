@@ -261,6 +261,32 @@ def test_a_state_from_a_newer_compliance_is_refused(desk, capsys):
     assert "newer than this compliance knows" in capsys.readouterr().err
 
 
+def test_a_state_file_of_schema_1_is_migrated_in_place_and_keeps_everything(desk):
+    """State files written before the alert queue existed (schema 1) keep working."""
+    first = scan_json(desk)
+    db = sqlite3.connect(desk / "state.db")
+    db.execute("DROP TABLE pending_alerts")  # exactly what schema 1 had: the same tables, version 1
+    db.execute("PRAGMA user_version = 1")
+    db.commit()
+    db.close()
+    second = scan_json(desk)
+    assert second["summary"]["incremental"] == {"rechecked": 0, "cached": 5, "new_findings": 0, "resolved_findings": 0}
+    assert without_incremental(second) == without_incremental(first)
+    db = sqlite3.connect(desk / "state.db")
+    try:
+        assert db.execute("PRAGMA user_version").fetchone()[0] == 2
+        tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    finally:
+        db.close()
+    assert {"documents", "runs", "open_findings", "pending_alerts"} <= tables
+    assert len(runs(desk / "state.db")) == 2
+    store = StateStore.open(desk / "state.db", create=False)
+    try:
+        assert store.pending_alerts() == [] and store.integrity_ok()
+    finally:
+        store.close()
+
+
 def test_default_state_lies_beside_the_config_and_no_state_writes_nothing(tmp_path):
     shutil.copytree(EXAMPLES / "reposts", tmp_path / "reposts")
     shutil.copytree(EXAMPLES / "sources", tmp_path / "sources")

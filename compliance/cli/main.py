@@ -45,6 +45,7 @@ EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
 EXIT_LOCKED = 3  # another scan holds the state for longer than --lock-timeout
 STATE_FILE = Path(".compliance") / "state.db"
 DEFAULT_LOCK_TIMEOUT = 120.0
+DEFAULT_KEEP_RUNS = 20  # html run folders kept in --report-dir (cron every 5 minutes: 100 minutes of reports)
 HISTORY_IN_HTML = 30  # runs shown in the HTML report's trend chart
 
 
@@ -91,6 +92,16 @@ def _positive_int(text: str) -> int:
     return value
 
 
+def _count(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, not {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected zero or more, not {value}")
+    return value
+
+
 def _add_state_option(command: argparse.ArgumentParser) -> None:
     command.add_argument("--state", type=Path, metavar="PATH",
                          help=f"state database (default: {STATE_FILE} beside the configuration file, or in the working folder)")
@@ -105,16 +116,20 @@ def _add_scan_options(command: argparse.ArgumentParser) -> None:
                               "the terminal still gets the text report unless --quiet")
     command.add_argument("--report-dir", type=Path, metavar="DIR",
                          help="folder for report files, one per format (html: a run folder and a `latest` link; default: reports)")
+    command.add_argument("--keep-runs", type=_count, metavar="N",
+                         help=f"html: keep the newest N run folders in the report folder and delete older ones "
+                              f"(default: {DEFAULT_KEEP_RUNS}; 0 keeps every run)")
     command.add_argument("--fail-on", choices=FAIL_ON_CHOICES,
                          help="exit 1 when a finding is at least this severe (default: error)")
     command.add_argument("--baseline", type=Path, metavar="FILE", help="fail only on findings not in this baseline")
     command.add_argument("-q", "--quiet", action="store_true", help="print nothing but errors")
     _add_state_option(command)
     command.add_argument("--no-state", action="store_true", help="a one-off scan: neither read nor write the state")
-    command.add_argument("--lock-timeout", type=_seconds, default=DEFAULT_LOCK_TIMEOUT, metavar="SECONDS",
+    command.add_argument("--lock-timeout", type=_seconds, metavar="SECONDS",
                          help=f"wait this long for another scan using the same state (default: {DEFAULT_LOCK_TIMEOUT:g}), then exit {EXIT_LOCKED}")
     command.add_argument("--notify", metavar="URL",
-                         help="POST findings new since the last run to this webhook (Slack-compatible JSON with a 'text' field)")
+                         help="POST findings new since the last run to this webhook (Slack-compatible JSON with a 'text' field); "
+                              "alerts it does not confirm are kept in the state and sent first at the next run")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -147,6 +162,7 @@ def _parser() -> argparse.ArgumentParser:
         _add_jobs(index_action)
     info = index_actions.add_parser("info", help="counts, parameters, size and hashing scheme of an index")
     info.add_argument("--index", type=Path, metavar="FILE", help=f"index file (default: {DEFAULT_INDEX})")
+    info.add_argument("--config", type=Path, metavar="FILE", help="configuration file (its `index` is the default)")
     info.add_argument("--format", choices=("text", "json"), default="text")
 
     sources_cmd = commands.add_parser("sources", help="manage the source catalogue")
@@ -181,6 +197,20 @@ def _config(args: argparse.Namespace) -> Config:
     if args.config is not None and not args.config.is_file():
         raise ComplianceError("configuration file not found", str(args.config))
     return load_config(path) if path else Config()
+
+
+def _with_config(args: argparse.Namespace, config: Config) -> argparse.Namespace:
+    """`scan`'s flags, with the configuration's settings where no flag gives one (flags win).
+    A copy: `watch` reads the configuration again before every scan."""
+    merged = argparse.Namespace(**vars(args))
+    merged.format = args.format or config.formats or None
+    merged.report_dir = args.report_dir or (None if args.output else config.report_dir)  # --output wins too
+    merged.keep_runs = next(v for v in (args.keep_runs, config.keep_runs, DEFAULT_KEEP_RUNS) if v is not None)
+    merged.lock_timeout = next(v for v in (args.lock_timeout, config.lock_timeout, DEFAULT_LOCK_TIMEOUT) if v is not None)
+    # --no-state also turns off a configured webhook (nothing to tell new findings from); only an
+    # explicit --notify with it is refused
+    merged.notify = args.notify or (None if args.no_state else config.notify)
+    return merged
 
 
 def _rule_infos(pack: RulePack) -> list[RuleInfo]:
@@ -238,8 +268,9 @@ def _scan(args: argparse.Namespace, config: Config, session: StateSession | None
     root = _root(config)
     try:
         result = scan(args.paths, args.sources or config.sources, pack, max_bytes, only, config.waivers, today,
-                      index_path=args.index, jobs=args.jobs or default_jobs(), progress=progress, fetch=fetch, cache=cache,
-                      keep_texts=texts_shown, render_row=document_row if "json" in formats else None, project_root=root)
+                      index_path=args.index or config.index, jobs=args.jobs or config.jobs or default_jobs(),
+                      progress=progress, fetch=fetch, cache=cache, keep_texts=texts_shown,
+                      render_row=document_row if "json" in formats else None, project_root=root)
     finally:
         if progress:
             progress.finish()
@@ -262,6 +293,8 @@ def _scan(args: argparse.Namespace, config: Config, session: StateSession | None
 def _state_path(args: argparse.Namespace, config: Config) -> Path:
     if args.state is not None:
         return args.state
+    if config.state is not None:
+        return config.state
     return (config.path.parent / STATE_FILE) if config.path else STATE_FILE
 
 
@@ -282,7 +315,7 @@ def _open_state(args: argparse.Namespace, config: Config) -> StateSession | None
     except LockTimeout:
         raise
     except ComplianceError as error:
-        if args.state is not None or args.notify:
+        if args.state is not None or config.state is not None or args.notify:
             raise
         print(f"compliance: warning: {error}; scanning without state", file=sys.stderr)
         return None
@@ -291,10 +324,13 @@ def _open_state(args: argparse.Namespace, config: Config) -> StateSession | None
 def _run_scan(args: argparse.Namespace, exiting: bool = False) -> int:
     started, clock = dt.datetime.now(dt.timezone.utc), time.monotonic()
     config = _config(args)
+    flags = args
+    args = _with_config(args, config)
     formats = list(dict.fromkeys(args.format or ["text"]))
     single = len(formats) == 1 and formats[0] != "html" and args.report_dir is None
     if args.output and not single:
-        raise ComplianceError("--output takes a single non-HTML format; use --report-dir for html or several formats")
+        origin = "" if flags.format else f" (the formats come from {config.path}: add --format)"
+        raise ComplianceError(f"--output takes a single non-HTML format; use --report-dir for html or several formats{origin}")
     session = _open_state(args, config)
     try:
         with _collector_paused(resume=not exiting):
@@ -348,7 +384,7 @@ def _scan_with_state(args: argparse.Namespace, config: Config, formats: list[str
     if single:
         _write_one(report_input, formats[0], args.output, args.quiet)
     else:
-        _write_folder(report_input, formats, args.report_dir or Path("reports"), args.quiet)
+        _write_folder(report_input, formats, args.report_dir or Path("reports"), args.quiet, args.keep_runs)
     if session is not None and cache is not None:
         _save_state(args, session, bool(result.catalogue_errors))
     if exiting:
@@ -359,23 +395,43 @@ def _scan_with_state(args: argparse.Namespace, config: Config, formats: list[str
 
 
 def _save_state(args: argparse.Namespace, session: StateSession, catalogue_errors: bool) -> None:
-    """After the reports: one transaction, then the webhook (whose failure is only a warning)."""
+    """After the reports: one transaction, which also queues the alert of the new findings, then
+    the webhook gets what is queued for it (a failure is only a warning; the alert stays queued)."""
+    run_id = None
     if catalogue_errors:
         # results against a half-loaded catalogue would read as findings resolved, then new again
         print("compliance: warning: state not updated because the catalogue has errors", file=sys.stderr)
-        return
-    try:
-        run = session.commit()
-    except Exception as exc:  # sqlite3 errors: disk full, a file removed under us...
-        raise ComplianceError(f"cannot save the state: {exc}", str(session.store.path)) from None
-    new = session.prepared.comparison.new if session.prepared else []
-    if args.notify and new:
-        from compliance.state.notify import payload, post, redacted
+    else:
+        new = session.prepared.comparison.new if session.prepared else []
+        alert = None
+        if args.notify and new:
+            from compliance.state.notify import alert_for
 
-        delivery = post(args.notify, payload(new, run.resolved, run))
-        if not delivery.ok:
-            print(f"compliance: warning: webhook {redacted(args.notify)} not notified of {len(new)} new findings "
-                  f"after {delivery.attempts} attempts: {delivery.error}", file=sys.stderr)
+            alert = alert_for(args.notify, new)
+        try:
+            run_id = session.commit(alert).id
+        except Exception as exc:  # sqlite3 errors: disk full, a file removed under us...
+            raise ComplianceError(f"cannot save the state: {exc}", str(session.store.path)) from None
+    if args.notify:
+        _deliver_alerts(args, session, run_id)
+
+
+def _deliver_alerts(args: argparse.Namespace, session: StateSession, run_id: int | None) -> None:
+    """Alerts earlier runs could not deliver go first, then this run's, in order."""
+    import sqlite3
+
+    from compliance.state.notify import deliver_queued, redacted
+
+    try:
+        outcome = deliver_queued(session.store, args.notify, run_id)
+    except sqlite3.Error as exc:
+        print(f"compliance: warning: webhook alerts: cannot use the queue in the state: {exc}", file=sys.stderr)
+        return
+    for line in outcome.warnings():
+        print(f"compliance: warning: {line}", file=sys.stderr)
+    if outcome.earlier and not args.quiet:
+        print(f"compliance: webhook {redacted(args.notify)}: delivered {outcome.earlier} alert"
+              f"{'s' if outcome.earlier != 1 else ''} queued by earlier runs", file=sys.stderr)
 
 
 REPORT_FILE_NAMES = {"json": "report.json", "sarif": "report.sarif", "junit": "junit.xml",
@@ -392,13 +448,19 @@ def _write_one(report_input: ReportInput, fmt: str, output: Path | None, quiet: 
         sys.stdout.write(report)
 
 
-def _write_folder(report_input: ReportInput, formats: list[str], report_dir: Path, quiet: bool) -> None:
-    """Each format under its conventional name; with html, all of them in the HTML run folder."""
+def _write_folder(report_input: ReportInput, formats: list[str], report_dir: Path, quiet: bool, keep_runs: int = 0) -> None:
+    """Each format under its conventional name; with html, all of them in the HTML run folder,
+    and run folders beyond the newest `keep_runs` removed (a failure there is only a warning)."""
     files = {REPORT_FILE_NAMES[f]: FORMATS[f](report_input) for f in formats if f != "html"}
     if "html" in formats:
-        from compliance.report.html import write_html_report  # Jinja2 loads only when asked for
+        from compliance.report.html import prune_runs, write_html_report  # Jinja2 loads only when asked for
 
         written = [write_html_report(report_input, report_dir, extra_files=files) / "index.html"]
+        failures = prune_runs(report_dir, keep_runs)
+        if failures:
+            path, why = failures[0]
+            more = f" (and {len(failures) - 1} more)" if len(failures) > 1 else ""
+            print(f"compliance: warning: cannot remove old report run {path}: {why}{more}", file=sys.stderr)
     else:
         written = []
         for name, content in files.items():
@@ -428,7 +490,8 @@ def _run_baseline(args: argparse.Namespace) -> int:
 
 
 def _run_index(args: argparse.Namespace) -> int:
-    path = args.index or DEFAULT_INDEX
+    config = _config(args)
+    path = args.index or config.index or DEFAULT_INDEX
     if args.action == "info":
         details = IndexStore.open(path).info()
         if args.format == "json":
@@ -436,7 +499,6 @@ def _run_index(args: argparse.Namespace) -> int:
         else:
             print(describe_index(details))
         return EXIT_OK
-    config = _config(args)
     pack = load_pack(args.rules or config.rules or DEFAULT_PACK)
     source_paths = args.sources or config.sources
     if not source_paths:

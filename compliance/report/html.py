@@ -3,7 +3,8 @@
 `write_html_report` renders `index.html`, one page per document with findings under
 `documents/`, and `report.json` (the JSON report) into a temporary sibling folder, then
 renames it into place as `run-<UTC timestamp>` and points the `latest` symlink at it.
-Earlier runs stay untouched until the new one is complete.
+Earlier runs stay untouched until the new one is complete; then `prune_runs` removes the
+oldest run folders beyond a count, and nothing else.
 
 All document text goes through Jinja2 with autoescaping; nothing here builds HTML from
 strings. Pages are self-contained (inline CSS and JS, no network) and carry a strict
@@ -342,3 +343,60 @@ def write_html_report(report: ReportInput, report_dir: Path, now: dt.datetime | 
     os.symlink(final.name, link_tmp)
     os.replace(link_tmp, report_dir / "latest")  # swap the pointer in one step
     return final
+
+
+# ---------------------------------------------------------------------------------------------
+# Retention
+
+_RUN_NAME = re.compile(r"run-(\d{8}T\d{6}Z)(?:-(\d+))?")
+
+
+def _run_order(name: str) -> tuple[str, int] | None:
+    """Sort key of a run folder's name (run-...Z-10 after run-...Z-2); None if not one of ours."""
+    found = _RUN_NAME.fullmatch(name)
+    return (found.group(1), int(found.group(2) or 1)) if found else None
+
+
+def _remove_run(folder: Path) -> None:
+    """index.html goes last: a run only half removed (a file it cannot delete) is still
+    recognised as a run, and removed at the next try."""
+    for child in os.scandir(folder):
+        if child.name == "index.html":
+            continue
+        if child.is_dir(follow_symlinks=False):
+            shutil.rmtree(child.path)
+        else:
+            os.unlink(child.path)
+    os.unlink(folder / "index.html")
+    os.rmdir(folder)
+
+
+def prune_runs(report_dir: Path, keep: int) -> list[tuple[Path, str]]:
+    """Remove the oldest run folders beyond the newest `keep` (0 keeps all); returns the ones
+    that could not be removed, with why.
+
+    Only what `write_html_report` makes is touched: a real folder named run-<timestamp>[-n]
+    holding an index.html, and never the one `latest` points at. Other files and folders in
+    `report_dir` (a user's notes, a copy renamed to keep it) stay.
+    """
+    if keep <= 0:
+        return []
+    try:
+        latest = os.path.realpath(report_dir / "latest") if (report_dir / "latest").is_symlink() else None
+        runs = []
+        for entry in os.scandir(report_dir):
+            order = _run_order(entry.name)
+            if order and entry.is_dir(follow_symlinks=False) and os.path.isfile(os.path.join(entry.path, "index.html")):
+                runs.append((order, Path(entry.path)))
+    except OSError as exc:
+        return [(report_dir, exc.strerror or str(exc))]
+    runs.sort()
+    failures = []
+    for _, folder in runs[:-keep]:
+        if latest is not None and os.path.realpath(folder) == latest:
+            continue
+        try:
+            _remove_run(folder)
+        except OSError as exc:
+            failures.append((folder, exc.strerror or str(exc)))
+    return failures

@@ -5,7 +5,7 @@
     result = scan(..., cache=cache)
     run = session.prepare_run(documents, cache, ...)    # new/resolved, counts; nothing written
     ... write reports ...
-    session.commit()                                    # one transaction
+    session.commit(alert)                               # one transaction, the webhook alert queued in it
     session.close()                                     # releases the lock
 
 Until `commit`, nothing on disk changes: an interrupted or failed run leaves the previous
@@ -17,6 +17,7 @@ import datetime as dt
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 from compliance import __version__
 from compliance.checks.rulepack import RulePack
@@ -86,9 +87,10 @@ class StateSession:
             runs = (runs + [self.prepared.record])[-limit:]
         return runs
 
-    def commit(self) -> RunRecord:
+    def commit(self, alert: Callable[[RunRecord], tuple[str, str]] | None = None) -> RunRecord:
+        """`alert`: see StateStore.commit_run."""
         assert self.prepared is not None, "prepare_run first"
-        self.store.commit_run(self.prepared.record, self.prepared.changes)
+        self.store.commit_run(self.prepared.record, self.prepared.changes, alert)
         return self.prepared.record
 
     def close(self) -> None:

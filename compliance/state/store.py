@@ -6,7 +6,9 @@ SQLite in WAL mode, so `compliance history` can read while a scan writes. It hol
 - `runs`: one row per scan (time, counts by rule and severity, documents scanned and
   re-checked, new and resolved findings);
 - `open_findings`: the active findings of the last scan of each file, by fingerprint, so the
-  next run can tell new findings from old.
+  next run can tell new findings from old;
+- `pending_alerts` (schema 2): webhook alerts not yet confirmed delivered, oldest first, so a
+  receiver that was down gets them at a later run (see compliance.state.notify).
 
 A run writes everything in one transaction at its end: a run that is interrupted or fails
 leaves the previous state as it was. `PRAGMA user_version` is the schema version, migrated
@@ -15,16 +17,17 @@ someone else's file is refused rather than written to.
 """
 from __future__ import annotations
 
+import datetime as dt
 import json
 import sqlite3
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from compliance.errors import ComplianceError
 from compliance.state.incremental import Stored
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 APPLICATION_ID = 0x434D504C  # "CMPL"
 _SQLITE_MAGIC = b"SQLite format 3\x00"
 
@@ -68,6 +71,16 @@ MIGRATIONS: dict[int, str] = {
     );
     CREATE INDEX open_findings_location ON open_findings (location);
     """,
+    # (no semicolons in comments: migrations are split into statements at them)
+    2: """
+    CREATE TABLE pending_alerts (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,  -- delivery order
+        url TEXT NOT NULL,              -- the webhook as given, secret included
+        payload TEXT NOT NULL,          -- the exact JSON body to POST
+        run_id INTEGER NOT NULL,        -- the run whose new findings it reports
+        queued TEXT NOT NULL            -- ISO 8601, UTC
+    );
+    """,
 }
 
 
@@ -102,6 +115,15 @@ class RunRecord:
                 "documents": self.documents, "rechecked": self.rechecked, "findings": self.findings, "open": self.open,
                 "new": self.new, "resolved": self.resolved, "by_severity": self.by_severity, "by_rule": self.by_rule,
                 "paths": self.paths}
+
+
+@dataclass(frozen=True)
+class PendingAlert:
+    id: int
+    url: str
+    payload: str
+    run_id: int
+    queued: str
 
 
 @dataclass(frozen=True)
@@ -215,12 +237,22 @@ class StateStore:
                           json.loads(r[12]), id=r[0]) for r in rows]
         return runs[::-1]
 
+    def pending_alerts(self, url: str | None = None) -> list[PendingAlert]:
+        """Oldest first; with `url`, only the alerts for that webhook."""
+        query = "SELECT id, url, payload, run_id, queued FROM pending_alerts"
+        rows = self._db.execute(query + (" WHERE url = ?" if url is not None else "") + " ORDER BY id",
+                                (url,) if url is not None else ())
+        return [PendingAlert(*r) for r in rows]
+
     def integrity_ok(self) -> bool:
         return self._db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
 
     # --- writing: one transaction per run
 
-    def commit_run(self, run: RunRecord, changes: RunChanges) -> int:
+    def commit_run(self, run: RunRecord, changes: RunChanges,
+                   alert: Callable[[RunRecord], tuple[str, str]] | None = None) -> int:
+        """`alert` builds (url, JSON payload) from the run once it has its id; the alert is queued
+        in the same transaction, so no run is ever recorded without the alert of its new findings."""
         with self.transaction() as db:
             cursor = db.execute(
                 "INSERT INTO runs (started, duration, version, documents, rechecked, findings, open, new, resolved, by_severity, by_rule, paths)"
@@ -236,8 +268,24 @@ class StateStore:
             db.executemany("DELETE FROM open_findings WHERE location = ?", [(loc,) for loc in sorted(changes.scope)])
             db.executemany("INSERT INTO open_findings (location, fingerprint, rule, severity, line, message) VALUES (?,?,?,?,?,?)",
                            [(o.location, o.fingerprint, o.rule, o.severity, o.line, o.message) for o in changes.open])
-        run.id = run_id
+            run.id = run_id
+            if alert is not None:
+                url, body = alert(run)
+                queued = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+                db.execute("INSERT INTO pending_alerts (url, payload, run_id, queued) VALUES (?,?,?,?)", (url, body, run_id, queued))
         return run_id
+
+    def remove_alert(self, alert_id: int) -> None:
+        """Called the moment an alert is confirmed delivered: one statement, committed at once."""
+        self._db.execute("DELETE FROM pending_alerts WHERE id = ?", (alert_id,))
+
+    def trim_alerts(self, limit: int) -> list[PendingAlert]:
+        """Drop the oldest alerts beyond `limit` (all webhooks together); returns those dropped."""
+        with self.transaction() as db:
+            rows = db.execute("SELECT id, url, payload, run_id, queued FROM pending_alerts ORDER BY id DESC LIMIT -1 OFFSET ?",
+                              (limit,)).fetchall()
+            db.executemany("DELETE FROM pending_alerts WHERE id = ?", [(r[0],) for r in rows])
+        return [PendingAlert(*r) for r in reversed(rows)]
 
 
 def _stored_tuple(stored: Stored) -> tuple:

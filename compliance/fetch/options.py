@@ -47,14 +47,27 @@ def _positive_int(value: str) -> int:
     return int(value)
 
 
-def add_fetch_options(command: argparse.ArgumentParser) -> None:
-    group = command.add_argument_group("verifying attributions online")
-    group.add_argument("--fetch", action="store_true", default=None,
-                       help="fetch pages that attribution lines link to (not in the catalogue) and compare them")
-    group.add_argument("--offline", action="store_true", help="like --fetch, but from the HTTP cache only")
+def add_fetch_options(command: argparse.ArgumentParser, *, adding_source: bool | None = None) -> None:
+    """The fetch flags, shared by the commands that scan and by `sources add`, whose help says
+    what each does there: `sources add` fetches its one URL whatever --fetch says. Unless
+    `adding_source` is given, it is told by the command's name."""
+    if adding_source is None:
+        adding_source = command.prog.split()[-2:] == ["sources", "add"]
+    if adding_source:
+        group = command.add_argument_group("fetching the page")
+        fetch_help = "no effect here: `sources add` always fetches URL (from the HTTP cache when fresh)"
+        offline_help = "take the page from the HTTP cache only, whatever its age; an error if it is not there"
+        budget_help = "at most N HTTP requests for the page, each redirect counting as one (default: 200)"
+    else:
+        group = command.add_argument_group("verifying attributions online")
+        fetch_help = "fetch pages that attribution lines link to (not in the catalogue) and compare them"
+        offline_help = "like --fetch, but from the HTTP cache only"
+        budget_help = "at most N HTTP requests per scan (default: 200)"
+    group.add_argument("--fetch", action="store_true", default=None, help=fetch_help)
+    group.add_argument("--offline", action="store_true", help=offline_help)
     group.add_argument("--allow-host", action="append", metavar="HOST",
                        help="allow fetching from this host even if it resolves to a private or loopback address (repeatable)")
-    group.add_argument("--request-budget", type=_positive_int, metavar="N", help="at most N HTTP requests per scan (default: 200)")
+    group.add_argument("--request-budget", type=_positive_int, metavar="N", help=budget_help)
     group.add_argument("--cache-lifetime", type=_duration_arg, metavar="DURATION",
                        help="reuse cached pages this long before revalidating, e.g. 3600, 12h, 7d (default: 7d)")
     group.add_argument("--http-cache", type=Path, metavar="FILE",

@@ -1,8 +1,10 @@
 """Project configuration: `compliance.yaml` (or `[tool.compliance]` in pyproject.toml).
 
-Found from the working directory upward, so CI or cron can run a bare `compliance scan reposts/`.
-Paths in it are relative to the file. Command-line flags win over it.
+Found from the working directory upward, so CI or cron can run a bare `compliance scan`.
+Paths in it are relative to the file, whose folder is the project root every file is named
+from (`project_root`). Command-line flags win over it.
 
+    paths: [reposts/]       # what `compliance scan` scans when no path is named
     sources: [sources/]
     rules: rules/desk.yaml
     fail_on: warning
@@ -44,7 +46,7 @@ else:  # pragma: no cover - exercised on Python 3.10 only
     import tomli as tomllib
 
 CONFIG_NAMES = ("compliance.yaml", ".compliance.yaml")
-_KEYS = {"sources", "rules", "fail_on", "baseline", "waivers", "max_bytes", "fetch",
+_KEYS = {"paths", "sources", "rules", "fail_on", "baseline", "waivers", "max_bytes", "fetch",
          "index", "state", "notify", "report_dir", "format", "jobs", "keep_runs", "lock_timeout"}
 _WAIVER_KEYS = {"paths", "rules", "reason", "expires"}
 FAIL_ON_CHOICES = ("error", "warning", "info", "never")
@@ -53,6 +55,7 @@ FAIL_ON_CHOICES = ("error", "warning", "info", "never")
 @dataclass
 class Config:
     path: Path | None = None
+    paths: list[Path] = field(default_factory=list)  # the reposts a bare `compliance scan` scans
     sources: list[Path] = field(default_factory=list)
     rules: str | None = None
     fail_on: str | None = None
@@ -211,6 +214,8 @@ def load_config(path: Path) -> Config:
             raise ComplianceError(f"unknown setting '{key}' (known: {', '.join(sorted(_KEYS))})", where, _line(data, key))
     base = path.parent
     config = Config(path=path)
+    if "paths" in data:
+        config.paths = [base / p for p in _list_of_text(data["paths"], "paths", where, _line(data, "paths"))]
     if "sources" in data:
         config.sources = [base / p for p in _list_of_text(data["sources"], "sources", where, _line(data, "sources"))]
     if "rules" in data:

@@ -1,5 +1,5 @@
 """The configuration file carries everything a scheduled scan needs, so cron runs a bare
-`compliance scan reposts/`: each key is used, relative to the file, and a flag always wins."""
+`compliance scan`: each key is used, relative to the file, and a flag always wins."""
 from __future__ import annotations
 
 import json
@@ -172,3 +172,16 @@ def test_pyproject_takes_the_same_keys(desk, capsys):
     (desk / "pyproject.toml").write_text('[tool.compliance]\njobs = 0\n', encoding="utf-8")
     assert main(["scan", "reposts", "-q"]) == 2
     assert capsys.readouterr().err == "compliance: error: pyproject.toml: 'jobs' must be a whole number of at least 1\n"
+
+
+def test_paths_make_a_bare_scan_the_cron_line(inside, capsys):
+    configure(inside, "paths: [reposts]\nformat: json\nreport_dir: out\n")
+    assert main(["scan", "-q"]) == 1  # run from reposts/, the configuration's paths are its own
+    report = json.loads((inside / "out" / "report.json").read_text(encoding="utf-8"))
+    assert len(report["documents"]) == 5 and all(d["path"].startswith("reposts/") for d in report["documents"])
+    assert main(["scan", "-q", "niac-missiles-repost.txt"]) == 1  # a path named wins
+    report = json.loads((inside / "out" / "report.json").read_text(encoding="utf-8"))
+    assert [d["path"] for d in report["documents"]] == ["reposts/niac-missiles-repost.txt"]
+    configure(inside, "")
+    assert main(["scan", "-q"]) == 2
+    assert "nothing to scan" in capsys.readouterr().err

@@ -1,7 +1,8 @@
 """`compliance` command line.
 
 Exit codes: 0 no finding at or above --fail-on; 1 there are; 2 usage, configuration,
-catalogue or rule-pack errors. User errors are one line on stderr, never a traceback.
+catalogue or rule-pack errors; 3 another scan held the state past --lock-timeout. User errors
+are one line on stderr, never a traceback.
 """
 from __future__ import annotations
 
@@ -51,7 +52,8 @@ HISTORY_IN_HTML = 30  # runs shown in the HTML report's trend chart
 
 def _add_scan_inputs(command: argparse.ArgumentParser) -> None:
     """The options that decide what a scan finds (shared by `scan` and `baseline create`)."""
-    command.add_argument("paths", nargs="+", type=Path, metavar="PATH", help="repost files or folders (walked recursively)")
+    command.add_argument("paths", nargs="*", type=Path, metavar="PATH",
+                         help="repost files or folders, walked recursively (default: the configuration's `paths`)")
     command.add_argument("--sources", action="append", type=Path, metavar="PATH",
                          help="source catalogue: a folder of files with front matter, or a .jsonl file (repeatable)")
     command.add_argument("--rules", metavar="FILE", help="rule pack (default: the bundled default pack)")
@@ -248,6 +250,9 @@ def _fails(report: ReportInput) -> bool:
 
 def _scan(args: argparse.Namespace, config: Config, session: StateSession | None = None):
     pack = load_pack(args.rules or config.rules or DEFAULT_PACK)
+    args.paths = args.paths or config.paths
+    if not args.paths:
+        raise ComplianceError("nothing to scan: name repost files or folders, or set `paths:` in the configuration")
     for path in args.paths:
         if not path.exists():
             raise ComplianceError("no such file or folder", str(path))
@@ -571,7 +576,7 @@ def _run_watch(args: argparse.Namespace) -> int:
     from compliance.cli.watch import snapshot, watch
 
     config = _config(args)
-    inputs = [*args.paths, *(args.sources or config.sources)]
+    inputs = [*(args.paths or config.paths), *(args.sources or config.sources)]
     for extra in (args.rules or config.rules, config.path):
         if extra and extra != DEFAULT_PACK:
             inputs.append(Path(extra))

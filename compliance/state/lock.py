@@ -3,7 +3,8 @@
 Cron starts a scan every few minutes whether or not the last one finished. The second waits
 for the lock for a bounded time and then gives up with a clear message, so two runs never
 read the same previous state and both record "new" findings against it. `flock` locks die
-with their process, so a killed scan never leaves a stale lock behind.
+with their process, so a killed scan never leaves a stale lock behind: its forked workers
+close their copy of the lock and die with it (`compliance.workers`).
 """
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import time
 from pathlib import Path
 
 from compliance.errors import ComplianceError
+from compliance.workers import not_parent_only, parent_only
 
 try:
     import fcntl
@@ -51,9 +53,11 @@ class StateLock:
                                       "(--lock-timeout)", str(self.path)) from None
                 time.sleep(self.poll)
         self._fd = fd
+        parent_only(fd)
 
     def release(self) -> None:
         if self._fd is not None:
+            not_parent_only(self._fd)
             if fcntl is not None:
                 fcntl.flock(self._fd, fcntl.LOCK_UN)
             os.close(self._fd)

@@ -14,6 +14,7 @@ from compliance.checks.rulepack import RulePack
 from compliance.checks.suppressions import Waiver
 from compliance.errors import InputError
 from compliance.ingest import load_document
+from compliance.ingest.load import read_bytes
 from compliance.ingest.discover import RealPaths
 from compliance.model import DocumentResult, Source
 from compliance.state.incremental import (
@@ -67,9 +68,9 @@ class ScanCache:
         needs it), else None."""
         key = self.resolved(file)
         try:
-            digest = content_hash(file.read_bytes())
-        except OSError:
-            return None  # the check reports why it cannot be read
+            digest = content_hash(read_bytes(file, self.max_bytes))
+        except InputError:
+            return None  # the check reports why it cannot be read (too large, not a regular file...)
         self._hashes[key] = digest
         row = self.stored.get(key)
         current = Current(report_path, location, digest, self.rules_fp, self.catalogue_fp)

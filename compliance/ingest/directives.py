@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-_COMMENT = re.compile(r"<!--\s*compliance:\s*ignore\s+(?P<body>.*?)\s*-->", re.IGNORECASE | re.DOTALL)
+_COMMENT_DIRECTIVE = re.compile(r"\s*compliance:\s*ignore(?:\s+|$)", re.IGNORECASE)
 _TEXT_LINE = re.compile(r"^[ \t]*compliance:\s*ignore\s+(?P<body>.*?)[ \t]*$", re.IGNORECASE | re.MULTILINE)
 NO_REASON = "no reason given"
 
@@ -33,15 +33,32 @@ def _parse(body: str, line: int, end_line: int) -> Directive:
     return Directive(rules or ("all",), reason.strip() or NO_REASON, line, end_line)
 
 
+def _comments(text: str):
+    """(start, end, inside) of each HTML comment, as a browser reads them: from `<!--` to the
+    first `-->` after it. One pass: 10,000 unclosed comments took 76 s with a lazy regex."""
+    start = text.find("<!--")
+    while start != -1:
+        end = text.find("-->", start + 4)
+        if end == -1:
+            return  # unclosed: so is every later one
+        yield start, end + 3, text[start + 4:end]
+        start = text.find("<!--", end + 3)
+
+
 def find_directives(text: str, fmt: str) -> list[Directive]:
     if text.isascii() and "compliance" not in text.lower():  # nearly every repost: no regex needed
         return []
-    pattern = _TEXT_LINE if fmt == "txt" else _COMMENT
-    found = []
-    for match in pattern.finditer(text):
-        line = text.count("\n", 0, match.start()) + 1
-        end_line = line + match.group(0).count("\n")
-        found.append(_parse(" ".join(match.group("body").split()), line, end_line))
+    if fmt == "txt":
+        spans = ((m.start(), m.end(), m.group("body")) for m in _TEXT_LINE.finditer(text))
+    else:
+        spans = ((start, end, inside[m.end():]) for start, end, inside in _comments(text)
+                 if (m := _COMMENT_DIRECTIVE.match(inside)))
+    found, line, counted = [], 1, 0
+    for start, end, body in spans:
+        line += text.count("\n", counted, start)  # counted on from the last directive, not from the top
+        counted = start
+        end_line = line + text.count("\n", start, end)
+        found.append(_parse(" ".join(body.split()), line, end_line))
     return found
 
 

@@ -60,3 +60,49 @@ def test_a_comment_closes_at_its_first_end_marker():
     text = "<p>a</p>\n<!-- note <!-- compliance: ignore all -- x -->\n<!--\ncompliance: ignore excerpt-limit -- y\n-->\n"
     found = find_directives(text, "html")
     assert [(d.rules, d.reason, d.line, d.end_line) for d in found] == [(("excerpt-limit",), "y", 3, 5)]
+
+
+BOMB = "a: &a [x, x, x, x, x, x, x, x, x]\n" + "".join(
+    f"{chr(98 + i)}: &{chr(98 + i)} [*{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}]\n" for i in range(8)
+) + "title: *i\n"
+
+
+@pytest.mark.parametrize("front_matter, problem", [
+    (BOMB, "aliases (*name) are not allowed"),
+    ("id: " + "9" * 5000 + "\n", "cannot read this value"),
+    ("published: 2025-13-45\n", "cannot read this value"),
+    ("tags: " + "[" * 20_000 + "]" * 20_000 + "\n", "nested too deeply"),
+])
+def test_hostile_front_matter_is_a_finding_on_its_file_and_the_scan_goes_on(desk, front_matter, problem):
+    (desk / "reposts" / "hostile.md").write_text(f"---\n{front_matter}---\nBody text.\n", encoding="utf-8")
+    started = time.perf_counter()
+    code, report = scan_json("reposts", "--sources", "sources", "--no-state")
+    assert time.perf_counter() - started < 20
+    hostile = next(d for d in report["documents"] if d["path"] == "reposts/hostile.md")
+    assert [f["rule"] for f in hostile["findings"]] == ["input-unreadable"]
+    assert problem in hostile["findings"][0]["message"]
+    assert len(report["documents"]) == 6
+
+
+@pytest.mark.parametrize("where", ["source", "pack", "config"])
+def test_an_alias_bomb_elsewhere_is_a_one_line_error(desk, capsys, where):
+    args = ["scan", "reposts", "--sources", "sources", "--no-state", "-q"]
+    if where == "source":
+        (desk / "sources" / "bomb.md").write_text(f"---\nid: bomb\npublisher: X\n{BOMB}---\nText.\n", encoding="utf-8")
+    elif where == "pack":
+        (desk / "pack.yaml").write_text(f"version: 1\nextends: default\n{BOMB}", encoding="utf-8")
+        args += ["--rules", "pack.yaml"]
+    else:
+        (desk / "compliance.yaml").write_text(BOMB, encoding="utf-8")
+    assert main(args) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "aliases (*name) are not allowed" in err[0] and err[0].startswith("compliance: error: ")
+
+
+def test_a_lone_surrogate_in_front_matter_does_not_break_the_reports(desk):
+    (desk / "reposts" / "emoji.md").write_text('---\ntitle: "\\ud83d\\ude00 and \\ud83d alone"\n---\nBody.\n', encoding="utf-8")
+    for fmt in ("json", "sarif", "junit", "html"):
+        assert main(["scan", "reposts", "--sources", "sources", "--no-state", "-q", "--format", fmt,
+                     "--report-dir", f"out-{fmt}", "--fail-on", "never"]) == 0
+    report = json.loads((desk / "out-json" / "report.json").read_text(encoding="utf-8"))
+    assert next(d for d in report["documents"] if d["path"] == "reposts/emoji.md")["title"] == "\U0001F600 and \ufffd alone"

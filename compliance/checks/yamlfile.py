@@ -7,6 +7,7 @@ from typing import Any
 import yaml
 
 from compliance.errors import ComplianceError
+from compliance.ingest import yamlsafe
 
 
 class LinedDict(dict):
@@ -50,15 +51,17 @@ def load_lined_yaml(path: Path) -> Any:
     except UnicodeDecodeError:
         raise ComplianceError("not valid UTF-8", str(path)) from None
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        node = yamlsafe.compose(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
-        problem = getattr(exc, "problem", None) or "invalid YAML"
+        problem = getattr(exc, "problem", None) or str(exc) or "invalid YAML"
         raise ComplianceError(f"invalid YAML: {problem}", str(path), mark.line + 1 if mark else None) from None
     if node is None:
         return None
     try:
-        return _convert(node, yaml.constructor.SafeConstructor(), str(path))
+        return _convert(node, yamlsafe.Loader(""), str(path))
+    except RecursionError:
+        raise ComplianceError("invalid YAML: nested too deeply", str(path)) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         raise ComplianceError(f"invalid YAML: {getattr(exc, 'problem', exc)}", str(path), mark.line + 1 if mark else None) from None

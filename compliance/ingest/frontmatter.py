@@ -6,6 +6,7 @@ from typing import Any
 import yaml
 
 from compliance.errors import ComplianceError
+from compliance.ingest import yamlsafe
 
 
 def split_front_matter(text: str, path: str) -> tuple[dict[str, Any], str, int]:
@@ -27,11 +28,11 @@ def split_front_matter(text: str, path: str) -> tuple[dict[str, Any], str, int]:
 
 def _parse_yaml_mapping(yaml_text: str, path: str, first_line: int) -> dict[str, Any]:
     try:
-        data = yaml.safe_load(yaml_text)
+        data = yamlsafe.load(yaml_text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = first_line + mark.line if mark is not None else first_line
-        problem = getattr(exc, "problem", None) or "invalid YAML"
+        problem = getattr(exc, "problem", None) or str(exc) or "invalid YAML"
         raise ComplianceError(f"front matter: {problem}", path, line) from None
     if data is None:
         return {}

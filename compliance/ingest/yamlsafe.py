@@ -1,0 +1,58 @@
+"""The one YAML loader for everything a user writes: front matter, catalogue sources, rule
+packs and configuration files.
+
+It is PyYAML's SafeLoader without aliases (`*name`): nine levels of anchors in 300 bytes
+expand to billions of nodes wherever the data is walked (50 s, then MemoryError), and none
+of these files needs them. Text is made encodable (a lone surrogate from a `"\\ud83d"` escape
+crashed report writing; a valid pair becomes its character), and a value PyYAML cannot build
+(a 5,000-digit integer, the date 2025-13-45) or nesting deeper than Python's stack becomes a
+`yaml.YAMLError` like any other, for callers to report with the file and line.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import yaml
+
+
+def encodable(text: str) -> str:
+    """`text` with surrogate pairs joined and lone surrogates replaced (U+FFFD)."""
+    if text.isascii():
+        return text
+    return text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+
+
+class Loader(yaml.SafeLoader):
+    def compose_node(self, parent, index):  # type: ignore[override]
+        if self.check_event(yaml.AliasEvent):
+            mark = self.peek_event().start_mark
+            raise yaml.composer.ComposerError(None, None, "aliases (*name) are not allowed", mark)
+        return super().compose_node(parent, index)
+
+    def construct_object(self, node, deep=False):  # type: ignore[override]
+        try:
+            return super().construct_object(node, deep)
+        except (ValueError, OverflowError) as exc:
+            raise yaml.constructor.ConstructorError(None, None, f"cannot read this value ({exc})", node.start_mark) from None
+
+
+def _text(loader: Loader, node: yaml.ScalarNode) -> str:
+    return encodable(loader.construct_scalar(node))
+
+
+Loader.add_constructor("tag:yaml.org,2002:str", _text)
+
+
+def compose(text: str) -> yaml.Node | None:
+    """The node tree of `text` (for loaders that keep line numbers)."""
+    try:
+        return yaml.compose(text, Loader=Loader)
+    except RecursionError:
+        raise yaml.YAMLError("nested too deeply") from None
+
+
+def load(text: str) -> Any:
+    try:
+        return yaml.load(text, Loader=Loader)
+    except RecursionError:
+        raise yaml.YAMLError("nested too deeply") from None

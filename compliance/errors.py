@@ -24,3 +24,7 @@ class InputError(ComplianceError):
     def __init__(self, rule: str, message: str, path: str | None = None, line: int | None = None):
         super().__init__(message, path, line)
         self.rule = rule
+
+
+class CheckTimeout(Exception):
+    """A rule ran past its time budget on one document: a finding on that file, not a hang."""

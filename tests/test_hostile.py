@@ -106,3 +106,16 @@ def test_a_lone_surrogate_in_front_matter_does_not_break_the_reports(desk):
                      "--report-dir", f"out-{fmt}", "--fail-on", "never"]) == 0
     report = json.loads((desk / "out-json" / "report.json").read_text(encoding="utf-8"))
     assert next(d for d in report["documents"] if d["path"] == "reposts/emoji.md")["title"] == "\U0001F600 and \ufffd alone"
+
+
+def test_a_catastrophic_pattern_in_a_pack_costs_a_finding_not_the_scan(desk):
+    """`(a+)+$` on 28 a's backtracked for 30 s with `re`; `(a|aa)+$` on 60 still does with `regex`."""
+    (desk / "pack.yaml").write_text('version: 1\nextends: default\nrules:\n  - id: no-debris\n    type: forbidden-text\n'
+                                    '    patterns: ["(a+)+$", "(a|aa)+$"]\n', encoding="utf-8")
+    (desk / "reposts" / "aaa.txt").write_text("Title\n\n" + "a" * 60 + "!\n", encoding="utf-8")
+    started = time.perf_counter()
+    code, report = scan_json("reposts", "--sources", "sources", "--no-state", "--rules", "pack.yaml")
+    assert time.perf_counter() - started < 20
+    rules = _rules(report)
+    assert "check-timeout" in rules["reposts/aaa.txt"] and len(rules) == 6
+    assert "disclaimer-missing" in rules["reposts/aaa.txt"]  # the other rules still ran

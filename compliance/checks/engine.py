@@ -4,6 +4,7 @@ from __future__ import annotations
 from compliance.checks.context import CheckContext
 from compliance.checks.rulepack import RulePack
 from compliance.checks.rules import RULE_TYPES
+from compliance.errors import CheckTimeout
 from compliance.model import Document, Finding, Match, PageCheck, Severity
 
 # Findings the scan itself raises about files it cannot read; not configurable by packs.
@@ -11,6 +12,7 @@ BUILTIN_RULES = {
     "input-unreadable": (Severity.ERROR, "the file cannot be read as text (binary, not UTF-8, bad front matter...)"),
     "input-too-large": (Severity.ERROR, "the file is over the size limit (--max-bytes)"),
     "internal-error": (Severity.ERROR, "compliance itself failed on the file: a bug to report"),
+    "check-timeout": (Severity.ERROR, "a rule ran past its time budget on the file, which was not fully checked"),
 }
 
 
@@ -27,5 +29,8 @@ def check_document(document: Document, match: Match | None, pack: RulePack, page
         if not rule.applies_to(document.path):
             continue
         context = CheckContext(document, match, rule.scope.select(document), rule, tuple(pages or ()), desk_texts, shared)
-        findings.extend(RULE_TYPES[rule.type].check(context))
+        try:
+            findings.extend(RULE_TYPES[rule.type].check(context))
+        except CheckTimeout as exc:  # the other rules still check the file
+            findings.append(Finding("check-timeout", BUILTIN_RULES["check-timeout"][0], f"{rule.id}: {exc}"))
     return sorted(findings, key=lambda f: (f.line, f.column, f.rule))

@@ -119,3 +119,45 @@ def test_a_catastrophic_pattern_in_a_pack_costs_a_finding_not_the_scan(desk):
     rules = _rules(report)
     assert "check-timeout" in rules["reposts/aaa.txt"] and len(rules) == 6
     assert "disclaimer-missing" in rules["reposts/aaa.txt"]  # the other rules still ran
+
+
+def _damage_pages(state: Path) -> None:
+    """Overwrite the pages after the schema's, as a bad disk or a half-copied file does."""
+    import sqlite3
+
+    db = sqlite3.connect(state)
+    page_size = db.execute("PRAGMA page_size").fetchone()[0]
+    db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    db.close()
+    data = bytearray(state.read_bytes())
+    for offset in range(2 * page_size, len(data), 97):
+        data[offset] = 0xA5
+    state.write_bytes(bytes(data))
+
+
+def test_a_state_damaged_page_by_page_is_one_line_or_given_up(desk, capsys):
+    import compliance.cli.main as cli
+
+    assert main(["scan", "reposts", "--sources", "sources", "-q", "--state", "s.db"]) == 1
+    _damage_pages(desk / "s.db")
+    capsys.readouterr()
+    assert main(["scan", "reposts", "--sources", "sources", "-q", "--state", "s.db"]) == 2  # named: its problem is the user's
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "s.db" in err[0] and ("damaged" in err[0] or "cannot open" in err[0])
+    default = cli.STATE_FILE  # where the tests keep the default state
+    assert main(["scan", "reposts", "--sources", "sources", "-q"]) == 1
+    _damage_pages(default)
+    assert main(["scan", "reposts", "--sources", "sources", "-q"]) == 1  # the default: scanned without state
+    assert "scanning without state" in capsys.readouterr().err
+
+
+def test_a_bug_outside_any_file_exits_4_in_one_line_not_1(desk, capsys, monkeypatch):
+    import compliance.cli.main as cli
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(cli, "_write_one", broken)
+    assert main(["scan", "reposts", "--sources", "sources", "--no-state", "--fail-on", "never"]) == cli.EXIT_INTERNAL == 4
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("compliance: internal error: RuntimeError: boom")

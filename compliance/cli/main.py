@@ -1,8 +1,8 @@
 """`compliance` command line.
 
 Exit codes: 0 no finding at or above --fail-on; 1 there are; 2 usage, configuration,
-catalogue or rule-pack errors; 3 another scan held the state past --lock-timeout. User errors
-are one line on stderr, never a traceback.
+catalogue or rule-pack errors; 3 another scan held the state past --lock-timeout; 4 an
+internal error (a bug). Every error is one line on stderr, never a traceback.
 """
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ import json
 import os
 import sys
 import time
+import traceback
 from pathlib import Path
 from typing import Callable
 
@@ -44,6 +45,7 @@ from compliance.state.store import StateStore
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
 EXIT_LOCKED = 3  # another scan holds the state for longer than --lock-timeout
+EXIT_INTERNAL = 4  # compliance itself failed outside any one file: a bug, never "findings"
 STATE_FILE = Path(".compliance") / "state.db"
 DEFAULT_LOCK_TIMEOUT = 120.0
 DEFAULT_KEEP_RUNS = 20  # html run folders kept in --report-dir (cron every 5 minutes: 100 minutes of reports)
@@ -624,6 +626,13 @@ def main(argv: list[str] | None = None, *, exiting: bool = False) -> int:
     except KeyboardInterrupt:
         print("compliance: interrupted", file=sys.stderr)
         return 130
+    except Exception as exc:  # a bug of ours: one line, its own code (1 would read as findings)
+        if os.environ.get("COMPLIANCE_TRACEBACK"):
+            raise
+        where = traceback.extract_tb(exc.__traceback__)[-1]
+        print(f"compliance: internal error: {type(exc).__name__}: {exc} (at {Path(where.filename).name}:{where.lineno}; "
+              "please report it; COMPLIANCE_TRACEBACK=1 shows the traceback)", file=sys.stderr)
+        return EXIT_INTERNAL
 
 
 def run() -> None:

@@ -26,7 +26,7 @@ from compliance.model import DocumentResult
 from compliance.state.cache import ScanCache
 from compliance.state.history import Comparison, compare, open_findings
 from compliance.state.lock import StateLock
-from compliance.state.store import RunChanges, RunRecord, StateStore
+from compliance.state.store import DocumentRow, RunChanges, RunRecord, StateStore
 
 
 def lock_path(state_path: Path) -> Path:
@@ -45,19 +45,30 @@ class StateSession:
         self.store = store
         self.lock = lock
         self.prepared: PreparedRun | None = None
+        self._documents: dict[str, DocumentRow] | None = None
 
     @classmethod
     def open(cls, path: Path, lock_timeout: float) -> "StateSession":
+        """Locked and read: a damaged database is found here, where a default state can still
+        be given up for a scan without state, rather than halfway through the scan."""
         lock = StateLock(lock_path(path), lock_timeout)
         lock.acquire()
+        store = None
         try:
-            return cls(StateStore.open(path), lock)
+            store = StateStore.open(path)
+            session = cls(store, lock)
+            session._documents = store.documents()
+            return session
         except BaseException:
+            if store is not None:
+                store.close()
             lock.release()
             raise
 
     def cache(self, pack: RulePack, waivers: list[Waiver], today: dt.date, max_bytes: int, fetch_mode: str = "off") -> ScanCache:
-        return ScanCache(self.store.documents(), pack, waivers, today, max_bytes, fetch_mode)
+        documents = self._documents if self._documents is not None else self.store.documents()
+        self._documents = None  # the cache owns them now
+        return ScanCache(documents, pack, waivers, today, max_bytes, fetch_mode)
 
     def prepare_run(self, documents: list[DocumentResult], cache: ScanCache, started: dt.datetime, duration: float,
                     paths: list[str]) -> PreparedRun:

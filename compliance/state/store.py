@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import functools
 import sqlite3
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -153,6 +154,19 @@ def _is_foreign(path: Path) -> bool:
     return bool(head) and head != _SQLITE_MAGIC
 
 
+def _damage_is_one_line(method):
+    """A damaged database (a page overwritten, a table gone) fails on a read, not on opening:
+    say so in one line naming the file, as every other state problem is said."""
+    @functools.wraps(method)
+    def guarded(self, *args, **kwargs):
+        try:
+            return method(self, *args, **kwargs)
+        except sqlite3.DatabaseError as exc:
+            raise ComplianceError(f"state database is damaged ({exc}); remove it to start afresh, or use another --state",
+                                  str(self.path)) from None
+    return guarded
+
+
 class StateStore:
     def __init__(self, path: Path, connection: sqlite3.Connection):
         self.path = path
@@ -220,15 +234,18 @@ class StateStore:
 
     # --- reading
 
+    @_damage_is_one_line
     def documents(self) -> dict[str, DocumentRow]:
         rows = self._db.execute(
             "SELECT file, report_path, location, content_hash, rules_fp, catalogue_fp, source_id, source_digest, result FROM documents")
         return {r[0]: DocumentRow(r[0], Stored(*r[1:8]), r[8]) for r in rows}
 
+    @_damage_is_one_line
     def open_findings(self) -> list[OpenFinding]:
         rows = self._db.execute("SELECT location, fingerprint, rule, severity, line, message FROM open_findings")
         return [OpenFinding(*r) for r in rows]
 
+    @_damage_is_one_line
     def runs(self, limit: int | None = None) -> list[RunRecord]:
         """Oldest first; with `limit`, the last `limit` runs."""
         query = "SELECT id, started, duration, version, documents, rechecked, findings, open, new, resolved, by_severity, by_rule, paths FROM runs ORDER BY id DESC"
@@ -237,6 +254,7 @@ class StateStore:
                           json.loads(r[12]), id=r[0]) for r in rows]
         return runs[::-1]
 
+    @_damage_is_one_line
     def pending_alerts(self, url: str | None = None) -> list[PendingAlert]:
         """Oldest first; with `url`, only the alerts for that webhook."""
         query = "SELECT id, url, payload, run_id, queued FROM pending_alerts"
@@ -249,6 +267,7 @@ class StateStore:
 
     # --- writing: one transaction per run
 
+    @_damage_is_one_line
     def commit_run(self, run: RunRecord, changes: RunChanges,
                    alert: Callable[[RunRecord], tuple[str, str]] | None = None) -> int:
         """`alert` builds (url, JSON payload) from the run once it has its id; the alert is queued
@@ -275,10 +294,12 @@ class StateStore:
                 db.execute("INSERT INTO pending_alerts (url, payload, run_id, queued) VALUES (?,?,?,?)", (url, body, run_id, queued))
         return run_id
 
+    @_damage_is_one_line
     def remove_alert(self, alert_id: int) -> None:
         """Called the moment an alert is confirmed delivered: one statement, committed at once."""
         self._db.execute("DELETE FROM pending_alerts WHERE id = ?", (alert_id,))
 
+    @_damage_is_one_line
     def trim_alerts(self, limit: int) -> list[PendingAlert]:
         """Drop the oldest alerts beyond `limit` (all webhooks together); returns those dropped."""
         with self.transaction() as db:

@@ -39,6 +39,7 @@ from urllib.parse import urlsplit
 from compliance.checks.suppressions import Waiver
 from compliance.checks.yamlfile import LinedDict, load_lined_yaml
 from compliance.errors import ComplianceError
+from compliance.ingest.read import read_text
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -102,8 +103,10 @@ def project_root(config_path: Path | None, working_folder: Path) -> Path:
 
 def _read_toml(path: Path) -> dict[str, Any]:
     try:
-        return tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        return tomllib.loads(read_text(path, 1024 * 1024))
+    except RecursionError:
+        raise ComplianceError("cannot read TOML: nested too deeply", str(path)) from None
+    except tomllib.TOMLDecodeError as exc:
         raise ComplianceError(f"cannot read TOML: {exc}", str(path)) from None
 
 

@@ -217,3 +217,41 @@ def test_an_exact_copy_far_down_a_long_document_is_still_found(corpus):
     blocks.append(Block(BlockKind.CAPTION, caption, 400, 400))
     found = _caption_check(blocks)
     assert [(f.line, f.end_line) for f in found] == [(1, 400)]
+
+
+def test_odd_file_names_and_texts_reach_reports_and_terminal_safely(desk, capsys):
+    reposts = desk / "reposts"
+    (reposts / "emoji.txt").write_text("\U0001F600\U0001F600\n\n\U0001F600 \U0001F600\n", encoding="utf-8")  # no word at all
+    os.rename(reposts / "desk-column.md", os.path.join(os.fsencode(reposts), b"bad\xff.md"))  # not UTF-8
+    (reposts / "esc\x1b[31mred.txt").write_text("Title\n\nbody \x1b]0;pwned\x07 text\n", encoding="utf-8")
+    for fmt in ("json", "sarif", "junit", "html", "github"):
+        assert main(["scan", "reposts", "--sources", "sources", "--no-state", "-q", "--format", fmt,
+                     "--report-dir", f"out-{fmt}", "--fail-on", "never"]) == 0, capsys.readouterr().err
+    rules = _rules(json.loads((desk / "out-json" / "report.json").read_text(encoding="utf-8")))
+    assert rules["reposts/emoji.txt"] == ["disclaimer-missing"]  # checked, not an internal error
+    assert "reposts/bad\ufffd.md" in rules
+    capsys.readouterr()
+    assert main(["scan", "reposts", "--sources", "sources", "--no-state"]) == 1
+    out, err = capsys.readouterr()
+    assert "\x1b" not in out + err and "esc\\x1b[31mred.txt:" in out
+
+
+def test_report_folders_that_are_not_ours_are_left_alone_with_one_line(desk, capsys):
+    (desk / "out" / "latest").mkdir(parents=True)
+    (desk / "out" / "latest" / "mine.txt").write_text("keep me", encoding="utf-8")
+    (desk / "file").write_text("keep me too", encoding="utf-8")
+    for folder in ("out", "file"):
+        assert main(["scan", "reposts", "--sources", "sources", "--no-state", "-q", "--format", "html", "--report-dir", folder]) == 2
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and "refusing to replace it" in err[0]
+    assert (desk / "out" / "latest" / "mine.txt").read_text(encoding="utf-8") == "keep me"
+    assert (desk / "file").read_text(encoding="utf-8") == "keep me too"
+
+
+def test_a_pack_extending_a_device_is_one_line_not_a_hang(desk, capsys):
+    (desk / "pack.yaml").write_text("version: 1\nextends: /dev/zero\n", encoding="utf-8")
+    started = time.perf_counter()
+    assert main(["scan", "reposts", "--sources", "sources", "--no-state", "-q", "--rules", "pack.yaml"]) == 2
+    assert time.perf_counter() - started < 20
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "/dev/zero" in err[0] and "not a regular file" in err[0]

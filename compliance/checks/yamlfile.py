@@ -8,6 +8,9 @@ import yaml
 
 from compliance.errors import ComplianceError
 from compliance.ingest import yamlsafe
+from compliance.ingest.read import read_text
+
+MAX_BYTES = 1024 * 1024  # rule packs and configurations are a few KB
 
 
 class LinedDict(dict):
@@ -44,12 +47,7 @@ def _convert(node: yaml.Node, constructor: yaml.constructor.SafeConstructor, pat
 
 def load_lined_yaml(path: Path) -> Any:
     """Parse a YAML file into dicts and lists that carry their line numbers."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ComplianceError(f"cannot read: {exc.strerror or exc}", str(path)) from None
-    except UnicodeDecodeError:
-        raise ComplianceError("not valid UTF-8", str(path)) from None
+    text = read_text(path, MAX_BYTES)  # a regular file, bounded: `extends: /dev/zero` read for ever
     try:
         node = yamlsafe.compose(text)
     except yaml.YAMLError as exc:

@@ -36,6 +36,7 @@ from compliance.similarity.index import IndexParameters, default_jobs, fingerpri
 from compliance.similarity.store import DEFAULT_INDEX, IndexStore
 from compliance.report import FORMATS, ReportInput, RuleInfo, write_atomic
 from compliance.report.json_report import document_row
+from compliance.report.text import terminal_safe
 from compliance.cli.progress import Progress
 from compliance.state.baseline import apply_baseline, baseline_json, load_baseline
 from compliance.state.history import history_json, history_text
@@ -598,8 +599,24 @@ def _run_watch(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+class _TerminalSafe:
+    """stderr with what a terminal would act on escaped: messages quote file names and text
+    from reposts and catalogues, which anyone may have written."""
+
+    def __init__(self, stream):
+        self.unescaped = stream  # for the progress bar, which draws with \r
+
+    def write(self, text: str) -> int:
+        return self.unescaped.write(terminal_safe(text))
+
+    def __getattr__(self, name: str):
+        return getattr(self.unescaped, name)
+
+
 def main(argv: list[str] | None = None, *, exiting: bool = False) -> int:
     """Run one command; `exiting` when the process ends as soon as it returns (see `run`)."""
+    if not isinstance(sys.stderr, _TerminalSafe):
+        sys.stderr = _TerminalSafe(sys.stderr)
     args = _parser().parse_args(argv)
     try:
         if args.command == "scan":

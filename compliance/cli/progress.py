@@ -22,6 +22,7 @@ class Progress:
     @classmethod
     def for_terminal(cls, quiet: bool, stream: TextIO | None = None, label: str = "scanning") -> "Progress | None":
         stream = stream or sys.stderr
+        stream = getattr(stream, "unescaped", stream)  # the bar's own control characters must reach the terminal
         return cls(stream, label) if not quiet and stream.isatty() else None
 
     def __call__(self, done: int, total: int) -> None:

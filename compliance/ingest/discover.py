@@ -5,7 +5,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-DEFAULT_MAX_BYTES = 5 * 1024 * 1024
+from compliance.ingest.read import DEFAULT_MAX_BYTES  # noqa: F401 (the package exports it from here)
 SUPPORTED_SUFFIXES = {".txt": "txt", ".md": "md", ".markdown": "md", ".html": "html", ".htm": "html"}
 
 
@@ -16,6 +16,12 @@ class Discovery:
     files: list[tuple[Path, str]] = field(default_factory=list)  # (file, report path)
     skipped: int = 0  # files of other types
     unreadable: list[tuple[Path, str, str]] = field(default_factory=list)  # (folder, report path, why)
+
+
+def writable(name: str) -> str:
+    """A file name as reports can write it: bytes that are not UTF-8 (a name with `\\xff`,
+    which Python reads as lone surrogates) become U+FFFD."""
+    return name if name.isascii() else name.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
 
 
 def project_path(real: str, root: str) -> str:
@@ -91,7 +97,7 @@ class RealPaths:
         relative = self._relative.get((folder, project_root))
         if relative is None:
             relative = self._relative[folder, project_root] = project_path(folder, os.fspath(project_root))
-        return name if relative == "." else f"{relative.rstrip('/')}/{name}"
+        return writable(name if relative == "." else f"{relative.rstrip('/')}/{name}")
 
 
 class _Names:
@@ -142,6 +148,7 @@ def discover(roots: list[Path], project_root: Path | None = None, excluded: list
     walked: set[str] = set()
 
     def add(file: Path, name: str) -> None:
+        name = writable(name)
         if name not in seen:
             seen.add(name)
             found.files.append((file, name))

@@ -28,6 +28,7 @@ from typing import Any, Iterable
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from compliance import __version__
+from compliance.errors import ComplianceError
 from compliance.model import Block, DocumentResult, Finding, Severity
 from compliance.report.context import ReportInput
 from compliance.report.json_report import to_json
@@ -323,7 +324,16 @@ def write_html_report(report: ReportInput, report_dir: Path, now: dt.datetime | 
     `extra_files` (name -> content) are the other formats asked for in the same scan.
     """
     now = now or dt.datetime.now(dt.timezone.utc)
-    report_dir.mkdir(parents=True, exist_ok=True)
+    latest = report_dir / "latest"
+    if report_dir.exists() and not report_dir.is_dir():
+        raise ComplianceError("--report-dir names a file, not a folder (refusing to replace it)", str(report_dir))
+    if latest.exists() and not latest.is_symlink():
+        raise ComplianceError("is not the link compliance keeps to the last run (refusing to replace it); move it away",
+                              str(latest))
+    try:
+        report_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ComplianceError(f"cannot create the report folder: {exc.strerror or exc}", str(report_dir)) from None
     pages = {**(extra_files or {}), **render_pages(report, now.strftime("%Y-%m-%d %H:%M:%S UTC"))}
     staging = Path(tempfile.mkdtemp(prefix=".run-", suffix=".tmp", dir=report_dir))
     try:

@@ -1,8 +1,19 @@
 """The terminal format: one line per finding, `path:line:col: severity rule message`, then a summary."""
 from __future__ import annotations
 
+import re
+
 from compliance.report.context import ReportInput
 from compliance.report.summary import summarize
+
+# Control characters (but tab and newline) and bidirectional overrides: a file name or a
+# repost's text carrying them must not move the cursor, recolour or reorder the terminal.
+_UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def terminal_safe(text: str) -> str:
+    """`text` with every character a terminal would act on shown as an escape (`\\x1b`)."""
+    return _UNSAFE.sub(lambda m: f"\\x{ord(m.group()):02x}" if ord(m.group()) < 0x100 else f"\\u{ord(m.group()):04x}", text)
 
 
 def count(number: int, noun: str) -> str:
@@ -33,4 +44,4 @@ def to_text(report: ReportInput) -> str:
     lines.append(
         f"{count(summary['documents'], 'document')} scanned ({summary['matched']} matched a source{skipped}): {counts}"
     )
-    return "\n".join(lines) + "\n"
+    return terminal_safe("\n".join(lines)) + "\n"

@@ -14,7 +14,7 @@ from compliance.checks.rulepack import RulePack
 from compliance.checks.suppressions import Waiver
 from compliance.errors import InputError
 from compliance.ingest import load_document
-from compliance.ingest.load import read_bytes
+from compliance.ingest.read import read_bytes
 from compliance.ingest.discover import RealPaths
 from compliance.model import DocumentResult, Source
 from compliance.state.incremental import (

@@ -141,7 +141,7 @@ def _normalized_word_lengths(joined: str, tokens: TokenizedText) -> np.ndarray |
     """Each word's length once normalised; None if normalising splits a word in two (NFKC
     does for a few ligatures), where counting words by tokens would be wrong."""
     lengths = tokens.ends - tokens.starts
-    if joined.isascii():
+    if joined.isascii() or not len(lengths):  # no words (an emoji-only text): nothing to look up
         return lengths
     positions = np.flatnonzero(code_points(joined) >= 128)
     words = np.searchsorted(tokens.starts, positions, side="right") - 1

@@ -18,8 +18,8 @@ from compliance.similarity.tokens import normalize_text
 ATTRIBUTION_FORMS = [
     r"sources?\s*[:：\-–—]",
     r"credits?\s*[:：\-–—]",
-    r"courtesy(?:\s+of)?\s*[:：]?",
-    r"via\s*[:：]?",
+    r"courtesy\b(?:\s+of)?\s*[:：]?",
+    r"via\b\s*[:：]?",  # not "VIAF: 130102165", "Viacom's ..."
     r"(?:this\s+(?:article|story|post|piece)\s+)?(?:was\s+)?(?:originally|first)\s+(?:published|appeared|posted|ran)\s*(?:by|in|on|at)?\s*[:：]?",
     r"re(?:printed|published|posted)\s+(?:with\s+permission\s+)?(?:from|by)\s*[:：]?",
     r"(?:read|see|view)\s+(?:the\s+)?original\s+(?:article|story|post)?\s*(?:at|on|in)?\s*[:：]?",

@@ -1,12 +1,85 @@
-"""Whom a credit names.
+"""Whom a credit names: dates are not publishers, and wire copy credits its agency.
 
 Real forms are quoted from the corpus pages (/work/shared/corpus/pages, by page id).
 """
 from __future__ import annotations
 
-from conftest import load, write_txt
+import pytest
+from conftest import DISCLAIMER, load, paragraphs, write_txt
 
+from compliance.checks import check_document
 from compliance.checks.attribution import attribution_lines
+from compliance.checks.dates import strip_dates
+
+VB = "sh-06e5123e4ef7"
+
+
+@pytest.fixture
+def vb_body(corpus):
+    return paragraphs(corpus[VB])
+
+
+def rules_found(path, matcher, pack):
+    document = load(path)
+    return {f.rule: f for f in check_document(document, matcher.match(document), pack)}
+
+
+def credited(tmp_path, line: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    document = load(write_txt(tmp_path, "r.txt", "T", [line, "A paragraph of the article itself."]))
+    [attribution] = attribution_lines(document, document.blocks)
+    return attribution.names, attribution.urls
+
+
+# -- dates are not publishers ------------------------------------------------------------------
+
+@pytest.mark.parametrize("date", [
+    "July 15, 2018", "15 July 2018", "2019-05-31", "May 31, 2019 / 10:50 AM", "3:56 am ET",
+    "Updated 10:50 a.m. EDT", "on Monday", "Monday", "Nov. 20, 2024", "2 hours ago", "15M ago", "5/31/2019",
+    "July 15, 2018 at 3:56 am", "2019-11-20T05:24:29Z", "the 15th of July, 2018",
+    # as real pages print them
+    "Nov 20, 2019 01:38 pm",  # sh-65408257dbe4 (Moneycontrol)
+    "November 20, 2019 / 1:07 AM",  # sh-7a664e40d256 (CBS News)
+    "February 1, 2016: 1:28 AM ET",  # rd-cnn (CNNMoney)
+    "10:02 AM EST Nov 19, 2019",  # sh-776a1c046798
+    "Monday, November 18th, 2019 at 11:08 a.m.",  # sh-9e8c9f082a8d
+    "November 20th, 2019 - 07:29 GMT",  # sh-833caf3bdba5
+    "Updated Tue, Nov 19 2019",  # sh-ffc109d474fd
+    "Updated 0339 GMT (1139 HKT) November 19, 2019",  # sh-d605bdef2cde
+    "updated: Nov 20 2019, 13:42pm ist",  # sh-c90731f051d0
+    "Updated: Nov. 20, 2019 1:35 a.m.",  # sh-d0382c0d9573
+    "Updated: Sat 8:31 PM, Feb 17, 2018",  # sh-3ce1c8fdf6ad
+    "Tuesday 15 October 2019 at 09:11",  # rd-ebb-org
+    "UPDATED: Tue., Nov. 19, 2019",  # sh-c13b9c0e04fb
+    "Updated 12:24 am EST, Wednesday, November 20, 2019",  # sh-a6968f427cdb
+    "Updated at 1:23 p.m.",  # sh-6ebac05f637e
+])
+def test_a_line_with_nothing_but_a_date_credits_no_one(tmp_path, date):
+    assert credited(tmp_path, f"Originally published {date}") == ((), ())
+    assert credited(tmp_path, f"First published on {date}") == ((), ())
+
+
+@pytest.mark.parametrize("line, names", [
+    ("Originally published by the Los Angeles Times on July 15, 2018", ("the Los Angeles Times",)),
+    ("Source: Russian Defense Ministry, October 25, 2019", ("Russian Defense Ministry",)),  # sh-1ee91d1fce65
+    ("Source: The Seattle Times, July 15, 2018 at 3:56 am", ("The Seattle Times",)),
+    ("Originally published in the Baltimore Sun, Nov. 19, 2019", ("the Baltimore Sun",)),
+    ("Source: Reuters, 2 hours ago", ("Reuters",)),
+    ("Source: Reuters on Monday", ("Reuters",)),
+    ("Via CBS News, updated 15M ago", ("CBS News",)),
+    ("Credit: The Associated Press Published Monday, November 18, 2019 8:22AM EST", ("The Associated Press",)),
+])
+def test_a_credit_with_a_date_still_names_its_publisher(tmp_path, line, names):
+    assert credited(tmp_path, line)[0] == names
+
+
+@pytest.mark.parametrize("name", [
+    "March of Dimes", "May Department Stores", "The Sunday Times", "USA TODAY", "Chicago Sun-Times",
+    "Mar-a-Lago Club", "Fox 5 DC", "1011 Now", "Channel 4 News", "9To5Mac", "Mars 2020 Mission", "NOW magazine",
+    "The Week", "Monday Morning Quarterback", "Second Nature",
+])
+def test_names_that_hold_date_words_are_kept(tmp_path, name):
+    assert strip_dates(name) == name
+    assert credited(tmp_path, f"Source: {name}")[0] == (name,)
 
 
 def test_attribution_forms_are_whole_words(tmp_path):
@@ -14,3 +87,21 @@ def test_attribution_forms_are_whole_words(tmp_path):
     for line in ("VIAF: 130102165", "Viacom’s C5 Plots ‘How Green Is My Valley’ Remake"):
         document = load(write_txt(tmp_path, "r.txt", "T", [line]))
         assert attribution_lines(document, document.blocks) == []
+
+
+def test_a_date_line_is_no_mismatch(tmp_path, matcher, default_pack, vb_body):
+    """The line credits no one: the copy is uncredited, not credited to "May 31, 2019"."""
+    path = write_txt(tmp_path, "r.txt", "T", ["First published on May 31, 2019 / 10:50 AM"] + vb_body + [DISCLAIMER])
+    found = rules_found(path, matcher, default_pack)
+    assert "attribution-mismatch" not in found
+    assert "VentureBeat" in found["attribution-missing"].message
+
+
+def test_a_dated_credit_of_the_source_passes_and_of_another_is_a_mismatch_on_its_line(
+        tmp_path, matcher, default_pack, vb_body):
+    good = write_txt(tmp_path, "good.txt", "T", vb_body + ["Originally published by VentureBeat on Nov. 18, 2019", DISCLAIMER])
+    found = rules_found(good, matcher, default_pack)
+    assert "attribution-missing" not in found and "attribution-mismatch" not in found
+    bad = write_txt(tmp_path, "bad.txt", "T", ["Originally published by TechCrunch on Nov. 18, 2019 at 3:56 am"] + vb_body + [DISCLAIMER])
+    mismatch = rules_found(bad, matcher, default_pack)["attribution-mismatch"]
+    assert mismatch.evidence["credited"] == "TechCrunch" and mismatch.line == 6

@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 
 from rapidfuzz import fuzz
 
+from compliance.checks.dates import only_glue, strip_dates
 from compliance.model import Block, BlockKind, Document, Source
 from compliance.similarity.tokens import normalize_text
 
@@ -89,10 +90,12 @@ def names_agree(credited: str, publisher: str) -> bool:
 
 
 def _split_target(target: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The names and URLs a credit's target names; a date or time names no one."""
     urls = tuple(m.group(0).rstrip(".,;") for m in _URL.finditer(target))
-    name = _PARENS.sub(" ", _URL.sub(" ", target))
+    name = strip_dates(_PARENS.sub(" ", _URL.sub(" ", target)))
     name = " ".join(name.split()).strip(" .,;:-–—|")
-    names = tuple(part.strip() for part in re.split(r"\s+(?:/|\||and|&)\s+|[;,]\s+", name) if part.strip()) if name else ()
+    parts = re.split(r"\s+(?:/|\||and|&)\s+|[;,]\s+", name) if name else []
+    names = tuple(part.strip(" .,;:-–—|") for part in parts if not only_glue(part))
     bare_domains = tuple(url for url in urls if "//" not in url)  # "Source: cnn.com" names cnn too
     return names + bare_domains, urls
 

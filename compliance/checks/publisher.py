@@ -19,7 +19,7 @@ import re
 from dataclasses import dataclass
 
 from compliance.checks.attribution import _FORM, _MAX_WORDS, name_key, registrable_domain
-from compliance.checks.outlets import OUTLETS, Outlet, outlet_for_domain
+from compliance.checks.outlets import OUTLETS, PUBLISHER_NAME, WIRE_DATELINE, Outlet, outlet_for_domain
 from compliance.model import Block, BlockKind, Document
 from compliance.similarity.matcher import is_boilerplate
 
@@ -30,11 +30,7 @@ LESSER = frozenset({"told", "interview", "previously reported"})
 UNKNOWN_WEIGHT = 0.5  # a name not in the outlet table counts half
 LINK_WEIGHT, MAX_LINK_SCORE = 1.0, 2.0  # links to an outlet's site corroborate; alone they do not decide
 
-_KNOWN_NAMES = sorted({n for o in OUTLETS for n in (o.name, *o.aliases)}, key=len, reverse=True)
-_KNOWN = "(?:" + "|".join(re.escape(n) for n in _KNOWN_NAMES) + ")"
-# A capitalised name of up to four words ("The Kyiv Independent", "Newsweek").
-_GENERIC = r"(?:The\s+)?[A-Z][\w'’&.-]*(?:\s+[A-Z][\w'’&.-]*){0,3}"
-_NAME = rf"(?P<name>{_KNOWN}(?![\w-])|{_GENERIC})"
+_NAME = PUBLISHER_NAME
 _NOT_PUBLISHERS = {
     "the", "he", "she", "it", "they", "we", "i", "you", "his", "her", "their", "this", "that", "officials", "police",
     "president", "the president", "the government", "congress", "parliament", "the company", "the ministry",
@@ -85,14 +81,12 @@ _NEEDS = {
 }
 
 
-def _p(kind: str, pattern: str, weight: float, unknown_names: bool) -> _Pattern:
+def _p(kind: str, pattern: str | re.Pattern[str], weight: float, unknown_names: bool) -> _Pattern:
     return _Pattern(kind, re.compile(pattern), weight, unknown_names, re.compile(_TRIGGERS[kind]), _NEEDS[kind])
 
 
 PATTERNS: tuple[_Pattern, ...] = (
-    # "WASHINGTON (Reuters) -", "KYIV, Ukraine, Sept 7 (AP) —", "(CNN) —" at the start of a paragraph
-    _p("dateline", r"^(?:[A-Z][A-Z.'-]*(?:\s+[A-Z][A-Z.'-]*)*(?:,\s*[A-Z][\w.]*(?:\s+[A-Z][\w.]*)*)*(?:,?\s+[A-Z][a-z]{2,8}\.?\s+\d{1,2})?,?\s*)?"
-             rf"\({_NAME}\)\s*[-–—:]", 4.0, True),
+    _p("dateline", WIRE_DATELINE, 4.0, True),  # shared with credits: see outlets.py
     _p("statement to", rf"\b(?:in|via)\s+an?\s+(?:\w+\s+)?(?:statement|e-?mail|comment)\s+(?:sent\s+)?to\s+{_NAME}", 3.0, True),
     _p("has contacted", rf"\b{_NAME}\s+(?:has|had)\s+(?:contacted|reached\s+out\s+to|asked|approached|e-?mailed)\b"
              r"(?=[^.]{0,160}?\bfor\s+(?:a\s+)?(?:comment|response|reaction))", 3.0, True),

@@ -4,12 +4,15 @@ Real forms are quoted from the corpus pages (/work/shared/corpus/pages, by page 
 """
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 from conftest import DISCLAIMER, load, paragraphs, write_txt
 
 from compliance.checks import check_document
-from compliance.checks.attribution import attribution_lines
+from compliance.checks.attribution import attribution_lines, credits_source
 from compliance.checks.dates import strip_dates
+from compliance.model import Source
 
 VB = "sh-06e5123e4ef7"
 
@@ -105,3 +108,36 @@ def test_a_dated_credit_of_the_source_passes_and_of_another_is_a_mismatch_on_its
     bad = write_txt(tmp_path, "bad.txt", "T", ["Originally published by TechCrunch on Nov. 18, 2019 at 3:56 am"] + vb_body + [DISCLAIMER])
     mismatch = rules_found(bad, matcher, default_pack)["attribution-mismatch"]
     assert mismatch.evidence["credited"] == "TechCrunch" and mismatch.line == 6
+
+
+# -- short forms of known outlets ----------------------------------------------------------------
+
+def source(publisher: str, url: str | None = None, aliases: tuple[str, ...] = ()) -> Source:
+    return Source(id="s", publisher=publisher, text="", aliases=aliases, url=url)
+
+
+@pytest.mark.parametrize("line, publisher, url, agrees", [
+    ("Source: AP", "Associated Press", None, True),
+    ("Source: The Associated Press", "AP", None, True),
+    ("Credit: AFP", "Agence France-Presse", None, True),
+    ("Source: Thomson Reuters", "Reuters", None, True),
+    ("Source: AP", "hosted.ap.org", "https://hosted.ap.org/citizensvoice/article/2896af5086674d4bbbbd454dec217c63", True),  # sh-e7994d550087
+    ("Source: CNN", "CNNMoney", "http://money.cnn.com/2016/02/01/news/economy/poverty-inequality-united-states/", True),  # rd-cnn
+    ("Source: Reuters", "Associated Press", None, False),
+    ("Source: Fox News", "Fox Business", None, False),
+    ("Source: AP", "Newsweek", None, False),
+])
+def test_a_known_outlet_is_credited_by_any_of_its_names(tmp_path, line, publisher, url, agrees):
+    document = load(write_txt(tmp_path, "r.txt", "T", [line, "A paragraph of the article itself."]))
+    [attribution] = attribution_lines(document, document.blocks)
+    assert credits_source(attribution, source(publisher, url)) is agrees
+
+
+def test_a_short_form_of_the_source_is_no_mismatch(tmp_path, catalogue, default_pack, vb_body):
+    from compliance.similarity import Matcher
+
+    as_ap = [dataclasses.replace(s, publisher="Associated Press") if s.id == VB else s for s in catalogue.sources]
+    matcher = Matcher.build(as_ap, default_pack.matching, (DISCLAIMER,))
+    path = write_txt(tmp_path, "r.txt", "T", ["Source: AP"] + vb_body + [DISCLAIMER])
+    found = rules_found(path, matcher, default_pack)
+    assert "attribution-mismatch" not in found and "attribution-missing" not in found

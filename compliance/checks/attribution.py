@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 from rapidfuzz import fuzz
 
 from compliance.checks.dates import only_glue, strip_dates
+from compliance.checks.outlets import OUTLETS, Outlet, outlet_for_domain
 from compliance.model import Block, BlockKind, Document, Source
 from compliance.similarity.tokens import normalize_text
 
@@ -70,6 +71,28 @@ def name_key(name: str) -> str:
     if words and words[0] == "the":
         words = words[1:]
     return "".join(words)
+
+
+_OUTLETS_BY_KEY: dict[str, Outlet] = {}
+for _outlet in OUTLETS:
+    for _name in (_outlet.name, *_outlet.aliases):
+        _OUTLETS_BY_KEY.setdefault(name_key(_name), _outlet)
+
+
+def outlet_for_name(name: str) -> Outlet | None:
+    """The outlet of the table that goes by `name` ("AP", "The Associated Press", "ap news")."""
+    return _OUTLETS_BY_KEY.get(name_key(name))
+
+
+def publisher_names(source: Source) -> tuple[str, ...]:
+    """The names a credit of `source` may use: its publisher and aliases, and, when the outlet
+    table knows the publisher (by name or by the source's site), that outlet's names too, so
+    that "AP" credits a source published as "Associated Press"."""
+    names = (source.publisher, *source.aliases)
+    outlet = next(filter(None, map(outlet_for_name, names)), None)
+    if outlet is None and source.url:
+        outlet = outlet_for_domain(registrable_domain(source.url))
+    return tuple(dict.fromkeys((*names, outlet.name, *outlet.aliases))) if outlet else names
 
 
 def _words(name: str) -> list[str]:
@@ -133,7 +156,7 @@ def credits_source(attribution: Attribution, source: Source) -> bool:
     source_domain = registrable_domain(source.url) if source.url else ""
     if source_domain and any(registrable_domain(url) == source_domain for url in attribution.urls):
         return True
-    known_names = (source.publisher, *source.aliases)
+    known_names = publisher_names(source)
     for name in attribution.names:
         if any(names_agree(name, known) for known in known_names):
             return True

@@ -18,8 +18,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from compliance.checks.attribution import _FORM, _MAX_WORDS, name_key, registrable_domain
-from compliance.checks.outlets import OUTLETS, PUBLISHER_NAME, WIRE_DATELINE, Outlet, outlet_for_domain
+from compliance.checks.attribution import _FORM, _MAX_WORDS, name_key, outlet_for_name, registrable_domain
+from compliance.checks.outlets import PUBLISHER_NAME, WIRE_DATELINE, outlet_for_domain
 from compliance.model import Block, BlockKind, Document
 from compliance.similarity.matcher import is_boilerplate
 
@@ -120,14 +120,6 @@ class LikelyPublisher:
     domains: tuple[str, ...] = ()
 
 
-def _outlet_for_name(name: str) -> Outlet | None:
-    key = name_key(name)
-    for outlet in OUTLETS:
-        if any(name_key(n) == key for n in (outlet.name, *outlet.aliases)):
-            return outlet
-    return None
-
-
 def _skipped(block: Block, desk_texts: tuple[str, ...]) -> bool:
     """The desk's own text, captions (photo credits) and attribution lines are not the article's voice."""
     if block.kind in (BlockKind.TITLE, BlockKind.META, BlockKind.CAPTION):
@@ -155,7 +147,7 @@ def find_clues(document: Document, desk_texts: tuple[str, ...] = ()) -> list[tup
                 if any(start < hit.end() and hit.start() < end for start, end in taken):
                     continue
                 name = hit.group("name").strip(" .,'’")
-                outlet = _outlet_for_name(name)
+                outlet = outlet_for_name(name)
                 if outlet is None and (not pattern.unknown_names or name.casefold() in _NOT_PUBLISHERS
                                        or name_key(name) in _NOT_PUBLISHERS or not name_key(name)):
                     continue
@@ -193,7 +185,7 @@ def infer_publisher(document: Document, desk_texts: tuple[str, ...] = ()) -> Lik
         return None  # "told Reuters" twice is an article quoting Reuters' interviews, not Reuters' article
     if len(scored) > 1 and scored[1][0] * 1.5 > score:
         return None  # two publishers with similar evidence: a wire story re-reported, or a roundup
-    outlet = _outlet_for_name(key) or _outlet_for_name(clues[0].name)
+    outlet = outlet_for_name(key) or outlet_for_name(clues[0].name)
     if outlet is None and len([c for c in clues if c.kind != "link"]) < 2:
         return None  # an unknown name needs two clues
     name = outlet.name if outlet else clues[0].name

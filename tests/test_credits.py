@@ -141,3 +141,89 @@ def test_a_short_form_of_the_source_is_no_mismatch(tmp_path, catalogue, default_
     path = write_txt(tmp_path, "r.txt", "T", ["Source: AP"] + vb_body + [DISCLAIMER])
     found = rules_found(path, matcher, default_pack)
     assert "attribution-mismatch" not in found and "attribution-missing" not in found
+
+
+# -- credits wire copy carries: bylines, datelines, copyright lines -------------------------------
+
+@pytest.fixture(scope="module")
+def matchers(catalogue, default_pack):
+    """A matcher per publisher the VentureBeat story (itself a Reuters story) is said to be by."""
+    from compliance.similarity import Matcher
+
+    def as_published_by(publisher):
+        sources = [dataclasses.replace(s, publisher=publisher, url=None) if s.id == VB else s for s in catalogue.sources]
+        return Matcher.build(sources, default_pack.matching, (DISCLAIMER,))
+
+    return {p: as_published_by(p) for p in ("Associated Press", "Reuters", "AFP", "The Washington Post")}
+
+
+def copy_with(tmp_path, vb_body, before=(), dateline=None, after=()):
+    """The story copied whole, its "(Reuters) —" dateline replaced when `dateline` is given."""
+    body = list(vb_body)
+    if dateline is not None:
+        body[0] = body[0].replace("(Reuters) — ", dateline + " ", 1)
+    return write_txt(tmp_path, "r.txt", "T", [*before, *body, *after, DISCLAIMER])
+
+
+@pytest.mark.parametrize("publisher, before, dateline, after", [
+    ("Associated Press", ["By JILL COLVIN, Associated Press"], "", []),
+    ("Associated Press", ["By The Associated Press"], "", []),
+    ("Associated Press", ["Meg Kinnard and Errin Haines, Associated Press"], "", []),  # sh-a6968f427cdb
+    ("Associated Press", ["Tom Davies Associated Press"], "", []),  # sh-7de5241947a5
+    ("Associated Press", ["The Associated Press Published Monday, November 18, 2019 8:22AM EST"], "", []),  # sh-b37be3535e1f
+    ("Associated Press", ["By DANICA KIRKA and JILL LAWLESS", "Associated Press"], "", []),  # sh-e7994d550087
+    ("Associated Press", ["By JOHN DOE, AP Business Writer"], "", []),
+    ("Associated Press", [], "AUSTIN, Texas (AP) —", []),
+    ("Associated Press", [], "HAYWARD, Calif. (AP) —", []),  # sh-5caf91b8a442
+    ("Associated Press", [], "", ["Copyright 2018 The Associated Press. All rights reserved."]),
+    ("Associated Press", [], "", ["©2019 The Associated Press. All rights reserved."]),  # sh-e7994d550087
+    ("Associated Press", [], "", ["Associated Press articles: Copyright © 2015 The Associated Press. All"]),  # rd-salon-1
+    ("Reuters", ["By Jane Doe, Reuters"], "", []),
+    ("Reuters", ["By Reuters Staff"], "", []),
+    ("Reuters", [], "WASHINGTON (Reuters) -", []),  # sh-359fee228518
+    ("Reuters", [], None, []),  # the story's own "(Reuters) — The New York State ..." (sh-06e5123e4ef7)
+    ("Reuters", [], "", ["© 2019 Reuters"]),
+    ("AFP", ["By AFP"], "", []),
+    ("AFP", ["By Jane Doe, Agence France-Presse"], "", []),
+    ("AFP", [], "PARIS (AFP) —", []),
+    ("AFP", [], "Paris (AFP) -", []),
+    ("AFP", [], "", ["© 2019 AFP"]),
+    ("The Washington Post", ["By Jane Doe, The Washington Post"], "", []),
+    ("The Washington Post", ["By Jane Doe | Washington Post"], "", []),
+    ("The Washington Post", [], "", ["Copyright © 2019, The Washington Post"]),
+])
+def test_a_byline_dateline_or_copyright_line_naming_the_source_credits_it(
+        tmp_path, matchers, default_pack, vb_body, publisher, before, dateline, after):
+    path = copy_with(tmp_path, vb_body, before, dateline, after)
+    found = rules_found(path, matchers[publisher], default_pack)
+    assert "attribution-missing" not in found and "attribution-mismatch" not in found
+
+
+@pytest.mark.parametrize("publisher, before, dateline, after", [
+    ("Associated Press", ["By Jill Colvin"], "", []),  # a person only
+    ("Associated Press", ["By JILL COLVIN, Reuters"], "", []),  # someone else: no credit, and no mismatch
+    ("Associated Press", ["(Reed Saxon / Associated Press)"], "", []),  # a photo credit, sh-098bb3e96c0a
+    ("Associated Press", ["Photo: AP"], "", []),
+    ("Associated Press", [], "", ["AP Photo/Evan Vucci"]),
+    ("Reuters", ["According to Reuters, the talks had stalled by Friday."], "", ["Reuters reported the plan on Monday."]),
+    ("Reuters", ["A senior official told Reuters the deal was off."], "", []),
+    ("Reuters", [], "", ["Reporting by Jane Doe; Editing by John Roe"]),
+    ("The Washington Post", ["By Mark Post"], "", []),  # a person whose name ends like the publisher's
+    ("The Washington Post", ["Washington Post Poll Finds Voters Worried"], "", []),  # a headline that names it
+])
+def test_what_only_looks_like_a_credit_does_not_count(
+        tmp_path, matchers, default_pack, vb_body, publisher, before, dateline, after):
+    found = rules_found(copy_with(tmp_path, vb_body, before, dateline, after), matchers[publisher], default_pack)
+    assert publisher in found["attribution-missing"].message
+    assert "attribution-mismatch" not in found
+
+
+def test_a_byline_of_a_single_word_publisher_needs_a_separator_unless_a_wire(tmp_path):
+    from compliance.checks.attribution import copied_credits
+
+    def credits(line, publisher):
+        document = load(write_txt(tmp_path, "r.txt", "T", [line, "A paragraph of the article itself."]))
+        return any(credits_source(a, source(publisher)) for a in copied_credits(document.blocks))
+
+    assert credits("By Mark Smith, Forbes", "Forbes") and not credits("By Mark Forbes", "Forbes")
+    assert credits("Jane Doe Reuters", "Reuters") and credits("John Smith AFP", "AFP")

@@ -1,4 +1,10 @@
-"""Attribution lines ("Source: X", "Originally published by X", ...) and whom they credit.
+"""Credits in a repost and whom they credit.
+
+Two kinds. Attribution lines ("Source: X", "Originally published by X", ...), front-matter
+fields and links are the desk's: one that credits someone else is a mismatch. Bylines, wire
+datelines and copyright lines ("By JILL COLVIN, Associated Press", "WASHINGTON (Reuters) -",
+"Copyright 2018 The Associated Press") travel with the copied text: they credit the source
+when they name it, and naming someone else means nothing (a person, the desk's own footer).
 
 Shared by the attribution-missing and attribution-mismatch rule types.
 """
@@ -12,7 +18,7 @@ from urllib.parse import urlsplit
 from rapidfuzz import fuzz
 
 from compliance.checks.dates import only_glue, strip_dates
-from compliance.checks.outlets import OUTLETS, Outlet, outlet_for_domain
+from compliance.checks.outlets import OUTLETS, WIRE_DATELINE, Outlet, outlet_for_domain
 from compliance.model import Block, BlockKind, Document, Source
 from compliance.similarity.tokens import normalize_text
 
@@ -37,12 +43,37 @@ _SECOND_LEVEL = {"co", "com", "org", "net", "gov", "ac", "edu", "ne", "or", "gob
 _GENERIC_ENDINGS = {"inc", "ltd", "llc", "plc", "co", "corp", "gmbh", "sa", "the"}
 
 
+# The kinds of credit a repost can carry.
+CREDIT_FORMS = ("line", "front-matter", "link", "byline", "dateline", "copyright")
+_COPIED_FORMS = frozenset({"byline", "dateline", "copyright"})
+
+_BY = re.compile(r"^by\s*:?\s+", re.IGNORECASE)
+_BYLINE_MAX_WORDS = 16  # "By MEG KINNARD and ERRIN HAINES, Associated Press"
+_NAME_LINE_MAX_WORDS = 8  # a byline without "By": "Tom Davies Associated Press"
+_BYLINE_PARTS = re.compile(r"\s*(?:[,;|/•·]|\s[-–—]\s|\s(?:and|&|for)\s)\s*", re.IGNORECASE)
+_ROLE = re.compile(
+    r"(?:\s+(?:(?:staff|senior|chief|business|political|politics|sports|science|medical|health|technology|tech|"
+    r"entertainment|economics|energy|legal|diplomatic|national|foreign|special|white\s+house|congressional|education|"
+    r"environment(?:al)?|religion|investigative|data|global|news)\s+)*"
+    r"(?:writers?|correspondents?|reporters?|editors?|staff|contributors?|columnists?|journalists?))+$",
+    re.IGNORECASE,
+)  # "AP Business Writer" -> "AP", "Reuters Staff" -> "Reuters"
+_CONNECTORS = frozenset({"and", "&", "of", "the", "for", "de", "da", "del", "der", "van", "von", "la", "le", "du", "al", "bin", "y"})
+_COPYRIGHT = re.compile(r"(?:^|:\s+)(?:copyright\b\s*(?:©|\(c\))?|©|\(c\)(?=\s*(?:19|20)\d\d))\s*(?P<target>.*)$",
+                        re.IGNORECASE | re.DOTALL)
+_COPYRIGHT_MAX_WORDS = 40
+_YEARS = re.compile(r"(?:^|\s)(?:19|20)\d{2}(?:\s*[-–—]\s*(?:(?:19|20)\d{2})?)?(?=[\s,.;|]|$)")
+_RIGHTS = re.compile(r"\ball\s+rights\b|\btodos\s+(?:os|los)\s+(?:direitos|derechos)|\btous\s+droits|\balle\s+rechte|"
+                     r"\bsome\s+rights|\breproduction\b", re.IGNORECASE)
+
+
 @dataclass(frozen=True)
 class Attribution:
     line: int
     text: str
     names: tuple[str, ...]
     urls: tuple[str, ...]
+    form: str = "line"  # one of CREDIT_FORMS
 
     @property
     def credits_anyone(self) -> bool:
@@ -130,7 +161,7 @@ def attribution_lines(document: Document, blocks: list[Block]) -> list[Attributi
         value = document.metadata.get(key)
         if isinstance(value, str) and value.strip():
             names, urls = _split_target(value)
-            found.append(Attribution(1, f"{key}: {value}", names, urls))
+            found.append(Attribution(1, f"{key}: {value}", names, urls, "front-matter"))
     for block in blocks:
         if block.kind == BlockKind.CAPTION:
             continue
@@ -157,8 +188,9 @@ def credits_source(attribution: Attribution, source: Source) -> bool:
     if source_domain and any(registrable_domain(url) == source_domain for url in attribution.urls):
         return True
     known_names = publisher_names(source)
+    agree = _names_the_publisher if attribution.form in _COPIED_FORMS else names_agree
     for name in attribution.names:
-        if any(names_agree(name, known) for known in known_names):
+        if any(agree(name, known) for known in known_names):
             return True
         if source_domain and _URL.fullmatch(name.strip()) and registrable_domain(name.strip()) == source_domain:
             return True
@@ -167,7 +199,101 @@ def credits_source(attribution: Attribution, source: Source) -> bool:
 
 def links_to_source(document: Document, source: Source) -> bool:
     """A link to the source's site anywhere in the article counts as crediting it."""
+    return bool(_link_credits(document, source))
+
+
+def _link_credits(document: Document, source: Source) -> list[Attribution]:
     if not source.url:
-        return False
+        return []
     domain = registrable_domain(source.url)
-    return any(link.url.startswith("http") and registrable_domain(link.url) == domain for link in document.links)
+    return [Attribution(link.line, link.url, (), (link.url,), "link") for link in document.links
+            if link.url.startswith("http") and registrable_domain(link.url) == domain][:1]
+
+
+def source_credits(document: Document, blocks: list[Block], source: Source) -> list[Attribution]:
+    """What credits `source` besides attribution lines: a link to its site, and the bylines,
+    wire datelines and copyright lines among `blocks` that name it."""
+    return [*_link_credits(document, source), *(a for a in copied_credits(blocks) if credits_source(a, source))]
+
+
+def copied_credits(blocks: list[Block]) -> list[Attribution]:
+    """Bylines, wire datelines and copyright lines: the credit copied text carries with it."""
+    found: list[Attribution] = []
+    for block in blocks:
+        if block.kind in (BlockKind.TITLE, BlockKind.CAPTION):
+            continue
+        text = block.text
+        dateline = WIRE_DATELINE.match(text) if "(" in text[:100] else None
+        if dateline:
+            found.append(Attribution(block.line, dateline.group(0), (dateline.group("name").strip(" .,'’"),), (), "dateline"))
+            continue
+        words = len(text.split(None, _COPYRIGHT_MAX_WORDS))
+        if words > _COPYRIGHT_MAX_WORDS:
+            continue
+        names = _copyright_names(text) if "©" in text or "opyright" in text or "(c)" in text.lower() else None
+        if names:
+            found.append(Attribution(block.line, text, names, (), "copyright"))
+        elif names is None and words <= 2 * _BYLINE_MAX_WORDS and not _FORM.match(text):  # "Source - X" is a line
+            names = _byline_names(text)
+            if names:
+                found.append(Attribution(block.line, text, names, (), "byline"))
+    return found
+
+
+def _namelike(text: str) -> bool:
+    """Capitalised words, joined by "and", "of", "de"...: how bylines and publishers are written."""
+    words = [w for w in text.split() if any(c.isalnum() for c in w)]
+
+    def capitalised(word: str) -> bool:
+        return word[0].isupper() or word[0].isdigit() or bool(_URL.fullmatch(word.strip(".,;:")))
+
+    return bool(words) and capitalised(words[0]) and all(capitalised(w) or w.casefold() in _CONNECTORS for w in words)
+
+
+def _byline_names(text: str) -> tuple[str, ...]:
+    """The parts of a byline ("By JILL COLVIN, Associated Press" -> JILL COLVIN, Associated Press)."""
+    words = text.split()
+    if not words or not words[0][0].isupper() or sum(w[0].islower() for w in words) > 4:
+        return ()  # prose; tested first as most short paragraphs are
+    text = strip_dates(" ".join(words))  # "The Associated Press Published Monday, November 18, 2019 8:22AM EST"
+    by = _BY.match(text)
+    body = text[by.end():] if by else text
+    if ":" in body or len(body.split()) > (_BYLINE_MAX_WORDS if by else _NAME_LINE_MAX_WORDS) or not _namelike(body):
+        return ()  # a label ("Foto: LA NACION", "Source: X" is an attribution line), or not a name
+    parts = (_ROLE.sub("", part).strip(" .,;:-–—|") for part in _BYLINE_PARTS.split(body))
+    return tuple(part for part in parts if part and not only_glue(part))
+
+
+def _copyright_names(text: str) -> tuple[str, ...]:
+    """Who a copyright line names ("Copyright 2018 The Associated Press. All rights reserved.")."""
+    line = _COPYRIGHT.search(" ".join(text.split()))
+    if line is None:
+        return ()
+    target = re.sub(r"\b(?:provided\s+by|copyright)\b|©|\(c\)", " ", line.group("target"), flags=re.IGNORECASE)
+    target = _YEARS.sub(" ", _RIGHTS.split(target, 1)[0])
+    parts = (part.strip(" .,;:-–—|") for part in re.split(r"[.|;]\s+|\s[-–—]\s|,\s+", target))
+    return tuple(part for part in parts if part and len(part.split()) <= 8 and _namelike(part) and not only_glue(part))
+
+
+def _fold(name: str) -> list[str]:
+    words = _words(name)
+    while words and words[-1] in _GENERIC_ENDINGS:
+        words.pop()
+    return words
+
+
+def _names_the_publisher(credited: str, publisher: str) -> bool:
+    """Whether a byline, dateline or copyright part names the publisher: the same name (a typo
+    allowed), or ending in it after a person's name ("Tom Davies Associated Press"). A name of
+    one word ends a part only if it is a wire service's: "Jane Doe Reuters" credits Reuters,
+    "By Mark Forbes" is a person, not Forbes."""
+    a, b = name_key(credited), name_key(publisher)
+    if not a or not b:
+        return False
+    if a == b or (min(len(a), len(b)) >= 6 and fuzz.ratio(a, b) >= 90):
+        return True
+    said, name = _fold(credited), _fold(publisher)
+    if not name or len(said) <= len(name) or said[-len(name):] != name:
+        return False
+    outlet = outlet_for_name(publisher)
+    return len(name) >= 2 or bool(outlet and outlet.agency)

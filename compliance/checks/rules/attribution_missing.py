@@ -2,14 +2,19 @@
 
 A credit is an attribution line in the rule's scope ("Source: X", "Originally published
 by X", "Credit: X", "Courtesy of X", "Via X", "This article first appeared on X",
-"Reprinted from X", ...), an attribution field in the front matter, or a link to the
-source's site. A line that credits someone else is attribution-mismatch's business, not
-this rule's.
+"Reprinted from X", ...), an attribution field in the front matter, a link to the
+source's site, or the credit wire copy carries with it: a byline ("By JILL COLVIN,
+Associated Press", "By The Associated Press"), a wire dateline ("WASHINGTON (Reuters) -")
+or a copyright line ("Copyright 2018 The Associated Press") that names the source (its
+publisher, an alias, or a known short form such as AP or AFP). A byline naming a person
+only, and a citation ("according to Reuters"), credit no one. A date ("Originally published
+July 15, 2018") is no credit either. A line that credits someone else is
+attribution-mismatch's business, not this rule's.
 
 The source is the catalogue's match (or, with --fetch, a credited page the repost copies).
 With no match, the repost's own words may still name its likely original publisher
 ("said in a statement to Newsweek", "Newsweek has contacted ...", "(Reuters) -"; see
-compliance/checks/publisher.py): then an attribution line must credit that publisher.
+compliance/checks/publisher.py): then something must credit that publisher.
 Original writing with no such evidence needs no attribution.
 
 PASSES (copies a Newsweek story)::
@@ -22,12 +27,18 @@ FAILS (the same copy with no credit; without a catalogue too, since it says
 "... said in a statement to Newsweek" and "Newsweek has contacted ...")::
 
     The deepening military ties between Iran and Russia ...
+
+PASSES (copies an AP story)::
+
+    By JILL COLVIN, Associated Press
+
+    WASHINGTON (AP) — President Donald Trump ...
 """
 from __future__ import annotations
 
 from collections.abc import Iterator
 
-from compliance.checks.attribution import credits_source, links_to_source
+from compliance.checks.attribution import credits_source, source_credits
 from compliance.checks.context import CheckContext, shorten
 from compliance.checks.publisher import LikelyPublisher, infer_publisher
 from compliance.model import Finding, Source
@@ -42,11 +53,11 @@ def check(context: CheckContext) -> Iterator[Finding]:
     if match is None:
         yield from _check_inferred(context)
         return
-    if context.desk_attributions(match.source):
-        return
-    if links_to_source(context.document, match.source):
-        return
     source = match.source
+    if context.desk_attributions(source):
+        return  # any desk line crediting anyone will do here: crediting someone else is a mismatch
+    if source_credits(context.document, context.blocks, source):
+        return
     first = context.first_copied_block()
     yield context.finding(
         f"copies {match.containment:.0%} of its text from {source.publisher} "
@@ -69,7 +80,7 @@ def _check_inferred(context: CheckContext) -> Iterator[Finding]:
     publisher = _as_source(likely)
     if any(credits_source(a, publisher) for a in context.desk_attributions(None)):
         return
-    if links_to_source(context.document, publisher):
+    if source_credits(context.document, context.blocks, publisher):
         return
     said = ", ".join(f'"{shorten(c.phrase, 60)}" (line {c.line})' for c in likely.clues if c.kind != "link")
     first = likely.clues[0]

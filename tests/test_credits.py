@@ -145,6 +145,9 @@ def test_a_short_form_of_the_source_is_no_mismatch(tmp_path, catalogue, default_
 
 # -- credits wire copy carries: bylines, datelines, copyright lines -------------------------------
 
+EXPLICIT_ONLY = "credit_forms: [line, front-matter]"
+
+
 @pytest.fixture(scope="module")
 def matchers(catalogue, default_pack):
     """A matcher per publisher the VentureBeat story (itself a Reuters story) is said to be by."""
@@ -155,6 +158,14 @@ def matchers(catalogue, default_pack):
         return Matcher.build(sources, default_pack.matching, (DISCLAIMER,))
 
     return {p: as_published_by(p) for p in ("Associated Press", "Reuters", "AFP", "The Washington Post")}
+
+
+def pack_with(tmp_path, option: str):
+    from compliance.checks import load_pack
+
+    path = tmp_path / "pack.yaml"
+    path.write_text(f"version: 1\nextends: default\nrules:\n  - id: attribution-missing\n    {option}\n", encoding="utf-8")
+    return load_pack(path)
 
 
 def copy_with(tmp_path, vb_body, before=(), dateline=None, after=()):
@@ -197,6 +208,12 @@ def test_a_byline_dateline_or_copyright_line_naming_the_source_credits_it(
     path = copy_with(tmp_path, vb_body, before, dateline, after)
     found = rules_found(path, matchers[publisher], default_pack)
     assert "attribution-missing" not in found and "attribution-mismatch" not in found
+    missing = rules_found(path, matchers[publisher], pack_with(tmp_path, EXPLICIT_ONLY))["attribution-missing"]
+    [uncounted] = missing.evidence["uncounted"]
+    lines = path.read_text(encoding="utf-8").splitlines()
+    assert uncounted["text"][:20] in lines[uncounted["line"] - 1]  # the credit's own line
+    said = {"byline": "byline", "dateline": "dateline", "copyright": "copyright line"}[uncounted["form"]]
+    assert f"(the {said} on line {uncounted['line']} does, but this rule counts only: line, front-matter)" in missing.message
 
 
 @pytest.mark.parametrize("publisher, before, dateline, after", [
@@ -227,3 +244,30 @@ def test_a_byline_of_a_single_word_publisher_needs_a_separator_unless_a_wire(tmp
 
     assert credits("By Mark Smith, Forbes", "Forbes") and not credits("By Mark Forbes", "Forbes")
     assert credits("Jane Doe Reuters", "Reuters") and credits("John Smith AFP", "AFP")
+
+
+def test_each_credit_form_can_be_the_only_one_that_counts(tmp_path, matchers, default_pack, vb_body):
+    ap = matchers["Associated Press"]
+    byline = copy_with(tmp_path, vb_body, ["By JILL COLVIN, Associated Press"], "")
+    assert "attribution-missing" not in rules_found(byline, ap, pack_with(tmp_path, "credit_forms: [byline]"))
+    assert "attribution-missing" in rules_found(byline, ap, pack_with(tmp_path, "credit_forms: [dateline, copyright]"))
+    line = copy_with(tmp_path, vb_body, ["Source: AP"], "")
+    missing = rules_found(line, ap, pack_with(tmp_path, "credit_forms: [byline]"))["attribution-missing"]
+    assert "(the attribution line on line 6 does, but this rule counts only: byline)" in missing.message
+    assert "attribution-missing" not in rules_found(line, ap, pack_with(tmp_path, "credit_forms: line"))
+    wrong = copy_with(tmp_path, vb_body, ["Source: TechCrunch"], "")
+    found = rules_found(wrong, ap, pack_with(tmp_path, "credit_forms: [byline]"))
+    assert "uncounted" not in found["attribution-missing"].evidence and "attribution-mismatch" in found
+
+
+@pytest.mark.parametrize("option, error", [
+    ("credit_forms: [line, signature]", "credit_forms: unknown form 'signature' (known: line, front-matter, link, byline, dateline, copyright)"),
+    ("credit_forms: []", "credit_forms needs at least one form"),
+    ("credit_forms: 3", "option 'credit_forms' must be a list"),
+])
+def test_a_wrong_credit_form_is_an_error_naming_the_pack(tmp_path, option, error):
+    from compliance.errors import ComplianceError
+
+    with pytest.raises(ComplianceError) as raised:
+        pack_with(tmp_path, option)
+    assert error in str(raised.value) and "pack.yaml" in str(raised.value)

@@ -78,6 +78,17 @@ def test_wire_datelines_name_the_agency(tmp_path, dateline, publisher):
     assert likely.clues[0].kind == "dateline" and likely.clues[0].line == 6
     [result] = scan([tmp_path / "story.txt"], [], load_pack()).documents
     assert findings(result) == []  # the dateline is the agency's credit too
+    [result] = scan([tmp_path / "story.txt"], [], explicit_lines_only(tmp_path)).documents
+    [missing] = findings(result)
+    assert f"likely original publisher, {publisher}" in missing.message
+    assert "(the dateline on line 6 does, but this rule counts only: line, front-matter)" in missing.message
+
+
+def explicit_lines_only(tmp_path: Path):
+    pack = tmp_path / "explicit.yaml"
+    pack.write_text("version: 1\nextends: default\nrules:\n  - id: attribution-missing\n"
+                    "    credit_forms: [line, front-matter]\n", encoding="utf-8")
+    return load_pack(pack)
 
 
 def test_a_table_of_names_with_parentheses_is_no_dateline(tmp_path):

@@ -43,7 +43,7 @@ _SECOND_LEVEL = {"co", "com", "org", "net", "gov", "ac", "edu", "ne", "or", "gob
 _GENERIC_ENDINGS = {"inc", "ltd", "llc", "plc", "co", "corp", "gmbh", "sa", "the"}
 
 
-# The kinds of credit a repost can carry.
+# What can credit a source, as the attribution-missing rule's `credit_forms` option names them.
 CREDIT_FORMS = ("line", "front-matter", "link", "byline", "dateline", "copyright")
 _COPIED_FORMS = frozenset({"byline", "dateline", "copyright"})
 

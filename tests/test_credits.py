@@ -235,15 +235,42 @@ def test_what_only_looks_like_a_credit_does_not_count(
     assert "attribution-mismatch" not in found
 
 
-def test_a_byline_of_a_single_word_publisher_needs_a_separator_unless_a_wire(tmp_path):
+def copied_credit(tmp_path, line: str, publisher: str) -> bool:
     from compliance.checks.attribution import copied_credits
 
-    def credits(line, publisher):
-        document = load(write_txt(tmp_path, "r.txt", "T", [line, "A paragraph of the article itself."]))
-        return any(credits_source(a, source(publisher)) for a in copied_credits(document.blocks))
+    document = load(write_txt(tmp_path, "r.txt", "T", ["A paragraph of the article itself.", line]))
+    return any(credits_source(a, source(publisher)) for a in copied_credits(document.blocks))
 
-    assert credits("By Mark Smith, Forbes", "Forbes") and not credits("By Mark Forbes", "Forbes")
-    assert credits("Jane Doe Reuters", "Reuters") and credits("John Smith AFP", "AFP")
+
+@pytest.mark.parametrize("line, publisher", [
+    ("By REUTERS", "Reuters"),  # sh-e372e42c0a3d
+    ("By Jill Disis, CNN Business", "CNN"),  # sh-d605bdef2cde
+    ("Greg Beacham, Ap Sports Writer", "Associated Press"),  # sh-eecd2575093b
+    ("Kevin Johnson and Kevin McCoy USA TODAY", "USA TODAY"),  # sh-c58aa507c4de
+    ("ITV, ASSOCIATED PRESS", "Associated Press"),  # sh-e7994d550087
+    ("Copyright 2017 SA LA NACION | Todos los derechos reservados", "LA NACION"),  # rd-la-nacion
+    ("Copyright Folha de S.Paulo. Todos os direitos reservados.", "Folha de S.Paulo"),  # rd-folha
+    ("Copyright © 2019, Los Angeles Times |", "Los Angeles Times"),  # sh-098bb3e96c0a
+    ("© Provided by Business Insider Inc", "Business Insider"),  # rd-msn
+    ("By Mark Smith, Forbes", "Forbes"),
+    ("Jane Doe Reuters", "Reuters"),
+    ("John Smith AFP", "AFP"),
+    ("By Jane Doe for Reuters", "Reuters"),
+])
+def test_real_bylines_and_copyright_lines_credit_their_publisher(tmp_path, line, publisher):
+    assert copied_credit(tmp_path, line, publisher)
+
+
+@pytest.mark.parametrize("line, publisher", [
+    ("By Mark Forbes", "Forbes"),  # one word ends a byline only for a wire service
+    ("About Sky News", "Sky News"),  # page furniture, sh-921019755f4a
+    ("Sky News For Your Phone", "Sky News"),  # sh-921019755f4a
+    ("More From the Los Angeles Times", "Los Angeles Times"),  # sh-098bb3e96c0a
+    ("Contact BBC News", "BBC News"),  # sh-c7e39ac49fa1
+    ("Disclaimer: The copyright of this article belongs to the original author.", "Reuters"),
+])
+def test_page_furniture_naming_a_publisher_is_no_byline(tmp_path, line, publisher):
+    assert not copied_credit(tmp_path, line, publisher)
 
 
 def test_each_credit_form_can_be_the_only_one_that_counts(tmp_path, matchers, default_pack, vb_body):

@@ -50,7 +50,12 @@ _COPIED_FORMS = frozenset({"byline", "dateline", "copyright"})
 _BY = re.compile(r"^by\s*:?\s+", re.IGNORECASE)
 _BYLINE_MAX_WORDS = 16  # "By MEG KINNARD and ERRIN HAINES, Associated Press"
 _NAME_LINE_MAX_WORDS = 8  # a byline without "By": "Tom Davies Associated Press"
-_BYLINE_PARTS = re.compile(r"\s*(?:[,;|/•·]|\s[-–—]\s|\s(?:and|&|for)\s)\s*", re.IGNORECASE)
+_BYLINE_PARTS = re.compile(r"\s*(?:[,;|/•·]|\s[-–—]\s|\s(?:and|&)\s)\s*", re.IGNORECASE)
+_BY_FOR = re.compile(r"\s+for\s+", re.IGNORECASE)  # "By Jane Doe for Reuters"; not "Sky News For Your Phone"
+# Words of page furniture that put a publisher's name on a short line ("About Sky News",
+# "More From the Los Angeles Times", "Follow Us On X"): no person is called that.
+_NOT_PERSONS = frozenset({"about", "more", "from", "contact", "search", "follow", "us", "on", "subscribe", "read", "watch",
+                          "listen", "get", "download", "latest", "top", "stories", "news", "in", "at", "with", "by", "to"})
 _ROLE = re.compile(
     r"(?:\s+(?:(?:staff|senior|chief|business|political|politics|sports|science|medical|health|technology|tech|"
     r"entertainment|economics|energy|legal|diplomatic|national|foreign|special|white\s+house|congressional|education|"
@@ -188,9 +193,12 @@ def credits_source(attribution: Attribution, source: Source) -> bool:
     if source_domain and any(registrable_domain(url) == source_domain for url in attribution.urls):
         return True
     known_names = publisher_names(source)
-    agree = _names_the_publisher if attribution.form in _COPIED_FORMS else names_agree
     for name in attribution.names:
-        if any(agree(name, known) for known in known_names):
+        if attribution.form not in _COPIED_FORMS:
+            agrees = any(names_agree(name, known) for known in known_names)
+        else:
+            agrees = any(_names_the_publisher(name, known, attribution.form == "byline") for known in known_names)
+        if agrees:
             return True
         if source_domain and _URL.fullmatch(name.strip()) and registrable_domain(name.strip()) == source_domain:
             return True
@@ -260,6 +268,8 @@ def _byline_names(text: str) -> tuple[str, ...]:
     body = text[by.end():] if by else text
     if ":" in body or len(body.split()) > (_BYLINE_MAX_WORDS if by else _NAME_LINE_MAX_WORDS) or not _namelike(body):
         return ()  # a label ("Foto: LA NACION", "Source: X" is an attribution line), or not a name
+    if by:
+        body = _BY_FOR.sub(", ", body)
     parts = (_ROLE.sub("", part).strip(" .,;:-–—|") for part in _BYLINE_PARTS.split(body))
     return tuple(part for part in parts if part and not only_glue(part))
 
@@ -282,11 +292,12 @@ def _fold(name: str) -> list[str]:
     return words
 
 
-def _names_the_publisher(credited: str, publisher: str) -> bool:
+def _names_the_publisher(credited: str, publisher: str, in_byline: bool) -> bool:
     """Whether a byline, dateline or copyright part names the publisher: the same name (a typo
-    allowed), or ending in it after a person's name ("Tom Davies Associated Press"). A name of
-    one word ends a part only if it is a wire service's: "Jane Doe Reuters" credits Reuters,
-    "By Mark Forbes" is a person, not Forbes."""
+    allowed), or ending in it: after a company's form ("SA LA NACION") in a copyright line,
+    after a person's name in a byline ("Tom Davies Associated Press"). A name of one word
+    ends a part only if it is a wire service's: "Jane Doe Reuters" credits Reuters, "By Mark
+    Forbes" is a person, not Forbes."""
     a, b = name_key(credited), name_key(publisher)
     if not a or not b:
         return False
@@ -295,5 +306,12 @@ def _names_the_publisher(credited: str, publisher: str) -> bool:
     said, name = _fold(credited), _fold(publisher)
     if not name or len(said) <= len(name) or said[-len(name):] != name:
         return False
+    if in_byline and not _a_person(credited.split()[: len(said) - len(name)]):
+        return False
     outlet = outlet_for_name(publisher)
     return len(name) >= 2 or bool(outlet and outlet.agency)
+
+
+def _a_person(words: list[str]) -> bool:
+    """Two to four capitalised words, none of page furniture: "Tom Davies", "MEG KINNARD"."""
+    return 2 <= len(words) <= 4 and all(w[:1].isupper() and w.casefold() not in _NOT_PERSONS for w in words)

@@ -67,6 +67,8 @@ _CONNECTORS = frozenset({"and", "&", "of", "the", "for", "de", "da", "del", "der
 _COPYRIGHT = re.compile(r"(?:^|:\s+)(?:copyright\b\s*(?:©|\(c\))?|©|\(c\)(?=\s*(?:19|20)\d\d))\s*(?P<target>.*)$",
                         re.IGNORECASE | re.DOTALL)
 _COPYRIGHT_MAX_WORDS = 40
+_LOWERCASE_WORD = re.compile(r"(?<!\S)[a-z]")
+_COPYRIGHT_MAX_CHARS, _BYLINE_MAX_CHARS = 400, 200  # tested before counting words
 _YEARS = re.compile(r"(?:^|\s)(?:19|20)\d{2}(?:\s*[-–—]\s*(?:(?:19|20)\d{2})?)?(?=[\s,.;|]|$)")
 _RIGHTS = re.compile(r"\ball\s+rights\b|\btodos\s+(?:os|los)\s+(?:direitos|derechos)|\btous\s+droits|\balle\s+rechte|"
                      r"\bsome\s+rights|\breproduction\b", re.IGNORECASE)
@@ -235,13 +237,13 @@ def copied_credits(blocks: list[Block]) -> list[Attribution]:
         if dateline:
             found.append(Attribution(block.line, dateline.group(0), (dateline.group("name").strip(" .,'’"),), (), "dateline"))
             continue
-        words = len(text.split(None, _COPYRIGHT_MAX_WORDS))
-        if words > _COPYRIGHT_MAX_WORDS:
-            continue
-        names = _copyright_names(text) if "©" in text or "opyright" in text or "(c)" in text.lower() else None
-        if names:
-            found.append(Attribution(block.line, text, names, (), "copyright"))
-        elif names is None and words <= 2 * _BYLINE_MAX_WORDS and not _FORM.match(text):  # "Source - X" is a line
+        if len(text) > _COPYRIGHT_MAX_CHARS:
+            continue  # a paragraph: most blocks end here
+        if "©" in text or "opyright" in text or "(c)" in text.lower():
+            names = _copyright_names(text) if len(text.split(None, _COPYRIGHT_MAX_WORDS)) <= _COPYRIGHT_MAX_WORDS else ()
+            if names:
+                found.append(Attribution(block.line, text, names, (), "copyright"))
+        elif len(text) <= _BYLINE_MAX_CHARS and not _FORM.match(text):  # "Source - X" is an attribution line
             names = _byline_names(text)
             if names:
                 found.append(Attribution(block.line, text, names, (), "byline"))
@@ -260,10 +262,10 @@ def _namelike(text: str) -> bool:
 
 def _byline_names(text: str) -> tuple[str, ...]:
     """The parts of a byline ("By JILL COLVIN, Associated Press" -> JILL COLVIN, Associated Press)."""
-    words = text.split()
-    if not words or not words[0][0].isupper() or sum(w[0].islower() for w in words) > 4:
+    text = text.strip()
+    if not text[:1].isupper() or len(_LOWERCASE_WORD.findall(text)) > 4:
         return ()  # prose; tested first as most short paragraphs are
-    text = strip_dates(" ".join(words))  # "The Associated Press Published Monday, November 18, 2019 8:22AM EST"
+    text = strip_dates(" ".join(text.split()))  # "The Associated Press Published Monday, November 18, 2019 8:22AM EST"
     by = _BY.match(text)
     body = text[by.end():] if by else text
     if ":" in body or len(body.split()) > (_BYLINE_MAX_WORDS if by else _NAME_LINE_MAX_WORDS) or not _namelike(body):

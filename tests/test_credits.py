@@ -268,6 +268,7 @@ def test_real_bylines_and_copyright_lines_credit_their_publisher(tmp_path, line,
     ("More From the Los Angeles Times", "Los Angeles Times"),  # sh-098bb3e96c0a
     ("Contact BBC News", "BBC News"),  # sh-c7e39ac49fa1
     ("Disclaimer: The copyright of this article belongs to the original author.", "Reuters"),
+    ("Photo: © Reuters", "Reuters"),  # a picture's credit, not the text's
 ])
 def test_page_furniture_naming_a_publisher_is_no_byline(tmp_path, line, publisher):
     assert not copied_credit(tmp_path, line, publisher)

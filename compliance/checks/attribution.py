@@ -67,10 +67,11 @@ _CONNECTORS = frozenset({"and", "&", "of", "the", "for", "de", "da", "del", "der
 _COPYRIGHT = re.compile(r"(?:^|:\s+)(?:copyright\b\s*(?:©|\(c\))?|©|\(c\)(?=\s*(?:19|20)\d\d))\s*(?P<target>.*)$",
                         re.IGNORECASE | re.DOTALL)
 _COPYRIGHT_MAX_WORDS = 40
+_PICTURE = re.compile(r"\b(?:photo|foto|image|picture|video|graphic|illustration)s?\b", re.IGNORECASE)
 _LOWERCASE_WORD = re.compile(r"(?<!\S)[a-z]")
 _COPYRIGHT_MAX_CHARS, _BYLINE_MAX_CHARS = 400, 200  # tested before counting words
 _YEARS = re.compile(r"(?:^|\s)(?:19|20)\d{2}(?:\s*[-–—]\s*(?:(?:19|20)\d{2})?)?(?=[\s,.;|]|$)")
-_RIGHTS = re.compile(r"\ball\s+rights\b|\btodos\s+(?:os|los)\s+(?:direitos|derechos)|\btous\s+droits|\balle\s+rechte|"
+_RIGHTS = re.compile(r"\ball\s+rights\b|\ball\W*$|\btodos\s+(?:os|los)\s+(?:direitos|derechos)|\btous\s+droits|\balle\s+rechte|"
                      r"\bsome\s+rights|\breproduction\b", re.IGNORECASE)
 
 
@@ -278,9 +279,10 @@ def _byline_names(text: str) -> tuple[str, ...]:
 
 def _copyright_names(text: str) -> tuple[str, ...]:
     """Who a copyright line names ("Copyright 2018 The Associated Press. All rights reserved.")."""
-    line = _COPYRIGHT.search(" ".join(text.split()))
-    if line is None:
-        return ()
+    text = " ".join(text.split())
+    line = _COPYRIGHT.search(text)
+    if line is None or _PICTURE.search(text, 0, line.start() + 1):
+        return ()  # "Photo: © AP" credits a picture, not the text
     target = re.sub(r"\b(?:provided\s+by|copyright)\b|©|\(c\)", " ", line.group("target"), flags=re.IGNORECASE)
     target = _YEARS.sub(" ", _RIGHTS.split(target, 1)[0])
     parts = (part.strip(" .,;:-–—|") for part in re.split(r"[.|;]\s+|\s[-–—]\s|,\s+", target))

@@ -68,6 +68,8 @@ def test_the_catalogue_wins_over_inference(tmp_path):
     ("KYIV, Ukraine (AP) — Russian drones struck the capital overnight, officials said.", "Associated Press"),
     ("(AP) — A storm knocked out power to thousands of homes along the coast.", "Associated Press"),
     ("WASHINGTON (CNN) — The Senate passed the bill late on Tuesday.", "CNN"),
+    ("Paris (AFP) - France's prime minister said on Monday the reform would go ahead.", "AFP"),
+    ("Rio de Janeiro (AFP) - Brazil's central bank held its key rate on Wednesday.", "AFP"),
 ])
 def test_wire_datelines_name_the_agency(tmp_path, dateline, publisher):
     document = doc(tmp_path, dateline, FILLER)
@@ -75,7 +77,25 @@ def test_wire_datelines_name_the_agency(tmp_path, dateline, publisher):
     assert likely is not None and likely.name == publisher
     assert likely.clues[0].kind == "dateline" and likely.clues[0].line == 6
     [result] = scan([tmp_path / "story.txt"], [], load_pack()).documents
-    assert f"likely original publisher, {publisher}" in findings(result)[0].message
+    assert findings(result) == []  # the dateline is the agency's credit too
+    [result] = scan([tmp_path / "story.txt"], [], explicit_lines_only(tmp_path)).documents
+    [missing] = findings(result)
+    assert f"likely original publisher, {publisher}" in missing.message
+    assert "(the dateline on line 6 does, but this rule counts only: line, front-matter)" in missing.message
+
+
+def explicit_lines_only(tmp_path: Path):
+    pack = tmp_path / "explicit.yaml"
+    pack.write_text("version: 1\nextends: default\nrules:\n  - id: attribution-missing\n"
+                    "    credit_forms: [line, front-matter]\n", encoding="utf-8")
+    return load_pack(pack)
+
+
+def test_a_table_of_names_with_parentheses_is_no_dateline(tmp_path):
+    """A capitalised place reads as a dateline only before a dash (a real list: sh-9a440270bf86)."""
+    document = doc(tmp_path, "England (Group A): 10th appearance", "Spain (Group F): 11th appearance",
+                   "France (Group A): 10th appearance", FILLER)
+    assert infer_publisher(document) is None
 
 
 def test_a_dateline_story_credited_to_its_agency_passes(tmp_path):

@@ -1,4 +1,10 @@
-"""Attribution lines ("Source: X", "Originally published by X", ...) and whom they credit.
+"""Credits in a repost and whom they credit.
+
+Two kinds. Attribution lines ("Source: X", "Originally published by X", ...), front-matter
+fields and links are the desk's: one that credits someone else is a mismatch. Bylines, wire
+datelines and copyright lines ("By JILL COLVIN, Associated Press", "WASHINGTON (Reuters) -",
+"Copyright 2018 The Associated Press") travel with the copied text: they credit the source
+when they name it, and naming someone else means nothing (a person, the desk's own footer).
 
 Shared by the attribution-missing and attribution-mismatch rule types.
 """
@@ -11,6 +17,8 @@ from urllib.parse import urlsplit
 
 from rapidfuzz import fuzz
 
+from compliance.checks.dates import only_glue, strip_dates
+from compliance.checks.outlets import OUTLETS, WIRE_DATELINE, Outlet, outlet_for_domain
 from compliance.model import Block, BlockKind, Document, Source
 from compliance.similarity.tokens import normalize_text
 
@@ -18,8 +26,8 @@ from compliance.similarity.tokens import normalize_text
 ATTRIBUTION_FORMS = [
     r"sources?\s*[:：\-–—]",
     r"credits?\s*[:：\-–—]",
-    r"courtesy(?:\s+of)?\s*[:：]?",
-    r"via\s*[:：]?",
+    r"courtesy\b(?:\s+of)?\s*[:：]?",
+    r"via\b\s*[:：]?",  # not "VIAF: 130102165", "Viacom's ..."
     r"(?:this\s+(?:article|story|post|piece)\s+)?(?:was\s+)?(?:originally|first)\s+(?:published|appeared|posted|ran)\s*(?:by|in|on|at)?\s*[:：]?",
     r"re(?:printed|published|posted)\s+(?:with\s+permission\s+)?(?:from|by)\s*[:：]?",
     r"(?:read|see|view)\s+(?:the\s+)?original\s+(?:article|story|post)?\s*(?:at|on|in)?\s*[:：]?",
@@ -35,12 +43,45 @@ _SECOND_LEVEL = {"co", "com", "org", "net", "gov", "ac", "edu", "ne", "or", "gob
 _GENERIC_ENDINGS = {"inc", "ltd", "llc", "plc", "co", "corp", "gmbh", "sa", "the"}
 
 
+# What can credit a source, as the attribution-missing rule's `credit_forms` option names them.
+CREDIT_FORMS = ("line", "front-matter", "link", "byline", "dateline", "copyright")
+_COPIED_FORMS = frozenset({"byline", "dateline", "copyright"})
+
+_BY = re.compile(r"^by\s*:?\s+", re.IGNORECASE)
+_BYLINE_MAX_WORDS = 16  # "By MEG KINNARD and ERRIN HAINES, Associated Press"
+_NAME_LINE_MAX_WORDS = 8  # a byline without "By": "Tom Davies Associated Press"
+_BYLINE_PARTS = re.compile(r"\s*(?:[,;|/•·]|\s[-–—]\s|\s(?:and|&)\s)\s*", re.IGNORECASE)
+_BY_FOR = re.compile(r"\s+for\s+", re.IGNORECASE)  # "By Jane Doe for Reuters"; not "Sky News For Your Phone"
+# Words of page furniture that put a publisher's name on a short line ("About Sky News",
+# "More From the Los Angeles Times", "Follow Us On X"): no person is called that.
+_NOT_PERSONS = frozenset({"about", "more", "from", "contact", "search", "follow", "us", "on", "subscribe", "read", "watch",
+                          "listen", "get", "download", "latest", "top", "stories", "news", "in", "at", "with", "by", "to"})
+_ROLE = re.compile(
+    r"(?:\s+(?:(?:staff|senior|chief|business|political|politics|sports|science|medical|health|technology|tech|"
+    r"entertainment|economics|energy|legal|diplomatic|national|foreign|special|white\s+house|congressional|education|"
+    r"environment(?:al)?|religion|investigative|data|global|news)\s+)*"
+    r"(?:writers?|correspondents?|reporters?|editors?|staff|contributors?|columnists?|journalists?))+$",
+    re.IGNORECASE,
+)  # "AP Business Writer" -> "AP", "Reuters Staff" -> "Reuters"
+_CONNECTORS = frozenset({"and", "&", "of", "the", "for", "de", "da", "del", "der", "van", "von", "la", "le", "du", "al", "bin", "y"})
+_COPYRIGHT = re.compile(r"(?:^|:\s+)(?:copyright\b\s*(?:©|\(c\))?|©|\(c\)(?=\s*(?:19|20)\d\d))\s*(?P<target>.*)$",
+                        re.IGNORECASE | re.DOTALL)
+_COPYRIGHT_MAX_WORDS = 40
+_PICTURE = re.compile(r"\b(?:photo|foto|image|picture|video|graphic|illustration)s?\b", re.IGNORECASE)
+_LOWERCASE_WORD = re.compile(r"(?<!\S)[a-z]")
+_COPYRIGHT_MAX_CHARS, _BYLINE_MAX_CHARS = 400, 200  # tested before counting words
+_YEARS = re.compile(r"(?:^|\s)(?:19|20)\d{2}(?:\s*[-–—]\s*(?:(?:19|20)\d{2})?)?(?=[\s,.;|]|$)")
+_RIGHTS = re.compile(r"\ball\s+rights\b|\ball\W*$|\btodos\s+(?:os|los)\s+(?:direitos|derechos)|\btous\s+droits|\balle\s+rechte|"
+                     r"\bsome\s+rights|\breproduction\b", re.IGNORECASE)
+
+
 @dataclass(frozen=True)
 class Attribution:
     line: int
     text: str
     names: tuple[str, ...]
     urls: tuple[str, ...]
+    form: str = "line"  # one of CREDIT_FORMS
 
     @property
     def credits_anyone(self) -> bool:
@@ -71,6 +112,28 @@ def name_key(name: str) -> str:
     return "".join(words)
 
 
+_OUTLETS_BY_KEY: dict[str, Outlet] = {}
+for _outlet in OUTLETS:
+    for _name in (_outlet.name, *_outlet.aliases):
+        _OUTLETS_BY_KEY.setdefault(name_key(_name), _outlet)
+
+
+def outlet_for_name(name: str) -> Outlet | None:
+    """The outlet of the table that goes by `name` ("AP", "The Associated Press", "ap news")."""
+    return _OUTLETS_BY_KEY.get(name_key(name))
+
+
+def publisher_names(source: Source) -> tuple[str, ...]:
+    """The names a credit of `source` may use: its publisher and aliases, and, when the outlet
+    table knows the publisher (by name or by the source's site), that outlet's names too, so
+    that "AP" credits a source published as "Associated Press"."""
+    names = (source.publisher, *source.aliases)
+    outlet = next(filter(None, map(outlet_for_name, names)), None)
+    if outlet is None and source.url:
+        outlet = outlet_for_domain(registrable_domain(source.url))
+    return tuple(dict.fromkeys((*names, outlet.name, *outlet.aliases))) if outlet else names
+
+
 def _words(name: str) -> list[str]:
     return [w for w in re.findall(r"\w+", unicodedata.normalize("NFKC", name).casefold()) if w != "the"]
 
@@ -89,10 +152,12 @@ def names_agree(credited: str, publisher: str) -> bool:
 
 
 def _split_target(target: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The names and URLs a credit's target names; a date or time names no one."""
     urls = tuple(m.group(0).rstrip(".,;") for m in _URL.finditer(target))
-    name = _PARENS.sub(" ", _URL.sub(" ", target))
+    name = strip_dates(_PARENS.sub(" ", _URL.sub(" ", target)))
     name = " ".join(name.split()).strip(" .,;:-–—|")
-    names = tuple(part.strip() for part in re.split(r"\s+(?:/|\||and|&)\s+|[;,]\s+", name) if part.strip()) if name else ()
+    parts = re.split(r"\s+(?:/|\||and|&)\s+|[;,]\s+", name) if name else []
+    names = tuple(part.strip(" .,;:-–—|") for part in parts if not only_glue(part))
     bare_domains = tuple(url for url in urls if "//" not in url)  # "Source: cnn.com" names cnn too
     return names + bare_domains, urls
 
@@ -104,7 +169,7 @@ def attribution_lines(document: Document, blocks: list[Block]) -> list[Attributi
         value = document.metadata.get(key)
         if isinstance(value, str) and value.strip():
             names, urls = _split_target(value)
-            found.append(Attribution(1, f"{key}: {value}", names, urls))
+            found.append(Attribution(1, f"{key}: {value}", names, urls, "front-matter"))
     for block in blocks:
         if block.kind == BlockKind.CAPTION:
             continue
@@ -130,9 +195,13 @@ def credits_source(attribution: Attribution, source: Source) -> bool:
     source_domain = registrable_domain(source.url) if source.url else ""
     if source_domain and any(registrable_domain(url) == source_domain for url in attribution.urls):
         return True
-    known_names = (source.publisher, *source.aliases)
+    known_names = publisher_names(source)
     for name in attribution.names:
-        if any(names_agree(name, known) for known in known_names):
+        if attribution.form not in _COPIED_FORMS:
+            agrees = any(names_agree(name, known) for known in known_names)
+        else:
+            agrees = any(_names_the_publisher(name, known, attribution.form == "byline") for known in known_names)
+        if agrees:
             return True
         if source_domain and _URL.fullmatch(name.strip()) and registrable_domain(name.strip()) == source_domain:
             return True
@@ -141,7 +210,112 @@ def credits_source(attribution: Attribution, source: Source) -> bool:
 
 def links_to_source(document: Document, source: Source) -> bool:
     """A link to the source's site anywhere in the article counts as crediting it."""
+    return bool(_link_credits(document, source))
+
+
+def _link_credits(document: Document, source: Source) -> list[Attribution]:
     if not source.url:
-        return False
+        return []
     domain = registrable_domain(source.url)
-    return any(link.url.startswith("http") and registrable_domain(link.url) == domain for link in document.links)
+    return [Attribution(link.line, link.url, (), (link.url,), "link") for link in document.links
+            if link.url.startswith("http") and registrable_domain(link.url) == domain][:1]
+
+
+def source_credits(document: Document, blocks: list[Block], source: Source) -> list[Attribution]:
+    """What credits `source` besides attribution lines: a link to its site, and the bylines,
+    wire datelines and copyright lines among `blocks` that name it."""
+    return [*_link_credits(document, source), *(a for a in copied_credits(blocks) if credits_source(a, source))]
+
+
+def copied_credits(blocks: list[Block]) -> list[Attribution]:
+    """Bylines, wire datelines and copyright lines: the credit copied text carries with it."""
+    found: list[Attribution] = []
+    for block in blocks:
+        if block.kind in (BlockKind.TITLE, BlockKind.CAPTION):
+            continue
+        text = block.text
+        dateline = WIRE_DATELINE.match(text) if "(" in text[:100] else None
+        if dateline:
+            found.append(Attribution(block.line, dateline.group(0), (dateline.group("name").strip(" .,'’"),), (), "dateline"))
+            continue
+        if len(text) > _COPYRIGHT_MAX_CHARS:
+            continue  # a paragraph: most blocks end here
+        if "©" in text or "opyright" in text or "(c)" in text.lower():
+            names = _copyright_names(text) if len(text.split(None, _COPYRIGHT_MAX_WORDS)) <= _COPYRIGHT_MAX_WORDS else ()
+            if names:
+                found.append(Attribution(block.line, text, names, (), "copyright"))
+        elif len(text) <= _BYLINE_MAX_CHARS and not _FORM.match(text):  # "Source - X" is an attribution line
+            names = _byline_names(text)
+            if names:
+                found.append(Attribution(block.line, text, names, (), "byline"))
+    return found
+
+
+def _namelike(text: str) -> bool:
+    """Capitalised words, joined by "and", "of", "de"...: how bylines and publishers are written."""
+    words = [w for w in text.split() if any(c.isalnum() for c in w)]
+
+    def capitalised(word: str) -> bool:
+        return word[0].isupper() or word[0].isdigit() or bool(_URL.fullmatch(word.strip(".,;:")))
+
+    return bool(words) and capitalised(words[0]) and all(capitalised(w) or w.casefold() in _CONNECTORS for w in words)
+
+
+def _byline_names(text: str) -> tuple[str, ...]:
+    """The parts of a byline ("By JILL COLVIN, Associated Press" -> JILL COLVIN, Associated Press)."""
+    text = text.strip()
+    if not text[:1].isupper() or len(_LOWERCASE_WORD.findall(text)) > 4:
+        return ()  # prose; tested first as most short paragraphs are
+    text = strip_dates(" ".join(text.split()))  # "The Associated Press Published Monday, November 18, 2019 8:22AM EST"
+    by = _BY.match(text)
+    body = text[by.end():] if by else text
+    if ":" in body or len(body.split()) > (_BYLINE_MAX_WORDS if by else _NAME_LINE_MAX_WORDS) or not _namelike(body):
+        return ()  # a label ("Foto: LA NACION", "Source: X" is an attribution line), or not a name
+    if by:
+        body = _BY_FOR.sub(", ", body)
+    parts = (_ROLE.sub("", part).strip(" .,;:-–—|") for part in _BYLINE_PARTS.split(body))
+    return tuple(part for part in parts if part and not only_glue(part))
+
+
+def _copyright_names(text: str) -> tuple[str, ...]:
+    """Who a copyright line names ("Copyright 2018 The Associated Press. All rights reserved.")."""
+    text = " ".join(text.split())
+    line = _COPYRIGHT.search(text)
+    if line is None or _PICTURE.search(text, 0, line.start() + 1):
+        return ()  # "Photo: © AP" credits a picture, not the text
+    target = re.sub(r"\b(?:provided\s+by|copyright)\b|©|\(c\)", " ", line.group("target"), flags=re.IGNORECASE)
+    target = _YEARS.sub(" ", _RIGHTS.split(target, 1)[0])
+    parts = (part.strip(" .,;:-–—|") for part in re.split(r"[.|;]\s+|\s[-–—]\s|,\s+", target))
+    return tuple(part for part in parts if part and len(part.split()) <= 8 and _namelike(part) and not only_glue(part))
+
+
+def _fold(name: str) -> list[str]:
+    words = _words(name)
+    while words and words[-1] in _GENERIC_ENDINGS:
+        words.pop()
+    return words
+
+
+def _names_the_publisher(credited: str, publisher: str, in_byline: bool) -> bool:
+    """Whether a byline, dateline or copyright part names the publisher: the same name (a typo
+    allowed), or ending in it: after a company's form ("SA LA NACION") in a copyright line,
+    after a person's name in a byline ("Tom Davies Associated Press"). A name of one word
+    ends a part only if it is a wire service's: "Jane Doe Reuters" credits Reuters, "By Mark
+    Forbes" is a person, not Forbes."""
+    a, b = name_key(credited), name_key(publisher)
+    if not a or not b:
+        return False
+    if a == b or (min(len(a), len(b)) >= 6 and fuzz.ratio(a, b) >= 90):
+        return True
+    said, name = _fold(credited), _fold(publisher)
+    if not name or len(said) <= len(name) or said[-len(name):] != name:
+        return False
+    if in_byline and not _a_person(credited.split()[: len(said) - len(name)]):
+        return False
+    outlet = outlet_for_name(publisher)
+    return len(name) >= 2 or bool(outlet and outlet.agency)
+
+
+def _a_person(words: list[str]) -> bool:
+    """Two to four capitalised words, none of page furniture: "Tom Davies", "MEG KINNARD"."""
+    return 2 <= len(words) <= 4 and all(w[:1].isupper() and w.casefold() not in _NOT_PERSONS for w in words)

@@ -1,11 +1,16 @@
 """A small table of major news outlets: the names they go by and their web domains.
 
 Publisher inference uses it to recognise a name ("AP" is the Associated Press) and to put
-a name on a fetched page's domain. It is a help, not a limit: unknown publishers are
-recognised by the patterns alone, with more evidence demanded.
+a name on a fetched page's domain; credits use it to know a short form ("AP", "AFP") as the
+publisher's. It is a help, not a limit: unknown publishers are recognised by the patterns
+alone, with more evidence demanded.
+
+The wire dateline ("WASHINGTON (Reuters) -") is defined here once, for both: publisher
+inference reads it as the agency's own words, and attribution-missing as its credit.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 
@@ -68,3 +73,21 @@ def outlet_for_domain(domain: str) -> Outlet | None:
         if any(domain == d or domain.endswith("." + d) or d.endswith("." + domain) for d in outlet.domains):
             return outlet
     return None
+
+
+_KNOWN_NAMES = sorted({n for o in OUTLETS for n in (o.name, *o.aliases)}, key=len, reverse=True)
+_KNOWN = "(?:" + "|".join(re.escape(n) for n in _KNOWN_NAMES) + ")"
+# A capitalised name of up to four words ("The Kyiv Independent", "Newsweek").
+_GENERIC = r"(?:The\s+)?[A-Z][\w'’&.-]*(?:\s+[A-Z][\w'’&.-]*){0,3}"
+# A publisher's name as running text writes it: a known outlet, or a capitalised name.
+PUBLISHER_NAME = rf"(?P<name>{_KNOWN}(?![\w-])|{_GENERIC})"
+# "WASHINGTON (Reuters) -", "KYIV, Ukraine, Sept 7 (AP) —", "Paris (AFP) -", "(CNN) —" at the
+# start of a paragraph: a place in capitals (or, before a dash, up to four capitalised words:
+# not "England (Group A): ..."), its region, a date, then the publisher in parentheses and a
+# dash. A citation ("according to Reuters", "Reuters reported") is never one.
+_PLACE = (r"(?:[A-Z][A-Z.'’-]*(?:\s+[A-Z][A-Z.'’-]*)*"
+          r"|[A-Z][\w.'’-]*(?:\s+(?:[A-Z][\w.'’-]*|de|da|del|la|el|al)){0,3}(?=[^()]{0,60}\([^()]{1,60}\)\s*[-–—]))"
+          r"(?:,\s*[A-Z][\w.]*(?:\s+[A-Z][\w.]*)*)*")
+WIRE_DATELINE = re.compile(
+    rf"^(?:{_PLACE}(?:,?\s+[A-Z][a-z]{{2,8}}\.?\s+\d{{1,2}})?,?\s*)?\({PUBLISHER_NAME}\)\s*[-–—:]"
+)

@@ -18,8 +18,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from compliance.checks.attribution import _FORM, _MAX_WORDS, name_key, registrable_domain
-from compliance.checks.outlets import OUTLETS, Outlet, outlet_for_domain
+from compliance.checks.attribution import _FORM, _MAX_WORDS, name_key, outlet_for_name, registrable_domain
+from compliance.checks.outlets import PUBLISHER_NAME, WIRE_DATELINE, outlet_for_domain
 from compliance.model import Block, BlockKind, Document
 from compliance.similarity.matcher import is_boilerplate
 
@@ -30,11 +30,7 @@ LESSER = frozenset({"told", "interview", "previously reported"})
 UNKNOWN_WEIGHT = 0.5  # a name not in the outlet table counts half
 LINK_WEIGHT, MAX_LINK_SCORE = 1.0, 2.0  # links to an outlet's site corroborate; alone they do not decide
 
-_KNOWN_NAMES = sorted({n for o in OUTLETS for n in (o.name, *o.aliases)}, key=len, reverse=True)
-_KNOWN = "(?:" + "|".join(re.escape(n) for n in _KNOWN_NAMES) + ")"
-# A capitalised name of up to four words ("The Kyiv Independent", "Newsweek").
-_GENERIC = r"(?:The\s+)?[A-Z][\w'’&.-]*(?:\s+[A-Z][\w'’&.-]*){0,3}"
-_NAME = rf"(?P<name>{_KNOWN}(?![\w-])|{_GENERIC})"
+_NAME = PUBLISHER_NAME
 _NOT_PUBLISHERS = {
     "the", "he", "she", "it", "they", "we", "i", "you", "his", "her", "their", "this", "that", "officials", "police",
     "president", "the president", "the government", "congress", "parliament", "the company", "the ministry",
@@ -85,14 +81,12 @@ _NEEDS = {
 }
 
 
-def _p(kind: str, pattern: str, weight: float, unknown_names: bool) -> _Pattern:
+def _p(kind: str, pattern: str | re.Pattern[str], weight: float, unknown_names: bool) -> _Pattern:
     return _Pattern(kind, re.compile(pattern), weight, unknown_names, re.compile(_TRIGGERS[kind]), _NEEDS[kind])
 
 
 PATTERNS: tuple[_Pattern, ...] = (
-    # "WASHINGTON (Reuters) -", "KYIV, Ukraine, Sept 7 (AP) —", "(CNN) —" at the start of a paragraph
-    _p("dateline", r"^(?:[A-Z][A-Z.'-]*(?:\s+[A-Z][A-Z.'-]*)*(?:,\s*[A-Z][\w.]*(?:\s+[A-Z][\w.]*)*)*(?:,?\s+[A-Z][a-z]{2,8}\.?\s+\d{1,2})?,?\s*)?"
-             rf"\({_NAME}\)\s*[-–—:]", 4.0, True),
+    _p("dateline", WIRE_DATELINE, 4.0, True),  # shared with credits: see outlets.py
     _p("statement to", rf"\b(?:in|via)\s+an?\s+(?:\w+\s+)?(?:statement|e-?mail|comment)\s+(?:sent\s+)?to\s+{_NAME}", 3.0, True),
     _p("has contacted", rf"\b{_NAME}\s+(?:has|had)\s+(?:contacted|reached\s+out\s+to|asked|approached|e-?mailed)\b"
              r"(?=[^.]{0,160}?\bfor\s+(?:a\s+)?(?:comment|response|reaction))", 3.0, True),
@@ -126,14 +120,6 @@ class LikelyPublisher:
     domains: tuple[str, ...] = ()
 
 
-def _outlet_for_name(name: str) -> Outlet | None:
-    key = name_key(name)
-    for outlet in OUTLETS:
-        if any(name_key(n) == key for n in (outlet.name, *outlet.aliases)):
-            return outlet
-    return None
-
-
 def _skipped(block: Block, desk_texts: tuple[str, ...]) -> bool:
     """The desk's own text, captions (photo credits) and attribution lines are not the article's voice."""
     if block.kind in (BlockKind.TITLE, BlockKind.META, BlockKind.CAPTION):
@@ -161,7 +147,7 @@ def find_clues(document: Document, desk_texts: tuple[str, ...] = ()) -> list[tup
                 if any(start < hit.end() and hit.start() < end for start, end in taken):
                     continue
                 name = hit.group("name").strip(" .,'’")
-                outlet = _outlet_for_name(name)
+                outlet = outlet_for_name(name)
                 if outlet is None and (not pattern.unknown_names or name.casefold() in _NOT_PUBLISHERS
                                        or name_key(name) in _NOT_PUBLISHERS or not name_key(name)):
                     continue
@@ -199,7 +185,7 @@ def infer_publisher(document: Document, desk_texts: tuple[str, ...] = ()) -> Lik
         return None  # "told Reuters" twice is an article quoting Reuters' interviews, not Reuters' article
     if len(scored) > 1 and scored[1][0] * 1.5 > score:
         return None  # two publishers with similar evidence: a wire story re-reported, or a roundup
-    outlet = _outlet_for_name(key) or _outlet_for_name(clues[0].name)
+    outlet = outlet_for_name(key) or outlet_for_name(clues[0].name)
     if outlet is None and len([c for c in clues if c.kind != "link"]) < 2:
         return None  # an unknown name needs two clues
     name = outlet.name if outlet else clues[0].name

@@ -2,15 +2,24 @@
 
 A credit is an attribution line in the rule's scope ("Source: X", "Originally published
 by X", "Credit: X", "Courtesy of X", "Via X", "This article first appeared on X",
-"Reprinted from X", ...), an attribution field in the front matter, or a link to the
-source's site. A line that credits someone else is attribution-mismatch's business, not
-this rule's.
+"Reprinted from X", ...), an attribution field in the front matter, a link to the
+source's site, or the credit wire copy carries with it: a byline ("By JILL COLVIN,
+Associated Press", "By The Associated Press"), a wire dateline ("WASHINGTON (Reuters) -")
+or a copyright line ("Copyright 2018 The Associated Press") that names the source (its
+publisher, an alias, or a known short form such as AP or AFP). A byline naming a person
+only, and a citation ("according to Reuters"), credit no one. A date ("Originally published
+July 15, 2018") is no credit either. A line that credits someone else is
+attribution-mismatch's business, not this rule's.
 
 The source is the catalogue's match (or, with --fetch, a credited page the repost copies).
 With no match, the repost's own words may still name its likely original publisher
 ("said in a statement to Newsweek", "Newsweek has contacted ...", "(Reuters) -"; see
-compliance/checks/publisher.py): then an attribution line must credit that publisher.
+compliance/checks/publisher.py): then something must credit that publisher.
 Original writing with no such evidence needs no attribution.
+
+Options: `credit_forms`, the kinds of credit that count (default: all of `line`,
+`front-matter`, `link`, `byline`, `dateline`, `copyright`). A desk that demands an
+explicit attribution line sets `credit_forms: [line, front-matter]`.
 
 PASSES (copies a Newsweek story)::
 
@@ -22,19 +31,41 @@ FAILS (the same copy with no credit; without a catalogue too, since it says
 "... said in a statement to Newsweek" and "Newsweek has contacted ...")::
 
     The deepening military ties between Iran and Russia ...
+
+PASSES (copies an AP story; with `credit_forms: [line, front-matter]` it FAILS)::
+
+    By JILL COLVIN, Associated Press
+
+    WASHINGTON (AP) — President Donald Trump ...
 """
 from __future__ import annotations
 
 from collections.abc import Iterator
 
-from compliance.checks.attribution import credits_source, links_to_source
+from compliance.checks.attribution import CREDIT_FORMS, Attribution, credits_source, source_credits
 from compliance.checks.context import CheckContext, shorten
+from compliance.checks.options import Option
 from compliance.checks.publisher import LikelyPublisher, infer_publisher
 from compliance.model import Finding, Source
 
 TYPE = "attribution-missing"
 DEFAULT_SCOPE = "all"
-OPTIONS: dict = {}
+OPTIONS = {
+    "credit_forms": Option(list, default=list(CREDIT_FORMS), help="the kinds of credit that count: " + ", ".join(CREDIT_FORMS)),
+}
+
+
+_FORM_NAMES = {"line": "attribution line", "front-matter": "front-matter field", "link": "link", "byline": "byline",
+               "dateline": "dateline", "copyright": "copyright line"}
+
+
+def validate_options(options: dict) -> None:
+    forms = options["credit_forms"]
+    unknown = [form for form in forms if form not in CREDIT_FORMS]
+    if unknown:
+        raise ValueError(f"credit_forms: unknown form {unknown[0]!r} (known: {', '.join(CREDIT_FORMS)})")
+    if not forms:
+        raise ValueError("credit_forms needs at least one form, or nothing could ever credit a source")
 
 
 def check(context: CheckContext) -> Iterator[Finding]:
@@ -42,18 +73,42 @@ def check(context: CheckContext) -> Iterator[Finding]:
     if match is None:
         yield from _check_inferred(context)
         return
-    if context.desk_attributions(match.source):
-        return
-    if links_to_source(context.document, match.source):
-        return
     source = match.source
+    # Any desk line crediting anyone will do here: crediting someone else is a mismatch.
+    desk_lines = context.desk_attributions(source)
+    if _counted(context, desk_lines):
+        return
+    credits = [*(a for a in desk_lines if credits_source(a, source)), *source_credits(context.document, context.blocks, source)]
+    if _counted(context, credits):
+        return
     first = context.first_copied_block()
     yield context.finding(
         f"copies {match.containment:.0%} of its text from {source.publisher} "
-        f"(source {source.id}) but no line credits {source.publisher}",
+        f"(source {source.id}) but no line credits {source.publisher}{_uncounted_note(context, credits)}",
         first, excerpt=f"matched source: {source.publisher} — {source.title or source.id}",
         publisher=source.publisher, source=source.id, containment=match.containment, coverage=match.coverage,
+        **_uncounted_evidence(credits),
     )
+
+
+def _counted(context: CheckContext, credits: list[Attribution]) -> bool:
+    forms = context.options["credit_forms"]
+    return any(credit.form in forms for credit in credits)
+
+
+def _uncounted_note(context: CheckContext, credits: list[Attribution]) -> str:
+    """Why a credit that is there does not count: the pack leaves its form out."""
+    if not credits:
+        return ""
+    first = min(credits, key=lambda credit: credit.line)
+    return (f" (the {_FORM_NAMES[first.form]} on line {first.line} does, "
+            f"but this rule counts only: {', '.join(context.options['credit_forms'])})")
+
+
+def _uncounted_evidence(credits: list[Attribution]) -> dict:
+    if not credits:
+        return {}
+    return {"uncounted": [{"line": c.line, "form": c.form, "text": shorten(c.text, 80)} for c in credits]}
 
 
 def _as_source(likely: LikelyPublisher) -> Source:
@@ -67,15 +122,17 @@ def _check_inferred(context: CheckContext) -> Iterator[Finding]:
     if likely is None:
         return
     publisher = _as_source(likely)
-    if any(credits_source(a, publisher) for a in context.desk_attributions(None)):
-        return
-    if links_to_source(context.document, publisher):
+    credits = [*(a for a in context.desk_attributions(None) if credits_source(a, publisher)),
+               *source_credits(context.document, context.blocks, publisher)]
+    if _counted(context, credits):
         return
     said = ", ".join(f'"{shorten(c.phrase, 60)}" (line {c.line})' for c in likely.clues if c.kind != "link")
     first = likely.clues[0]
     yield context.finding(
-        f"no attribution line credits the likely original publisher, {likely.name} (the text says {said})",
+        f"no attribution line credits the likely original publisher, {likely.name} (the text says {said})"
+        f"{_uncounted_note(context, credits)}",
         line=first.line, end_line=first.line, excerpt=first.phrase,
         publisher=likely.name, inferred=True, score=likely.score,
         clues=[{"line": c.line, "kind": c.kind, "text": c.phrase, "weight": c.weight} for c in likely.clues],
+        **_uncounted_evidence(credits),
     )

@@ -36,11 +36,37 @@ class BlockedAddressError(OSError):
     """Raised at connect time; an OSError so that urllib3 and requests pass it along."""
 
 
+_NAT64 = ipaddress.IPv6Network("64:ff9b::/96")  # RFC 6052's well-known prefix
+_IPV4_COMPATIBLE = ipaddress.IPv6Network("::/96")  # deprecated, but some stacks still route it to IPv4
+
+
+def embedded_ipv4(ip: ipaddress.IPv6Address) -> list[ipaddress.IPv4Address]:
+    """The IPv4 addresses an IPv6 address carries, which is where its packets end up.
+
+    ipaddress calls 2002:7f00:1::1 (6to4 of 127.0.0.1) or 64:ff9b::a9fe:a9fe (NAT64 of
+    169.254.169.254) global, so each is judged by the IPv4 address inside it instead."""
+    if ip.ipv4_mapped is not None:  # ::ffff:0:0/96
+        return [ip.ipv4_mapped]
+    if ip.sixtofour is not None:  # 2002::/16
+        return [ip.sixtofour]
+    if ip.teredo is not None:  # 2001::/32: the server, and the client (ipaddress undoes its obfuscation)
+        return list(ip.teredo)
+    if ip in _NAT64 or (ip in _IPV4_COMPATIBLE and not (ip.is_loopback or ip.is_unspecified)):
+        return [ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)]  # ::1 and :: are IPv6's own
+    return []
+
+
 def address_problem(address: str) -> str | None:
     """Why an address must not be fetched ('private', 'loopback'...), or None if it is public."""
     ip = ipaddress.ip_address(address.split("%", 1)[0])  # drop an IPv6 zone id
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped  # ::ffff:127.0.0.1 is loopback too
+    if isinstance(ip, ipaddress.IPv6Address):
+        embedded = embedded_ipv4(ip)
+        if embedded:
+            return next(filter(None, map(_problem, embedded)), None)
+    return _problem(ip)
+
+
+def _problem(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> str | None:
     # Most specific first: 127.0.0.1 is also "private" to ipaddress, but "loopback" says more.
     for problem, test in (
         ("loopback", ip.is_loopback), ("link-local", ip.is_link_local), ("multicast", ip.is_multicast),

@@ -5,10 +5,13 @@ Like tests/test_fetch.py, against real servers on 127.0.0.1 (no mocks of request
 """
 from __future__ import annotations
 
+import socket
+
 import pytest
 
-from compliance.fetch import FetchError
+from compliance.fetch import FetchError, Fetcher
 from compliance.fetch.safety import address_problem, check_url
+from test_fetch import COPIED, Route, article_html, server, settings  # noqa: F401 (server is a fixture)
 
 
 @pytest.mark.parametrize("address, problem", [
@@ -36,3 +39,37 @@ def test_a_link_to_an_ipv6_form_of_loopback_is_refused_before_any_request(host):
         check_url(f"http://[{host}]/")
     assert refused.value.kind == "blocked"
     assert f"{host} resolves to {host} (loopback)" in refused.value.reason
+
+
+def test_every_retry_spends_one_request_of_the_budget(tmp_path, server):
+    """A 503 is asked again, `retries` times; each try is a request the budget counts, and a
+    budget spent stops the retries: the server never sees more requests than the budget."""
+    server.routes["/busy"] = Route(503, b"busy", "text/html")
+    fetcher = Fetcher(settings(tmp_path, retries=2, request_budget=1, cache_path=None))
+    with pytest.raises(FetchError) as failed:
+        fetcher.get(server.url("/busy"))
+    assert failed.value.kind == "budget" and "request budget (1) is spent" in failed.value.reason
+    assert server.hits == {"/busy": 1} and fetcher.stats.requests == 1
+    fetcher = Fetcher(settings(tmp_path, retries=2, request_budget=10, cache_path=None))
+    with pytest.raises(FetchError) as failed:
+        fetcher.get(server.url("/busy"))
+    assert failed.value.reason == "HTTP 503 Service Unavailable"  # three tries, then the answer as it is
+    assert server.hits == {"/busy": 4} and fetcher.stats.requests == 3
+
+
+def test_a_redirect_and_the_retries_of_its_target_share_the_budget(tmp_path, server, corpus):
+    server.routes["/moved"] = Route(302, headers={"Location": "/flaky"})
+    server.routes["/flaky"] = [Route(503, b"busy", "text/html"), Route(body=article_html(corpus[COPIED], "CBS News"))]
+    fetcher = Fetcher(settings(tmp_path, retries=2, request_budget=3, cache_path=None))
+    assert fetcher.get(server.url("/moved")).final_url == server.url("/flaky")
+    assert fetcher.stats.requests == 3 and sum(server.hits.values()) == 3
+
+
+def test_a_refused_connection_is_tried_again_and_each_try_is_counted(tmp_path):
+    with socket.socket() as probe:  # a port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    fetcher = Fetcher(settings(tmp_path, retries=2, cache_path=None))
+    with pytest.raises(FetchError) as failed:
+        fetcher.get(f"http://127.0.0.1:{port}/")
+    assert failed.value.kind == "connection" and fetcher.stats.requests == 3

@@ -1,9 +1,9 @@
 """Fetch a credited page safely: requests with timeouts, a size cap, checked redirects.
 
 Redirects are followed by hand, so that every hop is checked (`safety.check_url`) before
-it is requested; retries (5xx and connection errors, with backoff) are urllib3's. Each
-hop spends one request of the scan's budget, and at most `per_host` requests run at once
-against one host.
+it is requested, and so are retries (5xx answers and failed connections, with backoff), so
+that every request sent, hop or retry, spends one request of the scan's budget. At most
+`per_host` requests run at once against one host.
 """
 from __future__ import annotations
 
@@ -14,8 +14,7 @@ from dataclasses import replace
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
 import requests
-from urllib3.exceptions import ReadTimeoutError
-from urllib3.util.retry import Retry
+from urllib3.exceptions import NewConnectionError, ReadTimeoutError
 
 from compliance.fetch.cache import Page, PageCache
 from compliance.fetch.safety import FetchError, GuardedAdapter, check_url
@@ -23,6 +22,7 @@ from compliance.fetch.settings import FetchSettings, FetchStats
 
 ACCEPTED_TYPES = ("text/html", "application/xhtml+xml", "text/plain")
 REMEMBERED_STATUSES = (404, 410)  # gone for good: cached like a page
+RETRIED_STATUSES = (500, 502, 503, 504)  # may pass: asked again, `retries` times at most
 _REDIRECTS = (301, 302, 303, 307, 308)
 _BLOCKED = re.compile(r"blocked address: \S+ resolves to \S+ \([a-z -]+\)")
 
@@ -37,12 +37,8 @@ def _session(settings: FetchSettings) -> requests.Session:
     session = requests.Session()
     session.trust_env = False  # no proxies or .netrc credentials from the environment for links others wrote
     session.headers.update({"User-Agent": settings.user_agent, "Accept": "text/html,application/xhtml+xml,text/plain;q=0.9"})
-    retry = Retry(
-        total=settings.retries, connect=settings.retries, read=0, status=settings.retries, redirect=False,
-        backoff_factor=settings.backoff, status_forcelist=(500, 502, 503, 504), allowed_methods=frozenset({"GET"}),
-        raise_on_status=False, respect_retry_after_header=False,  # a server must not make a scan sleep
-    )
-    adapter = GuardedAdapter(settings.allow_hosts, max_retries=retry)
+    # No retries in urllib3: its retries were requests the budget never saw (Fetcher._exchange retries).
+    adapter = GuardedAdapter(settings.allow_hosts, max_retries=0)
     session.mount("http://", adapter)
     session.mount("https://", adapter)
     return session
@@ -110,30 +106,50 @@ class Fetcher:
 
     def _download(self, url: str, cached: Page | None) -> Page:
         current = url
+        headers: dict[str, str] = {}
+        if cached and cached.status == 200:  # revalidate an old entry instead of downloading it again
+            if cached.etag:
+                headers["If-None-Match"] = cached.etag
+            if cached.last_modified:
+                headers["If-Modified-Since"] = cached.last_modified
         for _ in range(self.settings.max_redirects + 1):
             check_url(current, self.settings.allow_hosts)
+            outcome = self._exchange(url, current, headers, cached)
+            if isinstance(outcome, Page):
+                return outcome
+            current = outcome
+        raise FetchError("redirects", f"more than {self.settings.max_redirects} redirects")
+
+    def _exchange(self, url: str, current: str, headers: dict[str, str], cached: Page | None) -> Page | str:
+        """One hop: the page, or the URL it redirects to. A 5xx answer or a failed connection is
+        tried again, `retries` times, each try spending one request of the budget."""
+        s = self.settings
+        for attempt in range(s.retries + 1):
+            if attempt:
+                time.sleep(s.backoff * 2 ** (attempt - 1))
+            last = attempt == s.retries
             self._spend_budget()
-            headers = {}
-            if cached and cached.status == 200:  # revalidate an old entry instead of downloading it again
-                if cached.etag:
-                    headers["If-None-Match"] = cached.etag
-                if cached.last_modified:
-                    headers["If-Modified-Since"] = cached.last_modified
             with self._host_slot(current):
-                response = self._request(current, headers)
+                try:
+                    response = self._request(current, headers)
+                except _NoConnection:
+                    if last:
+                        raise
+                    continue
                 with response:
+                    if response.status_code in RETRIED_STATUSES and not last:
+                        continue
                     if response.status_code in _REDIRECTS:
                         location = response.headers.get("Location")
                         if not location:
                             raise FetchError("http-status", f"HTTP {response.status_code} redirect without a Location")
-                        current = urljoin(current, location)
-                        continue
+                        return urljoin(current, location)
                     if response.status_code == 304 and cached:
                         with self._lock:
                             self.stats.revalidated += 1
                         return replace(cached, fetched_at=time.time(), from_cache=False)
                     return self._read(url, current, response)
-        raise FetchError("redirects", f"more than {self.settings.max_redirects} redirects")
+        raise AssertionError("the last attempt returns or raises")
 
     def _request(self, url: str, headers: dict[str, str]) -> requests.Response:
         s = self.settings
@@ -141,7 +157,7 @@ class Fetcher:
             return self._session.get(url, headers=headers, stream=True, allow_redirects=False,
                                      timeout=(s.connect_timeout, s.read_timeout))
         except requests.exceptions.ConnectTimeout:
-            raise FetchError("timeout", f"timeout: no connection within {s.connect_timeout:g} s") from None
+            raise _NoConnection("timeout", f"timeout: no connection within {s.connect_timeout:g} s") from None
         except requests.exceptions.ReadTimeout:
             raise FetchError("timeout", f"timeout: no answer within {s.read_timeout:g} s") from None
         except requests.exceptions.RequestException as exc:
@@ -152,6 +168,8 @@ class Fetcher:
             reason = getattr(exc.args[0] if exc.args else None, "reason", None)
             if isinstance(reason, ReadTimeoutError):
                 raise FetchError("timeout", f"timeout: no answer within {s.read_timeout:g} s") from None
+            if isinstance(reason, NewConnectionError):  # refused, unreachable, not resolved: no request went out
+                raise _NoConnection("connection", f"connection failed ({type(reason).__name__})") from None
             raise FetchError("connection", f"connection failed ({type(reason or exc).__name__})") from None
 
     def _read(self, url: str, final_url: str, response: requests.Response) -> Page:
@@ -184,6 +202,10 @@ class Fetcher:
             content_type = f"{content_type}; charset={charset}"
         return Page(url, final_url, status, content_type, b"".join(chunks), response.headers.get("ETag"),
                     response.headers.get("Last-Modified"), time.time())
+
+
+class _NoConnection(FetchError):
+    """No connection to send the request on: worth another try, unlike an answer that broke off."""
 
 
 def _usable(page: Page) -> Page:

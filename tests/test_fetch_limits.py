@@ -6,6 +6,8 @@ Like tests/test_fetch.py, against real servers on 127.0.0.1 (no mocks of request
 from __future__ import annotations
 
 import socket
+import threading
+import time
 
 import pytest
 
@@ -73,3 +75,108 @@ def test_a_refused_connection_is_tried_again_and_each_try_is_counted(tmp_path):
     with pytest.raises(FetchError) as failed:
         fetcher.get(f"http://127.0.0.1:{port}/")
     assert failed.value.kind == "connection" and fetcher.stats.requests == 3
+
+
+class TrickleServer:
+    """A raw TCP server on 127.0.0.1: to each connection, once the client has spoken, `head` at
+    once, then `trickle` one byte every `interval` seconds, each well within the read timeout."""
+
+    def __init__(self, head: bytes, trickle: bytes, interval: float):
+        self.head, self.trickle, self.interval = head, trickle, interval
+        self.stop = threading.Event()
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self.listener.getsockname()[1]
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while not self.stop.is_set():
+            try:
+                conn, _ = self.listener.accept()
+            except OSError:
+                return  # closed at teardown
+            threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
+
+    def _serve(self, conn: socket.socket) -> None:
+        with conn:
+            try:
+                conn.recv(65536)  # the request, or a TLS ClientHello
+                conn.sendall(self.head)
+                for byte in self.trickle:
+                    if self.stop.wait(self.interval):
+                        return
+                    conn.sendall(bytes([byte]))
+            except OSError:
+                return  # the client hung up: what the deadline is for
+
+    def close(self) -> None:
+        self.stop.set()
+        self.listener.close()
+
+
+@pytest.fixture
+def trickle():
+    servers = []
+
+    def start(head: bytes, trickle: bytes, interval: float = 0.25) -> TrickleServer:
+        servers.append(TrickleServer(head, trickle, interval))
+        return servers[-1]
+
+    yield start
+    for running in servers:
+        running.close()
+
+
+def fetch_within(fetcher: Fetcher, url: str, limit: float) -> FetchError:
+    started = time.monotonic()
+    with pytest.raises(FetchError) as failed:
+        fetcher.get(url)
+    assert time.monotonic() - started < limit
+    return failed.value
+
+
+BODY = b"<html><body><article><p>" + b"word " * 400 + b"</p></article></body></html>"
+
+
+@pytest.mark.parametrize("head, trickled", [
+    (b"HTTP/1.1 200 OK\r\n", b"X-Slow: " + b"a" * 200 + b"\r\n\r\n"),  # headers, a byte at a time
+    (b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: %d\r\n\r\n" % len(BODY), BODY),  # a body of known length
+    (b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nConnection: close\r\n\r\n", BODY),  # a body that ends when the server closes
+], ids=["headers", "fixed-length-body", "body-until-close"])
+def test_a_page_trickled_below_the_read_timeout_ends_at_the_page_deadline(tmp_path, trickle, head, trickled):
+    """One byte every 0.25 s never trips the 5 s read timeout; the page's 2 s deadline cuts it off."""
+    slow = trickle(head, trickled)
+    fetcher = Fetcher(settings(tmp_path, total_timeout=2.0, read_timeout=5.0, cache_path=None))
+    failed = fetch_within(fetcher, f"http://127.0.0.1:{slow.port}/", 2.0 + 1.0)
+    assert failed.kind == "timeout" and failed.reason == "timeout: the page took over 2 s"
+    assert fetcher.stats.failures == {"timeout": 1} and fetcher.stats.requests == 1
+
+
+def test_a_tls_handshake_trickled_below_the_timeouts_ends_at_the_page_deadline(tmp_path, trickle):
+    """A TLS record announced 16,000 bytes long, sent a byte at a time: the handshake never
+    fails on its own. The socket urllib3 connected is detached by the TLS wrapping; the
+    deadline still cuts the connection."""
+    slow = trickle(b"\x16\x03\x03\x3e\x80", b"\x02" * 16_000)
+    fetcher = Fetcher(settings(tmp_path, total_timeout=2.0, connect_timeout=5.0, read_timeout=5.0, cache_path=None))
+    failed = fetch_within(fetcher, f"https://127.0.0.1:{slow.port}/", 2.0 + 1.0)
+    assert failed.reason == "timeout: the page took over 2 s"
+
+
+def test_one_deadline_covers_every_redirect_hop(tmp_path, server, corpus):
+    """Each hop answers in 0.6 s, well within the read timeout; six of them are not within 2 s."""
+    for n in range(5):
+        server.routes[f"/hop{n}"] = Route(302, headers={"Location": f"/hop{n + 1}"}, delay=0.6)
+    server.routes["/hop5"] = Route(body=article_html(corpus[COPIED], "CBS News"), delay=0.6)
+    fetcher = Fetcher(settings(tmp_path, total_timeout=2.0, read_timeout=5.0, cache_path=None))
+    failed = fetch_within(fetcher, server.url("/hop0"), 2.0 + 1.0)
+    assert failed.reason == "timeout: the page took over 2 s"
+    assert server.hits == {"/hop0": 1, "/hop1": 1, "/hop2": 1, "/hop3": 1}  # the fourth hop was cut off
+    # the connection the deadline cut does not spoil the next page on the same fetcher
+    assert fetcher.get(server.url("/hop5")).status == 200
+
+
+def test_retries_stop_when_their_backoff_would_outlast_the_page(tmp_path, server):
+    server.routes["/busy"] = Route(503, b"busy", "text/html")
+    fetcher = Fetcher(settings(tmp_path, total_timeout=2.0, retries=5, backoff=0.5, cache_path=None))
+    failed = fetch_within(fetcher, server.url("/busy"), 2.0)
+    assert failed.reason == "HTTP 503 Service Unavailable"  # the answer as it is, not a wait past the deadline
+    assert server.hits == {"/busy": 3}  # at 0, 0.5 and 1.5 s; the next wait (2 s) would end past the deadline

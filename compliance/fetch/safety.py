@@ -20,6 +20,8 @@ from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 from urllib3.exceptions import ConnectTimeoutError, NameResolutionError, NewConnectionError
 from urllib3.util import connection as urllib3_connection
 
+from compliance.fetch.deadline import watch_connection
+
 ALLOWED_SCHEMES = ("http", "https")
 
 
@@ -127,7 +129,8 @@ def safe_address(host: str, port: int, allow_hosts: Collection[str]) -> str:
 
 def _guarded(base: type[HTTPConnection], allow_hosts: frozenset[str]) -> type[HTTPConnection]:
     class GuardedConnection(base):  # type: ignore[misc, valid-type]
-        """Connects only to an address checked at connect time (the same body as urllib3's)."""
+        """Connects only to an address checked at connect time (the same body as urllib3's), and
+        puts its socket under the deadline of the page it serves (deadline.py)."""
 
         def _new_conn(self):
             try:
@@ -137,7 +140,7 @@ def _guarded(base: type[HTTPConnection], allow_hosts: frozenset[str]) -> type[HT
             except BlockedAddressError as exc:  # the client finds "blocked address: ..." in the error
                 raise NewConnectionError(self, str(exc)) from None
             try:
-                return urllib3_connection.create_connection(
+                sock = urllib3_connection.create_connection(
                     (address, self.port), self.timeout, source_address=self.source_address,
                     socket_options=self.socket_options,
                 )
@@ -145,6 +148,12 @@ def _guarded(base: type[HTTPConnection], allow_hosts: frozenset[str]) -> type[HT
                 raise ConnectTimeoutError(self, f"Connection to {self.host} timed out. (connect timeout={self.timeout})") from exc
             except OSError as exc:
                 raise NewConnectionError(self, f"Failed to establish a new connection: {exc}") from exc
+            watch_connection(sock)  # from here on (TLS handshake included) the page's deadline can cut it
+            return sock
+
+        def request(self, *args, **kwargs):
+            watch_connection(self.sock)  # a kept-alive connection, now working for this thread's page
+            return super().request(*args, **kwargs)
 
     return GuardedConnection
 

@@ -180,3 +180,27 @@ def test_retries_stop_when_their_backoff_would_outlast_the_page(tmp_path, server
     failed = fetch_within(fetcher, server.url("/busy"), 2.0)
     assert failed.reason == "HTTP 503 Service Unavailable"  # the answer as it is, not a wait past the deadline
     assert server.hits == {"/busy": 3}  # at 0, 0.5 and 1.5 s; the next wait (2 s) would end past the deadline
+
+
+@pytest.mark.parametrize("allowed", [False, True], ids=["checked-before-the-request", "looked-up-at-connect"])
+def test_a_slow_name_lookup_ends_at_the_page_deadline(tmp_path, server, corpus, monkeypatch, allowed):
+    """getaddrinfo takes no timeout; a name server that answers in 30 s must not hold the page
+    that long. (The resolver is stood in for; the server and requests are real.)"""
+    server.routes["/story"] = Route(body=article_html(corpus[COPIED], "CBS News"))
+    real = socket.getaddrinfo
+    answered = threading.Event()
+
+    def slow_name_server(host, *args, **kwargs):
+        if host == "slow.test":
+            answered.wait(30)
+            host = "127.0.0.1"
+        return real(host, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", slow_name_server)
+    allow = {"slow.test"} if allowed else set()
+    fetcher = Fetcher(settings(tmp_path, total_timeout=1.0, allow_hosts=frozenset(allow), cache_path=None))
+    try:
+        failed = fetch_within(fetcher, f"http://slow.test:{server.port}/story", 1.0 + 1.0)
+    finally:
+        answered.set()  # let the abandoned lookup finish
+    assert failed.reason == "timeout: the page took over 1 s" and server.hits == {}

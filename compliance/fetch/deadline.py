@@ -7,7 +7,9 @@ time is up, which ends whatever read is waiting on it, through requests and urll
 for HTTPS too; the client then reports the page as a timeout.
 
 The connection (safety.GuardedConnection) tells the deadline of the thread that uses it
-which socket to watch, when it connects and whenever it sends a request on it.
+which socket to watch, when it connects and whenever it sends a request on it. Looking a
+host up has no socket to cut: safety.resolve waits for the resolver only as long as the
+page's time allows.
 """
 from __future__ import annotations
 
@@ -93,8 +95,13 @@ def _shut_down(sock: socket.socket) -> None:
         pass  # the other side closed it first
 
 
+def current_deadline() -> PageDeadline | None:
+    """The deadline of the page this thread is fetching, if any."""
+    return getattr(_local, "deadline", None)
+
+
 def watch_connection(sock: socket.socket | None) -> None:
     """Put `sock` under the deadline of the page this thread is fetching, if any."""
-    deadline = getattr(_local, "deadline", None)
+    deadline = current_deadline()
     if deadline is not None and sock is not None:
         deadline.watch(sock)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ipaddress
 import socket
+import threading
 from collections.abc import Collection
 from urllib.parse import urlsplit
 
@@ -20,7 +21,7 @@ from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 from urllib3.exceptions import ConnectTimeoutError, NameResolutionError, NewConnectionError
 from urllib3.util import connection as urllib3_connection
 
-from compliance.fetch.deadline import watch_connection
+from compliance.fetch.deadline import current_deadline, watch_connection
 
 ALLOWED_SCHEMES = ("http", "https")
 
@@ -85,12 +86,47 @@ def host_allowed(host: str, allow_hosts: Collection[str]) -> bool:
 
 
 def resolve(host: str, port: int) -> list[str]:
-    """Every address `host` resolves to, in the resolver's order, without duplicates."""
+    """Every address `host` resolves to, in the resolver's order, without duplicates.
+
+    While a page is being fetched, no longer than its deadline allows: getaddrinfo takes no
+    timeout, and a slow name server would hold the page for as long as the resolver's own
+    retries last (twice per hop: checked, then connected). The lookup then goes on in a
+    daemon thread until the resolver gives up, and its answer is dropped."""
+    deadline = current_deadline()
+    if deadline is None or _is_address(host):
+        return _lookup(host, port)
+    found: list[list[str] | BaseException] = []
+
+    def look_up() -> None:
+        try:
+            found.append(_lookup(host, port))
+        except BaseException as exc:  # handed to the waiting thread
+            found.append(exc)
+
+    lookup = threading.Thread(target=look_up, name=f"resolve {host}", daemon=True)
+    lookup.start()
+    lookup.join(deadline.remaining())
+    if not found:
+        raise FetchError("timeout", f"timeout: the page took over {deadline.seconds:g} s")
+    if isinstance(found[0], BaseException):
+        raise found[0]
+    return found[0]
+
+
+def _lookup(host: str, port: int) -> list[str]:
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except (socket.gaierror, UnicodeError) as exc:
         raise FetchError("connection", f"cannot resolve host {host} ({exc})") from None
     return list(dict.fromkeys(str(info[4][0]) for info in infos))
+
+
+def _is_address(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host.split("%", 1)[0])
+    except ValueError:
+        return False
+    return True
 
 
 def check_url(url: str, allow_hosts: Collection[str] = ()) -> None:

@@ -8,9 +8,11 @@ from __future__ import annotations
 import socket
 import threading
 import time
+from pathlib import Path
 
 import pytest
 
+from compliance.cli.main import main
 from compliance.fetch import FetchError, Fetcher
 from compliance.fetch.safety import address_problem, check_url
 from test_fetch import COPIED, Route, article_html, server, settings  # noqa: F401 (server is a fixture)
@@ -204,3 +206,47 @@ def test_a_slow_name_lookup_ends_at_the_page_deadline(tmp_path, server, corpus, 
     finally:
         answered.set()  # let the abandoned lookup finish
     assert failed.reason == "timeout: the page took over 1 s" and server.hits == {}
+
+
+def add_args(server, tmp_path: Path, catalogue: Path, source_id: str) -> list[str]:
+    return ["sources", "add", server.url("/story"), "--catalogue", str(catalogue), "--allow-host", "127.0.0.1",
+            "--http-cache", str(tmp_path / "cache.sqlite"), "--id", source_id]
+
+
+@pytest.mark.parametrize("source_id", [
+    "../../escaped", "..", ".", "", "{tmp}/escaped-absolute", "sub/escaped", "sub\\escaped",
+    ".hidden", "new\nline", "caf\u00e9",
+])
+def test_sources_add_refuses_an_id_that_is_not_a_plain_file_name(tmp_path, server, corpus, capsys, source_id):
+    server.routes["/story"] = Route(body=article_html(corpus[COPIED], "CBS News"))
+    catalogue = tmp_path / "desk" / "sources"
+    source_id = source_id.format(tmp=tmp_path)  # an absolute path, in a folder the test owns
+    before = sorted(tmp_path.rglob("*"))
+    assert main(add_args(server, tmp_path, catalogue, source_id)) == 2
+    assert capsys.readouterr().err == (
+        "compliance: error: --id must be a plain file name of ASCII letters, digits, '-', '_' and '.', "
+        f"not starting with a dot (not {source_id!r})\n")
+    assert sorted(tmp_path.rglob("*")) == before  # "../../escaped" would be tmp_path/escaped.md
+    assert server.hits == {}  # refused before fetching
+
+
+def test_sources_add_takes_a_plain_id_with_dots(tmp_path, server, corpus):
+    server.routes["/story"] = Route(body=article_html(corpus[COPIED], "CBS News"))
+    catalogue = tmp_path / "sources"
+    assert main(add_args(server, tmp_path, catalogue, "cbs.rescue-2024_v2")) == 0
+    assert [p.name for p in catalogue.iterdir()] == ["cbs.rescue-2024_v2.md"]
+
+
+@pytest.mark.parametrize("target_exists", [False, True], ids=["dangling", "to-a-file"])
+def test_sources_add_never_writes_through_a_planted_symbolic_link(tmp_path, server, corpus, capsys, target_exists):
+    server.routes["/story"] = Route(body=article_html(corpus[COPIED], "CBS News"))
+    catalogue = tmp_path / "sources"
+    catalogue.mkdir()
+    outside = tmp_path / "outside.txt"
+    if target_exists:
+        outside.write_text("not yours\n", encoding="utf-8")
+    (catalogue / "planted.md").symlink_to(outside)
+    assert main(add_args(server, tmp_path, catalogue, "planted")) == 2
+    assert capsys.readouterr().err == (
+        f"compliance: error: {catalogue / 'planted.md'}: a symbolic link is in the way; not followed, not overwritten\n")
+    assert (outside.read_text(encoding="utf-8") == "not yours\n") if target_exists else not outside.exists()

@@ -6,6 +6,7 @@ Like tests/test_fetch.py, against real servers on 127.0.0.1 (no mocks of request
 from __future__ import annotations
 
 import socket
+import sqlite3
 import threading
 import time
 from pathlib import Path
@@ -13,9 +14,9 @@ from pathlib import Path
 import pytest
 
 from compliance.cli.main import main
-from compliance.fetch import FetchError, Fetcher
+from compliance.fetch import FetchError, Fetcher, PageCache
 from compliance.fetch.safety import address_problem, check_url
-from test_fetch import COPIED, Route, article_html, server, settings  # noqa: F401 (server is a fixture)
+from test_fetch import COPIED, OTHER, Route, article_html, cli_scan, repost, server, settings  # noqa: F401 (server is a fixture)
 
 
 @pytest.mark.parametrize("address, problem", [
@@ -250,3 +251,78 @@ def test_sources_add_never_writes_through_a_planted_symbolic_link(tmp_path, serv
     assert capsys.readouterr().err == (
         f"compliance: error: {catalogue / 'planted.md'}: a symbolic link is in the way; not followed, not overwritten\n")
     assert (outside.read_text(encoding="utf-8") == "not yours\n") if target_exists else not outside.exists()
+
+
+def damage(cache: Path, how: str) -> None:
+    if how == "pages-overwritten":  # the first page (the header and the schema) left whole
+        size = cache.stat().st_size
+        assert size > 3 * 4096
+        with cache.open("r+b") as out:
+            out.seek(4096)
+            out.write(bytes(range(256)) * ((size - 4096) // 256 + 1))
+    elif how == "file-overwritten":
+        cache.write_bytes(b"this is no database " * 1000)
+    elif how == "table-replaced":
+        with sqlite3.connect(cache) as db:
+            db.executescript("DROP TABLE pages; CREATE TABLE pages (something_else TEXT);")
+        db.close()
+
+
+def three_reposts(tmp_path: Path, server, corpus) -> None:
+    for n in range(3):
+        server.routes[f"/story{n}"] = Route(body=article_html(corpus[COPIED], "CBS News"))
+        repost(tmp_path / "reposts", corpus[COPIED], f"Source: CBS News {server.url(f'/story{n}')}", f"story{n}.txt")
+
+
+@pytest.mark.parametrize("how", ["pages-overwritten", "file-overwritten", "table-replaced"])
+def test_a_damaged_cache_is_one_warning_and_the_scan_goes_on_without_it(tmp_path, server, corpus, capsys, how):
+    three_reposts(tmp_path, server, corpus)
+    code, _ = cli_scan(tmp_path, "--fetch")
+    assert code == 0 and sum(server.hits.values()) == 3
+    damage(tmp_path / "cache.sqlite", how)
+    capsys.readouterr()
+    code, report = cli_scan(tmp_path, "--fetch")
+    warnings = [line for line in capsys.readouterr().err.splitlines() if "HTTP cache" in line]
+    assert len(warnings) == 1 and warnings[0].startswith(f"compliance: warning: {tmp_path / 'cache.sqlite'}: ")
+    assert warnings[0].endswith("; going on without it")
+    assert code == 0 and sum(server.hits.values()) == 6  # all three fetched again, live
+    for document in report["documents"]:
+        assert document["findings"] == [] and document["source"]["publisher"] == "CBS News"
+
+
+def test_a_damaged_cache_offline_is_one_warning_and_its_pages_are_missing(tmp_path, server, corpus, capsys):
+    three_reposts(tmp_path, server, corpus)
+    cli_scan(tmp_path, "--fetch")
+    damage(tmp_path / "cache.sqlite", "pages-overwritten")
+    capsys.readouterr()
+    code, report = cli_scan(tmp_path, "--offline")
+    assert len([line for line in capsys.readouterr().err.splitlines() if "HTTP cache" in line]) == 1
+    assert sum(server.hits.values()) == 3  # nothing fetched
+    for document in report["documents"]:
+        assert [f["rule"] for f in document["findings"]] == ["attribution-unverified"]
+        assert "not in the HTTP cache" in document["findings"][0]["message"]
+
+
+def test_a_cache_table_dropped_while_in_use_is_given_up_once(tmp_path, server, corpus, capsys):
+    server.routes["/a"] = Route(body=article_html(corpus[COPIED], "CBS News"))
+    server.routes["/b"] = Route(body=article_html(corpus[OTHER], "The Hill"))
+    path = tmp_path / "cache.sqlite"
+    fetcher = Fetcher(settings(tmp_path, cache_path=path), PageCache(path))
+    fetcher.get(server.url("/a"))
+    with sqlite3.connect(path) as db:
+        db.execute("DROP TABLE pages")
+    db.close()
+    for _ in range(2):
+        assert fetcher.get(server.url("/a")).status == 200 and fetcher.get(server.url("/b")).status == 200
+    fetcher.close()
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "no such table: pages" in err
+    assert server.hits == {"/a": 3, "/b": 2}
+
+
+def test_a_cache_that_cannot_be_opened_at_all_is_still_an_error(tmp_path, server, corpus, capsys):
+    """Not damage but a wrong --http-cache (here a folder): the user's to fix, so the scan stops."""
+    three_reposts(tmp_path, server, corpus)
+    code = main(["scan", str(tmp_path / "reposts"), "-q", "--fetch", "--http-cache", str(tmp_path), "--allow-host", "127.0.0.1"])
+    assert code == 2 and server.hits == {}
+    assert capsys.readouterr().err == f"compliance: error: {tmp_path}: cannot open the HTTP cache: unable to open database file\n"

@@ -132,10 +132,10 @@ class Fetcher:
         for attempt in range(s.retries + 1):
             if attempt:
                 time.sleep(s.backoff * 2 ** (attempt - 1))
-            if deadline.passed:
-                raise _too_slow(deadline)
-            self._spend_budget()
             with self._host_slot(current):
+                if deadline.passed:  # waiting for the host's slot counts too
+                    raise _too_slow(deadline)
+                self._spend_budget()  # here, so that a request never sent (no slot, no time) costs nothing
                 try:
                     response = self._request(current, headers, deadline)
                 except _NoConnection:

@@ -256,6 +256,11 @@ def copied_credit(tmp_path, line: str, publisher: str) -> bool:
     ("Jane Doe Reuters", "Reuters"),
     ("John Smith AFP", "AFP"),
     ("By Jane Doe for Reuters", "Reuters"),
+    ("By Patrick Shanley, The Hollywood Reporter", "The Hollywood Reporter"),  # a name ending in a role word
+    ("Copyright 2015 Kabar tentang Dunia Islam. All rights reserved.", "Kabar tentang Dunia Islam"),
+    ("© 2020 dropbox.tech", "dropbox.tech"),
+    ("(CNN) President Donald Trump made an unscheduled trip to Walter Reed on Saturday.", "CNN"),  # CNN's dateline
+    ("LONDON (ascom.com) — Ascom announced a partnership on Tuesday.", "ascom.com"),
 ])
 def test_real_bylines_and_copyright_lines_credit_their_publisher(tmp_path, line, publisher):
     assert copied_credit(tmp_path, line, publisher)
@@ -269,6 +274,7 @@ def test_real_bylines_and_copyright_lines_credit_their_publisher(tmp_path, line,
     ("Contact BBC News", "BBC News"),  # sh-c7e39ac49fa1
     ("Disclaimer: The copyright of this article belongs to the original author.", "Reuters"),
     ("Photo: © Reuters", "Reuters"),  # a picture's credit, not the text's
+    ("(Trump, it's also worth noting, sought to make CNN an issue.)", "CNN"),  # an aside in parentheses
 ])
 def test_page_furniture_naming_a_publisher_is_no_byline(tmp_path, line, publisher):
     assert not copied_credit(tmp_path, line, publisher)

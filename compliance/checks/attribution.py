@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 from rapidfuzz import fuzz
 
 from compliance.checks.dates import only_glue, strip_dates
-from compliance.checks.outlets import OUTLETS, WIRE_DATELINE, Outlet, outlet_for_domain
+from compliance.checks.outlets import DOMAIN, OUTLETS, WIRE_DATELINE, Outlet, named_in, outlet_for_domain
 from compliance.model import Block, BlockKind, Document, Source
 from compliance.similarity.tokens import normalize_text
 
@@ -37,6 +37,7 @@ ATTRIBUTION_FORMS = [
 _FORM = re.compile(r"^\s*(?:" + "|".join(ATTRIBUTION_FORMS) + r")\s*(?P<target>\S.*)$", re.IGNORECASE)
 _URL = re.compile(r"https?://[^\s<>()\"']+|\b(?:www\.)?[a-z0-9-]+(?:\.[a-z0-9-]+)*\.(?:com|org|net|info|news|co\.uk|co|io|fr|de|it|es|br|ar|cz|kr|uk|in|au|ca)\b", re.IGNORECASE)
 _PARENS = re.compile(r"\([^)]*\)")
+_DOMAIN_NAME = re.compile(DOMAIN, re.IGNORECASE)  # "© 2020 dropbox.tech"
 _MAX_WORDS = 30  # attribution lines are short; a long sentence that starts "Via ..." is prose
 _FRONT_MATTER_KEYS = ("source", "source_name", "source_url", "original_url", "canonical_url", "via", "credit", "attribution")
 _SECOND_LEVEL = {"co", "com", "org", "net", "gov", "ac", "edu", "ne", "or", "gob"}
@@ -236,7 +237,7 @@ def copied_credits(blocks: list[Block]) -> list[Attribution]:
         text = block.text
         dateline = WIRE_DATELINE.match(text) if "(" in text[:100] else None
         if dateline:
-            found.append(Attribution(block.line, dateline.group(0), (dateline.group("name").strip(" .,'’"),), (), "dateline"))
+            found.append(Attribution(block.line, dateline.group(0), (named_in(dateline),), (), "dateline"))
             continue
         if len(text) > _COPYRIGHT_MAX_CHARS:
             continue  # a paragraph: most blocks end here
@@ -273,8 +274,11 @@ def _byline_names(text: str) -> tuple[str, ...]:
         return ()  # a label ("Foto: LA NACION", "Source: X" is an attribution line), or not a name
     if by:
         body = _BY_FOR.sub(", ", body)
-    parts = (_ROLE.sub("", part).strip(" .,;:-–—|") for part in _BYLINE_PARTS.split(body))
-    return tuple(part for part in parts if part and not only_glue(part))
+    parts = []
+    for part in _BYLINE_PARTS.split(body):
+        # "AP Business Writer" names AP; "The Hollywood Reporter" is a publisher, with its last word
+        parts += dict.fromkeys(candidate.strip(" .,;:-–—|") for candidate in (_ROLE.sub("", part), part))
+    return tuple(dict.fromkeys(part for part in parts if part and not only_glue(part)))
 
 
 def _copyright_names(text: str) -> tuple[str, ...]:
@@ -286,7 +290,10 @@ def _copyright_names(text: str) -> tuple[str, ...]:
     target = re.sub(r"\b(?:provided\s+by|copyright)\b|©|\(c\)", " ", line.group("target"), flags=re.IGNORECASE)
     target = _YEARS.sub(" ", _RIGHTS.split(target, 1)[0])
     parts = (part.strip(" .,;:-–—|") for part in re.split(r"[.|;]\s+|\s[-–—]\s|,\s+", target))
-    return tuple(part for part in parts if part and len(part.split()) <= 8 and _namelike(part) and not only_glue(part))
+    # The copyright mark already says a name follows: its words need not all be capitalised
+    # ("Copyright 2015 Kabar tentang Dunia Islam"), only the first.
+    return tuple(part for part in parts if part and len(part.split()) <= 8 and (part[0].isupper() or _DOMAIN_NAME.fullmatch(part))
+                 and not only_glue(part))
 
 
 def _fold(name: str) -> list[str]:

@@ -88,6 +88,16 @@ PUBLISHER_NAME = rf"(?P<name>{_KNOWN}(?![\w-])|{_GENERIC})"
 _PLACE = (r"(?:[A-Z][A-Z.'’-]*(?:\s+[A-Z][A-Z.'’-]*)*"
           r"|[A-Z][\w.'’-]*(?:\s+(?:[A-Z][\w.'’-]*|de|da|del|la|el|al)){0,3}(?=[^()]{0,60}\([^()]{1,60}\)\s*[-–—]))"
           r"(?:,\s*[A-Z][\w.]*(?:\s+[A-Z][\w.]*)*)*")
+DOMAIN = r"[a-z0-9][a-z0-9-]*(?:\.[a-z0-9-]+)*\.[a-z]{2,}"  # "LONDON (ascom.com) —"
 WIRE_DATELINE = re.compile(
-    rf"^(?:{_PLACE}(?:,?\s+[A-Z][a-z]{{2,8}}\.?\s+\d{{1,2}})?,?\s*)?\({PUBLISHER_NAME}\)\s*[-–—:]"
+    rf"^(?:{_PLACE}(?:,?\s+[A-Z][a-z]{{2,8}}\.?\s+\d{{1,2}})?,?\s*)?"
+    rf"\((?P<name>{_KNOWN}(?![\w-])|{_GENERIC}|{DOMAIN})\)\s*[-–—:]"
+    # "(CNN) President Donald Trump ...": a known outlet or an acronym opening the paragraph, no dash
+    rf"|^\((?P<bare>{_KNOWN}(?![\w-])|[A-Z]{{2,6}})\)\s*(?=[A-Z\"“‘'])"
 )
+
+
+def named_in(hit: re.Match[str]) -> str:
+    """The publisher a `WIRE_DATELINE` (or a `PUBLISHER_NAME` pattern's) match names."""
+    groups = hit.groupdict()
+    return (groups.get("name") or groups.get("bare") or "").strip(" .,'’")

@@ -19,7 +19,7 @@ import re
 from dataclasses import dataclass
 
 from compliance.checks.attribution import _FORM, _MAX_WORDS, name_key, outlet_for_name, registrable_domain
-from compliance.checks.outlets import PUBLISHER_NAME, WIRE_DATELINE, outlet_for_domain
+from compliance.checks.outlets import PUBLISHER_NAME, WIRE_DATELINE, named_in, outlet_for_domain
 from compliance.model import Block, BlockKind, Document
 from compliance.similarity.matcher import is_boilerplate
 
@@ -146,7 +146,7 @@ def find_clues(document: Document, desk_texts: tuple[str, ...] = ()) -> list[tup
             for hit in pattern.regex.finditer(block.text):
                 if any(start < hit.end() and hit.start() < end for start, end in taken):
                     continue
-                name = hit.group("name").strip(" .,'’")
+                name = named_in(hit)
                 outlet = outlet_for_name(name)
                 if outlet is None and (not pattern.unknown_names or name.casefold() in _NOT_PUBLISHERS
                                        or name_key(name) in _NOT_PUBLISHERS or not name_key(name)):

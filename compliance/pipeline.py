@@ -39,6 +39,7 @@ class ScanResult:
     catalogue_errors: list[ComplianceError] = field(default_factory=list)
     fetch_stats: FetchStats | None = None  # when credited pages were fetched (--fetch)
     rechecked: int = 0  # documents checked in this run; the others came from the state
+    links_skipped: list[str] = field(default_factory=list)  # links leading out of the scanned folders
 
 
 def _unreadable(error: InputError, report_path: str, fmt: str, location: str) -> DocumentResult:
@@ -268,6 +269,7 @@ def scan(
     index_path: Path | None = None, jobs: int = 1, progress: Callable[[int, int], None] | None = None,
     fetch: FetchSettings | None = None, cache: ScanCache | None = None, keep_texts: bool = True,
     render_row: Callable[[DocumentResult], str] | None = None, project_root: Path | None = None,
+    follow_links: bool = False,
 ) -> ScanResult:
     """Scan the reposts under `paths` (only those in `only`, when given) against the catalogue
     (or the persistent index at `index_path`).
@@ -282,7 +284,7 @@ def scan(
     here = (project_root or Path.cwd()).resolve()
     sources = open_sources(pack, source_paths, index_path, jobs)
     try:
-        found = discover(paths, here, [p for p in source_paths if p.is_dir()])
+        found = discover(paths, here, [p for p in source_paths if p.is_dir()], follow_links)
         if cache is not None:
             cache.prepare(sources.digests(), sources.by_id, paths, found.files)
         if only is not None:
@@ -317,6 +319,6 @@ def scan(
         fresh = iter(checked)
         results.extend(result if result is not None else next(fresh) for result in cached)
         return ScanResult(results, found.skipped, sources.count, sources.errors,
-                          verifier.fetcher.stats if verifier else None, len(todo))
+                          verifier.fetcher.stats if verifier else None, len(todo), found.links_skipped)
     finally:
         sources.done()

@@ -229,22 +229,19 @@ def test_scanning_without_sources_warns(capsys):
 
 
 def test_an_unreadable_folder_is_a_finding(tmp_path, monkeypatch):
-    """As os.walk reports a folder it cannot list (root reads every folder, so it is simulated)."""
+    """As listing a folder fails when it cannot be read (root reads every folder, so it is simulated)."""
     discover_module = sys.modules["compliance.ingest.discover"]
-    real_walk = discover_module.os.walk
+    real_entries = discover_module._entries
 
-    def walk(top, onerror=None):
-        for folder, dirnames, filenames in real_walk(top):
-            if Path(folder).name == "locked":
-                onerror(PermissionError(13, "Permission denied", folder))
-                dirnames[:] = []
-                continue
-            yield folder, dirnames, filenames
+    def entries(folder):
+        if Path(folder).name == "locked":
+            raise PermissionError(13, "Permission denied", folder)
+        return real_entries(folder)
 
     (tmp_path / "locked").mkdir()
     shutil.copy(REPOSTS / "wework-investigation.md", tmp_path)
     monkeypatch.chdir(tmp_path)
-    monkeypatch.setattr(discover_module.os, "walk", walk)
+    monkeypatch.setattr(discover_module, "_entries", entries)
     report = json_report(tmp_path / "out", str(tmp_path), "--sources", str(SOURCES))
     rules = {d["path"]: [f["rule"] for f in d["findings"]] for d in report["documents"]}
     assert rules == {"locked": ["input-unreadable"], "wework-investigation.md": []}

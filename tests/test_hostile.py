@@ -31,7 +31,7 @@ def test_devices_and_fifos_named_like_reposts_are_refused_not_read(desk, state):
     os.symlink("/dev/zero", desk / "reposts" / "zero.txt")
     os.mkfifo(desk / "reposts" / "pipe.md")
     done: list[tuple[int, dict]] = []
-    worker = threading.Thread(target=lambda: done.append(scan_json("reposts", "--sources", "sources",
+    worker = threading.Thread(target=lambda: done.append(scan_json("reposts", "--sources", "sources", "--follow-links",
                                                                    *([] if state else ["--no-state"]))), daemon=True)
     worker.start()
     worker.join(60)
@@ -255,3 +255,21 @@ def test_a_pack_extending_a_device_is_one_line_not_a_hang(desk, capsys):
     assert time.perf_counter() - started < 20
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "/dev/zero" in err[0] and "not a regular file" in err[0]
+
+
+def test_links_out_of_the_scanned_folders_are_skipped_and_named(desk, capsys, tmp_path_factory):
+    """A link to /etc/passwd or a secrets file among the reposts published its text in the reports."""
+    secret = tmp_path_factory.mktemp("elsewhere") / "secrets.txt"
+    secret.write_text("Title\n\npassword: hunter2 and other secrets\n", encoding="utf-8")
+    os.symlink(secret, desk / "reposts" / "innocent.txt")
+    os.symlink(secret.parent, desk / "reposts" / "more")
+    os.symlink(desk / "reposts" / "home-depot-sales.txt", desk / "reposts" / "alias.txt")  # inside: read
+    code, report = scan_json("reposts", "--sources", "sources", "--no-state")
+    paths = [d["path"] for d in report["documents"]]
+    assert "reposts/innocent.txt" not in paths and not any("more/" in p for p in paths) and "reposts/alias.txt" in paths
+    assert report["summary"]["skipped_links"] == ["reposts/innocent.txt", "reposts/more"]
+    assert "hunter2" not in json.dumps(report)
+    assert "skipped 2 link(s) leading out of the scanned folders" in capsys.readouterr().err
+    code, report = scan_json("reposts", "--sources", "sources", "--no-state", "--follow-links")
+    paths = [d["path"] for d in report["documents"]]
+    assert {"reposts/innocent.txt", "reposts/more/secrets.txt"} <= set(paths) and "skipped_links" not in report["summary"]

@@ -62,6 +62,8 @@ def _add_scan_inputs(command: argparse.ArgumentParser) -> None:
     command.add_argument("--rules", metavar="FILE", help="rule pack (default: the bundled default pack)")
     command.add_argument("--max-bytes", type=int, metavar="N",
                          help=f"files larger than this are reported as input-too-large (default: {DEFAULT_MAX_BYTES})")
+    command.add_argument("--follow-links", action="store_true",
+                         help="read links that lead out of the scanned folders (default: skip them, and say which)")
     command.add_argument("--changed-since", metavar="REF", help="scan only reposts added, modified or renamed since this git ref")
     command.add_argument("--config", type=Path, metavar="FILE",
                          help=f"configuration file (default: {', '.join(CONFIG_NAMES)} or pyproject.toml [tool.compliance], "
@@ -278,7 +280,8 @@ def _scan(args: argparse.Namespace, config: Config, session: StateSession | None
         result = scan(args.paths, args.sources or config.sources, pack, max_bytes, only, config.waivers, today,
                       index_path=args.index or config.index, jobs=args.jobs or config.jobs or default_jobs(),
                       progress=progress, fetch=fetch, cache=cache, keep_texts=texts_shown,
-                      render_row=document_row if "json" in formats else None, project_root=root)
+                      render_row=document_row if "json" in formats else None, project_root=root,
+                      follow_links=args.follow_links)
     finally:
         if progress:
             progress.finish()
@@ -290,6 +293,11 @@ def _scan(args: argparse.Namespace, config: Config, session: StateSession | None
         stats = result.fetch_stats
         print(f"compliance: fetched credited pages: {stats.requests} requests, {stats.cache_hits} from the cache", file=sys.stderr)
     extra = {"skipped_files": result.skipped_files, "sources": result.source_count}
+    if result.links_skipped:
+        extra["skipped_links"] = result.links_skipped
+        shown = ", ".join(result.links_skipped[:3]) + (", ..." if len(result.links_skipped) > 3 else "")
+        print(f"compliance: warning: skipped {len(result.links_skipped)} link(s) leading out of the scanned folders "
+              f"({shown}); --follow-links reads them", file=sys.stderr)
     expired = [{"waiver": w.origin, "expired": str(w.expires), "reason": w.reason} for w in config.waivers if w.expired(today)]
     if expired:
         extra["expired_waivers"] = expired

@@ -15,7 +15,7 @@ from compliance.model import DocumentResult, Finding, Match, Span
 from compliance.report.context import ReportInput
 from compliance.report.summary import summarize
 
-SCHEMA_VERSION = "1.3"  # 1.1: findings may carry "suppressed"; 1.2: summary.incremental; 1.3: paths from the project root
+SCHEMA_VERSION = "1.4"  # 1.1: findings may carry "suppressed"; 1.2: summary.incremental; 1.3: paths from the project root; 1.4: summary.skipped_links
 
 
 def _source(match: Match | None) -> dict[str, Any] | None:

@@ -273,3 +273,14 @@ def test_links_out_of_the_scanned_folders_are_skipped_and_named(desk, capsys, tm
     code, report = scan_json("reposts", "--sources", "sources", "--no-state", "--follow-links")
     paths = [d["path"] for d in report["documents"]]
     assert {"reposts/innocent.txt", "reposts/more/secrets.txt"} <= set(paths) and "skipped_links" not in report["summary"]
+
+
+@pytest.mark.parametrize("planted", ["state.db", "state.db.lock"])
+def test_planted_links_at_the_state_create_nothing_at_their_targets(desk, capsys, planted):
+    (desk / "var").mkdir()
+    target = desk / "elsewhere" / "created-by-compliance"
+    os.symlink(target, desk / "var" / planted)
+    assert main(["scan", "reposts", "--sources", "sources", "-q", "--state", "var/state.db"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "symbolic link" in err[0]
+    assert not target.exists() and not target.parent.exists()

@@ -35,8 +35,12 @@ class StateLock:
     def acquire(self) -> None:
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o666)
+            # never through a link: one planted at the lock's name would create a file at its target
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0), 0o666)
         except OSError as exc:
+            if self.path.is_symlink():
+                raise ComplianceError("is a symbolic link; compliance keeps its lock file itself (remove the link)",
+                                      str(self.path)) from None
             raise ComplianceError(f"cannot create the lock file: {exc.strerror or exc}", str(self.path)) from None
         if fcntl is None:  # pragma: no cover
             self._fd = fd

@@ -178,6 +178,8 @@ class StateStore:
         where = str(path)
         if path.is_dir():
             raise ComplianceError("is a folder; --state needs a file name", where)
+        if path.is_symlink():  # SQLite follows it, and would create a planted link's target
+            raise ComplianceError("is a symbolic link; name the real file with --state", where)
         if not path.exists() and not create:
             raise ComplianceError("no state database here (a scan with state creates it)", where)
         if _is_foreign(path):

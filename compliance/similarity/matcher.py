@@ -30,8 +30,20 @@ class MatchSettings:
     min_span_words: int = 10  # shorter shared runs are quotes and stock phrases, not copying
     max_gap: int = 6  # shingles a copied run may skip over (edited words)
     min_containment: float = 0.45  # share of the repost copied for it to count as a copy...
-    min_coverage: float = 0.5  # ...or share of the source reused
+    min_coverage: float = 0.5  # ...or share of the source reused...
+    min_long_words: int = 100  # ...or words copied in runs of at least `long_span_words`, whatever their share
+    long_span_words: int = 40  # independent reports share quotes of 10 to 30 words, not paragraphs
     max_candidates: int = 20
+
+    def is_copy(self, containment: float, coverage: float, long_words: int) -> bool:
+        """Whether shared runs make a copy: a large share of either text, or, when debris
+        on either side makes the copied part a minority of both, enough words in long runs."""
+        return containment >= self.min_containment or coverage >= self.min_coverage or long_words >= self.min_long_words
+
+    def copies(self, match: Match) -> bool:
+        """`is_copy` of a match measured with other thresholds (a credited page, say)."""
+        long_words = covered_count([(s.doc_start, s.doc_end) for s in match.spans if s.length >= self.long_span_words])
+        return self.is_copy(match.containment, match.coverage, long_words)
 
     @classmethod
     def from_mapping(cls, values: dict) -> "MatchSettings":
@@ -224,7 +236,8 @@ class Matcher:
         return Candidates(body, tokens, shingles, self.candidates(shingles))
 
     def best_match(self, candidates: Candidates | None) -> Match | None:
-        """Matching's second step: the candidate the document copies most of, verified word by word."""
+        """Matching's second step: the candidate the document copies most of, verified word by word
+        (`MatchSettings.is_copy`)."""
         if candidates is None:
             return None
         body, tokens, shingles, ranked = candidates.body, candidates.tokens, candidates.shingles, candidates.ranked
@@ -250,9 +263,10 @@ class Matcher:
             return None
         copied = covered_count([(r.doc_start, r.doc_end) for r in runs])
         reused = covered_count([(r.source_start, r.source_end) for r in runs])
+        long_words = covered_count([(r.doc_start, r.doc_end) for r in runs if r.words >= s.long_span_words])
         containment = copied / len(tokens)
         coverage = reused / max(len(source_tokens), 1)
-        if containment < s.min_containment and coverage < s.min_coverage:
+        if not s.is_copy(containment, coverage, long_words):
             return None
         return (copied, coverage), number, runs, containment, coverage
 

@@ -1,0 +1,127 @@
+"""Real-world copies, on real articles: wire stories wrapped in site debris, and same-event
+reporting that must not be taken for copying."""
+from __future__ import annotations
+
+import dataclasses
+import json
+
+import pytest
+from conftest import DATA, DISCLAIMER, load, paragraphs, write_txt
+
+from compliance.model import Source
+from compliance.similarity import Matcher
+
+VB, NASA, FOX, HILL = "sh-06e5123e4ef7", "sh-42aad16bde92", "sh-51374560f400", "sh-156770d676ce"
+CBS, NBC, NJ = "sh-2c46804d9db4", "sh-51d066b0602c", "sh-3f65af7b6b98"
+BARRONS, FORBES, MSN = "sh-f8ff621a0b9b", "sh-a078b3656adc", "sh-9eef8162bbb6"
+
+# What a page around a syndicated story holds besides the story: written for these tests,
+# after the chrome of real news sites.
+CHROME_TOP = [
+    "Subscribe now and get unlimited access to every story for just $1 a week. Already a subscriber? Log in",
+    "SIGN UP",
+    "Home | News | Business | Politics | Sports | Entertainment | Opinion | Weather",
+    "Trending now: Holiday travel forecast; High school football playoffs; City council votes on the new budget",
+]
+CHROME_BOTTOM = [
+    "Share this article: Facebook Twitter Email Print",
+    "Get the morning briefing: the day's top stories, delivered to your inbox every weekday. Enter your email address",
+    "More from our newsroom",
+    "Police identify driver in fatal crash on the interstate",
+    "Five restaurants opening downtown this winter",
+    "High school basketball: scores and highlights from Friday night",
+    "Letters to the editor: readers weigh in on the proposed library closures",
+    "Copyright 2019 The Daily Courier. All rights reserved. This material may not be published, broadcast, "
+    "rewritten or redistributed. Terms of Service | Privacy Policy | Cookie Settings | Contact us",
+]
+# Another site's: a catalogued page wrapped in chrome shares none of the repost's.
+OTHER_SITE = [
+    "You have 3 free articles left this month. Become a member to keep reading.",
+    "Markets | Tech | Retail | Personal Finance | Video",
+    "Sign up for the Markets Daily newsletter and never miss a move. By signing up you agree to our terms.",
+    "Related: Target raises its forecast as holiday shopping starts early",
+    "Related: Lowe's beats estimates and lifts its outlook for the year",
+    "Comments (0) Log in to join the conversation",
+]
+
+
+@pytest.fixture(scope="module")
+def more(corpus) -> dict[str, dict]:
+    """The corpus and the same-event articles, by id."""
+    lines = (DATA / "same-event.jsonl").read_text(encoding="utf-8").splitlines()
+    return {**corpus, **{record["id"]: record for record in map(json.loads, lines)}}
+
+
+def build(default_pack, sources: list[Source], **settings) -> Matcher:
+    matching = dataclasses.replace(default_pack.matching, **settings)
+    return Matcher.build(sources, matching, (DISCLAIMER,))
+
+
+def source(record: dict, text: str | None = None, **changes) -> Source:
+    return Source(record["id"], record["publisher"], record["text"] if text is None else text,
+                  url=record.get("url"), title=record.get("title"), **changes)
+
+
+# -- wire copies wrapped in debris -------------------------------------------------------
+
+def teasers(corpus, *articles: str) -> list[str]:
+    """The site's other stories, by their first paragraphs (each far shorter than a long run)."""
+    return [paragraphs(corpus[article])[0] for article in articles]
+
+
+def test_a_few_paragraphs_of_a_story_wrapped_in_site_debris_are_a_copy(tmp_path, corpus, matcher, default_pack):
+    """150 words copied verbatim are a minority of a page of chrome and other headlines (and
+    of the source): neither share reaches its threshold, the long runs do."""
+    story = paragraphs(corpus[VB])[9:14]  # five paragraphs, 185 words
+    page = CHROME_TOP + story[:3] + ["Advertisement"] + story[3:] + CHROME_BOTTOM + teasers(corpus, CBS, HILL, NJ, NBC, NASA)
+    path = write_txt(tmp_path, "wrapped.txt", corpus[VB]["title"], page)
+    match = matcher.match(load(path))
+    assert match is not None and match.source.id == VB
+    assert match.containment < 0.45 and match.coverage < 0.5
+    relative_only = build(default_pack, matcher.sources, min_long_words=10**6)
+    assert relative_only.match(load(path)) is None  # what the shares alone said
+
+
+def test_a_partial_copy_matches_a_catalogued_page_that_is_itself_wrapped_in_debris(tmp_path, corpus, default_pack, catalogue):
+    record = corpus[FOX]
+    page = "\n\n".join(OTHER_SITE[:3] + paragraphs(record)[:5] + ["SIGN UP"] + paragraphs(record)[5:] + OTHER_SITE[3:])
+    sources = [s for s in catalogue.sources if s.id != FOX] + [source(record, page)]
+    wrapped = build(default_pack, sources)
+    copied = paragraphs(record)[4:7]  # 123 words, two fifths of the catalogued page
+    body = CHROME_TOP + copied + CHROME_BOTTOM + teasers(corpus, CBS, HILL, NJ, NBC, NASA)
+    match = wrapped.match(load(write_txt(tmp_path, "r.txt", "Home Depot", body)))
+    assert match is not None and match.source.id == FOX
+    assert match.containment < 0.45 and match.coverage < 0.5
+
+
+def test_independent_reports_quoting_the_same_statements_match_nothing(tmp_path, more, default_pack):
+    """Real pairs: Barron's quotes Fox Business twice (32 words each); Forbes and MSN quote
+    one patient's account in four runs of 26 to 33 words (112 words in all)."""
+    sources = [source(more[i]) for i in (FOX, MSN, NASA)]
+    only_others = build(default_pack, sources)
+    for reporting in (BARRONS, FORBES):
+        path = write_txt(tmp_path, f"{reporting}.txt", more[reporting]["title"], paragraphs(more[reporting]))
+        assert only_others.match(load(path)) is None
+
+
+def test_an_unrelated_article_quoting_three_passages_of_a_source_matches_only_itself(tmp_path, corpus, matcher):
+    """Three passages of 12 to 25 words of the Al Jazeera story, quoted in The Hill's."""
+    words = corpus[NASA]["text"].split()
+    quotes = [" ".join(words[start:start + length]) for start, length in ((40, 25), (200, 18), (420, 12))]
+    body = paragraphs(corpus[HILL])
+    for at, quote in zip((2, 6, 10), quotes):
+        body.insert(at, f'As another outlet put it, "{quote}," according to its report.')
+    assert matcher.match(load(write_txt(tmp_path, "quotes.txt", "Meth", body))).source.id == HILL
+
+
+# -- candidates -----------------------------------------------------------------------------
+
+def test_candidates_include_a_long_page_of_which_a_minority_is_copied(tmp_path, corpus, default_pack, catalogue):
+    live = Source("live-page", "Live Desk", "\n\n".join(corpus[i]["text"] for i in (NASA, CBS, NJ, HILL)))
+    matcher = build(default_pack, [live])
+    body = CHROME_TOP + paragraphs(corpus[CBS])[1:4] + CHROME_BOTTOM + teasers(corpus, VB, FOX, NBC)
+    document = load(write_txt(tmp_path, "minority.txt", "Rescue", body))
+    assert [number for number, _ in matcher.find_candidates(document).ranked] == [0]
+    match = matcher.match(document)
+    assert match is not None and match.coverage < 0.1 and match.containment < 0.45
+

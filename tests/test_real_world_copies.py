@@ -1,5 +1,6 @@
-"""Real-world copies, on real articles: wire stories wrapped in site debris, and same-event
-reporting that must not be taken for copying."""
+"""Real-world copies, on real articles: roundups of several sources, wire stories wrapped in
+site debris, several versions of one story in the catalogue, and same-event reporting that
+must not be taken for copying."""
 from __future__ import annotations
 
 import dataclasses
@@ -10,6 +11,7 @@ from conftest import DATA, DISCLAIMER, load, paragraphs, write_txt
 
 from compliance.model import Source
 from compliance.similarity import Matcher
+from compliance.similarity.tokens import tokenize
 
 VB, NASA, FOX, HILL = "sh-06e5123e4ef7", "sh-42aad16bde92", "sh-51374560f400", "sh-156770d676ce"
 CBS, NBC, NJ = "sh-2c46804d9db4", "sh-51d066b0602c", "sh-3f65af7b6b98"
@@ -62,12 +64,44 @@ def source(record: dict, text: str | None = None, **changes) -> Source:
                   url=record.get("url"), title=record.get("title"), **changes)
 
 
-# -- wire copies wrapped in debris -------------------------------------------------------
+# -- roundups -------------------------------------------------------------------------------
+
+INTROS = ["Here is what happened overnight.", "Also making news this morning:", "And finally, from elsewhere:"]
+
+
+def roundup(corpus, *parts: tuple[str, slice]) -> list[str]:
+    """Paragraphs of each article in turn, each section opened by a line of the desk's own."""
+    body = []
+    for intro, (article, which) in zip(INTROS, parts):
+        body.append(intro)
+        body += paragraphs(corpus[article])[which]
+    return body
+
 
 def teasers(corpus, *articles: str) -> list[str]:
     """The site's other stories, by their first paragraphs (each far shorter than a long run)."""
     return [paragraphs(corpus[article])[0] for article in articles]
 
+
+def test_a_roundup_of_two_articles_matches_both_the_most_copied_first(tmp_path, corpus, matcher):
+    body = roundup(corpus, (FOX, slice(4, 8)), (NASA, slice(0, 5)))  # 156 words of Fox Business, 217 of Al Jazeera
+    matches = matcher.all_matches(load(write_txt(tmp_path, "r.txt", "Roundup", body + [DISCLAIMER])))
+    assert [m.source.id for m in matches] == [NASA, FOX]
+    assert matches[0].copied_words > matches[1].copied_words > 140
+    assert matcher.match(load(tmp_path / "r.txt")).source.id == NASA
+    nasa_lines = {line for span in matches[0].spans for line in range(span.line, span.end_line + 1)}
+    fox_lines = {line for span in matches[1].spans for line in range(span.line, span.end_line + 1)}
+    assert not nasa_lines & fox_lines and min(nasa_lines) > max(fox_lines)
+
+
+def test_a_roundup_of_three_articles_matches_each(tmp_path, corpus, matcher):
+    body = roundup(corpus, (HILL, slice(0, 6)), (FOX, slice(4, 8)), (NASA, slice(0, 5)))
+    matches = matcher.all_matches(load(write_txt(tmp_path, "r.txt", "Roundup", body)))
+    assert [m.source.id for m in matches] == [NASA, HILL, FOX]
+    assert all(m.containment < 0.45 and m.coverage < 0.75 for m in matches)  # each a minority of the roundup
+
+
+# -- wire copies wrapped in debris ----------------------------------------------------------
 
 def test_a_few_paragraphs_of_a_story_wrapped_in_site_debris_are_a_copy(tmp_path, corpus, matcher, default_pack):
     """150 words copied verbatim are a minority of a page of chrome and other headlines (and
@@ -75,9 +109,9 @@ def test_a_few_paragraphs_of_a_story_wrapped_in_site_debris_are_a_copy(tmp_path,
     story = paragraphs(corpus[VB])[9:14]  # five paragraphs, 185 words
     page = CHROME_TOP + story[:3] + ["Advertisement"] + story[3:] + CHROME_BOTTOM + teasers(corpus, CBS, HILL, NJ, NBC, NASA)
     path = write_txt(tmp_path, "wrapped.txt", corpus[VB]["title"], page)
-    match = matcher.match(load(path))
-    assert match is not None and match.source.id == VB
-    assert match.containment < 0.45 and match.coverage < 0.5
+    matches = matcher.all_matches(load(path))
+    assert [m.source.id for m in matches] == [VB]
+    assert matches[0].containment < 0.45 and matches[0].coverage < 0.5
     relative_only = build(default_pack, matcher.sources, min_long_words=10**6)
     assert relative_only.match(load(path)) is None  # what the shares alone said
 
@@ -101,7 +135,7 @@ def test_independent_reports_quoting_the_same_statements_match_nothing(tmp_path,
     only_others = build(default_pack, sources)
     for reporting in (BARRONS, FORBES):
         path = write_txt(tmp_path, f"{reporting}.txt", more[reporting]["title"], paragraphs(more[reporting]))
-        assert only_others.match(load(path)) is None
+        assert only_others.all_matches(load(path)) == []
 
 
 def test_an_unrelated_article_quoting_three_passages_of_a_source_matches_only_itself(tmp_path, corpus, matcher):
@@ -111,10 +145,57 @@ def test_an_unrelated_article_quoting_three_passages_of_a_source_matches_only_it
     body = paragraphs(corpus[HILL])
     for at, quote in zip((2, 6, 10), quotes):
         body.insert(at, f'As another outlet put it, "{quote}," according to its report.')
-    assert matcher.match(load(write_txt(tmp_path, "quotes.txt", "Meth", body))).source.id == HILL
+    matches = matcher.all_matches(load(write_txt(tmp_path, "quotes.txt", "Meth", body)))
+    assert [m.source.id for m in matches] == [HILL]
+
+
+# -- versions of one story ------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def versions(corpus, default_pack):
+    """The VentureBeat story, and a wire version of it: cut after 12 paragraphs, with a
+    subscription banner and a local follow-up (three paragraphs of the Al Jazeera story,
+    which this catalogue does not hold)."""
+    story = paragraphs(corpus[VB])
+    local = paragraphs(corpus[NASA])[5:8]
+    wire = story[:12] + ["Subscribe to our business newsletter for the stories that move markets"] + local
+    catalogue = [source(corpus[VB]), Source("wire-version", "Daily Courier", "\n\n".join(wire), url="https://courier.example/wework")]
+    return build(default_pack, catalogue), story, wire, local
+
+
+def test_a_copy_of_one_version_does_not_report_the_other(tmp_path, versions):
+    matcher, story, wire, _ = versions
+    full = matcher.all_matches(load(write_txt(tmp_path, "full.txt", "WeWork", story)))
+    assert [m.source.id for m in full] == [VB]  # the wire version shares 12 of its paragraphs, and explains no word alone
+    cut = matcher.all_matches(load(write_txt(tmp_path, "wire.txt", "WeWork", wire)))
+    assert [m.source.id for m in cut] == ["wire-version"]
+
+
+def test_another_version_is_reported_for_the_words_it_alone_explains(tmp_path, versions):
+    matcher, story, _, local = versions
+    path = write_txt(tmp_path, "both.txt", "WeWork", story + local)
+    first, second = matcher.all_matches(load(path))
+    assert (first.source.id, second.source.id) == (VB, "wire-version")
+    assert second.copied_words == len(tokenize("\n\n".join(local)))
+    first_line = 6 + 2 * len(story)  # write_txt: the body starts on line 6, a blank line between paragraphs
+    assert all(span.line >= first_line for span in second.spans)
+    assert all(span.end_line < first_line for span in first.spans)
 
 
 # -- candidates -----------------------------------------------------------------------------
+
+def test_candidates_include_a_source_copied_in_part_next_to_a_long_page_copied_whole(tmp_path, corpus, default_pack, catalogue):
+    """A live page of three stories, copied whole, shares far more band keys than four
+    paragraphs of another source; that source is still verified, and found."""
+    live = Source("live-page", "Live Desk", "\n\n".join(corpus[i]["text"] for i in (NASA, CBS, NJ)))
+    matcher = build(default_pack, [live, *catalogue.sources])
+    body = paragraphs(corpus[NASA]) + paragraphs(corpus[CBS]) + paragraphs(corpus[NJ]) + paragraphs(corpus[FOX])[4:8]
+    document = load(write_txt(tmp_path, "live.txt", "Live", body))
+    hits = dict(matcher.find_candidates(document).ranked)
+    fox = next(n for n, s in enumerate(matcher.sources) if s.id == FOX)
+    assert hits[fox] * 8 < hits[0]  # an eighth of the top candidate's keys: what used to stop verification
+    assert [m.source.id for m in matcher.all_matches(document)] == ["live-page", FOX]
+
 
 def test_candidates_include_a_long_page_of_which_a_minority_is_copied(tmp_path, corpus, default_pack, catalogue):
     live = Source("live-page", "Live Desk", "\n\n".join(corpus[i]["text"] for i in (NASA, CBS, NJ, HILL)))

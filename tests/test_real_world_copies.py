@@ -9,6 +9,7 @@ import json
 import pytest
 from conftest import DATA, DISCLAIMER, load, paragraphs, write_txt
 
+from compliance.checks import check_document
 from compliance.model import Source
 from compliance.similarity import Matcher
 from compliance.similarity.tokens import tokenize
@@ -206,3 +207,18 @@ def test_candidates_include_a_long_page_of_which_a_minority_is_copied(tmp_path, 
     match = matcher.match(document)
     assert match is not None and match.coverage < 0.1 and match.containment < 0.45
 
+
+
+# -- the state ------------------------------------------------------------------------------
+
+def test_a_stored_result_keeps_every_source(tmp_path, corpus, matcher, default_pack):
+    from compliance.model import DocumentResult
+    from compliance.state.incremental import result_from_json, result_json
+
+    document = load(write_txt(tmp_path, "r.txt", "Roundup", roundup(corpus, (HILL, slice(0, 6)), (FOX, slice(4, 8)), (NASA, slice(0, 5)))))
+    matches = matcher.all_matches(document)
+    result = DocumentResult("r.txt", "txt", "Roundup", matches[0], check_document(document, matches, default_pack), document,
+                            matches=matches)
+    restored = result_from_json(result_json(result), "r.txt", "r.txt", lambda: document, {s.id: s for s in matcher.sources})
+    assert restored.matches == matches and restored.match is restored.matches[0]
+    assert restored.findings == result.findings

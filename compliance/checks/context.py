@@ -18,7 +18,7 @@ def shorten(text: str, limit: int = EXCERPT_CHARS) -> str:
 @dataclass
 class CheckContext:
     document: Document
-    match: Match | None
+    match: Match | None  # the source the document copies most of
     blocks: list[Block]  # the blocks in the rule's scope
     rule: Any  # rulepack.Rule; typed loosely to keep rule modules free of import cycles
     pages: tuple[PageCheck, ...] = ()  # credited pages fetched for this document (--fetch)
@@ -26,6 +26,11 @@ class CheckContext:
     # Shared by the rules checking one document: what several of them work out (the
     # attribution lines) is worked out once.
     shared: dict[tuple, Any] = field(default_factory=dict)
+    matches: tuple[Match, ...] = ()  # every source it copies, `match` first
+
+    def __post_init__(self) -> None:
+        if not self.matches and self.match is not None:
+            self.matches = (self.match,)
 
     def desk_attributions(self, source: Source | None) -> list[Attribution]:
         """`attribution.desk_attributions` of the rule's blocks, once per document, blocks and source."""

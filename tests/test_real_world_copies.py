@@ -10,7 +10,7 @@ import pytest
 from conftest import DATA, DISCLAIMER, load, paragraphs, write_txt
 
 from compliance.checks import check_document
-from compliance.model import Source
+from compliance.model import License, Source
 from compliance.similarity import Matcher
 from compliance.similarity.tokens import tokenize
 
@@ -65,6 +65,10 @@ def source(record: dict, text: str | None = None, **changes) -> Source:
                   url=record.get("url"), title=record.get("title"), **changes)
 
 
+def rules_of(findings) -> list[str]:
+    return sorted(f.rule for f in findings)
+
+
 # -- roundups -------------------------------------------------------------------------------
 
 INTROS = ["Here is what happened overnight.", "Also making news this morning:", "And finally, from elsewhere:"]
@@ -100,6 +104,55 @@ def test_a_roundup_of_three_articles_matches_each(tmp_path, corpus, matcher):
     matches = matcher.all_matches(load(write_txt(tmp_path, "r.txt", "Roundup", body)))
     assert [m.source.id for m in matches] == [NASA, HILL, FOX]
     assert all(m.containment < 0.45 and m.coverage < 0.75 for m in matches)  # each a minority of the roundup
+
+
+def test_a_roundup_crediting_one_source_misses_the_others_by_name(tmp_path, corpus, matcher, default_pack):
+    """Crediting the source copied less is no mismatch: the one copied more is the one not credited."""
+    body = ["Source: Fox Business"] + roundup(corpus, (FOX, slice(4, 8)), (NASA, slice(0, 5))) + [DISCLAIMER]
+    document = load(write_txt(tmp_path, "r.txt", "Roundup", body))
+    findings = check_document(document, matcher.all_matches(document), default_pack)
+    assert rules_of(findings) == ["attribution-missing"]
+    assert "Al Jazeera" in findings[0].message and "Fox Business" not in findings[0].message
+    assert findings[0].evidence["source"] == NASA
+    assert findings[0].line == min(span.line for span in matcher.match(document).spans)
+
+    body = ["Source: Al Jazeera"] + roundup(corpus, (HILL, slice(0, 6)), (FOX, slice(4, 8)), (NASA, slice(0, 5))) + [DISCLAIMER]
+    document = load(write_txt(tmp_path, "r3.txt", "Roundup", body))
+    findings = check_document(document, matcher.all_matches(document), default_pack)
+    assert rules_of(findings) == ["attribution-missing", "attribution-missing"]
+    assert sorted(f.evidence["source"] for f in findings) == sorted([HILL, FOX])
+    assert len({f.line for f in findings}) == 2  # each where its own text starts
+
+
+def test_a_roundup_crediting_all_its_sources_or_none_of_them(tmp_path, corpus, matcher, default_pack):
+    parts = roundup(corpus, (HILL, slice(0, 6)), (FOX, slice(4, 8)), (NASA, slice(0, 5))) + [DISCLAIMER]
+    credited = load(write_txt(tmp_path, "all.txt", "Roundup", ["Sources: The Hill, Fox Business, Al Jazeera"] + parts))
+    assert check_document(credited, matcher.all_matches(credited), default_pack) == []
+
+    wrong = load(write_txt(tmp_path, "wrong.txt", "Roundup", ["Source: Reuters"] + parts))
+    findings = check_document(wrong, matcher.all_matches(wrong), default_pack)
+    assert rules_of(findings) == ["attribution-mismatch"]
+    assert all(name in findings[0].message for name in ("Reuters", "Al Jazeera", "The Hill", "Fox Business"))
+
+    uncredited = load(write_txt(tmp_path, "none.txt", "Roundup", parts))
+    findings = check_document(uncredited, matcher.all_matches(uncredited), default_pack)
+    assert rules_of(findings) == ["attribution-missing"] * 3
+
+
+def test_each_source_of_a_roundup_is_held_to_its_own_licence(tmp_path, corpus, catalogue, default_pack):
+    licences = {FOX: dict(license=License.EXCERPT, max_excerpt=0.25), HILL: dict(license=License.NONE),
+                NASA: dict(license=License.EXCERPT, max_excerpt=0.5)}
+    sources = [dataclasses.replace(s, **licences.get(s.id, {})) for s in catalogue.sources]
+    licensed = build(default_pack, sources)
+    body = roundup(corpus, (HILL, slice(0, 6)), (FOX, slice(4, 8)), (NASA, slice(0, 5)))
+    document = load(write_txt(tmp_path, "r.txt", "Roundup", ["Sources: The Hill, Fox Business, Al Jazeera"] + body + [DISCLAIMER]))
+    matches = licensed.all_matches(document)
+    findings = [f for f in check_document(document, matches, default_pack) if f.rule == "excerpt-limit"]
+    assert sorted(f.evidence["source"] for f in findings) == sorted([HILL, FOX])  # Al Jazeera: 36 % of at most 50 %
+    by_source = {m.source.id: m for m in matches}
+    for finding in findings:
+        assert finding.line == min(span.line for span in by_source[finding.evidence["source"]].spans)
+    assert "allows no reuse" in next(f.message for f in findings if f.evidence["source"] == HILL)
 
 
 # -- wire copies wrapped in debris ----------------------------------------------------------
@@ -206,7 +259,6 @@ def test_candidates_include_a_long_page_of_which_a_minority_is_copied(tmp_path, 
     assert [number for number, _ in matcher.find_candidates(document).ranked] == [0]
     match = matcher.match(document)
     assert match is not None and match.coverage < 0.1 and match.containment < 0.45
-
 
 
 # -- the state ------------------------------------------------------------------------------

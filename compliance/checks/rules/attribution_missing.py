@@ -6,7 +6,8 @@ by X", "Credit: X", "Courtesy of X", "Via X", "This article first appeared on X"
 source's site. A line that credits someone else is attribution-mismatch's business, not
 this rule's.
 
-The source is the catalogue's match (or, with --fetch, a credited page the repost copies).
+The sources are the catalogue's matches (or, with --fetch, a credited page the repost copies):
+each source of a roundup that no line credits is a finding of its own, naming it.
 With no match, the repost's own words may still name its likely original publisher
 ("said in a statement to Newsweek", "Newsweek has contacted ...", "(Reuters) -"; see
 compliance/checks/publisher.py): then an attribution line must credit that publisher.
@@ -38,22 +39,20 @@ OPTIONS: dict = {}
 
 
 def check(context: CheckContext) -> Iterator[Finding]:
-    match = context.match
-    if match is None:
+    if context.match is None:
         yield from _check_inferred(context)
         return
-    if context.desk_attributions(match.source):
-        return
-    if links_to_source(context.document, match.source):
-        return
-    source = match.source
-    first = context.first_copied_block()
-    yield context.finding(
-        f"copies {match.containment:.0%} of its text from {source.publisher} "
-        f"(source {source.id}) but no line credits {source.publisher}",
-        first, excerpt=f"matched source: {source.publisher} — {source.title or source.id}",
-        publisher=source.publisher, source=source.id, containment=match.containment, coverage=match.coverage,
-    )
+    uncredited = [match for match in context.matches if not context.credits(match.source)]
+    if len(uncredited) == len(context.matches) and context.desk_credits():
+        return  # the desk credits someone, but none of the sources: attribution-mismatch says so
+    for match in uncredited:
+        source = match.source
+        yield context.finding(
+            f"copies {match.containment:.0%} of its text from {source.publisher} "
+            f"(source {source.id}) but no line credits {source.publisher}",
+            context.first_copied_block(match), excerpt=f"matched source: {source.publisher} — {source.title or source.id}",
+            publisher=source.publisher, source=source.id, containment=match.containment, coverage=match.coverage,
+        )
 
 
 def _as_source(likely: LikelyPublisher) -> Source:

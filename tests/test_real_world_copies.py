@@ -6,10 +6,12 @@ from __future__ import annotations
 import dataclasses
 import json
 
+import jsonschema
 import pytest
-from conftest import DATA, DISCLAIMER, load, paragraphs, write_txt
+from conftest import DATA, DISCLAIMER, ROOT, load, paragraphs, write_txt
 
 from compliance.checks import check_document
+from compliance.cli.main import main
 from compliance.model import License, Source
 from compliance.similarity import Matcher
 from compliance.similarity.tokens import tokenize
@@ -261,7 +263,46 @@ def test_candidates_include_a_long_page_of_which_a_minority_is_copied(tmp_path, 
     assert match is not None and match.coverage < 0.1 and match.containment < 0.45
 
 
-# -- the state ------------------------------------------------------------------------------
+# -- reports and the state ------------------------------------------------------------------
+
+SCHEMA = json.loads((ROOT / "compliance" / "report" / "report.schema.json").read_text(encoding="utf-8"))
+
+
+def scan_json(desk, name: str, *extra: str) -> dict:
+    output = desk / name
+    assert main(["scan", "reposts", "--sources", "sources", "--state", "state.db", "--format", "json",
+                 "--output", str(output), "-q", "--fail-on", "never", *extra]) == 0
+    report = json.loads(output.read_text(encoding="utf-8"))
+    jsonschema.validate(report, SCHEMA)
+    return report
+
+
+def test_the_json_report_lists_every_source_and_the_state_keeps_them(desk, corpus):
+    """The examples' catalogue holds the Al Jazeera and Fox Business stories (Fox Business's
+    licence allows excerpts of 25 %)."""
+    write_txt(desk / "reposts", "roundup.txt", "Roundup", roundup(corpus, (FOX, slice(4, 8)), (NASA, slice(0, 5))) + [DISCLAIMER])
+    first, second = scan_json(desk, "first.json"), scan_json(desk, "second.json")
+    full = scan_json(desk, "full.json", "--no-state")
+    assert second["summary"]["incremental"]["cached"] == 6
+    second["summary"].pop("incremental")
+    assert second == full  # every source, its figures and spans, from the state as from a full scan
+
+    document = next(d for d in first["documents"] if d["path"] == "reposts/roundup.txt")
+    nasa, fox = document["sources"]
+    assert (nasa["id"], nasa["publisher"], fox["id"], fox["publisher"]) == (
+        "aljazeera-nasa-moon-shot", "Al Jazeera", "foxbusiness-home-depot-sales", "Fox Business")
+    assert document["source"] == nasa and nasa["copied_words"] > fox["copied_words"] > 140
+    assert fox["spans"] and fox["spans"][0]["end_line"] < nasa["spans"][0]["line"]
+    findings = sorted((f["rule"], f["evidence"]["source"]) for f in document["findings"])
+    assert findings == [("attribution-missing", "aljazeera-nasa-moon-shot"), ("attribution-missing", "foxbusiness-home-depot-sales"),
+                        ("excerpt-limit", "foxbusiness-home-depot-sales")]
+    assert all(d["sources"] == ([d["source"]] if d["source"] else []) for d in first["documents"] if d is not document)
+
+    broken = json.loads(json.dumps(first))
+    del next(d for d in broken["documents"] if d["path"] == "reposts/roundup.txt")["sources"][1]["coverage"]
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(broken, SCHEMA)
+
 
 def test_a_stored_result_keeps_every_source(tmp_path, corpus, matcher, default_pack):
     from compliance.model import DocumentResult

@@ -315,3 +315,19 @@ def test_a_stored_result_keeps_every_source(tmp_path, corpus, matcher, default_p
     restored = result_from_json(result_json(result), "r.txt", "r.txt", lambda: document, {s.id: s for s in matcher.sources})
     assert restored.matches == matches and restored.match is restored.matches[0]
     assert restored.findings == result.findings
+
+
+def test_every_format_names_each_source_of_a_roundup(tmp_path, corpus, matcher, default_pack):
+    """One finding per source, each naming it: apart in SARIF's fingerprints too, so that code
+    scanning keeps them as two alerts."""
+    from compliance.model import DocumentResult
+    from compliance.report import ReportInput, to_github, to_junit, to_sarif, to_text
+
+    document = load(write_txt(tmp_path, "r.txt", "Roundup", roundup(corpus, (FOX, slice(4, 8)), (NASA, slice(0, 5))) + [DISCLAIMER]))
+    matches = matcher.all_matches(document)
+    report = ReportInput([DocumentResult("r.txt", "txt", "Roundup", matches[0], check_document(document, matches, default_pack),
+                                         document, matches=matches)])
+    results = json.loads(to_sarif(report))["runs"][0]["results"]
+    assert len({json.dumps(r["partialFingerprints"]) for r in results}) == len(results) == 2
+    for text in (to_text(report), to_junit(report), to_github(report), json.dumps(results)):
+        assert "no line credits Al Jazeera" in text and "no line credits Fox Business" in text

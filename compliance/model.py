@@ -127,7 +127,11 @@ class Span:
 
 @dataclass
 class Match:
-    """The verified best source a document copies, with how much and where."""
+    """A verified source a document copies, with how much and where.
+
+    Of a document's further sources (after the one it copies most of), the figures and spans
+    count only the words that no source before it explains.
+    """
 
     source: Source
     containment: float  # share of the repost's words copied from the source
@@ -186,15 +190,24 @@ class DocumentResult:
     path: str
     format: str
     title: str
-    match: Match | None
+    match: Match | None  # the primary source: the one the document copies most of
     findings: list[Finding]
     document: Document | None = None  # None when the file could not be read, or its text was let go
     location: str = ""  # the file's real path from the project root (`config.project_root`)
     text_dropped: bool = False  # read, but the texts were let go: no report asked to show them
+    matches: list[Match] = field(default_factory=list)  # every source it copies, `match` first
     # Its line of the JSON report, rendered by the worker process that checked it: encoding is
     # the report's largest cost, and there it runs in parallel. Not an init field, so that
     # `dataclasses.replace` (a baseline marking findings) drops it.
     json_row: str | None = field(default=None, init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        # `match` decides which source is first: a copy given another one (`dataclasses.replace`)
+        # keeps the further sources, and a copy given none has none.
+        if self.match is None:
+            self.matches = []
+        elif not self.matches or self.matches[0] is not self.match:
+            self.matches = [self.match, *self.matches[1:]]
 
     @property
     def has_document(self) -> bool:
@@ -202,12 +215,11 @@ class DocumentResult:
         return self.document is not None or self.text_dropped
 
     def without_texts(self) -> "DocumentResult":
-        """The same result without the repost's and the source's texts, which only the HTML
+        """The same result without the repost's and the sources' texts, which only the HTML
         report shows: a worker process sends back a tenth of the bytes."""
-        match = self.match
-        if match is not None:
-            match = _copy_of(match, source=_copy_of(match.source, text=""))
-        return _copy_of(self, match=match, document=None, text_dropped=self.has_document)
+        matches = [_copy_of(match, source=_copy_of(match.source, text="")) for match in self.matches]
+        return _copy_of(self, match=matches[0] if matches else None, matches=matches, document=None,
+                        text_dropped=self.has_document)
 
     @property
     def repository_path(self) -> str:

@@ -77,7 +77,7 @@ class _Checker:
         chunk = [self._read(file, report_path) for file, report_path in files]
         self._stage(chunk, lambda item: setattr(item, "document", parse_document(item.text, item.file, item.report_path)))
         self._stage(chunk, lambda item: setattr(item, "candidates", self.matcher.find_candidates(item.document)))
-        self._stage(chunk, lambda item: setattr(item, "match", self.matcher.best_match(item.candidates)))
+        self._stage(chunk, lambda item: setattr(item, "matches", self.matcher.matches(item.candidates)))
         self._stage(chunk, self._conclude)
         return [item.result for item in chunk]
 
@@ -110,10 +110,12 @@ class _Checker:
         document = item.document
         assert document is not None
         web = self.verifier.verify(document) if self.verifier else None
-        match = item.match or (web.match if web else None)  # the catalogue wins; a credited page it copies is next best
-        findings = apply_directives(document, check_document(document, match, self.pack, web.checks if web else None))
+        # the catalogue wins; a credited page it copies is next best
+        matches = item.matches or ([web.match] if web and web.match else [])
+        findings = apply_directives(document, check_document(document, matches, self.pack, web.checks if web else None))
         findings = apply_waivers((item.report_path, item.location), findings, self.waivers, self.today)
-        item.result = DocumentResult(item.report_path, document.format, document.title, match, findings, document, item.location)
+        item.result = DocumentResult(item.report_path, document.format, document.title, matches[0] if matches else None,
+                                     findings, document, item.location, matches=matches)
 
 
 @dataclass
@@ -128,7 +130,7 @@ class _InProgress:
     document: Document | None = None
     result: DocumentResult | None = None
     candidates: Candidates | None = None
-    match: Match | None = None
+    matches: list[Match] = field(default_factory=list)
 
     @property
     def format(self) -> str:

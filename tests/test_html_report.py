@@ -68,6 +68,19 @@ def payload_report(tmp_path_factory) -> Path:
     return _scan_html(tmp, reposts, sources=sources)
 
 
+@pytest.fixture(scope="module")
+def roundup_report(tmp_path_factory) -> Path:
+    """A roundup of the Fox Business and Al Jazeera stories of the examples' catalogue, with a
+    hostile line of the desk's own between them."""
+    tmp = tmp_path_factory.mktemp("roundup")
+    texts = {name: (EXAMPLES / "sources" / f"{name}.md").read_text(encoding="utf-8").split("---", 2)[2].strip().split("\n\n")
+             for name in ("foxbusiness-home-depot-sales", "aljazeera-nasa-moon-shot")}
+    body = texts["foxbusiness-home-depot-sales"][2:6] + [f"Meanwhile <script>{PAYLOAD}</script> in space:"] + texts["aljazeera-nasa-moon-shot"][:5]
+    (tmp / "reposts").mkdir()
+    (tmp / "reposts" / "roundup.txt").write_text("Morning roundup\n\n" + "\n\n".join(body) + "\n", encoding="utf-8")
+    return _scan_html(tmp, tmp / "reposts", sources=EXAMPLES / "sources")
+
+
 # ---------------------------------------------------------------------------------------------
 # Folder and pages
 
@@ -106,6 +119,18 @@ def test_document_page_marks_spans_and_duplicates(example_report: Path):
     assert 'data-target="src-span-1"' in page
     assert 'id="dup-1a"' in page and 'id="dup-1b"' in page
     assert "Newsweek" in page and "attribution-missing" in page
+
+
+def test_a_roundup_page_paints_each_source_in_its_own_colour(roundup_report: Path):
+    page = (roundup_report / "documents" / page_name("reposts/roundup.txt")).read_text(encoding="utf-8")
+    legend = re.search(r'<p class="legend">(.*?)</p>', page, re.S).group(1)
+    assert '<mark class="copy src-1">Copied from Al Jazeera (aljazeera-nasa-moon-shot)</mark>' in legend
+    assert '<mark class="copy src-2">Copied from Fox Business (foxbusiness-home-depot-sales)</mark>' in legend
+    assert 'class="copy src-1" id="doc-span-1"' in page and 'class="copy src-2" id="doc-s2-span-1"' in page
+    assert 'id="src-text"' in page and 'id="src-text-2"' in page and 'data-target="src-s2-span-1"' in page
+    assert "&lt;script&gt;" in page and f"<script>{PAYLOAD}" not in page
+    index = (roundup_report / "index.html").read_text(encoding="utf-8")
+    assert "<option>Fox Business</option>" in index and "<option>Al Jazeera</option>" in index
 
 
 def test_word_diff_and_segments():
@@ -222,6 +247,22 @@ def test_document_page_in_browser_jumps_to_counterpart(browser, example_report: 
     page.screenshot(path=str(SCREENSHOTS / "niac-missiles-repost-full.png"), full_page=True)
     assert errors == []
     page.close()
+
+
+def test_roundup_page_in_browser_colours_and_jumps_per_source(browser, roundup_report: Path):
+    page, errors = _open(browser, roundup_report / "documents" / page_name("reposts/roundup.txt"))
+    colour = "el => getComputedStyle(el).backgroundColor"
+    first, second = page.eval_on_selector("#doc-span-1", colour), page.eval_on_selector("#doc-s2-span-1", colour)
+    assert first != second and page.eval_on_selector("#src-s2-span-1", colour) == second
+    page.click("#doc-s2-span-1")
+    assert page.evaluate("document.activeElement.id") == "src-s2-span-1"
+    assert page.evaluate("typeof window.pwned") == "undefined"
+    index, _ = _open(browser, roundup_report / "index.html")
+    index.select_option("#f-publisher", "Fox Business")  # the second source of the roundup
+    assert _visible_paths(index) == ["reposts/roundup.txt"]
+    assert errors == []
+    page.close()
+    index.close()
 
 
 def test_narrow_screen_stacks_the_panes(browser, example_report: Path):

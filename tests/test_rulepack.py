@@ -143,6 +143,10 @@ rules:
                  4, "unknown matching setting 'min_overlap'", id="matching-unknown-setting"),
     pytest.param("version: 1\nmatching:\n  shingle_words: 4.5\n",
                  3, "'shingle_words' must be a whole number", id="matching-wrong-type"),
+    pytest.param("version: 1\nextends: default\nmatching:\n  min_long_words: 0\n",
+                 4, "matching: 'min_long_words' must be at least 1, not 0", id="matching-long-words-out-of-range"),
+    pytest.param("version: 1\nmatching:\n  long_span_words: 40.5\n",
+                 3, "'long_span_words' must be a whole number", id="matching-long-span-wrong-type"),
 ])
 def test_pack_error_names_file_and_line(tmp_path, text, line, complaint):
     path = write(tmp_path, "pack.yaml", text)

@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from compliance.checks.attribution import Attribution, desk_attributions
+from compliance.checks.attribution import Attribution, credits_source, desk_attributions, links_to_source
 from compliance.model import Block, Document, Finding, Match, PageCheck, Source
 
 EXCERPT_CHARS = 160
@@ -18,7 +18,7 @@ def shorten(text: str, limit: int = EXCERPT_CHARS) -> str:
 @dataclass
 class CheckContext:
     document: Document
-    match: Match | None
+    match: Match | None  # the source the document copies most of
     blocks: list[Block]  # the blocks in the rule's scope
     rule: Any  # rulepack.Rule; typed loosely to keep rule modules free of import cycles
     pages: tuple[PageCheck, ...] = ()  # credited pages fetched for this document (--fetch)
@@ -26,6 +26,11 @@ class CheckContext:
     # Shared by the rules checking one document: what several of them work out (the
     # attribution lines) is worked out once.
     shared: dict[tuple, Any] = field(default_factory=dict)
+    matches: tuple[Match, ...] = ()  # every source it copies, `match` first
+
+    def __post_init__(self) -> None:
+        if not self.matches and self.match is not None:
+            self.matches = (self.match,)
 
     def desk_attributions(self, source: Source | None) -> list[Attribution]:
         """`attribution.desk_attributions` of the rule's blocks, once per document, blocks and source."""
@@ -33,6 +38,17 @@ class CheckContext:
         if key not in self.shared:
             self.shared[key] = desk_attributions(self.document, self.blocks, source)
         return self.shared[key]
+
+    def desk_credits(self) -> list[Attribution]:
+        """The attribution lines the desk wrote: those copied with the text of none of its sources."""
+        if len(self.matches) <= 1:
+            return self.desk_attributions(self.match.source if self.match else None)
+        first, *others = [self.desk_attributions(match.source) for match in self.matches]
+        return [line for line in first if all(line in other for other in others)]
+
+    def credits(self, source: Source) -> bool:
+        """Whether one of the desk's lines credits `source`, or the article links to its site."""
+        return any(credits_source(line, source) for line in self.desk_credits()) or links_to_source(self.document, source)
 
     @property
     def options(self) -> dict[str, Any]:
@@ -58,11 +74,13 @@ class CheckContext:
             evidence=evidence,
         )
 
-    def first_copied_block(self) -> Block | None:
-        """The block where the copying starts (the first body block without a match)."""
+    def first_copied_block(self, match: Match | None = None) -> Block | None:
+        """The block where the copying from `match` (default: the primary source) starts (the
+        first body block without a match)."""
         body = self.document.body
-        if self.match and self.match.spans:
-            line = min(span.line for span in self.match.spans)
+        match = match or self.match
+        if match and match.spans:
+            line = min(span.line for span in match.spans)
             for block in body:
                 if block.line >= line:
                     return block

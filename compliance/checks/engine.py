@@ -1,5 +1,7 @@
-"""Run the rules of a pack over one document and its match."""
+"""Run the rules of a pack over one document and the sources it copies."""
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 from compliance.checks.context import CheckContext
 from compliance.checks.rulepack import RulePack
@@ -21,14 +23,18 @@ def required_texts(pack: RulePack) -> tuple[str, ...]:
     return tuple(rule.options["text"] for rule in pack.enabled_rules if rule.type == "required-text")
 
 
-def check_document(document: Document, match: Match | None, pack: RulePack, pages: list[PageCheck] | None = None) -> list[Finding]:
+def check_document(document: Document, matches: Sequence[Match] | Match | None, pack: RulePack,
+                   pages: list[PageCheck] | None = None) -> list[Finding]:
+    """`matches`: every source the document copies, the one it copies most of first (or that one alone)."""
+    copied = tuple(matches) if isinstance(matches, Sequence) else (matches,) if matches is not None else ()
     findings: list[Finding] = []
     desk_texts = required_texts(pack)
     shared: dict = {}
     for rule in pack.enabled_rules:
         if not rule.applies_to(document.path):
             continue
-        context = CheckContext(document, match, rule.scope.select(document), rule, tuple(pages or ()), desk_texts, shared)
+        context = CheckContext(document, copied[0] if copied else None, rule.scope.select(document), rule,
+                               tuple(pages or ()), desk_texts, shared, copied)
         try:
             findings.extend(RULE_TYPES[rule.type].check(context))
         except CheckTimeout as exc:  # the other rules still check the file

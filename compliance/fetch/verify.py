@@ -64,8 +64,7 @@ class WebVerifier:
                 result.checks.append(PageCheck(url, line, "unverified", reason, from_cache=from_cache))
                 continue
             found = Matcher.build([source], self._measure, self.boilerplate).match(document)
-            copies = found is not None and (found.containment >= self.settings.min_containment
-                                            or found.coverage >= self.settings.min_coverage)
+            copies = found is not None and self.settings.copies(found)
             containment = found.containment if found else 0.0
             result.checks.append(PageCheck(url, line, "matched" if copies else "different", "", containment, source, from_cache))
             if copies and (result.match is None or found.copied_words > result.match.copied_words):

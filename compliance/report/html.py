@@ -78,7 +78,7 @@ def segments(text: str, ranges: Iterable[Range]) -> list[Segment]:
         if not covering:
             out.append(Segment(text[a:b]))
             continue
-        segment = Segment(text[a:b], classes=sorted({r.cls for r in covering}))
+        segment = Segment(text[a:b], classes=sorted({cls for r in covering for cls in r.cls.split()}))
         # the innermost (shortest) range decides where a click goes
         primary = min(covering, key=lambda r: r.end - r.start)
         segment.target = primary.target
@@ -155,19 +155,39 @@ def _block_at(body: list[Block], line: int) -> int | None:
     return None
 
 
+SOURCE_COLOURS = 6  # report.css paints sources src-1 to src-6, and a seventh as the first again
+
+
+def _source_views(result: DocumentResult, doc_ranges: list[Range]) -> list[dict[str, Any]]:
+    """Each source the document copies, with its own colour: its spans, painted on the repost
+    (added to `doc_ranges`) and on its text. The first source's ids are those of a report of one."""
+    several = len(result.matches) > 1
+    views = []
+    for k, match in enumerate(result.matches, 1):
+        colour = f"src-{(k - 1) % SOURCE_COLOURS + 1}"
+        prefix = "" if k == 1 else f"s{k}-"
+        src_ranges = []
+        for n, span in enumerate(match.spans, 1):
+            title = f"copied run {n}: {span.length} words, lines {span.line}–{span.end_line}"
+            if several:
+                title = f"{match.source.publisher}, {title}"
+            doc_id, src_id = f"doc-{prefix}span-{n}", f"src-{prefix}span-{n}"
+            doc_ranges.append(Range(*span.doc_chars, f"copy {colour}", doc_id, src_id, title))
+            src_ranges.append(Range(*span.source_chars, f"copy {colour}", src_id, doc_id, title))
+        source = match.source
+        views.append({"match": match, "source": source, "colour": colour, "number": k,
+                      "text_id": "src-text" if k == 1 else f"src-text-{k}",
+                      "source_url": safe_url(source.url), "source_text": segments(source.text, src_ranges)})
+    return views
+
+
 def _document_view(result: DocumentResult) -> dict[str, Any]:
     document = result.document
     body = document.body if document else []
     body_text = "\n\n".join(b.text for b in body)
     offsets = _body_offsets(body)
     doc_ranges: list[Range] = []
-    src_ranges: list[Range] = []
-    match = result.match
-    if match:
-        for n, span in enumerate(match.spans, 1):
-            title = f"copied run {n}: {span.length} words, lines {span.line}–{span.end_line}"
-            doc_ranges.append(Range(*span.doc_chars, "copy", f"doc-span-{n}", f"src-span-{n}", title))
-            src_ranges.append(Range(*span.source_chars, "copy", f"src-span-{n}", f"doc-span-{n}", title))
+    sources = _source_views(result, doc_ranges)
 
     findings = []
     dup = 0
@@ -201,7 +221,6 @@ def _document_view(result: DocumentResult) -> dict[str, Any]:
             attributions = attribution_lines(document, document.blocks)
         except Exception:  # pragma: no cover - a report must render even if this helper changes
             attributions = []
-    source = match.source if match else None
     return {
         "result": result,
         "status": status(result),
@@ -209,11 +228,8 @@ def _document_view(result: DocumentResult) -> dict[str, Any]:
         "findings": findings,
         "body": segments(body_text, doc_ranges),
         "has_body": bool(body_text),
-        "source": source,
-        "source_url": safe_url(source.url) if source else None,
-        "source_text": segments(source.text, src_ranges) if source else [],
+        "sources": sources,
         "attributions": attributions,
-        "match": match,
     }
 
 
@@ -224,6 +240,7 @@ def _index_rows(report: ReportInput, pages: dict[str, str]) -> list[dict[str, An
         rows.append({
             "path": d.path, "title": d.title, "page": pages.get(d.path),
             "source": d.match.source.id if d.match else "", "publisher": d.match.source.publisher if d.match else "",
+            "more": [m.source for m in d.matches[1:]], "publishers": "\n".join(dict.fromkeys(m.source.publisher for m in d.matches)),
             "containment": d.match.containment if d.match else None, "coverage": d.match.coverage if d.match else None,
             "counts": counts, "total": sum(counts.values()),
             "suppressed": sum(1 for f in d.findings if not f.is_active),
@@ -296,7 +313,7 @@ def render_pages(report: ReportInput, generated: str = "") -> dict[str, str]:
     out["index.html"] = env.get_template("index.html").render(
         **common, **_assets("index.js"), summary=summary, rows=rows, chart=_chart(summary["by_rule"]), trend=_trend(report.history),
         rules=sorted({f.rule for d in ordered for f in d.findings}),
-        publishers=sorted({r["publisher"] for r in rows if r["publisher"]}),
+        publishers=sorted({m.source.publisher for d in ordered for m in d.matches if m.source.publisher}),
         fail_on=report.fail_on.value if report.fail_on else "never",
     )
     document_template = env.get_template("document.html")

@@ -30,8 +30,20 @@ class MatchSettings:
     min_span_words: int = 10  # shorter shared runs are quotes and stock phrases, not copying
     max_gap: int = 6  # shingles a copied run may skip over (edited words)
     min_containment: float = 0.45  # share of the repost copied for it to count as a copy...
-    min_coverage: float = 0.5  # ...or share of the source reused
+    min_coverage: float = 0.5  # ...or share of the source reused...
+    min_long_words: int = 100  # ...or words copied in runs of at least `long_span_words`, whatever their share
+    long_span_words: int = 40  # independent reports share quotes of 10 to 30 words, not paragraphs
     max_candidates: int = 20
+
+    def is_copy(self, containment: float, coverage: float, long_words: int) -> bool:
+        """Whether shared runs make a copy: a large share of either text, or, when debris
+        on either side makes the copied part a minority of both, enough words in long runs."""
+        return containment >= self.min_containment or coverage >= self.min_coverage or long_words >= self.min_long_words
+
+    def copies(self, match: Match) -> bool:
+        """`is_copy` of a match measured with other thresholds (a credited page, say)."""
+        long_words = covered_count([(s.doc_start, s.doc_end) for s in match.spans if s.length >= self.long_span_words])
+        return self.is_copy(match.containment, match.coverage, long_words)
 
     @classmethod
     def from_mapping(cls, values: dict) -> "MatchSettings":
@@ -99,8 +111,9 @@ class BodyText:
 
 
 # Once a copy is verified, candidates sharing less than this fraction of the top candidate's
-# band keys are not verified: a copied window shares most of its 16 bands, so a source that
-# shares one or two keys where another shares dozens copies a phrase, not more text.
+# band keys (and fewer than `Matcher._window_hits`) are not verified: a copied window shares
+# most of its 16 bands, so a source that shares one or two keys where another shares dozens
+# copies a phrase, not more text.
 _WEAK_CANDIDATE = 8
 
 _BOILERPLATE_PREFIX = 60
@@ -153,6 +166,36 @@ def _openings_in_bytes(boilerplate: tuple[str, ...]) -> tuple[tuple[bytes, int],
     with the common subsequence `_may_open_like` needs of it."""
     return tuple((opening.encode("ascii", "replace"), math.floor(_BOILERPLATE_RATIO * len(opening) / (200 - _BOILERPLATE_RATIO)))
                  for opening in _openings(boilerplate))
+
+
+@dataclass  # not frozen: a scan makes several a repost, and a frozen dataclass takes 4 times as long to make
+class _Verified:
+    """A candidate the repost copies: its runs, and what they count."""
+
+    number: int
+    runs: list[Run]
+    copied: int
+    containment: float
+    coverage: float
+
+    def rank(self) -> tuple[int, float]:
+        return self.copied, self.coverage
+
+    def overlaps(self, explained: np.ndarray) -> bool:
+        return any(explained[run.doc_start:run.doc_end].any() for run in self.runs)
+
+
+_UNSHARED = np.uint64(0x9E3779B97F4A7C15)  # stands for a shingle already explained: no source holds it
+
+
+def _masked(shingles: np.ndarray, explained: np.ndarray, shingle_words: int) -> np.ndarray:
+    """The shingles, those holding an explained word replaced: runs then cover other words only."""
+    words = np.concatenate(([0], np.cumsum(explained)))
+    starts = np.arange(len(shingles))
+    ends = np.minimum(starts + shingle_words, len(explained))
+    masked = shingles.copy()
+    masked[words[ends] > words[starts]] = _UNSHARED
+    return masked
 
 
 @dataclass  # not frozen: a scan makes several a repost, and a frozen dataclass takes 4 times as long to make
@@ -210,11 +253,15 @@ class Matcher:
         return self.index.shingle_candidates(shingles, self.parameters, self.settings.query_stride, self.settings.max_candidates)
 
     def match(self, document: Document) -> Match | None:
+        """The source `document` copies most of (see `all_matches`)."""
         return self.best_match(self.find_candidates(document))
+
+    def all_matches(self, document: Document) -> list[Match]:
+        return self.matches(self.find_candidates(document))
 
     def find_candidates(self, document: Document) -> Candidates | None:
         """Matching's first step: the sources `document` may copy (None when it has no words).
-        A scan takes this step for a chunk of documents before `best_match` for each (see
+        A scan takes this step for a chunk of documents before `matches` for each (see
         `pipeline._Checker.check_all`)."""
         body = BodyText.of(document, self.boilerplate)
         tokens = body.tokens()
@@ -224,25 +271,53 @@ class Matcher:
         return Candidates(body, tokens, shingles, self.candidates(shingles))
 
     def best_match(self, candidates: Candidates | None) -> Match | None:
-        """Matching's second step: the candidate the document copies most of, verified word by word."""
+        """The first of `matches`: the source the document copies most of."""
+        found = self.matches(candidates)
+        return found[0] if found else None
+
+    def matches(self, candidates: Candidates | None) -> list[Match]:
+        """Matching's second step: every source the document copies, verified word by word,
+        the one it copies most of first.
+
+        A roundup copies several articles; a wire story is catalogued in several versions.
+        Sources are taken greedily, each for the words no source taken before explains: a
+        version sharing the text of one already taken is a match only for what it alone
+        explains, and only when that is a copy by itself.
+        """
         if candidates is None:
-            return None
-        body, tokens, shingles, ranked = candidates.body, candidates.tokens, candidates.shingles, candidates.ranked
-        best: tuple[tuple[int, float], int, list[Run], float, float] | None = None
+            return []
+        tokens, shingles, ranked = candidates.tokens, candidates.shingles, candidates.ranked
+        verified: list[_Verified] = []
         for number, hits in ranked:
-            if best is not None and hits * _WEAK_CANDIDATE < ranked[0][1]:
+            if verified and hits * _WEAK_CANDIDATE < ranked[0][1] and hits < self._window_hits:
                 break  # the rest share a stray key or two: far too little to have copied more
             found = self._verify(tokens, shingles, number)
-            if found and (best is None or found[0] > best[0]):
-                best = found
-        if best is None:
-            return None
-        (copied, _), number, runs, containment, coverage = best
-        source_tokens, _ = self._source_tokens(number)
-        spans = [self._span(run, tokens, source_tokens, body) for run in runs]
-        return Match(self.sources[number], round(containment, 4), round(coverage, 4), copied, spans)
+            if found is not None:
+                verified.append(found)
+        if not verified:
+            return []
+        verified.sort(key=_Verified.rank, reverse=True)  # stable: the most shared keys first among equals
+        chosen = [verified.pop(0)]
+        if verified:
+            explained = np.zeros(len(tokens), dtype=bool)
+        while verified:
+            for run in chosen[-1].runs:
+                explained[run.doc_start:run.doc_end] = True
+            masked = _masked(shingles, explained, self.settings.shingle_words)
+            still = [self._verify(tokens, masked, found.number) if found.overlaps(explained) else found for found in verified]
+            verified = sorted((found for found in still if found is not None), key=_Verified.rank, reverse=True)
+            if verified:
+                chosen.append(verified.pop(0))
+        return [self._match_of(found, candidates) for found in chosen]
 
-    def _verify(self, tokens: TokenizedText, shingles: np.ndarray, number: int):
+    @property
+    def _window_hits(self) -> int:
+        """Band keys that a source with a window copied whole nearly always shares (half the
+        bands): a source of which a roundup copies a few paragraphs shares few keys next to a
+        long article copied whole, and must still be verified."""
+        return self.parameters.banding.bands // 2
+
+    def _verify(self, tokens: TokenizedText, shingles: np.ndarray, number: int) -> _Verified | None:
         s = self.settings
         source_tokens, source_shingles = self._source_tokens(number)
         runs = aligned_runs(shingles, source_shingles, s.shingle_words, s.max_gap, s.min_span_words)
@@ -250,11 +325,17 @@ class Matcher:
             return None
         copied = covered_count([(r.doc_start, r.doc_end) for r in runs])
         reused = covered_count([(r.source_start, r.source_end) for r in runs])
+        long_words = covered_count([(r.doc_start, r.doc_end) for r in runs if r.words >= s.long_span_words])
         containment = copied / len(tokens)
         coverage = reused / max(len(source_tokens), 1)
-        if containment < s.min_containment and coverage < s.min_coverage:
+        if not s.is_copy(containment, coverage, long_words):
             return None
-        return (copied, coverage), number, runs, containment, coverage
+        return _Verified(number, runs, copied, containment, coverage)
+
+    def _match_of(self, found: _Verified, candidates: Candidates) -> Match:
+        source_tokens, _ = self._source_tokens(found.number)
+        spans = [self._span(run, candidates.tokens, source_tokens, candidates.body) for run in found.runs]
+        return Match(self.sources[found.number], round(found.containment, 4), round(found.coverage, 4), found.copied, spans)
 
     @staticmethod
     def _span(run, tokens: TokenizedText, source_tokens: TokenizedText, body: BodyText) -> Span:

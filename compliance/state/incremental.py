@@ -32,7 +32,7 @@ from compliance.checks.rulepack import RulePack
 from compliance.checks.suppressions import Waiver
 from compliance.model import Document, DocumentResult, Finding, Match, Severity, Source, Span, Suppression
 
-RESULT_FORMAT = 1  # the JSON shape of a stored result; bump to invalidate every cached result
+RESULT_FORMAT = 2  # the JSON shape of a stored result; bump to invalidate every cached result (2: every source matched)
 
 
 def _digest(payload: str) -> str:
@@ -143,9 +143,7 @@ def _finding(d: dict[str, Any]) -> Finding:
                    d["excerpt"], d["evidence"], suppression)
 
 
-def _match_dict(match: Match | None) -> dict[str, Any] | None:
-    if match is None:
-        return None
+def _match_dict(match: Match) -> dict[str, Any]:
     return {
         "source": match.source.id, "containment": match.containment, "coverage": match.coverage,
         "copied_words": match.copied_words,
@@ -154,9 +152,7 @@ def _match_dict(match: Match | None) -> dict[str, Any] | None:
     }
 
 
-def _match(d: dict[str, Any] | None, sources: dict[str, Source]) -> Match | None:
-    if d is None:
-        return None
+def _match(d: dict[str, Any], sources: dict[str, Source]) -> Match:
     spans = [Span(a, b, c, e, line, end, tuple(dc), tuple(sc)) for a, b, c, e, line, end, dc, sc in d["spans"]]
     return Match(sources[d["source"]], d["containment"], d["coverage"], d["copied_words"], spans)
 
@@ -165,7 +161,7 @@ def result_json(result: DocumentResult) -> str:
     """Raises TypeError when evidence holds something JSON cannot carry (the result is then not cached)."""
     payload = {
         "format": result.format, "title": result.title, "has_document": result.has_document,
-        "match": _match_dict(result.match), "findings": [_finding_dict(f) for f in result.findings],
+        "matches": [_match_dict(match) for match in result.matches], "findings": [_finding_dict(f) for f in result.findings],
     }
     return json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
 
@@ -175,8 +171,9 @@ def result_from_json(text: str, report_path: str, location: str, load_document: 
     """`load_document` parses the file again; called only when the result had a document."""
     d = json.loads(text)
     document = load_document() if d["has_document"] else None
-    return DocumentResult(report_path, d["format"], d["title"], _match(d["match"], sources),
-                          [_finding(f) for f in d["findings"]], document, location)
+    matches = [_match(match, sources) for match in d["matches"]]
+    return DocumentResult(report_path, d["format"], d["title"], matches[0] if matches else None,
+                          [_finding(f) for f in d["findings"]], document, location, matches=matches)
 
 
 __all__ = [

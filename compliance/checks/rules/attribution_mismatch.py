@@ -1,4 +1,4 @@
-"""attribution-mismatch: an attribution line credits someone other than the matched source.
+"""attribution-mismatch: the desk credits someone, but none of the sources the text copies.
 
 Credit counts when the line names the publisher (or an alias, in any case, with or without
 "The" or ".com"), or links to the publisher's site. With --fetch, a credited page that
@@ -16,7 +16,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from compliance.checks.attribution import credits_source, links_to_source
 from compliance.checks.context import CheckContext
 from compliance.model import Finding
 
@@ -49,19 +48,20 @@ def _pages_not_copied(context: CheckContext, reported_lines: set[int]) -> Iterat
 
 
 def _credits_someone_else(context: CheckContext) -> Iterator[Finding]:
-    match = context.match
-    if match is None:
+    """The desk credits someone, and none of the sources the text copies: a roundup crediting
+    one of its sources and not another is attribution-missing's business."""
+    if context.match is None:
         return
-    credits = context.desk_attributions(match.source)
-    if not credits or any(credits_source(a, match.source) for a in credits):
-        return
-    if links_to_source(context.document, match.source):
+    credits = context.desk_credits()
+    if not credits or any(context.credits(match.source) for match in context.matches):
         return
     wrong = credits[0]
     credited = ", ".join(wrong.names or wrong.urls)
-    source = match.source
+    source = context.match.source
+    copied = " and ".join(f"{m.source.publisher} (source {m.source.id})" for m in context.matches)
+    more = {"sources": [m.source.id for m in context.matches]} if len(context.matches) > 1 else {}
     yield context.finding(
-        f"credits {credited}, but the text copies {source.publisher} (source {source.id})",
+        f"credits {credited}, but the text copies {copied}",
         line=wrong.line, end_line=wrong.line, excerpt=wrong.text,
-        credited=credited, publisher=source.publisher, source=source.id,
+        credited=credited, publisher=source.publisher, source=source.id, **more,
     )

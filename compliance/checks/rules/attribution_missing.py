@@ -11,7 +11,8 @@ only, and a citation ("according to Reuters"), credit no one. A date ("Originall
 July 15, 2018") is no credit either. A line that credits someone else is
 attribution-mismatch's business, not this rule's.
 
-The source is the catalogue's match (or, with --fetch, a credited page the repost copies).
+The sources are the catalogue's matches (or, with --fetch, a credited page the repost copies):
+each source of a roundup that no line credits is a finding of its own, naming it.
 With no match, the repost's own words may still name its likely original publisher
 ("said in a statement to Newsweek", "Newsweek has contacted ...", "(Reuters) -"; see
 compliance/checks/publisher.py): then something must credit that publisher.
@@ -69,26 +70,30 @@ def validate_options(options: dict) -> None:
 
 
 def check(context: CheckContext) -> Iterator[Finding]:
-    match = context.match
-    if match is None:
+    if context.match is None:
         yield from _check_inferred(context)
         return
-    source = match.source
-    # Any desk line crediting anyone will do here: crediting someone else is a mismatch.
-    desk_lines = context.desk_attributions(source)
-    if _counted(context, desk_lines):
-        return
-    credits = [*(a for a in desk_lines if credits_source(a, source)), *source_credits(context.document, context.blocks, source)]
-    if _counted(context, credits):
-        return
-    first = context.first_copied_block()
-    yield context.finding(
-        f"copies {match.containment:.0%} of its text from {source.publisher} "
-        f"(source {source.id}) but no line credits {source.publisher}{_uncounted_note(context, credits)}",
-        first, excerpt=f"matched source: {source.publisher} — {source.title or source.id}",
-        publisher=source.publisher, source=source.id, containment=match.containment, coverage=match.coverage,
-        **_uncounted_evidence(credits),
-    )
+    forms = context.options["credit_forms"]
+    desk = context.desk_credits()
+    credits = {match.source.id: _credits_of(context, desk, match.source) for match in context.matches}
+    uncredited = [match for match in context.matches if not _counted(context, credits[match.source.id])]
+    if len(uncredited) == len(context.matches) and any(line.form in forms and line.credits_anyone for line in desk):
+        return  # the desk credits someone, but none of the sources: attribution-mismatch says so
+    for match in uncredited:
+        source, found = match.source, credits[match.source.id]
+        yield context.finding(
+            f"copies {match.containment:.0%} of its text from {source.publisher} "
+            f"(source {source.id}) but no line credits {source.publisher}{_uncounted_note(context, found)}",
+            context.first_copied_block(match), excerpt=f"matched source: {source.publisher} — {source.title or source.id}",
+            publisher=source.publisher, source=source.id, containment=match.containment, coverage=match.coverage,
+            **_uncounted_evidence(found),
+        )
+
+
+def _credits_of(context: CheckContext, desk: list[Attribution], source: Source) -> list[Attribution]:
+    """Everything that credits `source`: the desk's lines naming it, a link to its site, and
+    the bylines, wire datelines and copyright lines naming it."""
+    return [*(line for line in desk if credits_source(line, source)), *source_credits(context.document, context.blocks, source)]
 
 
 def _counted(context: CheckContext, credits: list[Attribution]) -> bool:

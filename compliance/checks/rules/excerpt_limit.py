@@ -19,7 +19,7 @@ from collections.abc import Iterator
 
 from compliance.checks.context import CheckContext
 from compliance.checks.options import Option
-from compliance.model import Finding, License
+from compliance.model import Finding, License, Match
 
 TYPE = "excerpt-limit"
 DEFAULT_SCOPE = "body"
@@ -27,12 +27,14 @@ OPTIONS = {"tolerance": Option(float, default=0.0, minimum=0, maximum=1, help="s
 
 
 def check(context: CheckContext) -> Iterator[Finding]:
-    match = context.match
-    if match is None:
-        return
+    for match in context.matches:  # each source of a roundup against its own licence
+        yield from _check_source(context, match)
+
+
+def _check_source(context: CheckContext, match: Match) -> Iterator[Finding]:
     source = match.source
     evidence = {"publisher": source.publisher, "source": source.id, "coverage": match.coverage, "license": source.license.value}
-    first = context.first_copied_block()
+    first = context.first_copied_block(match)
     if source.license is License.NONE:
         yield context.finding(
             f"{source.publisher} allows no reuse of {source.id}, and this copies {match.coverage:.0%} of it",

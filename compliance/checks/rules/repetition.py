@@ -4,7 +4,7 @@ Three shapes are caught:
 - the same text in two blocks (two identical <figcaption>s, a paragraph pasted twice);
 - a cut-off copy ending in "..." followed by the full text, in one paragraph;
 - a block cut off with "..." followed by a block that carries the full text.
-Repetition that the matched source itself has is the author's, and not reported.
+Repetition that a matched source itself has is the author's, and not reported.
 
 Options: `min_words` (shorter repeats are labels such as "Advertisement", default 6),
 `min_similarity` (0-100, how alike two blocks must be, default 92).
@@ -239,9 +239,9 @@ def check(context: CheckContext) -> Iterator[Finding]:
         block_repeats(context.blocks, min_words, context.options["min_similarity"], text),
     )
     repeats = list(itertools.islice(found, MAX_REPEATS))  # the file fails on the first; hundreds more say nothing new
-    source_text = normalize_text(context.match.source.text) if context.match and repeats else ""
+    source_texts = [normalize_text(match.source.text) for match in context.matches] if repeats else []
     for repeat in repeats:
-        if source_text and _source_repeats_too(repeat, source_text, context.options["min_similarity"] - 5):
+        if any(_source_repeats_too(repeat, text, context.options["min_similarity"] - 5) for text in source_texts if text):
             continue
         cut_off = repeat.first != repeat.second and normalize_text(repeat.second).startswith(normalize_text(repeat.first).rstrip())
         kind = "caption" if repeat.first_block.kind.value == "caption" or cut_off else "text"

@@ -12,7 +12,9 @@
       var ok = selects.every(function (s) {
         if (!s.value) return true;
         var have = row.getAttribute("data-" + s.getAttribute("data-attr")) || "";
-        return s.getAttribute("data-mode") === "word" ? have.split(" ").indexOf(s.value) >= 0 : have === s.value;
+        var mode = s.getAttribute("data-mode");
+        if (mode === "exact") return have === s.value;
+        return have.split(mode === "line" ? "\n" : " ").indexOf(s.value) >= 0;
       });
       row.hidden = !ok;
       if (ok) visible++;

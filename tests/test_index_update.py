@@ -212,6 +212,15 @@ def test_a_jsonl_catalogue_unchanged_is_not_read(tmp_path, capsys, reads, settle
     assert counts(update(catalogue, index, capsys)) == ("1 added, 0 changed, 0 removed, 29 unchanged", "1 of 1")
     assert reads == ["wire.jsonl"]
 
+    with catalogue.open("a", encoding="utf-8") as more:  # a bad line: the file is read, and the line reported, every time
+        more.write('{"id": "s31", "text": "no publisher"}\n')
+    for _ in range(2):
+        capsys.readouterr()
+        assert main(["index", "update", "--sources", str(catalogue), "--index", str(index)]) == 2
+        output = capsys.readouterr()
+        assert f"{catalogue}:31: source has no 'publisher'" in output.err
+        assert counts(output.out) == ("0 added, 0 changed, 0 removed, 30 unchanged", "1 of 1")
+
 
 def test_an_index_written_without_files_is_read_and_its_first_update_remembers_them(indexed, capsys, reads):
     """As the previous version wrote it: no tables of files, no triggers."""

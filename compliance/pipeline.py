@@ -1,13 +1,14 @@
 """A scan, start to end: ingest -> similarity -> checks. Reports read its result."""
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import gc
 import os
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Mapping
+from typing import TYPE_CHECKING, Callable, Iterator, Mapping
 
 from compliance.checks import check_document
 from compliance.checks.engine import BUILTIN_RULES, required_texts
@@ -21,7 +22,7 @@ from compliance.model import Document, DocumentResult, Finding, Match, Source
 from compliance.similarity import Matcher, load_catalogue
 from compliance.similarity.matcher import Candidates
 from compliance.similarity import kernels
-from compliance.similarity.catalogue import is_large
+from compliance.similarity.catalogue import Catalogue, is_large, list_catalogue
 from compliance.similarity.index import IndexParameters, fingerprinting_workers
 from compliance.similarity.store import IndexStore, SyncReport, build_index, content_hash
 from compliance.state.cache import ScanCache
@@ -225,12 +226,33 @@ def open_index(index_path: Path, pack: RulePack) -> IndexStore:
     return store
 
 
-def update_index(index_path: Path, pack: RulePack, sources: list[Source], jobs: int = 1,
+@contextlib.contextmanager
+def catalogue_for_index(index_path: Path, pack: RulePack, source_paths: list[Path], jobs: int = 1,
+                        rebuild: bool = False) -> Iterator[tuple[Catalogue, ProcessPoolExecutor | None]]:
+    """The catalogue at `source_paths` to bring the index at `index_path` in line with
+    (`update_index`), and the workers to do it on (None for one job). Files unchanged since
+    the index read them are not read again, and only the files to read decide whether workers
+    start. The index is held for the update meanwhile."""
+    store = None if rebuild or not index_path.exists() else open_index(index_path, pack)
+    try:
+        indexed = store.begin_update() if store else None
+        listing = list_catalogue(source_paths)
+        with fingerprinting_workers(jobs if is_large(listing, indexed) else 1, None if store else IndexParameters.of(pack.matching)) as pool:
+            yield load_catalogue(source_paths, jobs, pool, listing, indexed), pool
+    finally:
+        if store:
+            store.close()  # (an update not done is given up)
+
+
+def update_index(index_path: Path, pack: RulePack, sources: Catalogue | list[Source], jobs: int = 1,
                  progress: Callable[[int, int], None] | None = None, pool: ProcessPoolExecutor | None = None,
                  rebuild: bool = False) -> SyncReport:
-    """Make the index at `index_path` hold exactly `sources`: built afresh when it does not
-    exist yet (or when `rebuild`), else updated (new and changed sources fingerprinted, on
+    """Make the index at `index_path` hold exactly `sources` (a catalogue from
+    `catalogue_for_index` holds its unchanged files' sources too): built afresh when it does
+    not exist yet (or when `rebuild`), else updated (new and changed sources fingerprinted, on
     `pool` when given: `index.fingerprinting_workers`)."""
+    if isinstance(sources, Catalogue) and sources.indexed is not None:  # the index is held for it
+        return sources.indexed.store.sync(sources, jobs, progress, pool)
     if rebuild or not index_path.exists():
         index_path.parent.mkdir(parents=True, exist_ok=True)
         return build_index(index_path, sources, IndexParameters.of(pack.matching), jobs, progress, pool)
@@ -251,11 +273,9 @@ def open_sources(pack: RulePack, source_paths: list[Path], index_path: Path | No
                        {s.id: s for s in sources}, lambda _: Matcher.build(sources, pack.matching, boilerplate, jobs))
     errors: list[ComplianceError] = []
     if source_paths:  # as `compliance index update` does; the first scheduled run builds the index
-        building = IndexParameters.of(pack.matching) if not index_path.exists() else None
-        with fingerprinting_workers(jobs if is_large(source_paths) else 1, building) as pool:
-            catalogue = load_catalogue(source_paths, jobs, pool)
+        with catalogue_for_index(index_path, pack, source_paths, jobs) as (catalogue, pool):
             errors = catalogue.errors
-            update_index(index_path, pack, catalogue.sources, jobs, pool=pool)
+            update_index(index_path, pack, catalogue, jobs, pool=pool)
     store = open_index(index_path, pack)
     # One version of the index from the first read to the last: an update committing between
     # loading the band keys and reading the sources they point at would have them point wrong.

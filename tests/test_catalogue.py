@@ -207,3 +207,26 @@ def test_a_large_jsonl_catalogue_parsed_on_workers_loads_what_one_process_loads(
     assert [str(e) for e in two.errors] == [str(e) for e in one.errors]
     assert [e.line for e in one.errors[:3]] == [18, 231, 501]  # the unreadable line ends the file
     assert "s5" in str(one.errors[3]) and "big.jsonl:302" in str(one.errors[3])  # the duplicate id
+
+
+def test_the_listing_is_the_files_a_recursive_glob_finds_in_its_order(tmp_path):
+    """`list_catalogue` stats each file once, where the catalogue globbed then stat'ed every path."""
+    from compliance.similarity.catalogue import SOURCE_SUFFIXES, list_catalogue
+
+    root = tmp_path / "sources"
+    for name in ["a-b.md", "a/b.md", "a/c/d.txt", "a.md", "A.MD", "wire.jsonl", "notes.csv", ".hidden.md", ".git/x.md",
+                 "h/.drafts/y.md", "h/z.htm", "page.HTML", "odd.md.", "no-suffix"]:
+        write(root / name, "---\npublisher: Reuters\n---\n\nText.\n")
+    (root / "linked-folder").symlink_to(root / "a", target_is_directory=True)  # a glob does not follow it
+    (root / "linked.md").symlink_to(root / "a" / "b.md")
+    (root / "dangling.md").symlink_to(root / "nowhere.md")
+    (root / "folder.md").mkdir()
+    globbed = [str(path) for path in sorted(root.rglob("*")) if path.is_file()
+               and not any(part.startswith(".") for part in path.relative_to(root).parts)
+               and path.suffix.lower() in SOURCE_SUFFIXES | {".jsonl"}]
+    single = root / "notes.csv"  # named itself, a file is listed whatever its suffix
+    listing = list_catalogue([root, tmp_path / "nowhere", single])
+    assert [file.path for file in listing.files[:-1]] == globbed and len(globbed) == 9
+    assert [(before, str(error)) for before, error in listing.errors] == [(9, f"{tmp_path / 'nowhere'}: no such file or folder")]
+    assert listing.files[-1].path == str(single) and not listing.files[-1].jsonl
+    assert [file.jsonl for file in listing.files].count(True) == 1

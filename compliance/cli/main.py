@@ -29,10 +29,8 @@ from compliance.ingest import DEFAULT_MAX_BYTES
 from compliance.ingest.discover import project_path
 from compliance.ingest.git import changed_files
 from compliance.model import Severity
-from compliance.pipeline import scan, update_index
-from compliance.similarity import load_catalogue
-from compliance.similarity.catalogue import is_large
-from compliance.similarity.index import IndexParameters, default_jobs, fingerprinting_workers
+from compliance.pipeline import catalogue_for_index, scan, update_index
+from compliance.similarity.index import default_jobs
 from compliance.similarity.store import DEFAULT_INDEX, IndexStore
 from compliance.report import FORMATS, ReportInput, RuleInfo, write_atomic
 from compliance.report.json_report import document_row
@@ -520,21 +518,20 @@ def _run_index(args: argparse.Namespace) -> int:
     if not source_paths:
         raise ComplianceError("no source catalogue given (--sources, or `sources:` in the configuration)")
     jobs = args.jobs or default_jobs()
-    building = args.action == "build" or not path.exists()
-    with fingerprinting_workers(jobs if is_large(source_paths) else 1, IndexParameters.of(pack.matching) if building else None) as pool:
-        catalogue = load_catalogue(source_paths, jobs, pool)
+    started = time.perf_counter()
+    with catalogue_for_index(path, pack, source_paths, jobs, rebuild=args.action == "build") as (catalogue, pool):
         for error in catalogue.errors:
             print(f"compliance: error: {error}", file=sys.stderr)
         progress = Progress.for_terminal(args.quiet, label="indexing")
-        started = time.perf_counter()
         try:  # updating no index yet builds one
-            report = update_index(path, pack, catalogue.sources, jobs, progress, pool, rebuild=args.action == "build")
+            report = update_index(path, pack, catalogue, jobs, progress, pool, rebuild=args.action == "build")
         finally:
             if progress:
                 progress.finish()
     if not args.quiet:
         print(f"index {path}: {report.added} added, {report.changed} changed, {report.removed} removed, "
-              f"{report.unchanged} unchanged ({time.perf_counter() - started:.1f}s)")
+              f"{report.unchanged} unchanged; {len(catalogue.read):,} of {len(catalogue.files):,} files read "
+              f"({time.perf_counter() - started:.1f}s)")
     return EXIT_USAGE if catalogue.errors else EXIT_OK
 
 

@@ -2,6 +2,9 @@
 
 A bad entry is reported as a one-line error naming its file (and line, for JSONL); the
 other entries still load, so that one typo does not blind a whole scan.
+
+Loaded for an index that remembers the files it read (`IndexedFiles`), a file whose stat
+signature is as remembered is not read again: the index holds its sources as they are.
 """
 from __future__ import annotations
 
@@ -11,11 +14,13 @@ import datetime as dt
 import gc
 import json
 import os
+import stat
+import time
 from collections import deque
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable, NamedTuple
 
 import numpy as np
 
@@ -30,10 +35,69 @@ SOURCE_SUFFIXES = {".md", ".markdown", ".txt", ".html", ".htm"}
 _TEXT_FIELDS = ("url", "title", "author")
 
 
+Signature = tuple[int, int, int, int]  # size, mtime_ns, inode, ctime_ns: what git compares too
+
+
+class CatalogueFile(NamedTuple):
+    """A file of the catalogue as listed, stat'ed before it is read."""
+
+    path: str  # as the catalogue names it: its sources' origins begin with it
+    signature: Signature
+    jsonl: bool
+
+    @property
+    def size(self) -> int:
+        return self.signature[0]
+
+
+@dataclass
+class IndexedFiles:
+    """What an index remembers of the catalogue files it read (`IndexStore.begin_update`, which
+    holds the index for the update until it is done)."""
+
+    signatures: dict[str, Signature]  # path -> as stat'ed before the file was read
+    holders: Callable[[], dict[str, tuple[str, str]]]  # source id -> (path, origin) of the file that gave it
+    store: Any  # the IndexStore to sync the catalogue with
+
+
+@dataclass
+class Listing:
+    """The catalogue's files in load order, and the errors naming paths that are not there."""
+
+    files: list[CatalogueFile]
+    errors: list[tuple[int, ComplianceError]]  # (how many files come before it, error)
+    started_ns: int  # when listing began, before any file was stat'ed or read
+    _unchanged: tuple[IndexedFiles | None, list[bool]] | None = field(default=None, repr=False, compare=False)
+
+    def unchanged(self, indexed: IndexedFiles | None) -> list[bool]:
+        """Whether each file is as the index read it (listed twice, under two paths given, the
+        second time it is not: it is read, to report its sources as duplicates)."""
+        if self._unchanged is None or self._unchanged[0] is not indexed:
+            unchanged = [False] * len(self.files)
+            if indexed is not None:
+                signatures = indexed.signatures
+                unchanged = [signatures.get(file.path) == file.signature for file in self.files]
+                if len({file.path for file in self.files}) < len(self.files):
+                    seen: set[str] = set()
+                    for position, file in enumerate(self.files):
+                        unchanged[position] = unchanged[position] and file.path not in seen
+                        seen.add(file.path)
+            self._unchanged = (indexed, unchanged)
+        return self._unchanged[1]
+
+
 @dataclass
 class Catalogue:
-    sources: list[Source] = field(default_factory=list)
+    sources: list[Source] = field(default_factory=list)  # read from their files
     errors: list[ComplianceError] = field(default_factory=list)
+    files: list[CatalogueFile] = field(default_factory=list)  # every file listed, in order
+    unchanged: list[str] = field(default_factory=list)  # files not read: unchanged since the index read them
+    dropped: set[str] = field(default_factory=set)  # ids of their sources that a file before them gives now
+    file_of: dict[str, str] = field(default_factory=dict)  # source id (of `sources`) -> its file
+    read: set[str] = field(default_factory=set)  # files read
+    named: set[str] = field(default_factory=set)  # files an error names: read again next time, to say so again
+    listed_ns: int = 0  # when listing its files began (`Listing.started_ns`)
+    indexed: IndexedFiles | None = None  # what the index remembered, if it was asked
 
 
 def _optional_text(record: dict[str, Any], name: str, origin: str, line: int | None) -> str | None:
@@ -219,38 +283,104 @@ def _parse_in_workers(jobs_to_do: list, jobs: int, pool: ProcessPoolExecutor | N
             yield pending.popleft().result()
 
 
-def is_large(paths: list[Path]) -> bool:
-    """Whether the catalogue's files (a folder's top level only) pass the size from which
-    work is spread over processes: told without reading them."""
-    total = 0
-    for path in paths:
-        with contextlib.suppress(OSError):
-            if path.is_dir():
-                total += sum(entry.stat().st_size for entry in os.scandir(path) if entry.is_file())
-            else:
-                total += path.stat().st_size
-    return total > _PARALLEL_FROM_BYTES
-
-
-def load_catalogue(paths: list[Path], jobs: int = 1, pool: ProcessPoolExecutor | None = None) -> Catalogue:
-    """Every source under `paths`; large JSONL files are parsed on `jobs` processes (`pool`,
-    if started already)."""
-    catalogue = Catalogue()
+def list_catalogue(paths: list[Path]) -> Listing:
+    """The catalogue's files in the order they load, each stat'ed (or the error naming a path
+    that is not there), without reading them: a folder's source files at any depth, sorted as
+    paths, hidden ones and those under hidden or symlinked folders left out."""
+    listing = Listing([], [], time.time_ns())
     for root in paths:
-        if not root.exists():
-            catalogue.errors.append(ComplianceError("no such file or folder", str(root)))
-        elif root.is_file() and root.suffix.lower() == ".jsonl":
-            _try(lambda: _load_jsonl(root, catalogue, jobs, pool), catalogue)
-        elif root.is_file():
-            _try(lambda: catalogue.sources.append(_load_file(root)), catalogue)
+        try:
+            status = os.stat(root)
+        except OSError as exc:
+            missing = isinstance(exc, (FileNotFoundError, NotADirectoryError))
+            error = ComplianceError("no such file or folder" if missing else f"cannot read: {exc.strerror or exc}", str(root))
+            listing.errors.append((len(listing.files), error))
+            continue
+        if stat.S_ISREG(status.st_mode):  # named itself, a file loads whatever its suffix
+            listing.files.append(CatalogueFile(str(root), _signature(status), root.suffix.lower() == ".jsonl"))
+        elif stat.S_ISDIR(status.st_mode):
+            _walk(str(root), listing.files)
+    return listing
+
+
+def _signature(status: os.stat_result) -> Signature:
+    return status.st_size, status.st_mtime_ns, status.st_ino, status.st_ctime_ns
+
+
+_LISTED_SUFFIXES = tuple(sorted(SOURCE_SUFFIXES | {".jsonl"}))
+
+
+def _walk(folder: str, found: list[CatalogueFile]) -> None:
+    """The source files under `folder` in the order, and with the exceptions, that sorted
+    `Path.rglob` and `is_file` gave (a folder's names sorted, each subfolder's files where its
+    name sorts, as Paths compare part by part; unreadable folders skipped), each stat'ed once,
+    by name in its folder: an index update lists every file, and globbing then stat'ing each
+    path took several times as long."""
+    try:
+        names = sorted(name for name in os.listdir(folder) if not name.startswith("."))
+        descriptor = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0)) if os.stat in os.supports_dir_fd else None
+    except OSError:
+        return
+    prefix = os.path.join(folder, "")
+    try:
+        for name in names:
+            try:
+                if name.lower().endswith(_LISTED_SUFFIXES):
+                    status = os.stat(name, dir_fd=descriptor) if descriptor is not None else os.stat(prefix + name)
+                    if stat.S_ISREG(status.st_mode):
+                        found.append(CatalogueFile(prefix + name, _signature(status), name[-6:].lower() == ".jsonl"))
+                        continue
+                    if not stat.S_ISDIR(status.st_mode):
+                        continue
+                # a folder is walked, a link to one not (nor was it globbed)
+                if stat.S_ISDIR(os.lstat(name, dir_fd=descriptor).st_mode if descriptor is not None else os.lstat(prefix + name).st_mode):
+                    _walk(prefix + name, found)
+            except OSError:  # a dangling link, or gone meanwhile
+                continue
+    finally:
+        if descriptor is not None:
+            os.close(descriptor)
+
+
+def is_large(listing: Listing, indexed: IndexedFiles | None = None) -> bool:
+    """Whether the files `load_catalogue` will read (those not unchanged since the index read
+    them) pass the size from which work is spread over processes."""
+    return sum(file.size for file, unchanged in zip(listing.files, listing.unchanged(indexed)) if not unchanged) > _PARALLEL_FROM_BYTES
+
+
+def load_catalogue(paths: list[Path], jobs: int = 1, pool: ProcessPoolExecutor | None = None,
+                   listing: Listing | None = None, indexed: IndexedFiles | None = None) -> Catalogue:
+    """Every source under `paths` (as listed already, if `listing`); large JSONL files are
+    parsed on `jobs` processes (`pool`, if started already).
+
+    With `indexed`, what an index remembers of the files it read, a file whose signature is as
+    remembered is not read (`Catalogue.unchanged`): the index holds its sources as they are."""
+    listing = listing or list_catalogue(paths)
+    catalogue = Catalogue(files=listing.files, listed_ns=listing.started_ns, indexed=indexed)
+    unchanged = listing.unchanged(indexed)
+    catalogue.unchanged = [file.path for file, same in zip(listing.files, unchanged) if same]
+    errors = iter(listing.errors)
+    error = next(errors, None)
+    loaded: list[tuple[int, Source, str]] = []  # (position of its file, source, its file), in order
+    for position in [position for position, same in enumerate(unchanged) if not same]:
+        while error is not None and error[0] <= position:
+            catalogue.errors.append(error[1])
+            error = next(errors, None)
+        file = listing.files[position]
+        catalogue.read.add(file.path)
+        path, part = Path(file.path), Catalogue()
+        if file.jsonl:
+            _try(lambda: _load_jsonl(path, part, jobs, pool), part)
         else:
-            for path in sorted(root.rglob("*")):
-                if path.is_file() and not any(part.startswith(".") for part in path.relative_to(root).parts):
-                    if path.suffix.lower() == ".jsonl":
-                        _try(lambda p=path: _load_jsonl(p, catalogue, jobs, pool), catalogue)
-                    elif path.suffix.lower() in SOURCE_SUFFIXES:
-                        _try(lambda p=path: catalogue.sources.append(_load_file(p)), catalogue)
-    _drop_duplicate_ids(catalogue)
+            _try(lambda: part.sources.append(_load_file(path)), part)
+        loaded.extend((position, source, file.path) for source in part.sources)
+        if part.errors:
+            catalogue.errors.extend(part.errors)
+            catalogue.named.add(file.path)
+    if error is not None:
+        catalogue.errors.append(error[1])
+    catalogue.errors.extend(rest for _, rest in errors)
+    _keep_first_of_each_id(loaded, catalogue)
     return catalogue
 
 
@@ -261,13 +391,40 @@ def _try(load, catalogue: Catalogue) -> None:
         catalogue.errors.append(exc)
 
 
-def _drop_duplicate_ids(catalogue: Catalogue) -> None:
+def _keep_first_of_each_id(loaded: list[tuple[int, Source, str]], catalogue: Catalogue) -> None:
+    """Keep the first source of each id, in the order of their files, and report the others:
+    those read, and those of unchanged files (which the index holds) that a file before them
+    gives now."""
+    held: dict[str, tuple[str, str]] = {}  # id -> (file, origin) of the sources of unchanged files
+    position_of: dict[str, int] = {}
+    if loaded and catalogue.unchanged and catalogue.indexed:
+        held = catalogue.indexed.holders()
+        unchanged = set(catalogue.unchanged)
+        for position, file in enumerate(catalogue.files):
+            if file.path in unchanged:
+                position_of.setdefault(file.path, position)
     first_seen: dict[str, Source] = {}
-    kept = []
-    for source in catalogue.sources:
-        if source.id in first_seen:
-            catalogue.errors.append(ComplianceError(f"source id '{source.id}' is already used by {first_seen[source.id].origin}", source.origin))
-        else:
-            first_seen[source.id] = source
-            kept.append(source)
-    catalogue.sources = kept
+    duplicates: list[tuple[int, int, ComplianceError]] = []  # reported in the order of the files they name
+    for position, source, path in loaded:
+        earlier = first_seen.get(source.id)
+        holder = held.get(source.id)
+        if earlier is None and holder is not None and holder[0] in position_of:
+            holder_path, holder_origin = holder
+            if position_of[holder_path] < position:
+                duplicates.append((position, len(duplicates), ComplianceError(
+                    f"source id '{source.id}' is already used by {holder_origin}", source.origin)))
+                catalogue.named.add(path)
+                continue
+            duplicates.append((position_of[holder_path], len(duplicates), ComplianceError(
+                f"source id '{source.id}' is already used by {source.origin}", holder_origin)))
+            catalogue.named.add(holder_path)
+            catalogue.dropped.add(source.id)
+        if earlier is not None:
+            duplicates.append((position, len(duplicates), ComplianceError(
+                f"source id '{source.id}' is already used by {earlier.origin}", source.origin)))
+            catalogue.named.add(path)
+            continue
+        first_seen[source.id] = source
+        catalogue.file_of[source.id] = path
+        catalogue.sources.append(source)
+    catalogue.errors.extend(error for _, _, error in sorted(duplicates, key=lambda duplicate: duplicate[:2]))

@@ -12,9 +12,16 @@ Layout (schema 3):
                              record: the Source's fields as JSON
     arrays(name, data)       'keys' (uint64, grouped by prefix), 'owners' (int32) and 'directory'
                              (uint32; int64 from 2**32 keys): the merged BandIndex
+    files(path, size, mtime_ns, inode, ctime_ns)
+                             catalogue files read, by stat signature: an update reads only the
+                             files whose signature changed, and those it does not remember
+    file_sources(id, path, origin)
+                             the sources each of those files gave; writing a source forgets its
+                             file (triggers on `sources`)
 
 Schema 2 differs only in its directory, always int64 and coarser: it is still read, and an
-update writes schema 3.
+update writes schema 3. An index without `files` (written before it was kept) is read as
+before; its first update adds the tables and reads every file, as every update did.
 """
 from __future__ import annotations
 
@@ -37,6 +44,7 @@ import xxhash
 
 from compliance.errors import ComplianceError
 from compliance.model import License, Source
+from compliance.similarity.catalogue import Catalogue, IndexedFiles
 from compliance.similarity.fingerprint import Banding, permutations, remember_permutations
 from compliance.similarity.index import (
     MAX_BUCKET, BandIndex, IndexParameters, directory_type, keys_in_chunks, prefix_shift, query_keys, ranked_candidates,
@@ -49,6 +57,28 @@ DEFAULT_INDEX = Path(".compliance/index.db")
 # How long an update waits for running scans to finish reading the index before it gives up.
 # (A scan's workers read it in one transaction: see `IndexStore.db`.)
 WAIT_FOR_SCANS = 300.0
+# A file whose mtime or ctime is not this much older than the listing of the catalogue that
+# read it is read again next time (git's "racy" files): written again after it was read but
+# within the same tick of a coarse clock (FAT's is 2 s), it could change without its stat
+# changing. (Measured from the listing, not from the end of the update: reading and
+# fingerprinting a large catalogue can take longer than any tick.)
+RACY_NS = 2_000_000_000
+# The catalogue files an update read, and the sources each gave; an index written before they
+# were kept gets them on its first update. Whatever writes a source (an update by a version
+# that keeps no files, say) makes the index forget the file that gave it, which is then read
+# again: the triggers keep that true.
+_FORGET_FILE_OF = ("DELETE FROM files WHERE path IN (SELECT path FROM file_sources WHERE id = {row}.id); "
+                   "DELETE FROM file_sources WHERE path IN (SELECT path FROM file_sources WHERE id = {row}.id);")
+_FILE_TABLES = [
+    """CREATE TABLE IF NOT EXISTS files(path TEXT PRIMARY KEY, size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL,
+                                        inode INTEGER NOT NULL, ctime_ns INTEGER NOT NULL)""",
+    "CREATE TABLE IF NOT EXISTS file_sources(id TEXT PRIMARY KEY, path TEXT NOT NULL, origin TEXT NOT NULL)",
+    "CREATE INDEX IF NOT EXISTS file_sources_by_path ON file_sources(path)",
+    f"CREATE TRIGGER IF NOT EXISTS source_inserted AFTER INSERT ON sources BEGIN {_FORGET_FILE_OF.format(row='NEW')} END",
+    f"CREATE TRIGGER IF NOT EXISTS source_deleted AFTER DELETE ON sources BEGIN {_FORGET_FILE_OF.format(row='OLD')} END",
+    f"""CREATE TRIGGER IF NOT EXISTS source_updated AFTER UPDATE ON sources
+        BEGIN {_FORGET_FILE_OF.format(row='OLD')} {_FORGET_FILE_OF.format(row='NEW')} END""",
+]
 
 
 _RECORD_FIELDS = tuple(f.name for f in dataclasses.fields(Source) if f.name not in ("text", "origin"))
@@ -84,6 +114,11 @@ def _source(record: str, text: str, origin: str) -> Source:
 def _row(number: int, source: Source, digest: str | None, record: str | None) -> tuple:
     record = record or _record(source)
     return number, source.id, digest or content_hash(source, record), record, source.origin, source.text
+
+
+def _is_racy(signature: tuple[int, int, int, int], listed_ns: int) -> bool:
+    _, mtime_ns, _, ctime_ns = signature
+    return max(mtime_ns, ctime_ns) >= listed_ns - RACY_NS
 
 
 _SOURCES_KEPT = 256  # read sources kept: a chunk's candidates (see `Matcher._source_tokens`)
@@ -180,7 +215,7 @@ class IndexStore:
             CREATE TABLE sources(number INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, content_hash TEXT NOT NULL,
                                  record TEXT NOT NULL, origin TEXT NOT NULL, text TEXT NOT NULL);
             CREATE TABLE arrays(name TEXT PRIMARY KEY, data BLOB NOT NULL);
-        """)
+        """ + "".join(f"{statement};\n" for statement in _FILE_TABLES))
         now = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
         a, b = permutations(parameters.num_perm)
         banding = parameters.banding
@@ -258,34 +293,82 @@ class IndexStore:
                 f"index was built with other matching parameters: {', '.join(differences)}; "
                 "rebuild it with `compliance index build`", str(self.path))
 
-    def sync(self, sources: list[Source], jobs: int = 1, progress=None, pool: ProcessPoolExecutor | None = None) -> SyncReport:
+    def begin_update(self) -> IndexedFiles:
+        """Hold the index for an update until `sync` commits it (or the store closes), and say
+        what it remembers of the catalogue files it read."""
+        self._begin_writing()
+        signatures = {row[0]: row[1:] for row in self.db.execute("SELECT path, size, mtime_ns, inode, ctime_ns FROM files")}
+        return IndexedFiles(signatures, lambda: {source_id: (path, origin) for source_id, path, origin in
+                                                 self.db.execute("SELECT id, path, origin FROM file_sources")}, self)
+
+    def _begin_writing(self) -> None:
+        """The write transaction of an update, in which an index written before files were
+        remembered gets their tables."""
+        try:
+            self.db.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as error:
+            if "locked" not in str(error):
+                raise
+            raise ComplianceError(f"another update of the index did not end within {WAIT_FOR_SCANS:.0f} s; "
+                                  "update it again when it is done", str(self.path)) from None
+        try:
+            for statement in _FILE_TABLES:  # (`executescript` would commit first)
+                self.db.execute(statement)
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+
+    def sync(self, sources: Catalogue | list[Source], jobs: int = 1, progress=None, pool: ProcessPoolExecutor | None = None) -> SyncReport:
         """Make the index hold exactly `sources`: fingerprint new and changed ones, drop the rest.
+
+        Given a `Catalogue` loaded with what `begin_update` said, the sources of its files
+        unchanged since the index read them (not read again) stay as they are; the files it
+        read are remembered.
 
         One transaction: an interrupted sync leaves the index as it was. Rows are written a
         chunk at a time as workers finish them, so memory holds keys, not the catalogue twice.
         The workers are `pool` when given (`index.fingerprinting_workers`), which is shut down
         once the keys are done.
         """
+        catalogue = sources if isinstance(sources, Catalogue) else Catalogue(list(sources))
+        sources = catalogue.sources
+        if catalogue.indexed is not None and (catalogue.indexed.store is not self or not self.db.in_transaction):
+            raise ValueError("a catalogue loaded for an update syncs with the store that began it, before it ends")
         parameters = self.parameters()
-        stored = {source_id: (number, digest) for source_id, number, digest in self.db.execute("SELECT id, number, content_hash FROM sources")}
-        wanted = {source.id for source in sources}
-        removed = [number for source_id, (number, _) in stored.items() if source_id not in wanted]
-        if stored:
-            records = [_record(source) for source in sources]
-            todo = [(source, digest, record) for source, record in zip(sources, records)
-                    if stored.get(source.id, (None, None))[1] != (digest := content_hash(source, record))]
-        else:  # a new index takes every source: hashed as its rows are written, beside the workers
-            todo = [(source, None, None) for source in sources]
-        next_number = max((number for number, _ in stored.values()), default=0) + 1
-        numbers = []
-        for source, _, _ in todo:
-            if source.id in stored:
-                numbers.append(stored[source.id][0])
-            else:
-                numbers.append(next_number)
-                next_number += 1
-        self.db.execute("BEGIN IMMEDIATE")
+        if not self.db.in_transaction:
+            self._begin_writing()
         try:
+            remembered = list(catalogue.indexed.signatures) if catalogue.indexed else [
+                path for (path,) in self.db.execute("SELECT path FROM files")]
+            unchanged = set(catalogue.unchanged)
+            wanted = {source.id for source in sources}
+            # What may go: the sources of the files read again or gone, and those no file gave
+            # (of files read but not remembered, or written by another version).
+            again = {path for path in remembered if path not in unchanged}
+            going = {source_id for source_id, path in self.db.execute("SELECT id, path FROM file_sources") if path in again} if again else set()
+            attributed = self.db.execute("SELECT count(*) FROM file_sources").fetchone()[0]
+            held = attributed - len(going) - len(catalogue.dropped)
+            if attributed < self.db.execute("SELECT count(*) FROM sources").fetchone()[0]:
+                going.update(source_id for (source_id,) in self.db.execute(
+                    "SELECT id FROM sources AS s WHERE NOT EXISTS (SELECT 1 FROM file_sources AS f WHERE f.id = s.id)"))
+            going -= wanted
+            stored = {source_id: (number, digest) for source_id, number, digest in self.db.execute(
+                "SELECT id, number, content_hash FROM sources")} if sources or going else {}
+            removed = [stored[source_id][0] for source_id in going if source_id in stored]
+            if stored:
+                records = [_record(source) for source in sources]
+                todo = [(source, digest, record) for source, record in zip(sources, records)
+                        if stored.get(source.id, (None, None))[1] != (digest := content_hash(source, record))]
+            else:  # a new index takes every source: hashed as its rows are written, beside the workers
+                todo = [(source, None, None) for source in sources]
+            next_number = (self.db.execute("SELECT max(number) FROM sources").fetchone()[0] or 0) + 1
+            numbers = []
+            for source, _, _ in todo:
+                if source.id in stored:
+                    numbers.append(stored[source.id][0])
+                else:
+                    numbers.append(next_number)
+                    next_number += 1
             self.db.executemany("DELETE FROM sources WHERE number = ?", [(number,) for number in removed])
             # A chunk's keys are kept in one array, and the numbers of their sources in another:
             # one small array per source, a catalogue's worth, fragmented the heap for good.
@@ -307,6 +390,7 @@ class IndexStore:
                 pool.shutdown()  # its work is done, and grouping the keys needs the workers' memory
             if todo or removed or not self.db.execute("SELECT 1 FROM arrays").fetchone():
                 self._write_arrays(set(removed) | set(numbers), key_chunks, owner_chunks)
+            self._remember_files(catalogue, remembered)
             now = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
             self.db.execute("UPDATE meta SET value = ? WHERE name = 'updated'", (now,))
             self.db.execute("COMMIT")
@@ -318,7 +402,22 @@ class IndexStore:
             raise
         self._cache.clear()
         changed = sum(1 for source, _, _ in todo if source.id in stored)
-        return SyncReport(len(todo) - changed, changed, len(removed), len(sources) - len(todo))
+        return SyncReport(len(todo) - changed, changed, len(removed), len(sources) - len(todo) + held)
+
+    def _remember_files(self, catalogue: Catalogue, remembered: list[str]) -> None:
+        """Remember the files read (their signatures, as stat'ed before they were read, and
+        their sources) but those an error names and those written too shortly before they were
+        listed (`RACY_NS`), which the next update reads again; forget the files gone, and the
+        others read again."""
+        kept = {path for path in catalogue.unchanged if path not in catalogue.named}
+        read = {file.path: file.signature for file in catalogue.files  # (a file listed twice, under two paths given, is read twice)
+                if file.path in catalogue.read and file.path not in catalogue.named and not _is_racy(file.signature, catalogue.listed_ns)}
+        forgotten = [(path,) for path in remembered if path not in kept]
+        self.db.executemany("DELETE FROM files WHERE path = ?", forgotten)
+        self.db.executemany("DELETE FROM file_sources WHERE path = ?", forgotten)
+        self.db.executemany("INSERT INTO files VALUES (?, ?, ?, ?, ?)", [(path, *signature) for path, signature in read.items()])
+        self.db.executemany("INSERT INTO file_sources VALUES (?, ?, ?)", [
+            (source.id, catalogue.file_of[source.id], source.origin) for source in catalogue.sources if catalogue.file_of.get(source.id) in read])
 
     def _write_arrays(self, replaced: set[int], key_chunks: list[np.ndarray], owner_chunks: list[np.ndarray]) -> None:
         """The merged arrays without the keys of replaced sources, plus the new keys (and the
@@ -471,9 +570,11 @@ class SourcesById(Mapping[str, Source]):
         return len(self.store)
 
 
-def build_index(path: Path, sources: list[Source], parameters: IndexParameters, jobs: int = 1, progress=None,
+def build_index(path: Path, sources: Catalogue | list[Source], parameters: IndexParameters, jobs: int = 1, progress=None,
                 pool: ProcessPoolExecutor | None = None) -> SyncReport:
     """Build a fresh index file, written beside `path` and moved into place only when complete."""
+    if isinstance(sources, Catalogue) and sources.unchanged:
+        raise ValueError("a new index is built from a catalogue read whole")
     temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     leftovers = (temporary, Path(f"{temporary}-wal"), Path(f"{temporary}-shm"))
     for leftover in leftovers:

@@ -279,5 +279,5 @@ def test_a_scan_with_sources_and_index_reads_only_changed_files(indexed, tmp_pat
             "--format", "json", "--output", str(report), "--fail-on", "never", "-q"]
     assert main(scan) == 0 and reads == []
     assert "foxbusiness-home-depot-sales" not in IndexStore.open(index).by_id()
-    found = {d["path"]: (d["source"] or {}).get("id") for d in json.loads(report.read_text(encoding="utf-8"))["documents"]}
+    found = {d["path"].rsplit("/", 1)[-1]: (d["source"] or {}).get("id") for d in json.loads(report.read_text(encoding="utf-8"))["documents"]}
     assert found["niac-missiles-repost.txt"] == "newsweek-iran-russia-missiles-niac"

@@ -318,6 +318,25 @@ def test_deeply_nested_markup_is_read(tmp_path):
     assert [b.text for b in load_document(page, "deep.html").body] == ["deep text"]
 
 
+@pytest.mark.parametrize("markup", [
+    "<a" * 100_000,  # a tag that never closes: 43 s before
+    "<p>text</p>" + "<!--" * 50_000,
+    "<p>" + "<a href=x>link " * 50_000 + "</a>" * 50_000,  # links left open, each inside the last: 58 s before
+])
+def test_html_that_never_closes_its_tags_is_read_in_linear_time(tmp_path, markup):
+    import time
+
+    page = write(tmp_path, "bad.html", markup.encode())
+    started = time.perf_counter()
+    load_document(page, "bad.html")
+    assert time.perf_counter() - started < 5  # a few hundredths of a second to one second on a slow core
+
+
+def test_a_link_opened_inside_a_link_closes_it_as_browsers_do(tmp_path):
+    page = write(tmp_path, "links.html", b'<p><a href="/1">one <a href="/2">two</a> three</a></p>')
+    assert [(link.url, link.text) for link in load(page).links] == [("/1", "one"), ("/2", "two")]
+
+
 def test_a_fifo_among_the_reposts_is_reported_not_waited_for(tmp_path):
     import os
 

@@ -77,6 +77,8 @@ class _ArticleParser(HTMLParser):
                 self._push(tag)
                 self.dropped_depth += 1
             return
+        if tag == "a" and self.open_tags["a"]:
+            self.handle_endtag("a")  # links do not nest: browsers close the open one, and each link's text stays its own
         if tag in _BLOCKS and self.stack and self.stack[-1] == "p":
             self.handle_endtag("p")  # a block closes an open <p>, as browsers do with <p>a<p>b
         if tag in _BLOCKS:
@@ -126,6 +128,12 @@ class _ArticleParser(HTMLParser):
         self.current.append(data)
 
     def close(self) -> None:
+        # What feed() leaves unread, outside a script or style, is a tag, comment or
+        # declaration that never closes. Python before 3.13.4 (gh-135462) would re-read the
+        # rest of the file at every "<" in it (`<a<a<a...`: minutes for a few hundred KB);
+        # browsers drop it, and so do we.
+        if not self.cdata_elem and self.rawdata.startswith("<") and self.rawdata not in ("<", "</"):
+            self.rawdata = ""
         super().close()
         self._flush()
 

@@ -185,6 +185,20 @@ def test_html_svg_icon_title_does_not_leak_into_the_page_title(tmp_path):
     assert load(write(tmp_path, "icon.html", page)).title == "Real title"
 
 
+def test_html_element_whose_class_names_a_caption_is_a_caption(tmp_path):
+    page = (b'<article><div class="wp-caption"><img src="a.jpg"><p class="wp-caption-text">A drone over Kermanshah</p></div>'
+            b'<p class="no-caption">Body text.</p><span class="image__caption">A second picture</span></article>')
+    assert [(b.kind, b.text) for b in load(write(tmp_path, "captions.html", page)).blocks] == [
+        (BlockKind.CAPTION, "A drone over Kermanshah"), (BlockKind.PARAGRAPH, "Body text."), (BlockKind.CAPTION, "A second picture"),
+    ]
+
+
+def test_html_hidden_elements_are_not_read(tmp_path):
+    page = (b'<article><p>Shown.</p><div style="display: none"><p>A copy for search engines.</p></div>'
+            b'<p hidden>Hidden.</p><p style="color: red">Also shown.</p></article>')
+    assert [b.text for b in load(write(tmp_path, "hidden.html", page)).blocks] == ["Shown.", "Also shown."]
+
+
 # -- files that cannot be read ---------------------------------------------------------------
 
 @pytest.mark.parametrize("name", ["empty.txt", "empty.md", "empty.html"])

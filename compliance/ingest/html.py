@@ -1,11 +1,12 @@
 """HTML reposts, whole pages or fragments, read with the standard library's HTMLParser.
 
 HTMLParser reports the line of every tag, which lets findings point into the file. The parser
-cuts the page into candidate blocks, each knowing where it stands; the article is what sits in
-<article> (or <main>) when the page has one, else the whole body, without navigation, headers,
-footers, asides and forms. Scripts, styles and hidden elements are never text.
-<figcaption> text, and elements whose class names a caption, are captions; <title> (or the
-first <h1>) the title.
+cuts the page into candidate blocks, each knowing where it stands. On a whole saved page,
+trafilatura decides which of them are the article (`compliance.ingest.extract`); on a fragment
+or a desk's template, or a page trafilatura cannot read, the article is what sits in <article>
+(or <main>) when the page has one, else the whole body, without navigation, headers, footers,
+asides and forms. Scripts, styles and hidden elements are never text. <figcaption> text, and
+elements whose class names a caption, are captions; <title> (or the first <h1>) the title.
 """
 from __future__ import annotations
 
@@ -215,15 +216,27 @@ def _plain_selection(candidates: list[Candidate]) -> list[int]:
     return [i for i, c in enumerate(candidates) if not c.chrome and (c.in_container or not has_container)]
 
 
-def parse_html(text: str) -> tuple[str, list[Block], list[Link]]:
-    """The title, the article's blocks and its links."""
+def parse_html(text: str, extract: bool | None = None) -> tuple[str, list[Block], list[Link]]:
+    """The title, the article's blocks and its links. `extract`: whether trafilatura decides
+    which blocks are the article (`extract.article_blocks`); by default, for whole saved pages
+    only (`extract.whole_page`)."""
     parser = _PageParser()
     parser.feed(text)
     parser.close()
     candidates = parser.blocks
-    chosen = _plain_selection(candidates)
-    has_container = any(c.in_container and not c.chrome for c in candidates)
-    links = [link for link, _, inside, chrome in parser.links if not chrome and (inside or not has_container)]
+    chosen = None
+    if extract is not False:
+        from compliance.ingest import extract as extractor
+
+        if extract or extractor.whole_page(text, candidates):
+            chosen = extractor.article_blocks(text, candidates)
+    if chosen is None:  # a fragment, a desk's template, or a page trafilatura cannot read
+        chosen = _plain_selection(candidates)
+        has_container = any(c.in_container and not c.chrome for c in candidates)
+        links = [link for link, _, inside, chrome in parser.links if not chrome and (inside or not has_container)]
+    else:
+        kept = set(chosen)
+        links = [link for link, index, _, _ in parser.links if index in kept]
     page_title = " ".join("".join(parser.title_parts).split())
     blocks: list[Block] = []
     title = page_title

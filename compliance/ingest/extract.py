@@ -67,24 +67,29 @@ def _placements(words: list[list[str]], extracted: list[str]) -> list[list[tuple
         trigrams[trigram].append(position)
     placements = []
     for candidate in words:
-        votes: Counter[int] = Counter()
+        votes: dict[int, int] = {}
         for index, trigram in enumerate(zip(candidate, candidate[1:], candidate[2:])):
             positions = trigrams.get(trigram)
             if positions and len(positions) <= _COMMON:
                 for position in positions:
-                    votes[position - index] += 1
-        if not votes:
-            placements.append([])
-            continue
+                    votes[position - index] = votes.get(position - index, 0) + 1
         places = []
-        wanted = Counter(candidate)
-        for start, exact in votes.most_common(_PLACES):
-            # Words found around there, not trigrams: markup the extractor drops (an "[edit]"
-            # link, a formula's source) breaks trigrams but leaves the words.
-            window = Counter(extracted[max(0, start - 2) : max(0, start) + len(candidate) + 8])
-            found = sum((wanted & window).values())
-            if found >= _FOUND * len(candidate):
-                places.append((max(0, start), found + exact))  # where its trigrams line up best, of two alike
+        if votes:
+            ranked = sorted(votes.items(), key=lambda vote: -vote[1])[:_PLACES]
+            wanted = None
+            for start, exact in ranked:
+                if exact * 4 < ranked[0][1]:
+                    break  # a trigram or two in common by chance, where another place has many
+                if exact + 2 >= _FOUND * len(candidate):
+                    found = exact + 2
+                else:
+                    # Words found around there, not trigrams: markup the extractor drops (an
+                    # "[edit]" link, a formula's source) breaks trigrams but leaves the words.
+                    wanted = wanted or Counter(candidate)
+                    window = Counter(extracted[max(0, start - 2) : max(0, start) + len(candidate) + 8])
+                    found = sum((wanted & window).values())
+                if found >= _FOUND * len(candidate):
+                    places.append((max(0, start), found + exact))  # where its trigrams line up best, of two alike
         placements.append(places)
     return placements
 

@@ -343,7 +343,7 @@ def test_html_that_never_closes_its_tags_is_read_in_linear_time(tmp_path, markup
     page = write(tmp_path, "bad.html", markup.encode())
     started = time.perf_counter()
     load_document(page, "bad.html")
-    assert time.perf_counter() - started < 5  # a few hundredths of a second to one second on a slow core
+    assert time.perf_counter() - started < 20  # a few hundredths of a second to 2 s on a slow core, 6 s on a busy one
 
 
 def test_a_link_opened_inside_a_link_closes_it_as_browsers_do(tmp_path):

@@ -5,8 +5,9 @@ parser's candidate blocks keep their lines and kinds. Each candidate is placed i
 text by its word trigrams, and the heaviest chain of candidates placed in the same order is the
 article (a teaser or a caption repeated elsewhere on the page falls outside that chain). Then
 what trafilatura leaves out but the rules need is put back: captions and prose inside the
-article, the article's continuation in containers like its own, and the desk's own lines
-around it ("Source: X", the disclaimer).
+article, a paragraph pasted twice (trafilatura keeps one copy), the article's continuation in
+containers like its own, and the desk's own lines around it ("Source: X", the disclaimer).
+Last, a gallery's echoes of a caption and links out to other articles are dropped.
 """
 from __future__ import annotations
 

@@ -185,6 +185,20 @@ def test_html_svg_icon_title_does_not_leak_into_the_page_title(tmp_path):
     assert load(write(tmp_path, "icon.html", page)).title == "Real title"
 
 
+def test_html_element_whose_class_names_a_caption_is_a_caption(tmp_path):
+    page = (b'<article><div class="wp-caption"><img src="a.jpg"><p class="wp-caption-text">A drone over Kermanshah</p></div>'
+            b'<p class="no-caption">Body text.</p><span class="image__caption">A second picture</span></article>')
+    assert [(b.kind, b.text) for b in load(write(tmp_path, "captions.html", page)).blocks] == [
+        (BlockKind.CAPTION, "A drone over Kermanshah"), (BlockKind.PARAGRAPH, "Body text."), (BlockKind.CAPTION, "A second picture"),
+    ]
+
+
+def test_html_hidden_elements_are_not_read(tmp_path):
+    page = (b'<article><p>Shown.</p><div style="display: none"><p>A copy for search engines.</p></div>'
+            b'<p hidden>Hidden.</p><p style="color: red">Also shown.</p></article>')
+    assert [b.text for b in load(write(tmp_path, "hidden.html", page)).blocks] == ["Shown.", "Also shown."]
+
+
 # -- files that cannot be read ---------------------------------------------------------------
 
 @pytest.mark.parametrize("name", ["empty.txt", "empty.md", "empty.html"])
@@ -316,6 +330,25 @@ def test_deeply_nested_markup_is_read(tmp_path):
     depth = 50_000
     page.write_text("<article>" + "<div>" * depth + "<p>deep text</p>" + "</div>" * depth + "</article>", encoding="utf-8")
     assert [b.text for b in load_document(page, "deep.html").body] == ["deep text"]
+
+
+@pytest.mark.parametrize("markup", [
+    "<a" * 100_000,  # a tag that never closes: 43 s before
+    "<p>text</p>" + "<!--" * 50_000,
+    "<p>" + "<a href=x>link " * 50_000 + "</a>" * 50_000,  # links left open, each inside the last: 58 s before
+])
+def test_html_that_never_closes_its_tags_is_read_in_linear_time(tmp_path, markup):
+    import time
+
+    page = write(tmp_path, "bad.html", markup.encode())
+    started = time.perf_counter()
+    load_document(page, "bad.html")
+    assert time.perf_counter() - started < 20  # a few hundredths of a second to 2 s on a slow core, 6 s on a busy one
+
+
+def test_a_link_opened_inside_a_link_closes_it_as_browsers_do(tmp_path):
+    page = write(tmp_path, "links.html", b'<p><a href="/1">one <a href="/2">two</a> three</a></p>')
+    assert [(link.url, link.text) for link in load(page).links] == [("/1", "one"), ("/2", "two")]
 
 
 def test_a_fifo_among_the_reposts_is_reported_not_waited_for(tmp_path):

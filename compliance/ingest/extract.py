@@ -1,0 +1,276 @@
+"""Which blocks of a whole saved page are the article.
+
+trafilatura, the best of the open extractors, decides which text is the article; the HTML
+parser's candidate blocks keep their lines and kinds. Each candidate is placed in trafilatura's
+text by its word trigrams, and the heaviest chain of candidates placed in the same order is the
+article (a teaser or a caption repeated elsewhere on the page falls outside that chain). Then
+what trafilatura leaves out but the rules need is put back: captions and prose inside the
+article, a paragraph pasted twice (trafilatura keeps one copy), the article's continuation in
+containers like its own, and the desk's own lines around it ("Source: X", the disclaimer).
+Last, a gallery's echoes of a caption and links out to other articles are dropped.
+"""
+from __future__ import annotations
+
+import re
+from bisect import bisect_left
+from collections import Counter, defaultdict
+
+from compliance.ingest.html import Candidate, names_a_caption
+from compliance.model import BlockKind
+
+_WORD = re.compile(r"\w+")
+# fast: without the fallback extractors (readability, jusText), whose picks carried more chrome
+# on real pages; favor_recall: what it still lets through, the chain and the checks below drop.
+_TRAFILATURA = {"fast": True, "favor_recall": True, "include_comments": False, "include_tables": True,
+                "include_images": False, "deduplicate": False, "with_metadata": False}
+_COMMON = 16  # a trigram found more often than this in the article places nothing
+_PLACES = 8  # at most so many places tried for one candidate (text the article repeats)
+_FOUND = 0.6  # share of a candidate's words that must be found where it is placed
+_PROSE_WORDS = 8  # fewer, and a block the extractor left out is a byline, a date, a button's label
+_LINKED = 0.3  # more of a block's text inside links makes it navigation, not prose
+_LINK_LIST = 0.5  # more, and a block is a link to elsewhere ("Read more: ...")
+_LIST_TAGS = frozenset({"li", "ul", "ol", "td", "th", "tr", "table", "dd", "dt"})
+_PAGE_MARKUP = 8000  # characters of markup; a desk's template with a long article has under 2,000
+_HEADER_WORDS = 12  # as `load._HEADER_MAX_WORDS`: "Business · Post At: May 28/2024"
+# What desks add around an article: a credit, a disclaimer, their "Post At" header.
+_DESK_LINE = re.compile(
+    r"^\s*(?:disclaimer|sources?\s*[:：\-–—]|credits?\s*[:：\-–—]|via\s*[:：]|courtesy|"
+    r"(?:this\s+(?:article|story|post)\s+)?(?:was\s+)?(?:originally|first)\s+(?:published|appeared|posted)|"
+    r"re(?:printed|published|posted)\s|published(?:\s+on)?\s*:)",
+    re.IGNORECASE,
+)
+_LABEL = re.compile(r"^\W*\w[\w' ]{0,20}\s?:")  # "Read more:", "SEE ALSO:", "Lire aussi :"
+_DESK_HEADER = re.compile(r"(?:^|[·|•\-–—]\s*)post(?:ed)?\s+(?:at|on)\s*:", re.IGNORECASE)
+
+
+def _words(text: str) -> list[str]:
+    return _WORD.findall(text.lower())
+
+
+def _extracted_words(html: str) -> list[str] | None:
+    """The words of the article trafilatura finds on the page; None if it finds none or fails."""
+    try:
+        import trafilatura
+
+        document = trafilatura.bare_extraction(html, **_TRAFILATURA)
+    except Exception:  # noqa: BLE001 - whatever trafilatura trips on, the plain reader can read
+        return None
+    if document is None or document.body is None:
+        return None
+    return _words(" ".join(document.body.itertext()))
+
+
+def _placements(words: list[list[str]], extracted: list[str]) -> list[list[tuple[int, int]]]:
+    """For each candidate, the places in `extracted` where it may start, with how many of its
+    words are found there: voted for by the trigrams it shares with the article."""
+    trigrams: dict[tuple[str, str, str], list[int]] = defaultdict(list)
+    for position, trigram in enumerate(zip(extracted, extracted[1:], extracted[2:])):
+        trigrams[trigram].append(position)
+    placements = []
+    for candidate in words:
+        votes: dict[int, int] = {}
+        for index, trigram in enumerate(zip(candidate, candidate[1:], candidate[2:])):
+            positions = trigrams.get(trigram)
+            if positions and len(positions) <= _COMMON:
+                for position in positions:
+                    votes[position - index] = votes.get(position - index, 0) + 1
+        places = []
+        if votes:
+            ranked = sorted(votes.items(), key=lambda vote: -vote[1])[:_PLACES]
+            wanted = None
+            for start, exact in ranked:
+                if exact * 4 < ranked[0][1]:
+                    break  # a trigram or two in common by chance, where another place has many
+                if exact + 2 >= _FOUND * len(candidate):
+                    found = exact + 2
+                else:
+                    # Words found around there, not trigrams: markup the extractor drops (an
+                    # "[edit]" link, a formula's source) breaks trigrams but leaves the words.
+                    wanted = wanted or Counter(candidate)
+                    window = Counter(extracted[max(0, start - 2) : max(0, start) + len(candidate) + 8])
+                    found = sum((wanted & window).values())
+                if found >= _FOUND * len(candidate):
+                    places.append((max(0, start), found + exact))  # where its trigrams line up best, of two alike
+        placements.append(places)
+    return placements
+
+
+def _heaviest_chain(placements: list[list[tuple[int, int]]]) -> list[tuple[int, int]]:
+    """(candidate, start) of the heaviest chain of placed candidates, in document order, whose
+    starts increase: one place per candidate (weighted longest increasing subsequence)."""
+    starts = sorted({start for places in placements for start, _ in places})
+    rank = {start: number + 1 for number, start in enumerate(starts)}
+    size = len(starts)
+    tree: list[tuple[int, int]] = [(0, -1)] * (size + 1)  # Fenwick tree of prefix maxima: (weight, entry)
+    entries: list[tuple[int, int, int, int]] = []  # (candidate, start, chain weight, previous entry)
+    for candidate, places in enumerate(placements):
+        scored = []
+        for start, weight in places:  # all looked up before any is added: one place per candidate
+            position, before = rank[start] - 1, (0, -1)
+            while position > 0:
+                before = max(before, tree[position])
+                position -= position & -position
+            scored.append((start, before[0] + weight, before[1]))
+        for start, total, previous in scored:
+            entries.append((candidate, start, total, previous))
+            position = rank[start]
+            while position <= size:
+                tree[position] = max(tree[position], (total, len(entries) - 1))
+                position += position & -position
+    if not entries:
+        return []
+    chain, entry = [], max(range(len(entries)), key=lambda e: entries[e][2])
+    while entry >= 0:
+        candidate, start, _, entry = entries[entry]
+        chain.append((candidate, start))
+    return chain[::-1]
+
+
+def _prose(candidate: Candidate) -> bool:
+    return (candidate.tag not in _LIST_TAGS and not candidate.chrome and not _linked(candidate)
+            and len(candidate.text.split()) >= _PROSE_WORDS)
+
+
+def _linked(candidate: Candidate) -> bool:
+    return candidate.link_chars > _LINKED * len(candidate.text)
+
+
+def _teaser(candidate: Candidate, main_container: str | None) -> bool:
+    """A link to another article: "Read more: ...", "Related: ...", a headline out of the article's container."""
+    if candidate.link_chars <= _LINK_LIST * len(candidate.text) or candidate.tag in _LIST_TAGS or candidate.kind is BlockKind.TITLE or _desk_line(candidate):
+        return False
+    return candidate.parent_kind != main_container or bool(_LABEL.match(candidate.text))
+
+
+def _desk_line(candidate: Candidate) -> bool:
+    """A credit (its source often linked), disclaimer or "Post At" header as desks add them,
+    not an item of a list of links."""
+    return (candidate.tag not in _LIST_TAGS and not candidate.chrome
+            and bool(_DESK_LINE.match(candidate.text) or _DESK_HEADER.search(candidate.text)
+                     and len(candidate.text.split()) <= _HEADER_WORDS))
+
+
+def whole_page(html: str, candidates: list[Candidate]) -> bool:
+    """A saved publisher page rather than a fragment or a desk's plain template: more markup
+    than text, and more than a template has. The plain reader is exact on the others, and faster."""
+    markup = len(html) - sum(len(c.text) for c in candidates)
+    return markup >= _PAGE_MARKUP and markup >= len(html) / 2
+
+
+def article_blocks(html: str, candidates: list[Candidate]) -> list[int] | None:
+    """Indices of the candidates that are the article, in order; None to let the plain reader decide."""
+    reasons = _reasons(html, candidates)
+    return None if reasons is None else sorted(reasons)
+
+
+def _reasons(html: str, candidates: list[Candidate]) -> dict[int, str] | None:
+    """The candidates that are the article, each with why."""
+    extracted = _extracted_words(html)
+    if not extracted:
+        return None
+    words = [_words(c.text) for c in candidates]
+    chain = _heaviest_chain(_placements(words, extracted))
+    if not chain:
+        return None
+    kept = {candidate: "chain" for candidate, _ in chain}
+    _between(candidates, words, extracted, chain, kept)
+    first, last = chain[0][0], chain[-1][0]
+    prose_parents = Counter(c.parent for c in candidates if _prose(c))
+    containers = Counter(candidates[i].parent_kind for i in kept if _prose(candidates[i]))
+    main_container = containers.most_common(1)[0][0] if containers else None
+    texts = Counter(c.text for c in candidates)
+    kept_texts = {candidates[i].text: candidates[i] for i in kept}
+    if not any(candidates[i].kind is BlockKind.TITLE for i in kept):
+        # The article's <h1>, often in a <header> the extractor leaves out: the nearest before it.
+        heading = next((i for i in range(first - 1, -1, -1) if candidates[i].kind is BlockKind.TITLE), None)
+        if heading is not None:
+            kept[heading] = "title"
+    previous = None  # the last kept candidate so far
+    for i, candidate in enumerate(candidates):
+        if i in kept:
+            previous = candidate
+            continue
+        inside = first < i < last
+        if candidate.chrome:
+            continue
+        elif inside and candidate.kind is BlockKind.CAPTION:
+            kept[i] = "caption"  # trafilatura leaves figure captions out; the rules need them
+        elif inside and not words[i]:
+            kept[i] = "mark"  # "***", "___": nothing to the rules, but the article as written
+        elif candidate.text in kept_texts:
+            copy = kept_texts[candidate.text]
+            if candidate.parent != copy.parent and not (inside and candidate.parent_kind == copy.parent_kind):
+                continue  # a pull quote, or a teaser of the article's own text
+            kept[i] = "again"  # pasted twice, which trafilatura keeps once: the rules must see both
+        elif inside and _prose(candidate) and previous is not None and candidate.parent_kind == previous.parent_kind:
+            kept[i] = "prose"  # a lead or summary paragraph the extractor took for a teaser
+        elif _prose(candidate) and candidate.parent_kind == main_container and prose_parents[candidate.parent] > 1:
+            kept[i] = "continued"  # the article goes on in a container like its own, after an advertisement
+        elif texts[candidate.text] == 1 and _desk_line(candidate):
+            kept[i] = "desk"  # the desk's credit, disclaimer or header around the article
+        else:
+            continue
+        kept_texts.setdefault(candidate.text, candidate)
+        previous = candidate
+    for i in _gallery_echoes(candidates, sorted(kept)):
+        del kept[i]
+    for i in [i for i in kept if kept[i] == "chain" and _teaser(candidates[i], main_container)]:
+        del kept[i]
+    return kept
+
+
+def _between(candidates: list[Candidate], words: list[list[str]], extracted: list[str],
+             chain: list[tuple[int, int]], kept: dict[int, str]) -> None:
+    """Candidates left unplaced (too short for a trigram, or text the article repeats) are the
+    article's when found in trafilatura's text between the chain's neighbours, in order."""
+    starts: dict[str, list[int]] = defaultdict(list)  # where each word stands in `extracted`
+    for position, word in enumerate(extracted):
+        starts[word].append(position)
+    bounds = [(-1, 0, 0), *((i, start, start + len(words[i])) for i, start in chain), (len(candidates), len(extracted), 0)]
+    for (before, _, before_end), (after, after_start, _) in zip(bounds, bounds[1:]):
+        cursor, end = max(0, before_end - 2), after_start + 2
+        for i in range(before + 1, after):
+            candidate = words[i]
+            if not candidate or candidates[i].chrome:
+                continue
+            positions = starts.get(candidate[0], ())
+            first = bisect_left(positions, cursor)
+            for position in positions[first : first + _COMMON]:  # a bounded look: the page stays linear
+                if position + len(candidate) > end:
+                    break
+                if extracted[position : position + len(candidate)] == candidate:
+                    kept[i] = "between"
+                    cursor = position + 1
+                    break
+
+
+def _gallery_echoes(candidates: list[Candidate], kept: list[int]) -> list[int]:
+    """Captions a gallery repeats: the same caption again in another kind of element (a
+    thumbnail strip, a lightbox), or a short and a full version in one caption element, of
+    which the page shows one. The same caption in the same kind of element twice, as a desk
+    pastes a figure twice, is kept for the rules to report."""
+    seen: dict[tuple[str, ...], int] = {}  # a caption's first words -> the kept caption that has them
+    echoes = []
+    for i in kept:
+        candidate = candidates[i]
+        if candidate.kind is not BlockKind.CAPTION:
+            continue
+        words = tuple(_words(candidate.text))
+        key = words[:6]
+        if len(words) < 3 or key not in seen:
+            seen[key] = i
+            continue
+        j = seen[key]
+        other = candidates[j]
+        other_words = tuple(_words(other.text))
+        shorter, longer = sorted((words, other_words), key=len)
+        cut = len(shorter) - 2  # a cut-off copy may end inside a word, and with a "more" link
+        if longer[:cut] != shorter[:cut]:
+            continue  # two captions that merely begin alike
+        if candidate.parent == other.parent and names_a_caption(other.parent_kind):
+            echo = i if len(words) <= len(other_words) else j
+            echoes.append(echo)
+            seen[key] = j if echo == i else i
+        elif candidate.parent_kind != other.parent_kind:
+            echoes.append(i)
+    return echoes

@@ -1,0 +1,193 @@
+"""Whole saved pages: trafilatura picks the article, the parser's blocks keep their lines and
+kinds, and what the rules need (captions, the desk's lines, a paragraph pasted twice) stays."""
+from __future__ import annotations
+
+import gzip
+import html
+import json
+import re
+import time
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from compliance.checks.context import CheckContext
+from compliance.checks.rules import RULE_TYPES
+from compliance.ingest import extract
+from compliance.ingest.html import parse_html
+from compliance.ingest.load import parse_document
+from compliance.model import BlockKind, Document
+
+ROOT = Path(__file__).parent.parent
+PAGES = Path(__file__).parent / "data" / "ingest" / "pages"  # saved publisher pages: see its README
+ARTICLES = {record["id"]: record for record in map(json.loads, (PAGES / "articles.jsonl").read_text(encoding="utf-8").splitlines())}
+DESK_PAGES = [ROOT / "examples" / "reposts" / "nasa-moon-shot.html", *sorted((Path(__file__).parent / "data" / "ingest").glob("*.html"))]
+DISCLAIMER = ("Disclaimer: The copyright of this article belongs to the original author. Reposting this article is solely "
+              "for the purpose of information dissemination and does not constitute any investment advice.")
+
+
+def page(page_id: str) -> str:
+    return gzip.decompress((PAGES / f"{page_id}.html.gz").read_bytes()).decode("utf-8")
+
+
+def read(text: str, name: str = "page.html"):
+    return parse_document(text, Path(name), name)
+
+
+def words(text: str) -> Counter[str]:
+    return Counter(word.lower() for word in re.findall(r"\w+", text))
+
+
+def repeats(document, pack) -> list:
+    rule = next(r for r in pack.enabled_rules if r.id == "caption-duplicated")
+    return list(RULE_TYPES[rule.type].check(CheckContext(document, None, rule.scope.select(document), rule)))
+
+
+@pytest.mark.parametrize("page_id", sorted(ARTICLES))
+def test_a_saved_page_reads_as_its_article(page_id):
+    article = ARTICLES[page_id]
+    body = words(" ".join(block.text for block in read(page(page_id)).body))
+    expected = words(article["text"])
+    recall = sum((body & expected).values()) / sum(expected.values())
+    noise = sum((body - words(article["text"] + " " + " ".join(article["captions"]))).values()) / sum(body.values())
+    assert recall >= 0.97
+    assert noise <= 0.03
+
+
+@pytest.mark.parametrize("page_id", sorted(ARTICLES))
+def test_every_block_of_a_saved_page_points_at_its_text_in_the_file(page_id):
+    text = page(page_id)
+    lines = text.split("\n")
+    document = read(text)
+    assert document.blocks
+    for block in document.blocks:
+        assert block.text.split()[0] in html.unescape(lines[block.line - 1])
+        assert block.line <= block.end_line <= len(lines)
+
+
+@pytest.mark.parametrize("page_id", sorted(ARTICLES))
+def test_chrome_no_longer_reads_as_a_caption_pasted_twice(page_id, default_pack):
+    text = page(page_id)
+    plain = read_plain(text)
+    assert repeats(plain, default_pack)  # timestamps, copyright lines, a gallery's captions, as read before
+    assert repeats(read(text), default_pack) == []
+
+
+def read_plain(text: str) -> Document:
+    """The page as read before there was an extractor."""
+    title, blocks, links = parse_html(text, extract=False)
+    return Document("page.html", "html", title, blocks, links=links)
+
+
+def test_a_gallery_caption_is_read_once_as_a_caption():
+    captions = [block for block in read(page("sh-eecd2575093b")).blocks if block.kind is BlockKind.CAPTION]
+    lebron = [block for block in captions if block.text.startswith("Los Angeles Lakers' LeBron James dunks")]
+    assert len(lebron) == 1
+    assert any(block.text == "Photo: Ringo H.W. Chiu, AP" for block in captions)
+
+
+def test_the_title_is_the_pages_title_and_its_h1_is_not_body():
+    document = read(page("sh-eecd2575093b"))
+    assert document.title == "LeBron sets triple-double mark, Lakers hold off OKC 112-107 - San Antonio Express-News"
+    title = [block for block in document.blocks if block.kind is BlockKind.TITLE]
+    assert [block.text for block in title] == ["LeBron sets triple-double mark, Lakers hold off OKC 112-107"]
+    assert title[0] not in document.body
+
+
+# -- what the desk adds, and pastes twice ----------------------------------------------------
+
+def sentra_page() -> tuple[str, str]:
+    """The AutoIndustriya page and the last paragraph of its article, as it stands in the file."""
+    text = page("sh-3cb5e2f46626")
+    last = ARTICLES["sh-3cb5e2f46626"]["text"].split("\n\n")[-1]
+    paragraph = re.search(r"<p>" + re.escape(last[:40]) + r".*?</p>", text).group(0)
+    return text, paragraph
+
+
+def line_of(text: str, needle: str) -> int:
+    return text[: text.index(needle)].count("\n") + 1
+
+
+def test_the_desks_lines_after_the_article_on_a_saved_page_are_kept():
+    text, last = sentra_page()
+    credit = "<p>Source: <a href='https://www.autoindustriya.com/'>AutoIndustriya</a></p>"
+    text = text.replace(last, f"{last}\n{credit}\n<p>{DISCLAIMER}</p>", 1)
+    text = text.replace("</body>", "<p>Originally published by AutoIndustriya.com</p>\n</body>", 1)  # after the footer
+    document = read(text)
+    tail = [(block.text, block.line) for block in document.body[-3:]]
+    assert tail == [
+        ("Source: AutoIndustriya", line_of(text, credit)),
+        (DISCLAIMER, line_of(text, DISCLAIMER)),
+        ("Originally published by AutoIndustriya.com", line_of(text, "Originally published by")),
+    ]
+    assert ("https://www.autoindustriya.com/", "AutoIndustriya") in [(link.url, link.text) for link in document.links]
+
+
+def test_the_desks_header_before_the_article_on_a_saved_page_is_meta():
+    text, _ = sentra_page()
+    first = ARTICLES["sh-3cb5e2f46626"]["text"][:40]
+    text = text.replace(first, f"Business · Post At: May 28/2024 03:54PM</p><p>{first}", 1)
+    header = next(block for block in read(text).blocks if "Post At" in block.text)
+    assert header.kind is BlockKind.META
+
+
+def test_a_paragraph_pasted_twice_on_a_saved_page_is_kept_twice_and_reported(default_pack):
+    text, last = sentra_page()
+    text = text.replace(last, f"{last}\n{last}", 1)
+    document = read(text)
+    copies = [block for block in document.body if block.text.startswith("The all-new sedan is set to go on sale")]
+    assert len(copies) == 2
+    found = repeats(document, default_pack)
+    assert [(f.evidence["first"]["line"], f.evidence["second"]["line"]) for f in found] == [(copies[0].line, copies[1].line)]
+
+
+def test_a_figure_pasted_twice_on_a_saved_page_is_kept_twice_and_reported(default_pack):
+    text, last = sentra_page()
+    figure = '<figure><img src="sentra.jpg" alt=""><figcaption>The all-new 2020 Nissan Sentra at its unveiling in Los Angeles</figcaption></figure>'
+    text = text.replace(last, f"{figure}\n{figure}\n{last}", 1)
+    document = read(text)
+    captions = [block for block in document.body if block.kind is BlockKind.CAPTION and block.text.startswith("The all-new 2020")]
+    assert len(captions) == 2
+    assert [f.message.split(" (")[0] for f in repeats(document, default_pack)] == [
+        f"caption repeated on lines {captions[0].line} and {captions[1].line}"]
+
+
+@pytest.mark.parametrize("path", DESK_PAGES, ids=lambda path: path.name)
+def test_a_desks_page_reads_the_same_through_the_extractor(path):
+    """Navigation and footer dropped, the "Post At" header, "Source:" line, captions pasted
+    twice and disclaimer kept: on a desk's template the extractor changes nothing."""
+    text = path.read_text(encoding="utf-8")
+    plain, extracted = parse_html(text, extract=False), parse_html(text, extract=True)
+    assert extracted[0] == plain[0]
+    assert extracted[1] == plain[1]
+    assert extracted[2] == plain[2]
+
+
+# -- when the extractor is not used ----------------------------------------------------------
+
+@pytest.mark.parametrize("path", DESK_PAGES, ids=lambda path: path.name)
+def test_fragments_and_desk_templates_are_read_without_the_extractor(path, monkeypatch):
+    monkeypatch.setattr(extract, "article_blocks", lambda *_: pytest.fail("extractor called"))
+    assert parse_html(path.read_text(encoding="utf-8"))[1]
+
+
+def test_a_page_trafilatura_cannot_read_falls_back_to_the_plain_reader(monkeypatch):
+    import trafilatura
+
+    def fail(*_, **__):
+        raise RecursionError("maximum recursion depth exceeded")
+
+    monkeypatch.setattr(trafilatura, "bare_extraction", fail)
+    text = page("sh-e372e42c0a3d")
+    assert parse_html(text) == parse_html(text, extract=False)
+
+
+def test_the_extractor_stays_linear_on_a_page_of_thirty_thousand_blocks():
+    chrome = "<html><head><script>" + "x" * 20_000 + "</script></head><body><nav>" + "<a href=/>Home</a>" * 200 + "</nav>"
+    text = chrome + "<article>" + "<p>The same sentence of the article, said again and again.</p>" * 10_000 + "</article>"
+    text += "<div>" + "".join(f"<div>item {n % 50} of a list</div>" for n in range(20_000)) + "</div></body></html>"
+    started = time.perf_counter()
+    _, blocks, _ = parse_html(text, extract=True)
+    assert time.perf_counter() - started < 30  # 3 to 6 s on a slow, shared core
+    assert len([block for block in blocks if block.text.startswith("The same sentence")]) == 10_000

@@ -331,3 +331,32 @@ def test_every_format_names_each_source_of_a_roundup(tmp_path, corpus, matcher, 
     assert len({json.dumps(r["partialFingerprints"]) for r in results}) == len(results) == 2
     for text in (to_text(report), to_junit(report), to_github(report), json.dumps(results)):
         assert "no line credits Al Jazeera" in text and "no line credits Fox Business" in text
+
+
+def test_a_roundup_quoting_two_paragraphs_of_a_second_source_finds_it(tmp_path, corpus, matcher):
+    """A briefing's second item is often a paragraph or two: 75 words of Fox Business here,
+    a fifth of the roundup, in runs long past any quote."""
+    body = roundup(corpus, (NASA, slice(0, 6)), (FOX, slice(5, 7)))
+    matches = matcher.all_matches(load(write_txt(tmp_path, "r.txt", "Roundup", body + [DISCLAIMER])))
+    assert [m.source.id for m in matches] == [NASA, FOX]
+    assert 60 <= matches[1].copied_words < 100 and matches[1].containment < 0.45
+
+
+def test_shared_site_chrome_does_not_make_a_catalogued_page_a_source(tmp_path, corpus, default_pack, catalogue):
+    """The catalogue holds a page of the same site as the repost's wrapper, chrome and all:
+    menus, sign-up lines and lists of other headlines, long runs of short lines, are not its
+    article copied. (Each headline here is one block of a few words.)"""
+    menu = ["Skip to main content", "Subscribe", "Search", "Home", "Business", "Entertainment", "Sport", "Opinion",
+            "The Node", "Slideshows", "Social media links", "Top 100 Brands Are Worth More Than the GDP of Germany",
+            "Dubai's Non-Oil Trade with Africa to Exceed $272 Billion", "Bank Employees Resume Work After Week-Long Strike",
+            "Loading content", "Footer menu", "About Us", "Advertise With Us", "Become a Subscriber", "Our Team",
+            "Solve a Technical Question", "Terms and Conditions", "Privacy Policy", "Contact Us", "Careers at the Paper"]
+    record = corpus[HILL]
+    chromed = source(record, "\n\n".join(menu + paragraphs(record)))
+    sources = [s for s in catalogue.sources if s.id != HILL] + [chromed]
+    page_matcher = build(default_pack, sources)
+    body = menu + paragraphs(corpus[FOX])[4:8] + [DISCLAIMER]  # Fox Business, in the chrome Hill's page has too
+    matches = page_matcher.all_matches(load(write_txt(tmp_path, "r.txt", "Home Depot", body)))
+    assert [m.source.id for m in matches] == [FOX]
+    counting_menus = build(default_pack, sources, min_prose_words=1)  # were short lines counted, Hill's page would be a source
+    assert [m.source.id for m in counting_menus.all_matches(load(tmp_path / "r.txt"))] == [FOX, HILL]

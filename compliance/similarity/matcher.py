@@ -31,8 +31,9 @@ class MatchSettings:
     max_gap: int = 6  # shingles a copied run may skip over (edited words)
     min_containment: float = 0.45  # share of the repost copied for it to count as a copy...
     min_coverage: float = 0.5  # ...or share of the source reused...
-    min_long_words: int = 100  # ...or words copied in runs of at least `long_span_words`, whatever their share
+    min_long_words: int = 60  # ...or words copied in runs of at least `long_span_words`, whatever their share
     long_span_words: int = 40  # independent reports share quotes of 10 to 30 words, not paragraphs
+    min_prose_words: int = 10  # long runs count in blocks of this many words: menus and headline lists are shorter
     max_candidates: int = 20
 
     def is_copy(self, containment: float, coverage: float, long_words: int) -> bool:
@@ -108,6 +109,18 @@ class BodyText:
     def line_at(self, offset: int) -> int:
         index = bisect.bisect_right(self.block_starts, offset) - 1
         return self.block_lines[max(index, 0)][0] if self.block_lines else 1
+
+
+def _covered_in(ranges: list[tuple[int, int]], counted_before: np.ndarray) -> int:
+    """`covered_count` of `ranges`, counting only the positions `counted_before` counts (its
+    cumulative count: index k holds how many of the first k positions count)."""
+    total, reach = 0, 0
+    for start, end in sorted(ranges):
+        start = max(start, reach)
+        if end > start:
+            total += int(counted_before[end] - counted_before[start])
+            reach = end
+    return total
 
 
 # Once a copy is verified, candidates sharing less than this fraction of the top candidate's
@@ -206,6 +219,20 @@ class Candidates:
     tokens: TokenizedText  # the body's words, boilerplate left out
     shingles: np.ndarray
     ranked: list[tuple[int, int]]  # (source number, shared band keys), most shared first
+    _prose: np.ndarray | None = None
+
+    def prose_before(self, min_words: int) -> np.ndarray:
+        """How many of the first k words stand in blocks of at least `min_words` words (index k).
+
+        Site chrome copied along with a page (menus, "Subscribe", lists of other headlines, a
+        footer's links) is a stack of short lines; a catalogued page wrapped in the same
+        chrome shares long runs of it with the repost, which are not its article copied."""
+        if self._prose is None:
+            starts = np.asarray(self.body.block_starts, dtype=np.int64)
+            block = np.searchsorted(starts, self.tokens.starts, side="right") - 1
+            words = np.bincount(block, minlength=len(starts)) if len(block) else np.zeros(0, np.int64)
+            self._prose = np.concatenate([[0], np.cumsum(words[block] >= min_words)]) if len(block) else np.zeros(1, np.int64)
+        return self._prose
 
 
 class SourceLookup(Protocol):
@@ -291,7 +318,7 @@ class Matcher:
         for number, hits in ranked:
             if verified and hits * _WEAK_CANDIDATE < ranked[0][1] and hits < self._window_hits:
                 break  # the rest share a stray key or two: far too little to have copied more
-            found = self._verify(tokens, shingles, number)
+            found = self._verify(candidates, shingles, number)
             if found is not None:
                 verified.append(found)
         if not verified:
@@ -304,7 +331,7 @@ class Matcher:
             for run in chosen[-1].runs:
                 explained[run.doc_start:run.doc_end] = True
             masked = _masked(shingles, explained, self.settings.shingle_words)
-            still = [self._verify(tokens, masked, found.number) if found.overlaps(explained) else found for found in verified]
+            still = [self._verify(candidates, masked, found.number) if found.overlaps(explained) else found for found in verified]
             verified = sorted((found for found in still if found is not None), key=_Verified.rank, reverse=True)
             if verified:
                 chosen.append(verified.pop(0))
@@ -317,15 +344,16 @@ class Matcher:
         long article copied whole, and must still be verified."""
         return self.parameters.banding.bands // 2
 
-    def _verify(self, tokens: TokenizedText, shingles: np.ndarray, number: int) -> _Verified | None:
-        s = self.settings
+    def _verify(self, candidates: Candidates, shingles: np.ndarray, number: int) -> _Verified | None:
+        s, tokens = self.settings, candidates.tokens
         source_tokens, source_shingles = self._source_tokens(number)
         runs = aligned_runs(shingles, source_shingles, s.shingle_words, s.max_gap, s.min_span_words)
         if not runs:
             return None
         copied = covered_count([(r.doc_start, r.doc_end) for r in runs])
         reused = covered_count([(r.source_start, r.source_end) for r in runs])
-        long_words = covered_count([(r.doc_start, r.doc_end) for r in runs if r.words >= s.long_span_words])
+        long_runs = [(r.doc_start, r.doc_end) for r in runs if r.words >= s.long_span_words]
+        long_words = _covered_in(long_runs, candidates.prose_before(s.min_prose_words)) if long_runs else 0
         containment = copied / len(tokens)
         coverage = reused / max(len(source_tokens), 1)
         if not s.is_copy(containment, coverage, long_words):

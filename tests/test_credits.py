@@ -55,6 +55,7 @@ def credited(tmp_path, line: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
     "UPDATED: Tue., Nov. 19, 2019",  # sh-c13b9c0e04fb
     "Updated 12:24 am EST, Wednesday, November 20, 2019",  # sh-a6968f427cdb
     "Updated at 1:23 p.m.",  # sh-6ebac05f637e
+    "on Wed 6 Dec 2017 13.31 EST",  # the Guardian's form
 ])
 def test_a_line_with_nothing_but_a_date_credits_no_one(tmp_path, date):
     assert credited(tmp_path, f"Originally published {date}") == ((), ())
@@ -218,7 +219,6 @@ def test_a_byline_dateline_or_copyright_line_naming_the_source_credits_it(
 
 @pytest.mark.parametrize("publisher, before, dateline, after", [
     ("Associated Press", ["By Jill Colvin"], "", []),  # a person only
-    ("Associated Press", ["By JILL COLVIN, Reuters"], "", []),  # someone else: no credit, and no mismatch
     ("Associated Press", ["(Reed Saxon / Associated Press)"], "", []),  # a photo credit, sh-098bb3e96c0a
     ("Associated Press", ["Photo: AP"], "", []),
     ("Associated Press", [], "", ["AP Photo/Evan Vucci"]),
@@ -233,6 +233,26 @@ def test_what_only_looks_like_a_credit_does_not_count(
     found = rules_found(copy_with(tmp_path, vb_body, before, dateline, after), matchers[publisher], default_pack)
     assert publisher in found["attribution-missing"].message
     assert "attribution-mismatch" not in found
+
+
+@pytest.mark.parametrize("byline", ["By JILL COLVIN, Reuters", "By Miguel Alvarez, CNN"])
+def test_a_byline_naming_another_outlet_is_a_mismatch(tmp_path, matchers, default_pack, vb_body, byline):
+    """An AP story under a byline of Reuters or CNN is credited to someone who did not write it."""
+    found = rules_found(copy_with(tmp_path, vb_body, [byline], "", []), matchers["Associated Press"], default_pack)
+    mismatch = found["attribution-mismatch"]
+    assert mismatch.message.startswith(f"credits {byline.rsplit(', ', 1)[1]}, but the text copies Associated Press")
+    assert mismatch.excerpt == byline
+
+
+def test_a_credit_line_is_checked_name_by_name(tmp_path, corpus, matcher, default_pack):
+    """A roundup's credit line naming its sources and one more publisher credits that one wrongly."""
+    from test_real_world_copies import FOX, NASA, roundup
+
+    body = roundup(corpus, (NASA, slice(0, 5)), (FOX, slice(4, 8))) + ["Credit: Al Jazeera / Fox Business / CityAM", DISCLAIMER]
+    document = load(write_txt(tmp_path, "r.txt", "Roundup", body))
+    found = {f.rule: f for f in check_document(document, matcher.all_matches(document), default_pack)}
+    assert "attribution-missing" not in found
+    assert found["attribution-mismatch"].message.startswith("credits CityAM, but the text copies Al Jazeera")
 
 
 def copied_credit(tmp_path, line: str, publisher: str) -> bool:

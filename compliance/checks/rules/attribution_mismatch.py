@@ -1,4 +1,11 @@
-"""attribution-mismatch: the desk credits someone, but none of the sources the text copies.
+"""attribution-mismatch: a credit names a publisher that none of the sources the text copies has.
+
+Each publisher an attribution line names is checked on its own: "Source: Associated Press /
+CityAM" on a roundup of an AP story and an ascom.com release credits CityAM wrongly, though AP
+is right. A byline naming a known outlet other than the sources ("By Jane Doe, CNN" on a
+copy of a Seattle Times story) is a wrong credit too; a byline naming a person, a wire
+dateline and a copyright line that name none of the sources are not (they are copied page
+text, attribution-missing's business when nothing else credits the source).
 
 Credit counts when the line names the publisher (or an alias, in any case, with or without
 "The" or ".com"), or links to the publisher's site. With --fetch, a credited page that
@@ -14,10 +21,13 @@ FAILS (the same copy)::
 """
 from __future__ import annotations
 
+import dataclasses
+import re
 from collections.abc import Iterator
 
+from compliance.checks.attribution import Attribution, copied_credits, credits_source, outlet_for_name
 from compliance.checks.context import CheckContext
-from compliance.model import Finding
+from compliance.model import Finding, Source
 
 TYPE = "attribution-mismatch"
 DEFAULT_SCOPE = "all"
@@ -48,20 +58,46 @@ def _pages_not_copied(context: CheckContext, reported_lines: set[int]) -> Iterat
 
 
 def _credits_someone_else(context: CheckContext) -> Iterator[Finding]:
-    """The desk credits someone, and none of the sources the text copies: a roundup crediting
+    """Each credit line naming publishers none of the copied sources has: a roundup crediting
     one of its sources and not another is attribution-missing's business."""
     if context.match is None:
         return
-    credits = context.desk_credits()
-    if not credits or any(context.credits(match.source) for match in context.matches):
-        return
-    wrong = credits[0]
-    credited = ", ".join(wrong.names or wrong.urls)
-    source = context.match.source
+    sources = [match.source for match in context.matches]
     copied = " and ".join(f"{m.source.publisher} (source {m.source.id})" for m in context.matches)
-    more = {"sources": [m.source.id for m in context.matches]} if len(context.matches) > 1 else {}
-    yield context.finding(
-        f"credits {credited}, but the text copies {copied}",
-        line=wrong.line, end_line=wrong.line, excerpt=wrong.text,
-        credited=credited, publisher=source.publisher, source=source.id, **more,
-    )
+    more = {"sources": [source.id for source in sources]} if len(sources) > 1 else {}
+    # "By Jane Doe, CNN", not a bare name line ("CBS Sports Writer", "ABC News. 15 November"):
+    # a page's chrome holds those of its other stories
+    bylines = [credit for credit in copied_credits(context.blocks) if credit.form == "byline" and _BY.match(credit.text)]
+    for line in [*context.desk_credits(), *bylines]:
+        named = [*(name for name in line.names if _publisher_like(name)), *line.urls]
+        if line.form == "byline":
+            named = [name for name in named if outlet_for_name(name) is not None]  # outlets, not persons or page furniture
+        wrong = [name for name in named if not _names_a_source(line, name, sources)]
+        if not wrong:
+            continue
+        credited = ", ".join(wrong)
+        yield context.finding(
+            f"credits {credited}, but the text copies {copied}",
+            line=line.line, end_line=line.line, excerpt=line.text,
+            credited=credited, publisher=context.match.source.publisher, source=context.match.source.id, **more,
+        )
+
+
+_BY = re.compile(r"\s*by\s", re.IGNORECASE)
+_COMPANY_FORMS = frozenset({"inc", "ltd", "llc", "plc", "co", "corp", "gmbh", "sa", "ag", "srl", "bv", "nv"})
+
+
+def _publisher_like(name: str) -> bool:
+    """A name that can stand for a publisher on its own, not a piece a credit line was cut
+    into: "Inc" of "Wikimedia Foundation, Inc.", "Le" of "Le Monde.fr" (whose domain is read
+    apart), a time a date left behind. A known outlet's short form ("AP") always can."""
+    letters = sum(c.isalpha() for c in name)
+    if outlet_for_name(name) is not None:
+        return True
+    return letters >= 3 and letters > sum(c.isdigit() for c in name) and name.strip(" .").casefold() not in _COMPANY_FORMS
+
+
+def _names_a_source(line: Attribution, name: str, sources: list[Source]) -> bool:
+    """Whether one name (or link) of a credit line credits one of `sources`."""
+    alone = dataclasses.replace(line, names=(name,) if name in line.names else (), urls=(name,) if name in line.urls else ())
+    return any(credits_source(alone, source) for source in sources)

@@ -69,7 +69,11 @@ def _credits_someone_else(context: CheckContext) -> Iterator[Finding]:
     # a page's chrome holds those of its other stories
     bylines = [credit for credit in copied_credits(context.blocks) if credit.form == "byline" and _BY.match(credit.text)]
     for line in [*context.desk_credits(), *bylines]:
-        named = [*(name for name in line.names if _publisher_like(name)), *line.urls]
+        if any(_names_a_source(line, url, sources) for url in line.urls):
+            continue  # a link to a copied page credits it, whatever name the desk gave it
+        fetched = {page.url for page in context.pages}  # with --fetch the page itself tells (below)
+        named = list(dict.fromkeys([*(name for name in line.names if _publisher_like(name)),
+                                    *(url for url in line.urls if url not in fetched)]))
         if line.form == "byline":
             named = [name for name in named if outlet_for_name(name) is not None]  # outlets, not persons or page furniture
         wrong = [name for name in named if not _names_a_source(line, name, sources)]

@@ -14,11 +14,16 @@ BUILTIN_RULES = {
     "internal-error": (Severity.ERROR, "compliance itself failed on the file: a bug to report"),
     "check-timeout": (Severity.ERROR, "a rule ran past its time budget on the file, which was not fully checked"),
 }
+# The built-ins about a file itself always run (`compliance.checks.selection`): a file that was
+# not checked must never pass unnoticed.
+FILE_RULES = frozenset({"input-unreadable", "input-too-large", "internal-error", "check-timeout"})
 
 
 def required_texts(pack: RulePack) -> tuple[str, ...]:
     """Texts the desk adds to every repost: matching leaves them out of what it counts."""
-    return tuple(rule.options["text"] for rule in pack.enabled_rules if rule.type == "required-text")
+    # enabled by the pack, whether or not this scan selects the rule: `--ignore disclaimer-missing`
+    # must not change what matching counts as copied
+    return tuple(rule.options["text"] for rule in pack.rules if rule.enabled and rule.type == "required-text")
 
 
 def check_document(document: Document, match: Match | None, pack: RulePack, pages: list[PageCheck] | None = None) -> list[Finding]:

@@ -61,16 +61,26 @@ class RulePack:
     rules: list[Rule]
     matching: MatchSettings
     files: list[str] = field(default_factory=list)
+    # rules (and built-ins) that select/ignore turned off (checks.selection): they do not run, but
+    # a required text stays the desk's own, left out of what matching counts as copied
+    deselected: frozenset[str] = frozenset()
 
     @property
     def enabled_rules(self) -> list[Rule]:
-        return [rule for rule in self.rules if rule.enabled]
+        return [rule for rule in self.rules if rule.enabled and rule.id not in self.deselected]
+
+    def runs(self, rule_id: str) -> bool:
+        """Whether a rule of the pack, or a built-in, runs in this scan."""
+        return rule_id not in self.deselected and all(rule.enabled for rule in self.rules if rule.id == rule_id)
 
     def fingerprint(self) -> str:
         """Changes whenever anything that decides findings changes (for incremental scans)."""
         payload = json.dumps(
             [[r.id, r.type, r.severity.value, r.enabled, str(r.scope), r.options, r.message, r.paths] for r in self.rules]
-            + [self.matching.__dict__], sort_keys=True, default=str,
+            + [self.matching.__dict__]
+            # only when set, so that a pack scanned without it keeps the fingerprint it had
+            + ([sorted(self.deselected)] if self.deselected else []),
+            sort_keys=True, default=str,
         )
         return hashlib.sha256(payload.encode()).hexdigest()[:16]
 

@@ -38,6 +38,7 @@ from compliance.report import FORMATS, ReportInput, RuleInfo, write_atomic
 from compliance.report.json_report import document_row
 from compliance.report.text import terminal_safe
 from compliance.cli.progress import Progress
+from compliance.cli.selection import add_selection_options, selected
 from compliance.state.baseline import apply_baseline, baseline_json, load_baseline
 from compliance.state.history import history_json, history_text
 from compliance.state.lock import LockTimeout
@@ -72,6 +73,7 @@ def _add_scan_inputs(command: argparse.ArgumentParser) -> None:
                          help="persistent source index (from `compliance index build`); with --sources it is brought up to date first")
     _add_jobs(command)
     add_fetch_options(command)
+    add_selection_options(command)
 
 
 def _add_jobs(command: argparse.ArgumentParser) -> None:
@@ -254,7 +256,7 @@ def _fails(report: ReportInput) -> bool:
 
 
 def _scan(args: argparse.Namespace, config: Config, session: StateSession | None = None):
-    pack = load_pack(args.rules or config.rules or DEFAULT_PACK)
+    pack = selected(load_pack(args.rules or config.rules or DEFAULT_PACK), args, config)
     args.paths = args.paths or config.paths
     if not args.paths:
         raise ComplianceError("nothing to scan: name repost files or folders, or set `paths:` in the configuration")
@@ -554,9 +556,9 @@ def describe_index(details: dict) -> str:
 def _list_rules(pack: RulePack) -> str:
     rows = [("ID", "TYPE", "SEVERITY", "ENABLED", "SCOPE", "DEFINED IN")]
     for rule in pack.rules:
-        rows.append((rule.id, rule.type, rule.severity.value, "yes" if rule.enabled else "no", str(rule.scope), rule.origin))
+        rows.append((rule.id, rule.type, rule.severity.value, "yes" if pack.runs(rule.id) else "no", str(rule.scope), rule.origin))
     for rule_id, (severity, _) in BUILTIN_RULES.items():
-        rows.append((rule_id, "built-in", severity.value, "yes", "file", "compliance"))
+        rows.append((rule_id, "built-in", severity.value, "yes" if pack.runs(rule_id) else "no", "file", "compliance"))
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     return "\n".join("  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in rows) + "\n"
 
@@ -640,7 +642,8 @@ def main(argv: list[str] | None = None, *, exiting: bool = False) -> int:
             return _run_history(args)
         if args.command == "watch":
             return _run_watch(args)
-        sys.stdout.write(_list_rules(load_pack(args.rules or _config(args).rules or DEFAULT_PACK)))
+        config = _config(args)
+        sys.stdout.write(_list_rules(selected(load_pack(args.rules or config.rules or DEFAULT_PACK), args, config)))
         return EXIT_OK
     except LockTimeout as error:
         print(f"compliance: error: {error}", file=sys.stderr)

@@ -13,6 +13,10 @@ BUILTIN_RULES = {
     "input-too-large": (Severity.ERROR, "the file is over the size limit (--max-bytes)"),
     "internal-error": (Severity.ERROR, "compliance itself failed on the file: a bug to report"),
     "check-timeout": (Severity.ERROR, "a rule ran past its time budget on the file, which was not fully checked"),
+    # about suppressions, as ruff flags an unused `noqa`: a stale one would hide the next real finding
+    "suppression-unused": (Severity.WARNING, "a suppression comment or waiver that suppresses nothing in this scan"),
+    "suppression-unknown-rule": (Severity.WARNING, "a suppression comment or waiver names a rule id that no rule has"),
+    "suppression-no-reason": (Severity.WARNING, "a suppression comment gives no reason, and the pack requires one"),
 }
 # The built-ins about a file itself always run (`compliance.checks.selection`): a file that was
 # not checked must never pass unnoticed.

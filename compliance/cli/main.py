@@ -300,12 +300,24 @@ def _scan(args: argparse.Namespace, config: Config, session: StateSession | None
         shown = ", ".join(result.links_skipped[:3]) + (", ..." if len(result.links_skipped) > 3 else "")
         print(f"compliance: warning: skipped {len(result.links_skipped)} link(s) leading out of the scanned folders "
               f"({shown}); --follow-links reads them", file=sys.stderr)
+    if config.waivers and config.path is not None:
+        _add_waiver_findings(config, pack, result, root, today, fetch_mode != "off")
     expired = [{"waiver": w.origin, "expired": str(w.expires), "reason": w.reason} for w in config.waivers if w.expired(today)]
     if expired:
         extra["expired_waivers"] = expired
     if only is not None:
         extra["changed_since"] = args.changed_since
     return pack, result, extra, cache, _scope(args.paths, result.documents, root, only)
+
+
+def _add_waiver_findings(config: Config, pack: RulePack, result, root: Path, today: dt.date, fetching: bool) -> None:
+    """Waivers that name unknown rules or suppress nothing: findings on the configuration file."""
+    from compliance.checks.hygiene import config_result, waiver_findings
+
+    findings = waiver_findings(config.waivers, pack, result.documents, today, fetching)
+    if findings:
+        name = project_path(str(config.path.resolve()), str(root))
+        result.documents.append(config_result(name, findings, config.waivers, today))
 
 
 def _state_path(args: argparse.Namespace, config: Config) -> Path:

@@ -38,6 +38,7 @@ from compliance.report import FORMATS, ReportInput, RuleInfo, write_atomic
 from compliance.report.json_report import document_row
 from compliance.report.text import terminal_safe
 from compliance.cli.progress import Progress
+from compliance.cli.rule import add_rule_command, run_rule
 from compliance.cli.selection import add_selection_options, selected
 from compliance.state.baseline import apply_baseline, baseline_json, load_baseline
 from compliance.state.history import history_json, history_text
@@ -188,6 +189,8 @@ def _parser() -> argparse.ArgumentParser:
     rules_cmd = commands.add_parser("rules", help="list the rules in force")
     rules_cmd.add_argument("--rules", metavar="FILE", help="rule pack (default: the bundled default pack)")
     rules_cmd.add_argument("--config", type=Path, metavar="FILE", help="configuration file")
+
+    add_rule_command(commands)
 
     history_cmd = commands.add_parser("history", help="list the runs recorded in the state")
     _add_state_option(history_cmd)
@@ -654,6 +657,9 @@ def main(argv: list[str] | None = None, *, exiting: bool = False) -> int:
             return _run_history(args)
         if args.command == "watch":
             return _run_watch(args)
+        if args.command == "rule":
+            config = _config(args)
+            return run_rule(args, selected(load_pack(args.rules or config.rules or DEFAULT_PACK), args, config))
         config = _config(args)
         sys.stdout.write(_list_rules(selected(load_pack(args.rules or config.rules or DEFAULT_PACK), args, config)))
         return EXIT_OK

@@ -40,6 +40,7 @@ from compliance.report.text import terminal_safe
 from compliance.cli.progress import Progress
 from compliance.cli.rule import add_rule_command, run_rule
 from compliance.cli.selection import add_selection_options, selected
+from compliance.cli.text_options import TextReport, add_text_options
 from compliance.state.baseline import apply_baseline, baseline_json, load_baseline
 from compliance.state.history import history_json, history_text
 from compliance.state.lock import LockTimeout
@@ -133,6 +134,7 @@ def _add_scan_options(command: argparse.ArgumentParser) -> None:
                          help="exit 1 when a finding is at least this severe (default: error)")
     command.add_argument("--baseline", type=Path, metavar="FILE", help="fail only on findings not in this baseline")
     command.add_argument("-q", "--quiet", action="store_true", help="print nothing but errors")
+    add_text_options(command)
     _add_state_option(command)
     command.add_argument("--no-state", action="store_true", help="a one-off scan: neither read nor write the state")
     command.add_argument("--lock-timeout", type=_seconds, metavar="SECONDS",
@@ -414,10 +416,11 @@ def _scan_with_state(args: argparse.Namespace, config: Config, formats: list[str
         history = [run.as_dict() for run in session.history(HISTORY_IN_HTML)]
     fail_on = args.fail_on or config.fail_on or "error"
     report_input = ReportInput(documents, _rule_infos(pack), None if fail_on == "never" else Severity(fail_on), extra, history)
+    text = TextReport.of(args, _root(config))
     if single:
-        _write_one(report_input, formats[0], args.output, args.quiet)
+        _write_one(report_input, formats[0], args.output, args.quiet, text)
     else:
-        _write_folder(report_input, formats, args.report_dir or Path("reports"), args.quiet, args.keep_runs)
+        _write_folder(report_input, formats, args.report_dir or Path("reports"), args.quiet, args.keep_runs, text)
     if session is not None and cache is not None:
         _save_state(args, session, bool(result.catalogue_errors))
     if exiting:
@@ -471,20 +474,20 @@ REPORT_FILE_NAMES = {"json": "report.json", "sarif": "report.sarif", "junit": "j
                      "github": "github-annotations.txt", "text": "report.txt"}
 
 
-def _write_one(report_input: ReportInput, fmt: str, output: Path | None, quiet: bool) -> None:
-    report = FORMATS[fmt](report_input)
+def _write_one(report_input: ReportInput, fmt: str, output: Path | None, quiet: bool, text: TextReport = TextReport()) -> None:
     if output:
-        write_atomic(output, report)
+        write_atomic(output, text.file(report_input) if fmt == "text" else FORMATS[fmt](report_input))
         if not quiet and fmt != "text":
-            sys.stdout.write(FORMATS["text"](report_input))
+            sys.stdout.write(text.terminal(report_input))
     elif not quiet or fmt != "text":
-        sys.stdout.write(report)
+        sys.stdout.write(text.terminal(report_input) if fmt == "text" else FORMATS[fmt](report_input))
 
 
-def _write_folder(report_input: ReportInput, formats: list[str], report_dir: Path, quiet: bool, keep_runs: int = 0) -> None:
+def _write_folder(report_input: ReportInput, formats: list[str], report_dir: Path, quiet: bool, keep_runs: int = 0,
+                  text: TextReport = TextReport()) -> None:
     """Each format under its conventional name; with html, all of them in the HTML run folder,
     and run folders beyond the newest `keep_runs` removed (a failure there is only a warning)."""
-    files = {REPORT_FILE_NAMES[f]: FORMATS[f](report_input) for f in formats if f != "html"}
+    files = {REPORT_FILE_NAMES[f]: text.file(report_input) if f == "text" else FORMATS[f](report_input) for f in formats if f != "html"}
     if "html" in formats:
         from compliance.report.html import prune_runs, write_html_report  # Jinja2 loads only when asked for
 
@@ -500,7 +503,7 @@ def _write_folder(report_input: ReportInput, formats: list[str], report_dir: Pat
             write_atomic(report_dir / name, content)
             written.append(report_dir / name)
     if not quiet:
-        sys.stdout.write(FORMATS["text"](report_input))
+        sys.stdout.write(text.terminal(report_input))
         for path in written:
             print(f"report: {path}")
 

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from compliance.checks.ruledoc import all_rule_docs, known_names, reference_markdown, rule_doc, to_markdown, to_text
 from compliance.errors import ComplianceError
+from compliance.report.text import terminal_safe
 
 
 def add_rule_command(commands) -> None:
@@ -30,7 +31,7 @@ def run_rule(args: argparse.Namespace, pack) -> int:
         elif args.format == "markdown":
             sys.stdout.write(reference_markdown(pack))
         else:
-            sys.stdout.write("\n".join(to_text(d) for d in docs))
+            sys.stdout.write(terminal_safe("\n".join(to_text(d) for d in docs)))  # a pack's option values: anyone's text
         return 0
     doc = rule_doc(pack, args.rule_id)
     if doc is None:
@@ -38,5 +39,5 @@ def run_rule(args: argparse.Namespace, pack) -> int:
     if args.format == "json":
         sys.stdout.write(json.dumps(doc.as_dict(), indent=2, ensure_ascii=False) + "\n")
     else:
-        sys.stdout.write(to_markdown(doc, 1) if args.format == "markdown" else to_text(doc))
+        sys.stdout.write(to_markdown(doc, 1) if args.format == "markdown" else terminal_safe(to_text(doc)))
     return 0

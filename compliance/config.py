@@ -219,6 +219,16 @@ def _scheduling(data: dict[str, Any], config: Config, where: str, base: Path) ->
 
 
 def load_config(path: Path) -> Config:
+    """Raises ComplianceError; ComplianceErrors with every mistake the schema finds, when there is one."""
+    try:
+        return _load_config(path)
+    except ComplianceError as error:
+        from compliance.checks.schema import with_every_error
+
+        raise with_every_error(error, [("config", path)]) from None
+
+
+def _load_config(path: Path) -> Config:
     where = str(path)
     if path.name == "pyproject.toml":
         data = _read_toml(path).get("tool", {}).get("compliance", {})

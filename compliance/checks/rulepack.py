@@ -240,8 +240,18 @@ def _build_rule(raw: LinedDict) -> Rule:
 
 
 def load_pack(reference: str | Path = DEFAULT_PACK) -> RulePack:
-    """Load a pack by path (or 'default'), following `extends`. Raises ComplianceError."""
+    """Load a pack by path (or 'default'), following `extends`. Raises ComplianceError; with
+    every mistake the schema finds in the pack and those it extends, when there is one."""
     path = _resolve(str(reference), None)
+    try:
+        return _load_pack(path)
+    except ComplianceError as error:
+        from compliance.checks.schema import pack_chain, with_every_error
+
+        raise with_every_error(error, pack_chain(path, _resolve)) from None
+
+
+def _load_pack(path: Path) -> RulePack:
     raw_rules, order, matching, files, suppressions = _raw_pack(path, ())
     rules = [_build_rule(raw_rules[rule_id]) for rule_id in order]
     for key, (value, where, line) in matching.items():

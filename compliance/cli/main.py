@@ -39,6 +39,7 @@ from compliance.report.json_report import document_row
 from compliance.report.text import terminal_safe
 from compliance.cli.progress import Progress
 from compliance.cli.rule import add_rule_command, run_rule
+from compliance.cli.schema_command import add_schema_command, run_schema
 from compliance.cli.selection import add_selection_options, selected
 from compliance.cli.text_options import TextReport, add_text_options
 from compliance.state.baseline import apply_baseline, baseline_json, load_baseline
@@ -193,6 +194,7 @@ def _parser() -> argparse.ArgumentParser:
     rules_cmd.add_argument("--config", type=Path, metavar="FILE", help="configuration file")
 
     add_rule_command(commands)
+    add_schema_command(commands)
 
     history_cmd = commands.add_parser("history", help="list the runs recorded in the state")
     _add_state_option(history_cmd)
@@ -660,6 +662,8 @@ def main(argv: list[str] | None = None, *, exiting: bool = False) -> int:
             return _run_history(args)
         if args.command == "watch":
             return _run_watch(args)
+        if args.command == "schema":
+            return run_schema(args)
         if args.command == "rule":
             config = _config(args)
             return run_rule(args, selected(load_pack(args.rules or config.rules or DEFAULT_PACK), args, config))

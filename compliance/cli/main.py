@@ -38,6 +38,7 @@ from compliance.report import FORMATS, ReportInput, RuleInfo, write_atomic
 from compliance.report.json_report import document_row
 from compliance.report.text import terminal_safe
 from compliance.cli.progress import Progress
+from compliance.cli.fixture_test import add_test_command, run_test
 from compliance.cli.rule import add_rule_command, run_rule
 from compliance.cli.schema_command import add_schema_command, run_schema
 from compliance.cli.selection import add_selection_options, selected
@@ -195,6 +196,7 @@ def _parser() -> argparse.ArgumentParser:
 
     add_rule_command(commands)
     add_schema_command(commands)
+    add_test_command(commands)
 
     history_cmd = commands.add_parser("history", help="list the runs recorded in the state")
     _add_state_option(history_cmd)
@@ -662,6 +664,9 @@ def main(argv: list[str] | None = None, *, exiting: bool = False) -> int:
             return _run_history(args)
         if args.command == "watch":
             return _run_watch(args)
+        if args.command == "test":
+            config = _config(args)
+            return run_test(args, load_pack(args.rules or config.rules or DEFAULT_PACK))
         if args.command == "schema":
             return run_schema(args)
         if args.command == "rule":

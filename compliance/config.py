@@ -19,6 +19,9 @@ from (`project_root`). Command-line flags win over it.
     jobs: 2                             # --jobs
     keep_runs: 20                       # --keep-runs: html run folders kept, 0 keeps all
     lock_timeout: 300                   # --lock-timeout, seconds
+    select: [all]                       # --select: the rules that run (default: the pack's enabled ones)
+    extend_select: [excerpt-limit]      # --extend-select: run these too
+    ignore: [caption-duplicated]        # --ignore: and not these (see compliance.checks.selection)
     waivers:
       - paths: ["partners/acme/*"]
         rules: [attribution-missing]
@@ -36,6 +39,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from compliance.checks.selection import RuleIds, Selection
 from compliance.checks.suppressions import Waiver
 from compliance.checks.yamlfile import LinedDict, load_lined_yaml
 from compliance.errors import ComplianceError
@@ -48,7 +52,8 @@ else:  # pragma: no cover - exercised on Python 3.10 only
 
 CONFIG_NAMES = ("compliance.yaml", ".compliance.yaml")
 _KEYS = {"paths", "sources", "rules", "fail_on", "baseline", "waivers", "max_bytes", "fetch",
-         "index", "state", "notify", "report_dir", "format", "jobs", "keep_runs", "lock_timeout"}
+         "index", "state", "notify", "report_dir", "format", "jobs", "keep_runs", "lock_timeout",
+         "select", "extend_select", "ignore"}
 _WAIVER_KEYS = {"paths", "rules", "reason", "expires"}
 FAIL_ON_CHOICES = ("error", "warning", "info", "never")
 
@@ -73,6 +78,7 @@ class Config:
     jobs: int | None = None
     keep_runs: int | None = None
     lock_timeout: float | None = None
+    selection: Selection = field(default_factory=Selection)  # select, extend_select, ignore
 
 
 def find_config(start: Path) -> Path | None:
@@ -171,6 +177,14 @@ def _formats(value: Any, where: str, line: int | None) -> list[str]:
     return list(names)
 
 
+def _rule_ids(data: dict[str, Any], key: str, where: str) -> RuleIds:
+    """A list of rule ids, each with its line: an unknown one is reported once the pack is known."""
+    line = _line(data, key)
+    ids = _list_of_text(data[key], key, where, line)
+    lines = getattr(ids, "item_lines", [line] * len(ids))
+    return RuleIds(tuple(ids), tuple((where, item_line) for item_line in lines))
+
+
 def _scheduling(data: dict[str, Any], config: Config, where: str, base: Path) -> None:
     """The settings of a scheduled scan (`index` to `lock_timeout`) into `config`."""
     for key in ("index", "state", "report_dir"):
@@ -205,6 +219,16 @@ def _scheduling(data: dict[str, Any], config: Config, where: str, base: Path) ->
 
 
 def load_config(path: Path) -> Config:
+    """Raises ComplianceError; ComplianceErrors with every mistake the schema finds, when there is one."""
+    try:
+        return _load_config(path)
+    except ComplianceError as error:
+        from compliance.checks.schema import with_every_error
+
+        raise with_every_error(error, [("config", path)]) from None
+
+
+def _load_config(path: Path) -> Config:
     where = str(path)
     if path.name == "pyproject.toml":
         data = _read_toml(path).get("tool", {}).get("compliance", {})
@@ -243,6 +267,12 @@ def load_config(path: Path) -> Config:
 
         config.fetch = config_fetch(data["fetch"], where, _line(data, "fetch"), base)
     _scheduling(data, config, where, base)
+    if {"select", "extend_select", "ignore"} & set(data):
+        config.selection = Selection(
+            _rule_ids(data, "select", where) if "select" in data else None,
+            _rule_ids(data, "extend_select", where) if "extend_select" in data else RuleIds(),
+            _rule_ids(data, "ignore", where) if "ignore" in data else RuleIds(),
+        )
     waivers = data.get("waivers") or []
     if not isinstance(waivers, list):
         raise ComplianceError("'waivers' must be a list", where, _line(data, "waivers"))

@@ -18,6 +18,18 @@ class ComplianceError(Exception):
         return f"{where}{self.message}"
 
 
+class ComplianceErrors(ComplianceError):
+    """Several problems in what the user wrote, found at once (a schema check of a whole file):
+    shown one to a line, each with its file and line and the CLI's prefix, as one error would be."""
+
+    def __init__(self, errors: list[ComplianceError]):
+        super().__init__(errors[0].message, errors[0].path, errors[0].line)
+        self.errors = errors
+
+    def __str__(self) -> str:
+        return "\ncompliance: error: ".join(ComplianceError.__str__(error) for error in self.errors)
+
+
 class InputError(ComplianceError):
     """A repost that cannot be read; it becomes a finding, and the scan goes on."""
 

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Callable, Iterator, Mapping
 
 from compliance.checks import check_document
 from compliance.checks.engine import BUILTIN_RULES, required_texts
+from compliance.checks.hygiene import directive_findings
 from compliance.checks.rulepack import RulePack
 from compliance.checks.suppressions import Waiver, apply_directives, apply_waivers
 from compliance.errors import ComplianceError, InputError
@@ -114,6 +115,9 @@ class _Checker:
         # the catalogue wins; a credited page it copies is next best
         matches = item.matches or ([web.match] if web and web.match else [])
         findings = apply_directives(document, check_document(document, matches, self.pack, web.checks if web else None))
+        if document.directives:  # stale, unknown or reasonless suppressions are findings too (checks.hygiene)
+            findings = sorted([*findings, *directive_findings(document, findings, self.pack, self.verifier is not None)],
+                              key=lambda f: (f.line, f.column, f.rule))
         findings = apply_waivers((item.report_path, item.location), findings, self.waivers, self.today)
         item.result = DocumentResult(item.report_path, document.format, document.title, matches[0] if matches else None,
                                      findings, document, item.location, matches=matches)

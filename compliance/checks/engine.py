@@ -15,12 +15,21 @@ BUILTIN_RULES = {
     "input-too-large": (Severity.ERROR, "the file is over the size limit (--max-bytes)"),
     "internal-error": (Severity.ERROR, "compliance itself failed on the file: a bug to report"),
     "check-timeout": (Severity.ERROR, "a rule ran past its time budget on the file, which was not fully checked"),
+    # about suppressions, as ruff flags an unused `noqa`: a stale one would hide the next real finding
+    "suppression-unused": (Severity.WARNING, "a suppression comment or waiver that suppresses nothing in this scan"),
+    "suppression-unknown-rule": (Severity.WARNING, "a suppression comment or waiver names a rule id that no rule has"),
+    "suppression-no-reason": (Severity.WARNING, "a suppression comment gives no reason, and the pack requires one"),
 }
+# The built-ins about a file itself always run (`compliance.checks.selection`): a file that was
+# not checked must never pass unnoticed.
+FILE_RULES = frozenset({"input-unreadable", "input-too-large", "internal-error", "check-timeout"})
 
 
 def required_texts(pack: RulePack) -> tuple[str, ...]:
     """Texts the desk adds to every repost: matching leaves them out of what it counts."""
-    return tuple(rule.options["text"] for rule in pack.enabled_rules if rule.type == "required-text")
+    # enabled by the pack, whether or not this scan selects the rule: `--ignore disclaimer-missing`
+    # must not change what matching counts as copied
+    return tuple(rule.options["text"] for rule in pack.rules if rule.enabled and rule.type == "required-text")
 
 
 def check_document(document: Document, matches: Sequence[Match] | Match | None, pack: RulePack,

@@ -3,6 +3,7 @@
     version: 1
     extends: default            # or a path relative to this file
     matching: {min_containment: 0.5}
+    suppressions: {require_reason: true}   # a suppression comment without a reason is a warning
     rules:
       - id: disclaimer-missing  # a rule already defined upstream: only what changes
         severity: warning
@@ -35,7 +36,8 @@ from compliance.similarity.matcher import MatchSettings
 DEFAULT_PACK = "default"
 PACK_VERSION = 1
 _RULE_FIELDS = {"id", "type", "severity", "enabled", "message", "scope", "paths", "description"}
-_PACK_FIELDS = {"version", "extends", "matching", "rules", "description"}
+_PACK_FIELDS = {"version", "extends", "matching", "rules", "description", "suppressions"}
+_SUPPRESSION_FIELDS = {"require_reason"}
 
 
 @dataclass(frozen=True)
@@ -61,16 +63,28 @@ class RulePack:
     rules: list[Rule]
     matching: MatchSettings
     files: list[str] = field(default_factory=list)
+    require_reason: bool = False  # `suppressions: {require_reason: true}`: suppression-no-reason
+    # rules (and built-ins) that select/ignore turned off (checks.selection): they do not run, but
+    # a required text stays the desk's own, left out of what matching counts as copied
+    deselected: frozenset[str] = frozenset()
 
     @property
     def enabled_rules(self) -> list[Rule]:
-        return [rule for rule in self.rules if rule.enabled]
+        return [rule for rule in self.rules if rule.enabled and rule.id not in self.deselected]
+
+    def runs(self, rule_id: str) -> bool:
+        """Whether a rule of the pack, or a built-in, runs in this scan."""
+        return rule_id not in self.deselected and all(rule.enabled for rule in self.rules if rule.id == rule_id)
 
     def fingerprint(self) -> str:
         """Changes whenever anything that decides findings changes (for incremental scans)."""
         payload = json.dumps(
             [[r.id, r.type, r.severity.value, r.enabled, str(r.scope), r.options, r.message, r.paths] for r in self.rules]
-            + [self.matching.__dict__], sort_keys=True, default=str,
+            + [self.matching.__dict__]
+            # only when set, so that packs without them keep the fingerprints they had
+            + ([{"require_reason": True}] if self.require_reason else [])
+            + ([sorted(self.deselected)] if self.deselected else []),
+            sort_keys=True, default=str,
         )
         return hashlib.sha256(payload.encode()).hexdigest()[:16]
 
@@ -90,7 +104,7 @@ def _resolve(reference: str, relative_to: Path | None) -> Path:
 
 def _raw_pack(
     path: Path, seen: tuple[Path, ...], extended_from: tuple[str, int] | None = None,
-) -> tuple[dict[str, LinedDict], list[str], dict[str, Any], list[str]]:
+) -> tuple[dict[str, LinedDict], list[str], dict[str, Any], list[str], dict[str, Any]]:
     """Rules by id (merged along `extends`), their order, matching settings, files read.
 
     Each merged rule keeps, per field, the file and line the field was written at, so that
@@ -115,6 +129,7 @@ def _raw_pack(
     order: list[str] = []
     matching: dict[str, Any] = {}
     files: list[str] = []
+    suppressions: dict[str, Any] = {}
     if "extends" in data:
         parent = data["extends"]
         if not isinstance(parent, str):
@@ -122,12 +137,23 @@ def _raw_pack(
         parent_path = _resolve(parent, path)
         if not parent_path.exists():
             raise ComplianceError(f"'extends': rule pack {parent!r} not found", where, data.key_lines["extends"])
-        rules, order, matching, files = _raw_pack(parent_path, (*seen, resolved), (where, data.key_lines["extends"]))
+        rules, order, matching, files, suppressions = _raw_pack(parent_path, (*seen, resolved), (where, data.key_lines["extends"]))
     files.append(where)
     if "matching" in data:
         if not isinstance(data["matching"], dict):
             raise ComplianceError("'matching' must be a mapping of settings", where, data.key_lines["matching"])
         matching = {**matching, **{k: (v, where, data["matching"].key_lines[k]) for k, v in data["matching"].items()}}
+    if "suppressions" in data:
+        settings = data["suppressions"]
+        if not isinstance(settings, LinedDict):
+            raise ComplianceError("'suppressions' must be a mapping (require_reason: true or false)", where, data.key_lines["suppressions"])
+        for key, value in settings.items():
+            if key not in _SUPPRESSION_FIELDS:
+                raise ComplianceError(f"suppressions: unknown setting '{key}' (known: {', '.join(sorted(_SUPPRESSION_FIELDS))})",
+                                      where, settings.key_lines[key])
+            if not isinstance(value, bool):
+                raise ComplianceError(f"suppressions: '{key}' must be true or false", where, settings.key_lines[key])
+        suppressions = {**suppressions, **settings}
     entries = data.get("rules", LinedList())
     if not isinstance(entries, list):
         raise ComplianceError("'rules' must be a list", where, data.key_lines.get("rules", 1))
@@ -147,7 +173,7 @@ def _raw_pack(
         if rule_id not in rules:
             order.append(rule_id)
         rules[rule_id] = merged
-    return rules, order, matching, files
+    return rules, order, matching, files, suppressions
 
 
 def _build_rule(raw: LinedDict) -> Rule:
@@ -214,9 +240,19 @@ def _build_rule(raw: LinedDict) -> Rule:
 
 
 def load_pack(reference: str | Path = DEFAULT_PACK) -> RulePack:
-    """Load a pack by path (or 'default'), following `extends`. Raises ComplianceError."""
+    """Load a pack by path (or 'default'), following `extends`. Raises ComplianceError; with
+    every mistake the schema finds in the pack and those it extends, when there is one."""
     path = _resolve(str(reference), None)
-    raw_rules, order, matching, files = _raw_pack(path, ())
+    try:
+        return _load_pack(path)
+    except ComplianceError as error:
+        from compliance.checks.schema import pack_chain, with_every_error
+
+        raise with_every_error(error, pack_chain(path, _resolve)) from None
+
+
+def _load_pack(path: Path) -> RulePack:
+    raw_rules, order, matching, files, suppressions = _raw_pack(path, ())
     rules = [_build_rule(raw_rules[rule_id]) for rule_id in order]
     for key, (value, where, line) in matching.items():
         try:
@@ -224,4 +260,4 @@ def load_pack(reference: str | Path = DEFAULT_PACK) -> RulePack:
         except ValueError as exc:
             raise ComplianceError(f"matching: {exc}", where, line) from None
     settings = MatchSettings.from_mapping({key: value for key, (value, _, _) in matching.items()})
-    return RulePack(rules, settings, files)
+    return RulePack(rules, settings, files, require_reason=bool(suppressions.get("require_reason", False)))

@@ -38,28 +38,39 @@ def _paragraph_span(document: Document, directive) -> tuple[int, int] | None:
     return None
 
 
+def suppressing_directive(document: Document, finding: Finding) -> int | None:
+    """The index of the first directive that covers `finding`, if any (the one that suppresses it)."""
+    for index, directive in enumerate(document.directives):
+        if not directive.covers_rule(finding.rule):
+            continue
+        target = _paragraph_span(document, directive)
+        if target is None or target[0] <= finding.line <= target[1]:
+            return index
+    return None
+
+
 def apply_directives(document: Document, findings: list[Finding]) -> list[Finding]:
     if not document.directives:
         return findings
     marked = []
     for finding in findings:
-        for directive in document.directives:
-            if not directive.covers_rule(finding.rule):
-                continue
-            target = _paragraph_span(document, directive)
-            if target is None or target[0] <= finding.line <= target[1]:
-                finding = replace(finding, suppression=Suppression("inline", directive.reason))
-                break
+        index = suppressing_directive(document, finding)
+        if index is not None:
+            finding = replace(finding, suppression=Suppression("inline", document.directives[index].reason))
         marked.append(finding)
     return marked
 
 
+def suppressing_waiver(paths: tuple[str, ...], rule: str, waivers: list[Waiver], today: dt.date) -> Waiver | None:
+    """The waiver that suppresses a finding of `rule` in the file known by `paths`, if any."""
+    return next((w for w in waivers if not w.expired(today) and w.covers(paths, rule)), None)
+
+
 def apply_waivers(paths: tuple[str, ...], findings: list[Finding], waivers: list[Waiver], today: dt.date) -> list[Finding]:
-    live = [w for w in waivers if not w.expired(today)]
     marked = []
     for finding in findings:
         if finding.suppression is None:
-            waiver = next((w for w in live if w.covers(paths, finding.rule)), None)
+            waiver = suppressing_waiver(paths, finding.rule, waivers, today)
             if waiver is not None:
                 finding = replace(finding, suppression=Suppression("waiver", waiver.reason))
         marked.append(finding)

@@ -36,6 +36,11 @@ from compliance.report import FORMATS, ReportInput, RuleInfo, write_atomic
 from compliance.report.json_report import document_row
 from compliance.report.text import terminal_safe
 from compliance.cli.progress import Progress
+from compliance.cli.fixture_test import add_test_command, run_test
+from compliance.cli.rule import add_rule_command, run_rule
+from compliance.cli.schema_command import add_schema_command, run_schema
+from compliance.cli.selection import add_selection_options, selected
+from compliance.cli.text_options import TextReport, add_text_options
 from compliance.state.baseline import apply_baseline, baseline_json, load_baseline
 from compliance.state.history import history_json, history_text
 from compliance.state.lock import LockTimeout
@@ -70,6 +75,7 @@ def _add_scan_inputs(command: argparse.ArgumentParser) -> None:
                          help="persistent source index (from `compliance index build`); with --sources it is brought up to date first")
     _add_jobs(command)
     add_fetch_options(command)
+    add_selection_options(command)
 
 
 def _add_jobs(command: argparse.ArgumentParser) -> None:
@@ -128,6 +134,7 @@ def _add_scan_options(command: argparse.ArgumentParser) -> None:
                          help="exit 1 when a finding is at least this severe (default: error)")
     command.add_argument("--baseline", type=Path, metavar="FILE", help="fail only on findings not in this baseline")
     command.add_argument("-q", "--quiet", action="store_true", help="print nothing but errors")
+    add_text_options(command)
     _add_state_option(command)
     command.add_argument("--no-state", action="store_true", help="a one-off scan: neither read nor write the state")
     command.add_argument("--lock-timeout", type=_seconds, metavar="SECONDS",
@@ -184,6 +191,10 @@ def _parser() -> argparse.ArgumentParser:
     rules_cmd = commands.add_parser("rules", help="list the rules in force")
     rules_cmd.add_argument("--rules", metavar="FILE", help="rule pack (default: the bundled default pack)")
     rules_cmd.add_argument("--config", type=Path, metavar="FILE", help="configuration file")
+
+    add_rule_command(commands)
+    add_schema_command(commands)
+    add_test_command(commands)
 
     history_cmd = commands.add_parser("history", help="list the runs recorded in the state")
     _add_state_option(history_cmd)
@@ -252,7 +263,7 @@ def _fails(report: ReportInput) -> bool:
 
 
 def _scan(args: argparse.Namespace, config: Config, session: StateSession | None = None):
-    pack = load_pack(args.rules or config.rules or DEFAULT_PACK)
+    pack = selected(load_pack(args.rules or config.rules or DEFAULT_PACK), args, config)
     args.paths = args.paths or config.paths
     if not args.paths:
         raise ComplianceError("nothing to scan: name repost files or folders, or set `paths:` in the configuration")
@@ -296,12 +307,24 @@ def _scan(args: argparse.Namespace, config: Config, session: StateSession | None
         shown = ", ".join(result.links_skipped[:3]) + (", ..." if len(result.links_skipped) > 3 else "")
         print(f"compliance: warning: skipped {len(result.links_skipped)} link(s) leading out of the scanned folders "
               f"({shown}); --follow-links reads them", file=sys.stderr)
+    if config.waivers and config.path is not None:
+        _add_waiver_findings(config, pack, result, root, today, fetch_mode != "off")
     expired = [{"waiver": w.origin, "expired": str(w.expires), "reason": w.reason} for w in config.waivers if w.expired(today)]
     if expired:
         extra["expired_waivers"] = expired
     if only is not None:
         extra["changed_since"] = args.changed_since
     return pack, result, extra, cache, _scope(args.paths, result.documents, root, only)
+
+
+def _add_waiver_findings(config: Config, pack: RulePack, result, root: Path, today: dt.date, fetching: bool) -> None:
+    """Waivers that name unknown rules or suppress nothing: findings on the configuration file."""
+    from compliance.checks.hygiene import config_result, waiver_findings
+
+    findings = waiver_findings(config.waivers, pack, result.documents, today, fetching)
+    if findings:
+        name = project_path(str(config.path.resolve()), str(root))
+        result.documents.append(config_result(name, findings, config.waivers, today))
 
 
 def _state_path(args: argparse.Namespace, config: Config) -> Path:
@@ -395,10 +418,11 @@ def _scan_with_state(args: argparse.Namespace, config: Config, formats: list[str
         history = [run.as_dict() for run in session.history(HISTORY_IN_HTML)]
     fail_on = args.fail_on or config.fail_on or "error"
     report_input = ReportInput(documents, _rule_infos(pack), None if fail_on == "never" else Severity(fail_on), extra, history)
+    text = TextReport.of(args, _root(config))
     if single:
-        _write_one(report_input, formats[0], args.output, args.quiet)
+        _write_one(report_input, formats[0], args.output, args.quiet, text)
     else:
-        _write_folder(report_input, formats, args.report_dir or Path("reports"), args.quiet, args.keep_runs)
+        _write_folder(report_input, formats, args.report_dir or Path("reports"), args.quiet, args.keep_runs, text)
     if session is not None and cache is not None:
         _save_state(args, session, bool(result.catalogue_errors))
     if exiting:
@@ -452,20 +476,20 @@ REPORT_FILE_NAMES = {"json": "report.json", "sarif": "report.sarif", "junit": "j
                      "github": "github-annotations.txt", "text": "report.txt"}
 
 
-def _write_one(report_input: ReportInput, fmt: str, output: Path | None, quiet: bool) -> None:
-    report = FORMATS[fmt](report_input)
+def _write_one(report_input: ReportInput, fmt: str, output: Path | None, quiet: bool, text: TextReport = TextReport()) -> None:
     if output:
-        write_atomic(output, report)
+        write_atomic(output, text.file(report_input) if fmt == "text" else FORMATS[fmt](report_input))
         if not quiet and fmt != "text":
-            sys.stdout.write(FORMATS["text"](report_input))
+            sys.stdout.write(text.terminal(report_input))
     elif not quiet or fmt != "text":
-        sys.stdout.write(report)
+        sys.stdout.write(text.terminal(report_input) if fmt == "text" else FORMATS[fmt](report_input))
 
 
-def _write_folder(report_input: ReportInput, formats: list[str], report_dir: Path, quiet: bool, keep_runs: int = 0) -> None:
+def _write_folder(report_input: ReportInput, formats: list[str], report_dir: Path, quiet: bool, keep_runs: int = 0,
+                  text: TextReport = TextReport()) -> None:
     """Each format under its conventional name; with html, all of them in the HTML run folder,
     and run folders beyond the newest `keep_runs` removed (a failure there is only a warning)."""
-    files = {REPORT_FILE_NAMES[f]: FORMATS[f](report_input) for f in formats if f != "html"}
+    files = {REPORT_FILE_NAMES[f]: text.file(report_input) if f == "text" else FORMATS[f](report_input) for f in formats if f != "html"}
     if "html" in formats:
         from compliance.report.html import prune_runs, write_html_report  # Jinja2 loads only when asked for
 
@@ -481,7 +505,7 @@ def _write_folder(report_input: ReportInput, formats: list[str], report_dir: Pat
             write_atomic(report_dir / name, content)
             written.append(report_dir / name)
     if not quiet:
-        sys.stdout.write(FORMATS["text"](report_input))
+        sys.stdout.write(text.terminal(report_input))
         for path in written:
             print(f"report: {path}")
 
@@ -551,9 +575,9 @@ def describe_index(details: dict) -> str:
 def _list_rules(pack: RulePack) -> str:
     rows = [("ID", "TYPE", "SEVERITY", "ENABLED", "SCOPE", "DEFINED IN")]
     for rule in pack.rules:
-        rows.append((rule.id, rule.type, rule.severity.value, "yes" if rule.enabled else "no", str(rule.scope), rule.origin))
+        rows.append((rule.id, rule.type, rule.severity.value, "yes" if pack.runs(rule.id) else "no", str(rule.scope), rule.origin))
     for rule_id, (severity, _) in BUILTIN_RULES.items():
-        rows.append((rule_id, "built-in", severity.value, "yes", "file", "compliance"))
+        rows.append((rule_id, "built-in", severity.value, "yes" if pack.runs(rule_id) else "no", "file", "compliance"))
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     return "\n".join("  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in rows) + "\n"
 
@@ -637,7 +661,16 @@ def main(argv: list[str] | None = None, *, exiting: bool = False) -> int:
             return _run_history(args)
         if args.command == "watch":
             return _run_watch(args)
-        sys.stdout.write(_list_rules(load_pack(args.rules or _config(args).rules or DEFAULT_PACK)))
+        if args.command == "test":
+            config = _config(args)
+            return run_test(args, load_pack(args.rules or config.rules or DEFAULT_PACK))
+        if args.command == "schema":
+            return run_schema(args)
+        if args.command == "rule":
+            config = _config(args)
+            return run_rule(args, selected(load_pack(args.rules or config.rules or DEFAULT_PACK), args, config))
+        config = _config(args)
+        sys.stdout.write(_list_rules(selected(load_pack(args.rules or config.rules or DEFAULT_PACK), args, config)))
         return EXIT_OK
     except LockTimeout as error:
         print(f"compliance: error: {error}", file=sys.stderr)

@@ -252,6 +252,13 @@ def copied_credits(blocks: list[Block]) -> list[Attribution]:
     return found
 
 
+def outlet_bylines(blocks: list[Block]) -> list[Attribution]:
+    """"By Jane Doe, CNN": bylines crediting a known outlet. Not a bare name line ("CBS Sports
+    Writer", "ABC News. 15 November"): a page's chrome holds those of its other stories."""
+    return [credit for credit in copied_credits(blocks)
+            if credit.form == "byline" and _BY.match(credit.text) and any(outlet_for_name(name) for name in credit.names)]
+
+
 def _namelike(text: str) -> bool:
     """Capitalised words, joined by "and", "of", "de"...: how bylines and publishers are written."""
     words = [w for w in text.split() if any(c.isalnum() for c in w)]

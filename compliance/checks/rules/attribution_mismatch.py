@@ -22,10 +22,9 @@ FAILS (the same copy)::
 from __future__ import annotations
 
 import dataclasses
-import re
 from collections.abc import Iterator
 
-from compliance.checks.attribution import Attribution, copied_credits, credits_source, outlet_for_name
+from compliance.checks.attribution import Attribution, credits_source, outlet_bylines, outlet_for_name
 from compliance.checks.context import CheckContext
 from compliance.model import Finding, Source
 
@@ -65,10 +64,7 @@ def _credits_someone_else(context: CheckContext) -> Iterator[Finding]:
     sources = [match.source for match in context.matches]
     copied = " and ".join(f"{m.source.publisher} (source {m.source.id})" for m in context.matches)
     more = {"sources": [source.id for source in sources]} if len(sources) > 1 else {}
-    # "By Jane Doe, CNN", not a bare name line ("CBS Sports Writer", "ABC News. 15 November"):
-    # a page's chrome holds those of its other stories
-    bylines = [credit for credit in copied_credits(context.blocks) if credit.form == "byline" and _BY.match(credit.text)]
-    for line in [*context.desk_credits(), *bylines]:
+    for line in [*context.desk_credits(), *outlet_bylines(context.blocks)]:
         if any(_names_a_source(line, url, sources) for url in line.urls):
             continue  # a link to a copied page credits it, whatever name the desk gave it
         fetched = {page.url for page in context.pages}  # with --fetch the page itself tells (below)
@@ -87,7 +83,6 @@ def _credits_someone_else(context: CheckContext) -> Iterator[Finding]:
         )
 
 
-_BY = re.compile(r"\s*by\s", re.IGNORECASE)
 _COMPANY_FORMS = frozenset({"inc", "ltd", "llc", "plc", "co", "corp", "gmbh", "sa", "ag", "srl", "bv", "nv"})
 
 

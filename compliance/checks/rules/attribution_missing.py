@@ -43,7 +43,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from compliance.checks.attribution import CREDIT_FORMS, Attribution, credits_source, source_credits
+from compliance.checks.attribution import CREDIT_FORMS, Attribution, credits_source, outlet_bylines, source_credits
 from compliance.checks.context import CheckContext, shorten
 from compliance.checks.options import Option
 from compliance.checks.publisher import LikelyPublisher, infer_publisher
@@ -77,8 +77,10 @@ def check(context: CheckContext) -> Iterator[Finding]:
     desk = context.desk_credits()
     credits = {match.source.id: _credits_of(context, desk, match.source) for match in context.matches}
     uncredited = [match for match in context.matches if not _counted(context, credits[match.source.id])]
-    if len(uncredited) == len(context.matches) and any(line.form in forms and line.credits_anyone for line in desk):
-        return  # the desk credits someone, but none of the sources: attribution-mismatch says so
+    if len(uncredited) == len(context.matches) and (
+            any(line.form in forms and line.credits_anyone for line in desk)
+            or ("byline" in forms and outlet_bylines(context.blocks))):
+        return  # a credit names someone, but none of the sources: attribution-mismatch says so
     for match in uncredited:
         source, found = match.source, credits[match.source.id]
         yield context.finding(

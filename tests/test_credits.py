@@ -279,6 +279,8 @@ def copied_credit(tmp_path, line: str, publisher: str) -> bool:
     ("By Patrick Shanley, The Hollywood Reporter", "The Hollywood Reporter"),  # a name ending in a role word
     ("Copyright 2015 Kabar tentang Dunia Islam. All rights reserved.", "Kabar tentang Dunia Islam"),
     ("© 2020 dropbox.tech", "dropbox.tech"),
+    ("Copyright © 2019 9To5Mac", "9To5Mac"),
+    ("© 2014 eHow", "eHow"),
     ("(CNN) President Donald Trump made an unscheduled trip to Walter Reed on Saturday.", "CNN"),  # CNN's dateline
     ("LONDON (ascom.com) — Ascom announced a partnership on Tuesday.", "ascom.com"),
 ])

@@ -298,9 +298,15 @@ def _copyright_names(text: str) -> tuple[str, ...]:
     target = _YEARS.sub(" ", _RIGHTS.split(target, 1)[0])
     parts = (part.strip(" .,;:-–—|") for part in re.split(r"[.|;]\s+|\s[-–—]\s|,\s+", target))
     # The copyright mark already says a name follows: its words need not all be capitalised
-    # ("Copyright 2015 Kabar tentang Dunia Islam"), only the first.
-    return tuple(part for part in parts if part and len(part.split()) <= 8 and (part[0].isupper() or _DOMAIN_NAME.fullmatch(part))
+    # ("Copyright 2015 Kabar tentang Dunia Islam"), only the first ("© 2014 eHow", "9To5Mac").
+    return tuple(part for part in parts if part and len(part.split()) <= 8 and (_capitalised(part) or _DOMAIN_NAME.fullmatch(part))
                  and not only_glue(part))
+
+
+def _capitalised(name: str) -> bool:
+    """A name's first word as names are written: "Reuters", "9To5Mac", "eHow" (not "all rights")."""
+    first = name.split()[0]
+    return first[0].isupper() or first[0].isdigit() or any(c.isupper() for c in first[1:])
 
 
 def _fold(name: str) -> list[str]:

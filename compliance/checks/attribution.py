@@ -158,7 +158,7 @@ def _split_target(target: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
     name = strip_dates(_PARENS.sub(" ", _URL.sub(" ", target)))
     name = " ".join(name.split()).strip(" .,;:-–—|")
     parts = re.split(r"\s+(?:/|\||and|&)\s+|[;,]\s+", name) if name else []
-    names = tuple(part.strip(" .,;:-–—|") for part in parts if not only_glue(part))
+    names = tuple(part.strip(" .,;:-–—|/") for part in parts if not only_glue(part))  # "A / ascom.com / B": the domain is read apart
     bare_domains = tuple(url for url in urls if "//" not in url)  # "Source: cnn.com" names cnn too
     return names + bare_domains, urls
 

@@ -65,7 +65,7 @@ def _credits_someone_else(context: CheckContext) -> Iterator[Finding]:
     copied = " and ".join(f"{m.source.publisher} (source {m.source.id})" for m in context.matches)
     more = {"sources": [source.id for source in sources]} if len(sources) > 1 else {}
     for line in [*context.desk_credits(), *outlet_bylines(context.blocks)]:
-        if any(_names_a_source(line, url, sources) for url in line.urls):
+        if any(_names_a_source(line, url, sources) for url in line.urls if "//" in url):
             continue  # a link to a copied page credits it, whatever name the desk gave it
         fetched = {page.url for page in context.pages}  # with --fetch the page itself tells (below)
         named = list(dict.fromkeys([*(name for name in line.names if _publisher_like(name)),

@@ -255,3 +255,29 @@ def test_a_pack_extending_a_device_is_one_line_not_a_hang(desk, capsys):
     assert time.perf_counter() - started < 20
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "/dev/zero" in err[0] and "not a regular file" in err[0]
+
+
+@pytest.mark.parametrize("where", ["source", "pack", "config"])
+def test_a_control_character_in_yaml_is_one_line_with_its_line(desk, capsys, where):
+    """PyYAML reports `\\x1f` over two lines (`  in "<unicode string>", position 19`)."""
+    args = ["scan", "reposts", "--sources", "sources", "--no-state", "-q"]
+    if where == "source":
+        (desk / "sources" / "ctl.md").write_text("---\nid: ctl\npublisher: X\ntitle: a\x1fb\n---\nText.\n", encoding="utf-8")
+        named = "sources/ctl.md:4: front matter: unacceptable character #x001f"
+    elif where == "pack":
+        (desk / "pack.yaml").write_text("version: 1\nextends: default\n\x1f\n", encoding="utf-8")
+        args += ["--rules", "pack.yaml"]
+        named = "pack.yaml:3: invalid YAML: unacceptable character #x001f"
+    else:
+        (desk / "compliance.yaml").write_text("fail_on: warning\nx: \x02\n", encoding="utf-8")
+        named = "compliance.yaml:2: invalid YAML: unacceptable character #x0002"
+    assert main(args) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith(f"compliance: error: {named}"), err
+
+
+def test_a_control_character_in_front_matter_is_a_one_line_finding(desk):
+    (desk / "reposts" / "ctl.md").write_text("---\ntitle: ok\nauthor: \x1b\n---\nBody.\n", encoding="utf-8")
+    code, report = scan_json("reposts", "--sources", "sources", "--no-state")
+    finding = next(d for d in report["documents"] if d["path"] == "reposts/ctl.md")["findings"][0]
+    assert finding["rule"] == "input-unreadable" and finding["line"] == 3 and "\n" not in finding["message"]

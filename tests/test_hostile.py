@@ -281,3 +281,10 @@ def test_a_control_character_in_front_matter_is_a_one_line_finding(desk):
     code, report = scan_json("reposts", "--sources", "sources", "--no-state")
     finding = next(d for d in report["documents"] if d["path"] == "reposts/ctl.md")["findings"][0]
     assert finding["rule"] == "input-unreadable" and finding["line"] == 3 and "\n" not in finding["message"]
+
+
+def test_a_file_name_with_a_newline_stays_on_one_error_line(desk, capsys):
+    (desk / "sources" / "new\nline.md").write_text("---\nid: nl\n---\nText.\n", encoding="utf-8")
+    assert main(["scan", "reposts", "--sources", "sources", "--no-state", "-q"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == ["compliance: error: sources/new\\nline.md: source has no 'publisher'"]

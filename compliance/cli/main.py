@@ -607,6 +607,9 @@ class _TerminalSafe:
         self.unescaped = stream  # for the progress bar, which draws with \r
 
     def write(self, text: str) -> int:
+        if text.startswith("compliance: "):  # a message of ours is one line, whatever file name or text it quotes
+            message = text.rstrip("\n")
+            text = message.replace("\n", "\\n") + text[len(message):]
         return self.unescaped.write(terminal_safe(text))
 
     def __getattr__(self, name: str):

@@ -288,3 +288,10 @@ def test_a_file_name_with_a_newline_stays_on_one_error_line(desk, capsys):
     assert main(["scan", "reposts", "--sources", "sources", "--no-state", "-q"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert err == ["compliance: error: sources/new\\nline.md: source has no 'publisher'"]
+
+
+def test_nothing_to_scan_names_the_configuration_that_gives_no_paths(desk, capsys):
+    (desk / "compliance.yaml").write_text("sources: [sources]\n", encoding="utf-8")
+    assert main(["scan", "-q"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("compliance: error: compliance.yaml: nothing to scan")

@@ -255,6 +255,8 @@ def _scan(args: argparse.Namespace, config: Config, session: StateSession | None
     pack = load_pack(args.rules or config.rules or DEFAULT_PACK)
     args.paths = args.paths or config.paths
     if not args.paths:
+        if config.path is not None:
+            raise ComplianceError("nothing to scan: no `paths:` here, and no repost file or folder named", str(config.path))
         raise ComplianceError("nothing to scan: name repost files or folders, or set `paths:` in the configuration")
     for path in args.paths:
         if not path.exists():

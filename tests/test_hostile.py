@@ -295,3 +295,10 @@ def test_nothing_to_scan_names_the_configuration_that_gives_no_paths(desk, capsy
     assert main(["scan", "-q"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith("compliance: error: compliance.yaml: nothing to scan")
+
+
+def test_a_pack_extending_a_folder_names_the_pack_and_line(desk, capsys):
+    (desk / "pack.yaml").write_text("version: 1\nextends: .\nrules: []\n", encoding="utf-8")
+    assert main(["scan", "reposts", "--sources", "sources", "--no-state", "-q", "--rules", "pack.yaml"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == ["compliance: error: pack.yaml:2: 'extends': '.' is not a regular file"]

@@ -122,6 +122,8 @@ def _raw_pack(
         parent_path = _resolve(parent, path)
         if not parent_path.exists():
             raise ComplianceError(f"'extends': rule pack {parent!r} not found", where, data.key_lines["extends"])
+        if not parent_path.is_file():  # a folder, a device, a FIFO: said here, where the user wrote it
+            raise ComplianceError(f"'extends': {parent!r} is not a regular file", where, data.key_lines["extends"])
         rules, order, matching, files = _raw_pack(parent_path, (*seen, resolved), (where, data.key_lines["extends"]))
     files.append(where)
     if "matching" in data:

@@ -302,3 +302,34 @@ def test_a_pack_extending_a_folder_names_the_pack_and_line(desk, capsys):
     assert main(["scan", "reposts", "--sources", "sources", "--no-state", "-q", "--rules", "pack.yaml"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert err == ["compliance: error: pack.yaml:2: 'extends': '.' is not a regular file"]
+
+
+@pytest.mark.parametrize("table, column, value", [
+    ("documents", "file", None),  # SQLite keeps NULL in a TEXT primary key
+    ("documents", "report_path", 5),
+    ("documents", "result", '{"format":"txt","title":"t","has_document":false,"match":null,"findings":[{"rule":"x",'
+                            '"severity":"error","message":"m","line":"one","column":1,"end_line":null,"excerpt":"",'
+                            '"evidence":{},"suppression":null}]}'),
+    ("documents", "result", '{"format":"md","title":"t","has_document":false,"match":{"source":"aljazeera-nasa-moon-shot",'
+                            '"containment":"all","coverage":1,"copied_words":1,"spans":[]},"findings":[]}'),
+    ("documents", "result", "[" * 100_000),
+    ("open_findings", "line", "x"),
+    ("open_findings", "location", 7),
+    ("runs", "by_rule", "{not json"),
+    ("runs", "paths", "[" * 100_000),
+    ("runs", "duration", "slow"),
+])
+def test_a_state_row_of_the_wrong_types_is_passed_over(desk, capsys, table, column, value):
+    """Found by tests/test_fuzz.py: a NULL file in `documents` was exit 4 (pathlib's TypeError);
+    a stored finding whose line was "one" reached the JSON report."""
+    import sqlite3
+
+    clean = scan_json("reposts", "--sources", "sources", "--state", "s.db")
+    db = sqlite3.connect(desk / "s.db", isolation_level=None)
+    db.execute(f"UPDATE {table} SET {column} = ?", (value,))
+    db.close()
+    again = scan_json("reposts", "--sources", "sources", "--state", "s.db")
+    assert _rules(again[1]) == _rules(clean[1])
+    assert main(["history", "--state", "s.db", "--format", "json"]) == 0
+    assert main(["scan", "reposts", "--sources", "sources", "--state", "s.db", "-q", "--format", "html",
+                 "--report-dir", "out", "--fail-on", "never"]) == 0, capsys.readouterr().err

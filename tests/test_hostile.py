@@ -333,3 +333,11 @@ def test_a_state_row_of_the_wrong_types_is_passed_over(desk, capsys, table, colu
     assert main(["history", "--state", "s.db", "--format", "json"]) == 0
     assert main(["scan", "reposts", "--sources", "sources", "--state", "s.db", "-q", "--format", "html",
                  "--report-dir", "out", "--fail-on", "never"]) == 0, capsys.readouterr().err
+
+
+@pytest.mark.parametrize("text", ["http://[", "See https://[::1/x and http://example.com:99999999/"])
+def test_an_address_urllib_refuses_is_text_not_a_crash(desk, text):
+    """Found by tests/test_fuzz.py: `http://[` in a repost was an internal-error finding (urlsplit's ValueError)."""
+    (desk / "reposts" / "url.md").write_text(f"# Title\n\n{text}\n", encoding="utf-8")
+    code, report = scan_json("reposts", "--sources", "sources", "--no-state")
+    assert "internal-error" not in _rules(report)["reposts/url.md"]

@@ -341,3 +341,13 @@ def test_an_address_urllib_refuses_is_text_not_a_crash(desk, text):
     (desk / "reposts" / "url.md").write_text(f"# Title\n\n{text}\n", encoding="utf-8")
     code, report = scan_json("reposts", "--sources", "sources", "--no-state")
     assert "internal-error" not in _rules(report)["reposts/url.md"]
+
+
+@pytest.mark.parametrize("state", [".", "/", "reposts"])
+def test_a_state_that_names_a_folder_is_one_line(desk, capsys, state):
+    """Found by tests/test_fuzz.py: `state: .` in compliance.yaml was exit 4 (the lock's name from an empty name)."""
+    (desk / "compliance.yaml").write_text(f"paths: [reposts]\nsources: [sources]\nstate: {state}\n", encoding="utf-8")
+    assert main(["scan", "-q"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].endswith(": is a folder; --state needs a file name")
+    assert main(["scan", "-q", "--state", state]) == 2

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Callable
 
 from compliance import __version__
+from compliance.errors import ComplianceError
 from compliance.checks.rulepack import RulePack
 from compliance.checks.suppressions import Waiver
 from compliance.model import DocumentResult
@@ -51,6 +52,8 @@ class StateSession:
     def open(cls, path: Path, lock_timeout: float) -> "StateSession":
         """Locked and read: a damaged database is found here, where a default state can still
         be given up for a scan without state, rather than halfway through the scan."""
+        if not path.name or path.is_dir():  # `--state .`, `state: /`: no file name to put the lock beside
+            raise ComplianceError("is a folder; --state needs a file name", str(path))
         lock = StateLock(lock_path(path), lock_timeout)
         lock.acquire()
         store = None

@@ -351,3 +351,14 @@ def test_a_state_that_names_a_folder_is_one_line(desk, capsys, state):
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].endswith(": is a folder; --state needs a file name")
     assert main(["scan", "-q", "--state", state]) == 2
+
+
+def test_a_rule_given_another_type_is_an_error_where_the_type_changed(desk, capsys):
+    """Found by tests/test_fuzz.py: the error named the bundled default pack's line 15 (`name:`,
+    which the new type does not take), a file the user cannot edit, not the pack that changed the type."""
+    (desk / "pack.yaml").write_text("version: 1\nextends: default\nrules:\n  - id: disclaimer-missing\n    type: forbidden-text\n",
+                                    encoding="utf-8")
+    assert main(["scan", "reposts", "--sources", "sources", "--no-state", "-q", "--rules", "pack.yaml"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("compliance: error: pack.yaml:5: rule 'disclaimer-missing': type forbidden-text "
+                                               "does not take option 'name', which the rule inherits from ")

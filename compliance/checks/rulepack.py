@@ -189,6 +189,11 @@ def _build_rule(raw: LinedDict) -> Rule:
             continue
         if key not in options_spec:
             known = sorted(_RULE_FIELDS | set(options_spec))
+            inherited_from = raw.key_origins.get(key)
+            if "type" in raw.key_origins and inherited_from != raw.key_origins["type"]:
+                # the type was changed below the pack that set the option: the change is the user's to undo
+                raise fail(f"type {rule_type} does not take option '{key}', which the rule inherits from "
+                           f"{inherited_from}:{raw.key_lines[key]}; give a rule of another type an id of its own", "type")
             raise fail(f"unknown option '{key}' for type {rule_type} (known: {', '.join(known)})", key)
         try:
             options[key] = options_spec[key].validate(key, value)

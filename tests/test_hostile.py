@@ -362,3 +362,23 @@ def test_a_rule_given_another_type_is_an_error_where_the_type_changed(desk, caps
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith("compliance: error: pack.yaml:5: rule 'disclaimer-missing': type forbidden-text "
                                                "does not take option 'name', which the rule inherits from ")
+
+
+@pytest.mark.parametrize("baseline", ["/dev/zero", "pipe.json", "reposts"])
+def test_a_baseline_that_is_no_regular_file_is_one_line_not_a_hang(desk, capsys, baseline):
+    """`--baseline /dev/zero` read until memory ran out (MemoryError, exit 4); a FIFO hung the scan."""
+    os.mkfifo(desk / "pipe.json")
+    done: list[int] = []
+    worker = threading.Thread(target=lambda: done.append(main(["scan", "reposts", "--sources", "sources", "--no-state", "-q",
+                                                               "--baseline", baseline])), daemon=True)
+    worker.start()
+    worker.join(30)
+    assert done == [2], "the scan hung or failed"
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith(f"compliance: error: {baseline}: cannot read baseline: ")
+
+
+def test_a_baseline_with_a_byte_order_mark_is_read(desk):
+    (desk / "b.json").write_bytes(b'\xef\xbb\xbf{"version": 2, "findings": []}\n')
+    code, report = scan_json("reposts", "--sources", "sources", "--no-state", "--baseline", "b.json")
+    assert report["summary"]["findings"] > 0

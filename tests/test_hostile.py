@@ -382,3 +382,18 @@ def test_a_baseline_with_a_byte_order_mark_is_read(desk):
     (desk / "b.json").write_bytes(b'\xef\xbb\xbf{"version": 2, "findings": []}\n')
     code, report = scan_json("reposts", "--sources", "sources", "--no-state", "--baseline", "b.json")
     assert report["summary"]["findings"] > 0
+
+
+@pytest.mark.parametrize("command", ["scan", "history"])
+def test_a_state_that_is_a_fifo_is_one_line_not_a_hang(desk, capsys, command):
+    """`--state pipe` waited for ever (reading its first bytes to tell SQLite from foreign files);
+    `--state /dev/null` left /dev/null.lock behind: the lock is now taken only beside a regular file."""
+    os.mkfifo(desk / "pipe")
+    args = ["scan", "reposts", "--sources", "sources", "-q"] if command == "scan" else ["history"]
+    done: list[int] = []
+    worker = threading.Thread(target=lambda: done.append(main([*args, "--state", "pipe"])), daemon=True)
+    worker.start()
+    worker.join(30)
+    assert done == [2], "hung on a FIFO"
+    assert capsys.readouterr().err.strip().splitlines() == ["compliance: error: pipe: not a regular file; --state needs a database file"]
+    assert not (desk / "pipe.lock").exists()

@@ -22,6 +22,7 @@ import json
 import functools
 import math
 import sqlite3
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
@@ -145,6 +146,17 @@ class RunChanges:
     open: list[OpenFinding] = field(default_factory=list)  # the open findings of those locations now
 
 
+def refuse_unless_regular(path: Path) -> None:
+    """A FIFO, a device or a socket is no database: opening a FIFO to read its first bytes
+    waited for a writer for ever, and SQLite would make its journal beside /dev/null."""
+    try:
+        mode = path.stat().st_mode
+    except OSError:
+        return  # not there yet: it is created (other problems are said where it is opened)
+    if not stat.S_ISREG(mode) and not stat.S_ISDIR(mode):  # a folder is refused with its own message
+        raise ComplianceError("not a regular file; --state needs a database file", str(path))
+
+
 def _is_foreign(path: Path) -> bool:
     """A non-empty file that is not SQLite: not ours to touch."""
     try:
@@ -181,6 +193,7 @@ class StateStore:
             raise ComplianceError("is a folder; --state needs a file name", where)
         if not path.exists() and not create:
             raise ComplianceError("no state database here (a scan with state creates it)", where)
+        refuse_unless_regular(path)
         if _is_foreign(path):
             raise ComplianceError("not a compliance state database (refusing to write to it)", where)
         try:

@@ -197,6 +197,8 @@ class Case:
     formats: tuple[str, ...] = ("json",)
     state_damage: list[tuple] = field(default_factory=list)  # kind "state": done to a state a first scan wrote
     config_decides: bool = False  # the configuration picks reports and paths: no report flags
+    fifos: tuple[str, ...] = ()  # named pipes to make in the desk, where a file is expected
+    links: tuple[tuple[str, str], ...] = ()  # (name, target) symbolic links, to devices say
 
     def argv(self) -> list[str]:
         if self.config_decides:
@@ -213,6 +215,12 @@ class Case:
             path = desk / name
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_bytes(content)
+        for name in self.fifos:
+            (desk / name).parent.mkdir(parents=True, exist_ok=True)
+            os.mkfifo(desk / name)
+        for name, target in self.links:
+            (desk / name).parent.mkdir(parents=True, exist_ok=True)
+            os.symlink(target, desk / name)
         if self.kind == "state":
             assert run is not None
             run(["scan", "reposts", "--sources", "sources", "--state", "s.db", "-q", "--format", "json", "--report-dir", "first"])
@@ -231,6 +239,8 @@ class Case:
         data["names"] = tuple(data["names"])
         data["formats"] = tuple(data["formats"])
         data["state_damage"] = [tuple(step) for step in data["state_damage"]]
+        data["fifos"] = tuple(data.get("fifos", ()))
+        data["links"] = tuple(tuple(link) for link in data.get("links", ()))
         return cls(**data)
 
 
@@ -258,8 +268,10 @@ def repost_cases(draw, repeat_max: int = 1000) -> Case:
         body = draw(texts(repeat_max))
     content = draw(st.one_of(st.builds(encoded, st.just(body), ENCODINGS), st.binary(max_size=2000)))
     path = f"reposts/{name}{suffix}"
+    special = draw(st.sampled_from(["none"] * 8 + ["fifo", "device"]))
     return Case("repost", {path: content}, options=draw(st.sampled_from(STATE_OR_INDEX)), names=(path, "index.db", "s.db"),
-                formats=draw(_formats()))
+                formats=draw(_formats()), fifos=("reposts/pipe.md",) if special == "fifo" else (),
+                links=(("reposts/zero.txt", "/dev/zero"),) if special == "device" else ())
 
 
 SOURCE_KEYS = ["id", "publisher", "title", "url", "author", "license", "max_excerpt", "published", "date", "aliases"]
@@ -278,8 +290,11 @@ def source_cases(draw, repeat_max: int = 1000) -> Case:
     body = draw(html_markup(repeat_max) if suffix == ".html" else texts(repeat_max))
     content = draw(st.one_of(st.builds(encoded, st.just(head + body), ENCODINGS), st.binary(max_size=1000)))
     path = f"sources/{name}{suffix}"
-    return Case("source", {path: content}, options=draw(st.sampled_from(STATE_OR_INDEX)), names=(path, "index.db", "s.db"),
-                formats=draw(_formats()))
+    special = draw(st.sampled_from(["none"] * 7 + ["fifo", "device", "fifo catalogue"]))
+    options = draw(st.sampled_from(STATE_OR_INDEX)) + (["--sources", "pipe.jsonl"] if special == "fifo catalogue" else [])
+    return Case("source", {path: content}, options=options, names=(path, "index.db", "s.db", "pipe.jsonl"), formats=draw(_formats()),
+                fifos={"fifo": ("sources/pipe.md",), "fifo catalogue": ("pipe.jsonl",)}.get(special, ()),
+                links=(("sources/zero.md", "/dev/zero"),) if special == "device" else ())
 
 
 def json_values() -> st.SearchStrategy:
@@ -384,7 +399,7 @@ def pack_cases(draw) -> Case:
         if draw(st.integers(0, 4)) > 0:
             pack["version"] = draw(st.sampled_from([1, 1, 1, 2, "1", None, 1.0]))
         if draw(st.integers(0, 3)) > 0:
-            pack["extends"] = draw(st.sampled_from(["default", "default", "pack.yaml", "missing.yaml", "/dev/zero", ".", "other.yaml",
+            pack["extends"] = draw(st.sampled_from(["default", "default", "pack.yaml", "missing.yaml", "/dev/zero", ".", "other.yaml", "pipe.yaml",
                                                     "compliance.yaml", "sources", ["default"], 5]))
         if draw(st.booleans()):
             pack["matching"] = draw(st.one_of(st.dictionaries(st.sampled_from(MATCHING), st.sampled_from(NUMBERS), max_size=3), json_values()))
@@ -407,9 +422,10 @@ def pack_cases(draw) -> Case:
     if draw(st.booleans()):  # a second pack for `extends: other.yaml`
         files["other.yaml"] = encoded(yaml.safe_dump({"version": 1, "extends": draw(st.sampled_from(["pack.yaml", "default", "other.yaml"])),
                                                       "rules": draw(st.lists(rules(), max_size=2))}), "utf-8")
-    return Case("pack", files, options=["--rules", "pack.yaml"], names=("pack.yaml", "other.yaml", "missing.yaml", "/dev/zero", "sources",
-                                                                          "compliance.yaml"),
-                formats=draw(_formats()))
+    named = draw(st.sampled_from(["pack.yaml"] * 9 + ["pipe.yaml"]))
+    return Case("pack", files, options=["--rules", named], names=("pack.yaml", "other.yaml", "missing.yaml", "/dev/zero", "sources",
+                                                                    "compliance.yaml", "pipe.yaml"),
+                formats=draw(_formats()), fifos=("pipe.yaml",))
 
 
 CONFIG_KEYS = ["paths", "sources", "rules", "fail_on", "baseline", "waivers", "max_bytes", "fetch", "index", "state", "notify",
@@ -423,7 +439,7 @@ CONFIG_VALUES = {
     "sources": st.one_of(st.sampled_from(CONFIG_PATHS), st.lists(st.sampled_from(CONFIG_PATHS), max_size=3)),
     "rules": st.sampled_from(["default", "pack.yaml", "missing.yaml", "/dev/zero", ".", "compliance.yaml", "sources"]),
     "fail_on": st.sampled_from(["error", "warning", "info", "never", "ERROR", "", "all"]),
-    "baseline": st.sampled_from(["baseline.json", "missing.json", "/dev/zero", ".", "sources", "compliance.yaml", "s.db"]),
+    "baseline": st.sampled_from(["baseline.json", "missing.json", "/dev/zero", ".", "sources", "compliance.yaml", "s.db", "pipe.json"]),
     "waivers": st.one_of(st.lists(st.fixed_dictionaries({}, optional={
         "paths": st.one_of(st.lists(st.sampled_from(["*", "[", "***", "reposts/*", "", "\\"]), max_size=2), json_values()),
         "rules": st.one_of(st.lists(st.sampled_from(["all", "attribution-missing", "x"]), max_size=2), json_values()),
@@ -434,8 +450,8 @@ CONFIG_VALUES = {
     "fetch": st.sampled_from([False, "yes", 3, [1], {"offline": True}, {"enabled": False}, {"unknown": 1}, {"request_budget": -1},
                               {"enabled": False, "timeout": "forever"}, {"enabled": False, "cache_lifetime": "-1d"},
                               {"enabled": False, "cache": 5}, {"enabled": False, "allow_hosts": [1]}, None]),
-    "index": st.sampled_from(["index.db", "/dev/zero", ".", "sources", "reposts/desk-column.md", "", 5]),
-    "state": st.sampled_from(["s.db", "/dev/zero", "/dev/null", ".", "sources", "reposts/desk-column.md", "", 5]),
+    "index": st.sampled_from(["index.db", "pipe.json", ".", "sources", "reposts/desk-column.md", "", 5]),
+    "state": st.sampled_from(["s.db", "/dev/zero", "pipe.json", ".", "sources", "reposts/desk-column.md", "", 5]),
     "notify": st.sampled_from(["http://127.0.0.1:9/hook", "ftp://x", "http://", "https://[::1", "", 5, None]),
     "report_dir": st.sampled_from(["out", "out", "/dev/null", "reposts/desk-column.md", "", "sources", 5]),
     "format": st.one_of(st.sampled_from(["json", "html", "sarif", "junit", "github", "text", "pdf", ""]),
@@ -465,9 +481,10 @@ def config_cases(draw) -> Case:
         files["pack.yaml"] = b"version: 1\nextends: default\nrules:\n  - id: disclaimer-missing\n    severity: warning\n"
     if draw(st.booleans()):
         files["baseline.json"] = b'{"version": 2, "findings": []}\n'
-    options = draw(st.sampled_from([[], ["reposts"], ["reposts", "--sources", "sources"], ["--no-state"], ["reposts", "--format", "json", "--output", "r.json"]]))
-    return Case("config", files, options=options, config_decides=True,
-                names=(name, "pack.yaml", "missing.yaml", "/dev/zero", "/dev/null", "baseline.json", "missing.json", "s.db", "index.db",
+    options = draw(st.sampled_from([[], ["reposts"], ["reposts", "--sources", "sources"], ["--no-state"], ["reposts", "--format", "json", "--output", "r.json"],
+                                    ["reposts", "--config", "pipe.yaml"]]))
+    return Case("config", files, options=options, config_decides=True, fifos=("pipe.yaml", "pipe.json"),
+                names=(name, "pack.yaml", "missing.yaml", "/dev/zero", "/dev/null", "baseline.json", "missing.json", "s.db", "index.db", "pipe.yaml", "pipe.json",
                        "sources", "reposts", "missing", "out", "compliance.yaml", "desk-column.md", "nasa-moon-shot.html", "r.json"))
 
 
@@ -487,8 +504,9 @@ def baseline_cases(draw) -> Case:
         st.sampled_from([b"", b"[" * 100_000, b'{"version": 2, "findings": [' + b"[" * 50_000, b"\xef\xbb\xbf{}", b"\xff\xfe{}", b"NaN"]),
         st.binary(max_size=300),
     ))
-    return Case("baseline", {"baseline.json": content}, options=["--baseline", "baseline.json"], names=("baseline.json",),
-                formats=draw(_formats()))
+    baseline = draw(st.sampled_from(["baseline.json"] * 12 + ["/dev/zero", "pipe.json", "reposts", "missing.json"]))
+    return Case("baseline", {"baseline.json": content}, options=["--baseline", baseline], names=(baseline,),
+                formats=draw(_formats()), fifos=("pipe.json",))
 
 
 STATE_TABLES = ["documents", "runs", "open_findings", "pending_alerts", "meta"]
@@ -513,7 +531,8 @@ def state_cases(draw) -> Case:
     )
     damage = draw(st.lists(step, min_size=1, max_size=3))
     formats = draw(_formats())
-    return Case("state", {}, options=["--state", "s.db"], names=("s.db",), formats=formats, state_damage=damage)
+    state = draw(st.sampled_from(["s.db"] * 12 + ["pipe.db", "reposts", "/dev/zero"]))
+    return Case("state", {}, options=["--state", state], names=(state,), formats=formats, state_damage=damage, fifos=("pipe.db",))
 
 
 def damage_state(path: Path, steps: list[tuple]) -> None:

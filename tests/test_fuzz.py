@@ -12,6 +12,7 @@ import contextlib
 import io
 import os
 import tempfile
+import threading
 import time
 from datetime import timedelta
 from pathlib import Path
@@ -37,14 +38,32 @@ FUZZ = settings(
 )
 
 
+HANG_SECONDS = 60
+
+
 def run_in_process(argv: list[str]) -> tuple[int, str]:
+    """The command's exit code and stderr; on a thread, so that a scan stuck on an input fails
+    the test after HANG_SECONDS instead of holding CI until its own limit."""
     out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+    ended: list[int] = []
+    failed: list[BaseException] = []
+
+    def command() -> None:
         try:
-            code = cli.main(argv)
+            ended.append(cli.main(argv))
         except SystemExit as exit_:  # argparse
-            code = exit_.code if isinstance(exit_.code, int) else 2
-    return code, err.getvalue()
+            ended.append(exit_.code if isinstance(exit_.code, int) else 2)
+        except BaseException as exc:  # noqa: BLE001 - raised again in the test's thread
+            failed.append(exc)
+
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        worker = threading.Thread(target=command, daemon=True)
+        worker.start()
+        worker.join(HANG_SECONDS)
+    if failed:
+        raise failed[0]
+    assert ended, f"the scan hung: {argv} still running after {HANG_SECONDS}s"
+    return ended[0], err.getvalue()
 
 
 def scan_case(case: Case) -> None:

@@ -397,3 +397,33 @@ def test_a_state_that_is_a_fifo_is_one_line_not_a_hang(desk, capsys, command):
     assert done == [2], "hung on a FIFO"
     assert capsys.readouterr().err.strip().splitlines() == ["compliance: error: pipe: not a regular file; --state needs a database file"]
     assert not (desk / "pipe.lock").exists()
+
+
+@pytest.mark.parametrize("where", ["pack", "waiver"])
+def test_a_glob_pathspec_refuses_is_one_line_where_it_is_written(desk, capsys, where):
+    """`paths: ["x\\\\"]` (a trailing backslash) loaded, then made every file an internal-error finding."""
+    args = ["scan", "reposts", "--sources", "sources", "--no-state", "-q"]
+    if where == "pack":
+        (desk / "pack.yaml").write_text('version: 1\nextends: default\nrules:\n  - id: caption-duplicated\n    paths: ["ok/*", "x\\\\"]\n',
+                                        encoding="utf-8")
+        args += ["--rules", "pack.yaml"]
+        named = "pack.yaml:5: rule 'caption-duplicated': 'paths': 'x\\\\' is not a glob"
+    else:
+        (desk / "compliance.yaml").write_text('waivers:\n  - paths: ["x\\\\"]\n    rules: [all]\n    reason: r\n', encoding="utf-8")
+        named = "compliance.yaml:2: waiver 'paths': 'x\\\\' is not a glob"
+    assert main(args) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith(f"compliance: error: {named}"), err
+
+
+def test_a_glob_that_backtracks_for_ever_costs_no_time(desk, capsys):
+    """pathspec's `re` took 30 s for 10 stars against forty a's, hours for 20: matched by `regex` now."""
+    glob = "*a" * 20 + "b"
+    (desk / "pack.yaml").write_text(f'version: 1\nextends: default\nrules:\n  - id: caption-duplicated\n    paths: ["{glob}"]\n',
+                                    encoding="utf-8")
+    (desk / "compliance.yaml").write_text(f'waivers:\n  - paths: ["{glob}"]\n    rules: [all]\n    reason: r\n', encoding="utf-8")
+    shutil.copy(desk / "reposts" / "home-depot-sales.txt", desk / "reposts" / ("a" * 200 + "c.txt"))
+    started = time.perf_counter()
+    code, report = scan_json("reposts", "--sources", "sources", "--no-state", "--rules", "pack.yaml")
+    assert time.perf_counter() - started < 20
+    assert "internal-error" not in _rules(report)["reposts/" + "a" * 200 + "c.txt"]

@@ -27,7 +27,7 @@ from compliance.checks.options import Option
 from compliance.checks.rules import RULE_TYPES
 from compliance.checks.scope import Scope
 from compliance.checks.yamlfile import LinedDict, LinedList, load_lined_yaml
-from compliance.checks.globs import matches
+from compliance.checks.globs import check_globs, matches
 from compliance.errors import ComplianceError
 from compliance.model import Severity
 from compliance.similarity.matcher import MatchSettings
@@ -182,6 +182,10 @@ def _build_rule(raw: LinedDict) -> Rule:
         paths = [paths]
     if not isinstance(paths, list) or not all(isinstance(p, str) for p in paths):
         raise fail("'paths' must be a list of globs", "paths")
+    try:
+        check_globs(paths)
+    except ValueError as exc:
+        raise fail(f"'paths': {exc}", "paths") from None
     options_spec: dict[str, Option] = module.OPTIONS
     options: dict[str, Any] = {}
     for key, value in raw.items():

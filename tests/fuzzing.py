@@ -230,6 +230,7 @@ class Case:
     def as_json(self) -> str:
         data = asdict(self)
         data["files"] = {name: content.decode("latin-1") for name, content in self.files.items()}
+        data["state_damage"] = [[{"bytes": v.hex()} if isinstance(v, bytes) else v for v in step] for step in self.state_damage]
         return json.dumps(data, indent=1)
 
     @classmethod
@@ -238,7 +239,8 @@ class Case:
         data["files"] = {name: content.encode("latin-1") for name, content in data["files"].items()}
         data["names"] = tuple(data["names"])
         data["formats"] = tuple(data["formats"])
-        data["state_damage"] = [tuple(step) for step in data["state_damage"]]
+        data["state_damage"] = [tuple(bytes.fromhex(v["bytes"]) if isinstance(v, dict) else v for v in step)
+                                for step in data["state_damage"]]
         data["fifos"] = tuple(data.get("fifos", ()))
         data["links"] = tuple(tuple(link) for link in data.get("links", ()))
         return cls(**data)

@@ -376,7 +376,8 @@ def rules(draw) -> dict:
                         ("enabled", st.one_of(st.booleans(), json_values())),
                         ("scope", st.one_of(st.sampled_from(SCOPES), st.lists(st.sampled_from(SCOPES), max_size=3), json_values())),
                         ("paths", st.one_of(st.lists(st.sampled_from(["*", "**", "***", "[", "[!", "\\", "!x", "/", "//", "a/**/b",
-                                                                        "reposts/", "*.md", "", " ", "#x", "{a,b}"]), max_size=3), json_values())),
+                                                                        "reposts/", "*.md", "", " ", "#x", "{a,b}", "x\\", "[[:alpha:]]",
+                                                                        "*a" * 20 + "b"]), max_size=3), json_values())),
                         ("message", st.one_of(st.text(max_size=20), json_values())),
                         ("description", json_values()),
                         ("patterns", st.one_of(st.lists(st.sampled_from(REGEXES), min_size=1, max_size=3), _option_values())),
@@ -443,7 +444,7 @@ CONFIG_VALUES = {
     "fail_on": st.sampled_from(["error", "warning", "info", "never", "ERROR", "", "all"]),
     "baseline": st.sampled_from(["baseline.json", "missing.json", "/dev/zero", ".", "sources", "compliance.yaml", "s.db", "pipe.json"]),
     "waivers": st.one_of(st.lists(st.fixed_dictionaries({}, optional={
-        "paths": st.one_of(st.lists(st.sampled_from(["*", "[", "***", "reposts/*", "", "\\"]), max_size=2), json_values()),
+        "paths": st.one_of(st.lists(st.sampled_from(["*", "[", "***", "reposts/*", "", "\\", "*a" * 20 + "b"]), max_size=2), json_values()),
         "rules": st.one_of(st.lists(st.sampled_from(["all", "attribution-missing", "x"]), max_size=2), json_values()),
         "reason": st.one_of(st.text(max_size=20), json_values()),
         "expires": st.one_of(st.sampled_from(["2000-01-01", "2999-12-31", "2025-13-45", "tomorrow", "", "0001-01-01"]), json_values()),

@@ -40,6 +40,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from compliance.checks.selection import RuleIds, Selection
+from compliance.checks.globs import check_globs
 from compliance.checks.suppressions import Waiver
 from compliance.checks.yamlfile import LinedDict, load_lined_yaml
 from compliance.errors import ComplianceError
@@ -153,8 +154,13 @@ def _waiver(entry: Any, where: str, line: int | None) -> Waiver:
         expires = expires.date()
     elif expires is not None and not isinstance(expires, dt.date):
         raise ComplianceError("waiver 'expires' must be a date (YYYY-MM-DD)", where, _line(entry, "expires") or line)
+    paths = _list_of_text(entry["paths"], "paths", where, line)
+    try:
+        check_globs(paths)
+    except ValueError as exc:
+        raise ComplianceError(f"waiver 'paths': {exc}", where, _line(entry, "paths") or line) from None
     return Waiver(
-        tuple(_list_of_text(entry["paths"], "paths", where, line)), tuple(_list_of_text(entry["rules"], "rules", where, line)),
+        tuple(paths), tuple(_list_of_text(entry["rules"], "rules", where, line)),
         reason, expires, f"{where}:{line}" if line else where,
     )
 

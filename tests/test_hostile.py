@@ -284,3 +284,175 @@ def test_planted_links_at_the_state_create_nothing_at_their_targets(desk, capsys
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "symbolic link" in err[0]
     assert not target.exists() and not target.parent.exists()
+
+
+@pytest.mark.parametrize("where", ["source", "pack", "config"])
+def test_a_control_character_in_yaml_is_one_line_with_its_line(desk, capsys, where):
+    """PyYAML reports `\\x1f` over two lines (`  in "<unicode string>", position 19`)."""
+    args = ["scan", "reposts", "--sources", "sources", "--no-state", "-q"]
+    if where == "source":
+        (desk / "sources" / "ctl.md").write_text("---\nid: ctl\npublisher: X\ntitle: a\x1fb\n---\nText.\n", encoding="utf-8")
+        named = "sources/ctl.md:4: front matter: unacceptable character #x001f"
+    elif where == "pack":
+        (desk / "pack.yaml").write_text("version: 1\nextends: default\n\x1f\n", encoding="utf-8")
+        args += ["--rules", "pack.yaml"]
+        named = "pack.yaml:3: invalid YAML: unacceptable character #x001f"
+    else:
+        (desk / "compliance.yaml").write_text("fail_on: warning\nx: \x02\n", encoding="utf-8")
+        named = "compliance.yaml:2: invalid YAML: unacceptable character #x0002"
+    assert main(args) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith(f"compliance: error: {named}"), err
+
+
+def test_a_control_character_in_front_matter_is_a_one_line_finding(desk):
+    (desk / "reposts" / "ctl.md").write_text("---\ntitle: ok\nauthor: \x1b\n---\nBody.\n", encoding="utf-8")
+    code, report = scan_json("reposts", "--sources", "sources", "--no-state")
+    finding = next(d for d in report["documents"] if d["path"] == "reposts/ctl.md")["findings"][0]
+    assert finding["rule"] == "input-unreadable" and finding["line"] == 3 and "\n" not in finding["message"]
+
+
+def test_a_file_name_with_a_newline_stays_on_one_error_line(desk, capsys):
+    (desk / "sources" / "new\nline.md").write_text("---\nid: nl\n---\nText.\n", encoding="utf-8")
+    assert main(["scan", "reposts", "--sources", "sources", "--no-state", "-q"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == ["compliance: error: sources/new\\nline.md: source has no 'publisher'"]
+
+
+def test_nothing_to_scan_names_the_configuration_that_gives_no_paths(desk, capsys):
+    (desk / "compliance.yaml").write_text("sources: [sources]\n", encoding="utf-8")
+    assert main(["scan", "-q"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("compliance: error: compliance.yaml: nothing to scan")
+
+
+def test_a_pack_extending_a_folder_names_the_pack_and_line(desk, capsys):
+    (desk / "pack.yaml").write_text("version: 1\nextends: .\nrules: []\n", encoding="utf-8")
+    assert main(["scan", "reposts", "--sources", "sources", "--no-state", "-q", "--rules", "pack.yaml"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == ["compliance: error: pack.yaml:2: 'extends': '.' is not a regular file"]
+
+
+@pytest.mark.parametrize("table, column, value", [
+    ("documents", "file", None),  # SQLite keeps NULL in a TEXT primary key
+    ("documents", "report_path", 5),
+    ("documents", "result", '{"format":"txt","title":"t","has_document":false,"match":null,"findings":[{"rule":"x",'
+                            '"severity":"error","message":"m","line":"one","column":1,"end_line":null,"excerpt":"",'
+                            '"evidence":{},"suppression":null}]}'),
+    ("documents", "result", '{"format":"md","title":"t","has_document":false,"match":{"source":"aljazeera-nasa-moon-shot",'
+                            '"containment":"all","coverage":1,"copied_words":1,"spans":[]},"findings":[]}'),
+    ("documents", "result", "[" * 100_000),
+    ("open_findings", "line", "x"),
+    ("open_findings", "location", 7),
+    ("runs", "by_rule", "{not json"),
+    ("runs", "paths", "[" * 100_000),
+    ("runs", "duration", "slow"),
+])
+def test_a_state_row_of_the_wrong_types_is_passed_over(desk, capsys, table, column, value):
+    """Found by tests/test_fuzz.py: a NULL file in `documents` was exit 4 (pathlib's TypeError);
+    a stored finding whose line was "one" reached the JSON report."""
+    import sqlite3
+
+    clean = scan_json("reposts", "--sources", "sources", "--state", "s.db")
+    db = sqlite3.connect(desk / "s.db", isolation_level=None)
+    db.execute(f"UPDATE {table} SET {column} = ?", (value,))
+    db.close()
+    again = scan_json("reposts", "--sources", "sources", "--state", "s.db")
+    assert _rules(again[1]) == _rules(clean[1])
+    assert main(["history", "--state", "s.db", "--format", "json"]) == 0
+    assert main(["scan", "reposts", "--sources", "sources", "--state", "s.db", "-q", "--format", "html",
+                 "--report-dir", "out", "--fail-on", "never"]) == 0, capsys.readouterr().err
+
+
+@pytest.mark.parametrize("text", ["http://[", "See https://[::1/x and http://example.com:99999999/"])
+def test_an_address_urllib_refuses_is_text_not_a_crash(desk, text):
+    """Found by tests/test_fuzz.py: `http://[` in a repost was an internal-error finding (urlsplit's ValueError)."""
+    (desk / "reposts" / "url.md").write_text(f"# Title\n\n{text}\n", encoding="utf-8")
+    code, report = scan_json("reposts", "--sources", "sources", "--no-state")
+    assert "internal-error" not in _rules(report)["reposts/url.md"]
+
+
+@pytest.mark.parametrize("state", [".", "/", "reposts"])
+def test_a_state_that_names_a_folder_is_one_line(desk, capsys, state):
+    """Found by tests/test_fuzz.py: `state: .` in compliance.yaml was exit 4 (the lock's name from an empty name)."""
+    (desk / "compliance.yaml").write_text(f"paths: [reposts]\nsources: [sources]\nstate: {state}\n", encoding="utf-8")
+    assert main(["scan", "-q"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].endswith(": is a folder; --state needs a file name")
+    assert main(["scan", "-q", "--state", state]) == 2
+
+
+def test_a_rule_given_another_type_is_an_error_where_the_type_changed(desk, capsys):
+    """Found by tests/test_fuzz.py: the error named the bundled default pack's line 15 (`name:`,
+    which the new type does not take), a file the user cannot edit, not the pack that changed the type."""
+    (desk / "pack.yaml").write_text("version: 1\nextends: default\nrules:\n  - id: disclaimer-missing\n    type: forbidden-text\n",
+                                    encoding="utf-8")
+    assert main(["scan", "reposts", "--sources", "sources", "--no-state", "-q", "--rules", "pack.yaml"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("compliance: error: pack.yaml:5: rule 'disclaimer-missing': type forbidden-text "
+                                               "does not take option 'name', which the rule inherits from ")
+
+
+@pytest.mark.parametrize("baseline", ["/dev/zero", "pipe.json", "reposts"])
+def test_a_baseline_that_is_no_regular_file_is_one_line_not_a_hang(desk, capsys, baseline):
+    """`--baseline /dev/zero` read until memory ran out (MemoryError, exit 4); a FIFO hung the scan."""
+    os.mkfifo(desk / "pipe.json")
+    done: list[int] = []
+    worker = threading.Thread(target=lambda: done.append(main(["scan", "reposts", "--sources", "sources", "--no-state", "-q",
+                                                               "--baseline", baseline])), daemon=True)
+    worker.start()
+    worker.join(30)
+    assert done == [2], "the scan hung or failed"
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith(f"compliance: error: {baseline}: cannot read baseline: ")
+
+
+def test_a_baseline_with_a_byte_order_mark_is_read(desk):
+    (desk / "b.json").write_bytes(b'\xef\xbb\xbf{"version": 2, "findings": []}\n')
+    code, report = scan_json("reposts", "--sources", "sources", "--no-state", "--baseline", "b.json")
+    assert report["summary"]["findings"] > 0
+
+
+@pytest.mark.parametrize("command", ["scan", "history"])
+def test_a_state_that_is_a_fifo_is_one_line_not_a_hang(desk, capsys, command):
+    """`--state pipe` waited for ever (reading its first bytes to tell SQLite from foreign files);
+    `--state /dev/null` left /dev/null.lock behind: the lock is now taken only beside a regular file."""
+    os.mkfifo(desk / "pipe")
+    args = ["scan", "reposts", "--sources", "sources", "-q"] if command == "scan" else ["history"]
+    done: list[int] = []
+    worker = threading.Thread(target=lambda: done.append(main([*args, "--state", "pipe"])), daemon=True)
+    worker.start()
+    worker.join(30)
+    assert done == [2], "hung on a FIFO"
+    assert capsys.readouterr().err.strip().splitlines() == ["compliance: error: pipe: not a regular file; --state needs a database file"]
+    assert not (desk / "pipe.lock").exists()
+
+
+@pytest.mark.parametrize("where", ["pack", "waiver"])
+def test_a_glob_pathspec_refuses_is_one_line_where_it_is_written(desk, capsys, where):
+    """`paths: ["x\\\\"]` (a trailing backslash) loaded, then made every file an internal-error finding."""
+    args = ["scan", "reposts", "--sources", "sources", "--no-state", "-q"]
+    if where == "pack":
+        (desk / "pack.yaml").write_text('version: 1\nextends: default\nrules:\n  - id: caption-duplicated\n    paths: ["ok/*", "x\\\\"]\n',
+                                        encoding="utf-8")
+        args += ["--rules", "pack.yaml"]
+        named = "pack.yaml:5: rule 'caption-duplicated': 'paths': 'x\\\\' is not a glob"
+    else:
+        (desk / "compliance.yaml").write_text('waivers:\n  - paths: ["x\\\\"]\n    rules: [all]\n    reason: r\n', encoding="utf-8")
+        named = "compliance.yaml:2: waiver 'paths': 'x\\\\' is not a glob"
+    assert main(args) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith(f"compliance: error: {named}"), err
+
+
+def test_a_glob_that_backtracks_for_ever_costs_no_time(desk, capsys):
+    """pathspec's `re` took 30 s for 10 stars against forty a's, hours for 20: matched by `regex` now."""
+    glob = "*a" * 20 + "b"
+    (desk / "pack.yaml").write_text(f'version: 1\nextends: default\nrules:\n  - id: caption-duplicated\n    paths: ["{glob}"]\n',
+                                    encoding="utf-8")
+    (desk / "compliance.yaml").write_text(f'waivers:\n  - paths: ["{glob}"]\n    rules: [all]\n    reason: r\n', encoding="utf-8")
+    shutil.copy(desk / "reposts" / "home-depot-sales.txt", desk / "reposts" / ("a" * 200 + "c.txt"))
+    started = time.perf_counter()
+    code, report = scan_json("reposts", "--sources", "sources", "--no-state", "--rules", "pack.yaml")
+    assert time.perf_counter() - started < 20
+    assert "internal-error" not in _rules(report)["reposts/" + "a" * 200 + "c.txt"]

@@ -91,7 +91,10 @@ class Attribution:
 
 def registrable_domain(url_or_host: str) -> str:
     """example.co.uk from https://www.news.example.co.uk/x (without the public suffix list)."""
-    host = urlsplit(url_or_host).hostname if "//" in url_or_host else url_or_host.split("/")[0]
+    try:
+        host = urlsplit(url_or_host).hostname if "//" in url_or_host else url_or_host.split("/")[0]
+    except ValueError:  # "http://[" in a repost: an unclosed IPv6 bracket, or a port that is no number
+        return ""
     labels = [label for label in (host or "").lower().strip(".").split(".") if label]
     if labels and labels[0] == "www":
         labels = labels[1:]

@@ -28,7 +28,7 @@ from compliance.checks.options import Option
 from compliance.checks.rules import RULE_TYPES
 from compliance.checks.scope import Scope
 from compliance.checks.yamlfile import LinedDict, LinedList, load_lined_yaml
-from compliance.checks.globs import matches
+from compliance.checks.globs import check_globs, matches
 from compliance.errors import ComplianceError
 from compliance.model import Severity
 from compliance.similarity.matcher import MatchSettings
@@ -137,6 +137,8 @@ def _raw_pack(
         parent_path = _resolve(parent, path)
         if not parent_path.exists():
             raise ComplianceError(f"'extends': rule pack {parent!r} not found", where, data.key_lines["extends"])
+        if not parent_path.is_file():  # a folder, a device, a FIFO: said here, where the user wrote it
+            raise ComplianceError(f"'extends': {parent!r} is not a regular file", where, data.key_lines["extends"])
         rules, order, matching, files, suppressions = _raw_pack(parent_path, (*seen, resolved), (where, data.key_lines["extends"]))
     files.append(where)
     if "matching" in data:
@@ -206,6 +208,10 @@ def _build_rule(raw: LinedDict) -> Rule:
         paths = [paths]
     if not isinstance(paths, list) or not all(isinstance(p, str) for p in paths):
         raise fail("'paths' must be a list of globs", "paths")
+    try:
+        check_globs(paths)
+    except ValueError as exc:
+        raise fail(f"'paths': {exc}", "paths") from None
     options_spec: dict[str, Option] = module.OPTIONS
     options: dict[str, Any] = {}
     for key, value in raw.items():
@@ -213,6 +219,11 @@ def _build_rule(raw: LinedDict) -> Rule:
             continue
         if key not in options_spec:
             known = sorted(_RULE_FIELDS | set(options_spec))
+            inherited_from = raw.key_origins.get(key)
+            if "type" in raw.key_origins and inherited_from != raw.key_origins["type"]:
+                # the type was changed below the pack that set the option: the change is the user's to undo
+                raise fail(f"type {rule_type} does not take option '{key}', which the rule inherits from "
+                           f"{inherited_from}:{raw.key_lines[key]}; give a rule of another type an id of its own", "type")
             raise fail(f"unknown option '{key}' for type {rule_type} (known: {', '.join(known)})", key)
         try:
             options[key] = options_spec[key].validate(key, value)

@@ -264,6 +264,8 @@ def _scan(args: argparse.Namespace, config: Config, session: StateSession | None
     pack = selected(load_pack(args.rules or config.rules or DEFAULT_PACK), args, config)
     args.paths = args.paths or config.paths
     if not args.paths:
+        if config.path is not None:
+            raise ComplianceError("nothing to scan: no `paths:` here, and no repost file or folder named", str(config.path))
         raise ComplianceError("nothing to scan: name repost files or folders, or set `paths:` in the configuration")
     for path in args.paths:
         if not path.exists():
@@ -634,6 +636,9 @@ class _TerminalSafe:
         self.unescaped = stream  # for the progress bar, which draws with \r
 
     def write(self, text: str) -> int:
+        if text.startswith("compliance: "):  # a message of ours is one line, whatever file name or text it quotes
+            message = text.rstrip("\n")
+            text = message.replace("\n", "\\n") + text[len(message):]
         return self.unescaped.write(terminal_safe(text))
 
     def __getattr__(self, name: str):

@@ -43,12 +43,29 @@ def _text(loader: Loader, node: yaml.ScalarNode) -> str:
 Loader.add_constructor("tag:yaml.org,2002:str", _text)
 
 
+def _one_line(error: yaml.YAMLError, text: str) -> yaml.YAMLError:
+    """A control character is a `ReaderError`, which has no `problem` and says where it is in
+    lines of its own (` in "<unicode string>", position 19`): as every other YAML error, a
+    problem of one line and a mark that gives its line."""
+    if isinstance(error, yaml.reader.ReaderError):
+        position = min(max(error.position, 0), len(text))
+        line = text.count("\n", 0, position)
+        mark = yaml.Mark("<unicode string>", position, line, position - (text.rfind("\n", 0, position) + 1), None, None)
+        character = error.character if isinstance(error.character, int) else ord(error.character[:1] or "?")
+        return yaml.MarkedYAMLError(None, None, f"unacceptable character #x{character:04x}: {error.reason}", mark)
+    if isinstance(error, yaml.MarkedYAMLError) and not error.problem:
+        error.problem = error.context or "invalid YAML"
+    return error
+
+
 def compose(text: str) -> yaml.Node | None:
     """The node tree of `text` (for loaders that keep line numbers)."""
     try:
         return yaml.compose(text, Loader=Loader)
     except RecursionError:
         raise yaml.YAMLError("nested too deeply") from None
+    except yaml.YAMLError as error:
+        raise _one_line(error, text) from None
 
 
 def load(text: str) -> Any:
@@ -56,3 +73,5 @@ def load(text: str) -> Any:
         return yaml.load(text, Loader=Loader)
     except RecursionError:
         raise yaml.YAMLError("nested too deeply") from None
+    except yaml.YAMLError as error:
+        raise _one_line(error, text) from None

@@ -28,6 +28,7 @@ from compliance.errors import ComplianceError
 from compliance.ingest.frontmatter import split_front_matter
 from compliance.ingest.html import parse_html
 from compliance.ingest.load import read_text
+from compliance.ingest.yamlsafe import encodable
 from compliance.model import License, Source
 from compliance.workers import worker_pool
 
@@ -182,7 +183,10 @@ def _parse_line(line: str, number: int, origin: str, stem: str) -> Source | Comp
     if not line or line.isspace():
         return None
     try:
-        record = json.loads(line)
+        if "\\u" in line:  # escapes may spell lone surrogates ("\ud83d"), which no report can write
+            record = json.loads(line, object_pairs_hook=_encodable_object)
+        else:
+            record = json.loads(line)
         if not isinstance(record, dict):
             raise ComplianceError("each line must be a JSON object", origin, number)
         text = record.get("text")
@@ -191,8 +195,19 @@ def _parse_line(line: str, number: int, origin: str, stem: str) -> Source | Comp
         return source_from_record(record, text, f"{stem}-{number}", origin, number)
     except json.JSONDecodeError as exc:
         return ComplianceError(f"invalid JSON: {exc.msg}", origin, number)
+    except RecursionError:
+        return ComplianceError("invalid JSON: nested too deeply", origin, number)
     except ComplianceError as exc:
         return exc
+
+
+def _encodable_object(pairs: list[tuple[str, object]]) -> dict:
+    """A JSON object with its texts (and lists of texts, as aliases are) made encodable."""
+    def clean(value: object) -> object:
+        if isinstance(value, str):
+            return encodable(value)
+        return [clean(item) for item in value] if isinstance(value, list) else value
+    return {encodable(key): clean(value) for key, value in pairs}
 
 
 def _parse_range(job: tuple[Path, int, int | None, int]) -> tuple[list[Source | ComplianceError | None], bool]:

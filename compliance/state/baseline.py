@@ -21,7 +21,8 @@ from pathlib import Path
 from typing import Any, Callable
 
 from compliance import __version__
-from compliance.errors import ComplianceError
+from compliance.errors import ComplianceError, InputError
+from compliance.ingest.read import read_bytes
 from compliance.model import DocumentResult, Finding, Severity, Suppression, finding_fingerprint
 
 BASELINE_VERSION = 2  # 2: paths from the project root; 1: from the working folder of the scan that made it
@@ -65,13 +66,19 @@ def baseline_json(documents: list[DocumentResult], kept: Baseline | None = None,
     return json.dumps(payload, ensure_ascii=False, indent=2) + "\n"
 
 
+MAX_BYTES = 512 * 1024 * 1024  # a baseline of a million findings is about 250 MB
+
+
 def load_baseline(path: Path, project_root: Path | None = None) -> Baseline:
+    if not path.exists():
+        raise ComplianceError("baseline not found (create one with `compliance baseline create`)", str(path))
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ComplianceError("baseline not found (create one with `compliance baseline create`)", str(path)) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ComplianceError(f"cannot read baseline: {exc}", str(path)) from None
+        # a regular file, bounded: `--baseline /dev/zero` read until memory ran out, a FIFO hung
+        data = json.loads(read_bytes(path, MAX_BYTES).decode("utf-8-sig"))  # a BOM, as Windows editors write
+    except InputError as exc:
+        raise ComplianceError(f"cannot read baseline: {exc.message}", str(path)) from None
+    except UnicodeDecodeError as exc:
+        raise ComplianceError(f"cannot read baseline: not valid UTF-8 (byte {exc.start})", str(path)) from None
     except json.JSONDecodeError as exc:
         raise ComplianceError(f"baseline is not valid JSON: {exc.msg}", str(path), exc.lineno) from None
     except RecursionError:

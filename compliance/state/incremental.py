@@ -137,10 +137,30 @@ def _finding_dict(f: Finding) -> dict[str, Any]:
     }
 
 
+def _check(condition: bool, what: str) -> None:
+    if not condition:
+        raise ValueError(f"stored result: {what}")
+
+
+def _whole(value: Any, least: int = 0) -> bool:
+    return type(value) is int and value >= least
+
+
+def _fraction(value: Any) -> bool:
+    return type(value) in (int, float) and 0 <= value <= 1
+
+
 def _finding(d: dict[str, Any]) -> Finding:
-    suppression = Suppression(*d["suppression"]) if d["suppression"] else None
+    """A stored finding; ValueError when it is not one `_finding_dict` wrote (a damaged state)."""
+    _check(isinstance(d, dict), "a finding is not an object")
+    suppression = d["suppression"]
+    _check(isinstance(d["rule"], str) and isinstance(d["message"], str) and isinstance(d["excerpt"], str), "texts")
+    _check(_whole(d["line"], 1) and _whole(d["column"], 1) and (d["end_line"] is None or _whole(d["end_line"], 1)), "lines")
+    _check(isinstance(d["evidence"], dict), "evidence")
+    _check(suppression is None or isinstance(suppression, list) and len(suppression) == 2
+           and suppression[0] in ("inline", "waiver", "baseline") and isinstance(suppression[1], str), "suppression")
     return Finding(d["rule"], Severity(d["severity"]), d["message"], d["line"], d["column"], d["end_line"],
-                   d["excerpt"], d["evidence"], suppression)
+                   d["excerpt"], d["evidence"], Suppression(*suppression) if suppression else None)
 
 
 def _match_dict(match: Match) -> dict[str, Any]:
@@ -153,7 +173,13 @@ def _match_dict(match: Match) -> dict[str, Any]:
 
 
 def _match(d: dict[str, Any], sources: dict[str, Source]) -> Match:
-    spans = [Span(a, b, c, e, line, end, tuple(dc), tuple(sc)) for a, b, c, e, line, end, dc, sc in d["spans"]]
+    _check(isinstance(d, dict) and isinstance(d["spans"], list), "match")
+    _check(_fraction(d["containment"]) and _fraction(d["coverage"]) and _whole(d["copied_words"]), "match figures")
+    spans = []
+    for a, b, c, e, line, end, dc, sc in d["spans"]:
+        _check(all(_whole(v) for v in (a, b, c, e)) and _whole(line, 1) and _whole(end, 1), "span")
+        _check(all(isinstance(r, list) and len(r) == 2 and all(_whole(v) for v in r) for r in (dc, sc)), "span characters")
+        spans.append(Span(a, b, c, e, line, end, tuple(dc), tuple(sc)))
     return Match(sources[d["source"]], d["containment"], d["coverage"], d["copied_words"], spans)
 
 
@@ -168,9 +194,16 @@ def result_json(result: DocumentResult) -> str:
 
 def result_from_json(text: str, report_path: str, location: str, load_document: Callable[[], Document],
                      sources: dict[str, Source]) -> DocumentResult:
-    """`load_document` parses the file again; called only when the result had a document."""
-    d = json.loads(text)
+    """`load_document` parses the file again; called only when the result had a document.
+    ValueError (or KeyError, TypeError) when `text` is not a result `result_json` wrote."""
+    try:
+        d = json.loads(text)
+    except RecursionError:
+        raise ValueError("stored result: nested too deeply") from None
+    _check(isinstance(d, dict) and d["format"] in ("txt", "md", "html", "folder") and isinstance(d["title"], str)
+           and isinstance(d["findings"], list), "not a stored result")
     document = load_document() if d["has_document"] else None
+    _check(isinstance(d["matches"], list), "matches")
     matches = [_match(match, sources) for match in d["matches"]]
     return DocumentResult(report_path, d["format"], d["title"], matches[0] if matches else None,
                           [_finding(f) for f in d["findings"]], document, location, matches=matches)

@@ -20,13 +20,14 @@ from pathlib import Path
 from typing import Callable
 
 from compliance import __version__
+from compliance.errors import ComplianceError
 from compliance.checks.rulepack import RulePack
 from compliance.checks.suppressions import Waiver
 from compliance.model import DocumentResult
 from compliance.state.cache import ScanCache
 from compliance.state.history import Comparison, compare, open_findings
 from compliance.state.lock import StateLock
-from compliance.state.store import DocumentRow, RunChanges, RunRecord, StateStore
+from compliance.state.store import DocumentRow, RunChanges, RunRecord, StateStore, refuse_unless_regular
 
 
 def lock_path(state_path: Path) -> Path:
@@ -51,6 +52,9 @@ class StateSession:
     def open(cls, path: Path, lock_timeout: float) -> "StateSession":
         """Locked and read: a damaged database is found here, where a default state can still
         be given up for a scan without state, rather than halfway through the scan."""
+        if not path.name or path.is_dir():  # `--state .`, `state: /`: no file name to put the lock beside
+            raise ComplianceError("is a folder; --state needs a file name", str(path))
+        refuse_unless_regular(path)  # before the lock: `--state /dev/null` made /dev/null.lock
         lock = StateLock(lock_path(path), lock_timeout)
         lock.acquire()
         store = None

@@ -20,7 +20,9 @@ from __future__ import annotations
 import datetime as dt
 import json
 import functools
+import math
 import sqlite3
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
@@ -144,6 +146,17 @@ class RunChanges:
     open: list[OpenFinding] = field(default_factory=list)  # the open findings of those locations now
 
 
+def refuse_unless_regular(path: Path) -> None:
+    """A FIFO, a device or a socket is no database: opening a FIFO to read its first bytes
+    waited for a writer for ever, and SQLite would make its journal beside /dev/null."""
+    try:
+        mode = path.stat().st_mode
+    except OSError:
+        return  # not there yet: it is created (other problems are said where it is opened)
+    if not stat.S_ISREG(mode) and not stat.S_ISDIR(mode):  # a folder is refused with its own message
+        raise ComplianceError("not a regular file; --state needs a database file", str(path))
+
+
 def _is_foreign(path: Path) -> bool:
     """A non-empty file that is not SQLite: not ours to touch."""
     try:
@@ -182,6 +195,7 @@ class StateStore:
             raise ComplianceError("is a symbolic link; name the real file with --state", where)
         if not path.exists() and not create:
             raise ComplianceError("no state database here (a scan with state creates it)", where)
+        refuse_unless_regular(path)
         if _is_foreign(path):
             raise ComplianceError("not a compliance state database (refusing to write to it)", where)
         try:
@@ -236,24 +250,27 @@ class StateStore:
 
     # --- reading
 
+    # A row whose values are not of their column's type (SQLite keeps whatever it is given: an
+    # edit by hand, a tool writing the file, a bit flipped inside a value) is passed over as if
+    # it were not there: a document is then checked again, a run left out of the history.
+
     @_damage_is_one_line
     def documents(self) -> dict[str, DocumentRow]:
         rows = self._db.execute(
             "SELECT file, report_path, location, content_hash, rules_fp, catalogue_fp, source_id, source_digest, result FROM documents")
-        return {r[0]: DocumentRow(r[0], Stored(*r[1:8]), r[8]) for r in rows}
+        return {r[0]: DocumentRow(r[0], Stored(*r[1:8]), r[8]) for r in rows if _typed(r, _DOCUMENT_TYPES)}
 
     @_damage_is_one_line
     def open_findings(self) -> list[OpenFinding]:
         rows = self._db.execute("SELECT location, fingerprint, rule, severity, line, message FROM open_findings")
-        return [OpenFinding(*r) for r in rows]
+        return [OpenFinding(*r) for r in rows if _typed(r, _OPEN_FINDING_TYPES)]
 
     @_damage_is_one_line
     def runs(self, limit: int | None = None) -> list[RunRecord]:
         """Oldest first; with `limit`, the last `limit` runs."""
         query = "SELECT id, started, duration, version, documents, rechecked, findings, open, new, resolved, by_severity, by_rule, paths FROM runs ORDER BY id DESC"
         rows = self._db.execute(query + (" LIMIT ?" if limit else ""), (limit,) if limit else ())
-        runs = [RunRecord(r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9], json.loads(r[10]), json.loads(r[11]),
-                          json.loads(r[12]), id=r[0]) for r in rows]
+        runs = [run for run in map(_run_record, rows) if run is not None]
         return runs[::-1]
 
     @_damage_is_one_line
@@ -262,7 +279,7 @@ class StateStore:
         query = "SELECT id, url, payload, run_id, queued FROM pending_alerts"
         rows = self._db.execute(query + (" WHERE url = ?" if url is not None else "") + " ORDER BY id",
                                 (url,) if url is not None else ())
-        return [PendingAlert(*r) for r in rows]
+        return [PendingAlert(*r) for r in rows if _typed(r, _ALERT_TYPES)]
 
     def integrity_ok(self) -> bool:
         return self._db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
@@ -309,6 +326,31 @@ class StateStore:
                               (limit,)).fetchall()
             db.executemany("DELETE FROM pending_alerts WHERE id = ?", [(r[0],) for r in rows])
         return [PendingAlert(*r) for r in reversed(rows)]
+
+
+_TEXT, _WHOLE, _MAYBE_TEXT = (str,), (int,), (str, type(None))
+_DOCUMENT_TYPES = (_TEXT,) * 6 + (_MAYBE_TEXT, _MAYBE_TEXT, _TEXT)
+_OPEN_FINDING_TYPES = (_TEXT, _TEXT, _TEXT, _TEXT, _WHOLE, _TEXT)
+_ALERT_TYPES = (_WHOLE, _TEXT, _TEXT, _WHOLE, _TEXT)
+_RUN_TYPES = (_WHOLE, _TEXT, (int, float), _TEXT, *(_WHOLE,) * 6, _TEXT, _TEXT, _TEXT)
+
+
+def _typed(row: tuple, types: tuple[tuple[type, ...], ...]) -> bool:
+    return len(row) == len(types) and all(isinstance(value, kinds) for value, kinds in zip(row, types))
+
+
+def _run_record(row: tuple) -> RunRecord | None:
+    """A `runs` row, or None when a value is not what a run writes there."""
+    if not _typed(row, _RUN_TYPES) or not math.isfinite(row[2]):
+        return None
+    try:
+        by_severity, by_rule, paths = (json.loads(text) for text in row[10:13])
+    except (ValueError, RecursionError):
+        return None
+    counts = all(isinstance(c, dict) and all(isinstance(k, str) and type(v) is int for k, v in c.items()) for c in (by_severity, by_rule))
+    if not counts or not isinstance(paths, list) or not all(isinstance(p, str) for p in paths):
+        return None
+    return RunRecord(*row[1:10], by_severity, by_rule, paths, id=row[0])
 
 
 def _stored_tuple(stored: Stored) -> tuple:

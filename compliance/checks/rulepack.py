@@ -189,7 +189,7 @@ def _build_rule(raw: LinedDict) -> Rule:
     rule_type = raw.get("type")
     if rule_type is None:
         raise fail("has no 'type'")
-    if rule_type not in RULE_TYPES:
+    if not isinstance(rule_type, str) or rule_type not in RULE_TYPES:
         raise fail(f"unknown type {rule_type!r} (known: {', '.join(sorted(RULE_TYPES))})", "type")
     module = RULE_TYPES[rule_type]
     try:

@@ -12,6 +12,7 @@ import datetime as dt
 import gc
 import json
 import os
+import re
 import sys
 import time
 import traceback
@@ -638,7 +639,8 @@ class _TerminalSafe:
     def write(self, text: str) -> int:
         if text.startswith("compliance: "):  # a message of ours is one line, whatever file name or text it quotes
             message = text.rstrip("\n")
-            text = message.replace("\n", "\\n") + text[len(message):]
+            lines = re.split(r"\n(?=compliance: )", message)  # several messages written at once (every schema mistake)
+            text = "\n".join(line.replace("\n", "\\n") for line in lines) + text[len(message):]
         return self.unescaped.write(terminal_safe(text))
 
     def __getattr__(self, name: str):

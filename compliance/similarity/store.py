@@ -1,10 +1,10 @@
 """The persistent source index: a catalogue's fingerprints in one SQLite file.
 
 A scheduled scan opens it instead of reading and hashing tens of thousands of source files:
-it loads the band keys (two blobs, one read each) and fetches a source's text only
-when the source is a candidate. `sync` brings it in line with a catalogue, fingerprinting
-only new and changed sources, in one transaction: an interrupted update leaves the index as
-it was.
+it loads the band keys (two arrays, one read per row of at most 256 MB) and fetches a
+source's text only when the source is a candidate. `sync` brings it in line with a
+catalogue, fingerprinting only new and changed sources, in one transaction: an interrupted
+update leaves the index as it was.
 
 Layout (schema 4):
     meta(name, value)        parameters (JSON), hashing scheme, datasketch version, times
@@ -23,8 +23,9 @@ Layout (schema 4):
 
 Schema 3 differs only in holding each array in one row (the first piece of schema 4: it is
 read as it is). Schema 2 differs from 3 in its directory, always int64 and coarser. Both are
-still read, and an update writes schema 4. An index without `files` (written before it was kept) is read as
-before; its first update adds the tables and reads every file, as every update did.
+still read, and an update writes schema 4. An index without `files` (written before it was
+kept) is read as before; its first update adds the tables and reads every file, as every
+update did.
 """
 from __future__ import annotations
 

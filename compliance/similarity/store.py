@@ -558,8 +558,12 @@ class IndexStore:
         schema 3) is the bytes of one read: SQLite copies its hundreds of megabytes without
         holding Python's lock, while the kernels load on another thread. (Reading in small
         pieces into an array handed the lock back and forth for every piece, and waited up to
-        5 ms for it each time: 1 s instead of 0.3 s with the kernels loading.) Rows of a larger
-        array are each read so and copied into one array: one piece more at the peak."""
+        5 ms for it each time: 1 s instead of 0.3 s with the kernels loading.)
+
+        The rows of a larger array are copied into one array `_PIECE` bytes at a time: each
+        read then reuses the memory the previous one freed, where reading a row of 256 MB at
+        once had every read fault fresh pages in, and the array's pages a second time: a
+        million sources' 3.4 GB of arrays loaded in 9 s instead of 16 to 28 s (2 busy cores)."""
         if len(pieces) == 1:
             return self._read_piece(pieces[0][0], dtype)
         total = sum(size for _, size in pieces)
@@ -568,12 +572,17 @@ class IndexStore:
         values = np.empty(total // np.dtype(dtype).itemsize, dtype=dtype)
         into, start = values.view(np.uint8), 0
         for rowid, size in pieces:
-            piece = self._read_piece(rowid, np.uint8)
-            if len(piece) != size:
-                raise ValueError("an array's piece changed size while read")
-            into[start : start + size] = piece
+            if not hasattr(self.db, "blobopen"):  # Python 3.10
+                into[start : start + size] = self._read_piece(rowid, np.uint8)
+                start += size
+                continue
+            with self.db.blobopen("arrays", "data", rowid, readonly=True) as blob:
+                if len(blob) != size:
+                    raise ValueError("an array's piece changed size while read")
+                for at in range(0, size, _PIECE):
+                    part = blob.read(_PIECE)
+                    into[start + at : start + at + len(part)] = np.frombuffer(part, dtype=np.uint8)
             start += size
-            del piece
         values.flags.writeable = False
         return values
 

@@ -250,7 +250,7 @@ def run_cli(*argv: str, memory: bool = False) -> tuple[float, float, float]:
 
 def report_accuracy(report: Path, truth: list[str | None]) -> tuple[float, int]:
     documents = json.loads(report.read_text())["documents"]
-    found = {d["path"].rsplit("/", 1)[-1]: (d["source"] or {}).get("id") for d in documents}  # paths are from the project root
+    found = {Path(d["path"]).name: (d["source"] or {}).get("id") for d in documents}  # by name: the report may give absolute paths
     return accuracy([found.get(f"r{i:06d}.txt") for i in range(len(truth))], truth)
 
 

@@ -17,7 +17,8 @@ from compliance.cli.main import main
 from compliance.similarity import MatchSettings, load_catalogue
 from compliance.similarity.fingerprint import minhash, shingle_hashes, window_signatures, window_starts
 from compliance.similarity.index import BandIndex, IndexParameters, query_keys, ranked_candidates, source_keys, window_keys
-from compliance.similarity.store import IndexStore, build_index
+from compliance.similarity import store as store_module
+from compliance.similarity.store import SCHEMA_VERSION, IndexStore, build_index
 from compliance.similarity.tokens import hash_word, normalize_word, tokenize
 
 REPOSTS, SOURCES = EXAMPLES / "reposts", EXAMPLES / "sources"
@@ -407,9 +408,9 @@ def test_band_keys_looked_up_in_the_file_give_the_candidates_loaded_keys_give(tm
     assert asked == len(corpus)
 
 
-def test_an_index_of_schema_2_is_read_as_before_and_an_update_writes_schema_3(tmp_path, corpus):
-    """Schema 2 stored a 64-bit directory with about four keys a prefix; schema 3 stores a
-    32-bit one with one or two (lookups a third faster, in the same bytes)."""
+def test_an_index_of_schema_2_is_read_as_before_and_an_update_writes_the_current_schema(tmp_path, corpus):
+    """Schema 2 stored a 64-bit directory with about four keys a prefix; schema 3 and later
+    store a 32-bit one with one or two (lookups a third faster, in the same bytes)."""
     catalogue = tmp_path / "sources"
     shutil.copytree(SOURCES, catalogue)
     index_path = tmp_path / "index.db"
@@ -435,7 +436,7 @@ def test_an_index_of_schema_2_is_read_as_before_and_an_update_writes_schema_3(tm
     (catalogue / "venturebeat-wework-investigation.md").unlink()
     assert main(["index", "update", "--sources", str(catalogue), "--index", str(index_path), "-q"]) == 0
     updated = IndexStore.open(index_path)
-    assert updated.info()["schema"] == 3 and updated.band_index().directory.dtype == np.uint32
+    assert updated.info()["schema"] == SCHEMA_VERSION and updated.band_index().directory.dtype == np.uint32
     assert len(updated.band_index()) < len(built)
 
 
@@ -511,6 +512,136 @@ def test_an_index_build_whose_worker_dies_stops_with_one_line(tmp_path, monkeypa
     assert code == 2 and "worker process stopped" in error and len(error.splitlines()) == 1
     assert not (tmp_path / "index.db").exists()
 
+
+def array_rows(index: Path) -> dict[str, int]:
+    """Bytes of each row of the index's arrays, by row name."""
+    with sqlite3.connect(index) as db:
+        return dict(db.execute("SELECT name, length(data) FROM arrays ORDER BY name"))
+
+
+def scan_report(tmp_path: Path, reposts: Path, index: Path, name: str) -> bytes:
+    output = tmp_path / name
+    assert main(["scan", str(reposts), "--index", str(index), "--no-state", "--format", "json", "--output", str(output),
+                 "--fail-on", "never", "-q", "--jobs", "1"]) == 0
+    return output.read_bytes()
+
+
+@pytest.fixture
+def some_reposts(tmp_path, corpus) -> Path:
+    """More reposts than a scan looks band keys up in the file for: it loads them all."""
+    reposts = tmp_path / "reposts"
+    reposts.mkdir()
+    records = list(corpus.values())
+    for number in range(20):  # excerpts of the corpus's articles
+        record = records[number % len(records)]
+        write_txt(reposts, f"r{number:02d}.txt", record["title"], paragraphs(record)[1 + number // len(records):])
+    return reposts
+
+
+def test_arrays_stored_in_small_pieces_give_the_scan_the_same_report(tmp_path, corpus, monkeypatch, some_reposts):
+    """SQLite refuses a blob over 1 GB (a million sources' keys are 1.9 GB): each array is
+    stored in rows of at most `ARRAY_PIECE` bytes, read back as one array."""
+    catalogue = copies_catalogue(tmp_path / "catalogue.jsonl", corpus, cut=True)
+    whole, pieced = tmp_path / "whole.db", tmp_path / "pieced.db"
+    assert main(["index", "build", "--sources", str(catalogue), "--index", str(whole), "-q", "--jobs", "1"]) == 0
+    assert sorted(array_rows(whole)) == ["directory", "keys", "owners"]  # a small catalogue's arrays fit one row each
+    monkeypatch.setattr(store_module, "ARRAY_PIECE", 4 * 1024 + 3)  # (rounded down to whole values)
+    monkeypatch.setattr(store_module, "_PIECE", 1000)  # written, and read, in parts of a row too
+    assert main(["index", "build", "--sources", str(catalogue), "--index", str(pieced), "-q", "--jobs", "1"]) == 0
+    rows = array_rows(pieced)
+    keys = [rows["keys"]] + [rows[f"keys.{n}"] for n in range(1, len(rows)) if f"keys.{n}" in rows]
+    assert len(keys) > 10 and set(keys[:-1]) == {4096} and 0 < keys[-1] <= 4096
+    assert sum(size for name, size in rows.items() if name.startswith("keys")) == array_rows(whole)["keys"]
+    assert any(name.startswith("owners.") for name in rows) and any(name.startswith("directory.") for name in rows)
+
+    loaded = {path: IndexStore.open(path).band_index() for path in (whole, pieced)}
+    for name in ("keys", "owners", "directory"):
+        assert np.array_equal(getattr(loaded[whole], name), getattr(loaded[pieced], name))
+    info = IndexStore.open(pieced).info()
+    assert info["band_keys"] == len(loaded[whole]) and info["schema"] == SCHEMA_VERSION
+    monkeypatch.setattr(store_module, "ARRAY_PIECE", 1 << 28)  # a scan reads whatever pieces it finds
+    reports = [scan_report(tmp_path, some_reposts, path, f"{path.stem}.json") for path in (whole, pieced)]
+    assert reports[0].replace(b"whole.db", b"pieced.db") == reports[1]
+    assert len(json.loads(reports[0])["documents"]) == 20
+    one = some_reposts / "r03.txt"  # a handful of reposts looks the keys up where they lie: across pieces too
+    assert scan_report(tmp_path, one, whole, "one-whole.json").replace(b"whole.db", b"pieced.db") == scan_report(
+        tmp_path, one, pieced, "one-pieced.json")
+
+
+@pytest.mark.skipif(not hasattr(sqlite3.Connection, "blobopen"),
+                    reason="Python 3.10's sqlite3 cannot read part of a blob: every scan loads the band keys")
+def test_band_keys_looked_up_across_pieces_give_the_candidates_loaded_keys_give(tmp_path, corpus, monkeypatch):
+    from compliance.similarity.store import StoredBandIndex
+
+    index_path = tmp_path / "index.db"
+    monkeypatch.setattr(store_module, "ARRAY_PIECE", 100)  # keys 96 bytes a row: buckets straddle rows
+    assert main(["index", "build", "--sources", str(DATA / "corpus.jsonl"), "--index", str(index_path), "-q"]) == 0
+    store = IndexStore.open(index_path)
+    loaded, in_place = store.band_index(), store.band_lookup(documents=1)
+    assert isinstance(in_place, StoredBandIndex) and len(array_rows(index_path)) > 30
+    parameters = IndexParameters.of(MatchSettings())
+    rng = np.random.default_rng(7)
+    asked = 0
+    for record in corpus.values():
+        body = "\n\n".join(paragraphs(record)[1:])
+        query = window_keys(shingle_hashes(tokenize(body).hashes, parameters.shingle_words), parameters, 10)
+        query = np.union1d(query, rng.integers(0, 2**63, 50, dtype=np.uint64))
+        assert in_place.candidates_with_hits(query, 20) == loaded.candidates_with_hits(query, 20)
+        asked += bool(loaded.candidates_with_hits(query, 20))
+    assert asked == len(corpus)
+    store.end_snapshot()
+
+
+def single_rows(index: Path) -> None:
+    """Rewrite the index as schema 3 wrote it: each array in one row named after it."""
+    with sqlite3.connect(index) as db:
+        whole: dict[str, list[tuple[int, bytes]]] = {}
+        for name, data in db.execute("SELECT name, data FROM arrays").fetchall():
+            base, _, number = name.partition(".")
+            whole.setdefault(base, []).append((int(number or 0), data))
+        db.execute("DELETE FROM arrays")
+        db.executemany("INSERT INTO arrays VALUES (?, ?)",
+                       [(base, b"".join(data for _, data in sorted(parts))) for base, parts in whole.items()])
+        db.execute("UPDATE meta SET value = '3' WHERE name = 'schema'")
+
+
+def test_an_index_of_schema_3_in_single_blobs_scans_as_before_and_an_update_writes_pieces(tmp_path, corpus, monkeypatch,
+                                                                                         some_reposts):
+    catalogue = tmp_path / "sources"
+    shutil.copytree(SOURCES, catalogue)
+    for number, record in enumerate(list(corpus.values())[:30]):
+        (catalogue / f"extra-{number}.md").write_text(f"---\nid: extra-{number}\npublisher: {record['publisher']}\n---\n"
+                                                      f"{record['text']}\n", encoding="utf-8")
+    index = tmp_path / "index.db"
+    monkeypatch.setattr(store_module, "ARRAY_PIECE", 4096)
+    assert main(["index", "build", "--sources", str(catalogue), "--index", str(index), "-q", "--jobs", "1"]) == 0
+    one = some_reposts / "r01.txt"
+    before = scan_report(tmp_path, some_reposts, index, "pieced.json"), scan_report(tmp_path, one, index, "one.json")
+    single_rows(index)
+    assert sorted(array_rows(index)) == ["directory", "keys", "owners"] and array_rows(index)["keys"] > 4096
+    old = IndexStore.open(index)
+    assert old.info()["schema"] == 3 and old.info()["band_keys"] == array_rows(index)["keys"] // 8
+    old.close()
+    assert (scan_report(tmp_path, some_reposts, index, "single.json"), scan_report(tmp_path, one, index, "one.json")) == before
+
+    (catalogue / "extra-0.md").unlink()
+    assert main(["index", "update", "--sources", str(catalogue), "--index", str(index), "-q"]) == 0
+    assert IndexStore.open(index).info()["schema"] == SCHEMA_VERSION and "keys.1" in array_rows(index)
+    assert all(size <= 4096 for size in array_rows(index).values())
+    assert scan_report(tmp_path, some_reposts, index, "updated.json") != before[0]  # extra-0 is gone
+
+
+def test_a_catalogue_of_more_sources_than_an_index_numbers_is_refused_before_fingerprinting(tmp_path, monkeypatch, capsys):
+    def fingerprinted(*args, **kwargs):
+        raise AssertionError("fingerprinted")
+
+    monkeypatch.setattr(store_module, "MAX_SOURCE_NUMBER", 3)
+    monkeypatch.setattr(store_module, "keys_in_chunks", fingerprinted)
+    code = main(["index", "build", "--sources", str(SOURCES), "--index", str(tmp_path / "index.db"), "-q", "--jobs", "1"])
+    error = capsys.readouterr().err.strip()
+    assert code == 2 and len(error.splitlines()) == 1, error
+    assert "numbers at most 3 sources, and this one would need 4" in error
+    assert not (tmp_path / "index.db").exists()
 
 @pytest.mark.parametrize("large", [False, True])  # workers forked with the catalogue loaded, or before it
 def test_an_index_built_on_workers_holds_what_one_built_in_one_process_holds(tmp_path, corpus, monkeypatch, large):

@@ -15,7 +15,7 @@ from compliance.checks import load_pack
 from compliance.cli.main import main
 from compliance.pipeline import catalogue_for_index, update_index
 from compliance.similarity import catalogue as catalogue_module
-from compliance.similarity.store import IndexStore
+from compliance.similarity.store import SCHEMA_VERSION, IndexStore
 
 SOURCES = EXAMPLES / "sources"
 ALJ = "aljazeera-nasa-moon-shot.md"
@@ -237,7 +237,7 @@ def test_an_index_written_without_files_is_read_and_its_first_update_remembers_t
     (catalogue / "venturebeat-wework-investigation.md").unlink()
     assert counts(update(catalogue, index, capsys)) == ("0 added, 0 changed, 1 removed, 3 unchanged", "3 of 3")
     assert counts(update(catalogue, index, capsys)) == ("0 added, 0 changed, 0 removed, 3 unchanged", "0 of 3")
-    assert len(reads) == 3 and IndexStore.open(index).info()["schema"] == 3
+    assert len(reads) == 3 and IndexStore.open(index).info()["schema"] == SCHEMA_VERSION
     with sqlite3.connect(index) as db:  # the previous version updates it again, and drops a source
         db.execute("DELETE FROM sources WHERE id = 'foxbusiness-home-depot-sales'")
     assert counts(update(catalogue, index, capsys)) == ("1 added, 0 changed, 0 removed, 2 unchanged", "1 of 3")

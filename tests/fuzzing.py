@@ -610,8 +610,9 @@ def problems(case: Case, desk: Path, code: int, stderr: str) -> list[str]:
     if code == 2:
         if not errors:
             found.append("exit 2 without an error line")
-        elif len(errors) > 1 and case.kind != "jsonl" and len({line.split(":")[2] for line in errors}) < len(errors):
-            # several lines are right only where each names its own file (a catalogue's bad sources)
+        elif len(errors) > 1 and case.kind != "jsonl" and len(set(errors)) < len(errors):
+            # several lines are right where each says another mistake (a catalogue's bad sources,
+            # every mistake the schema finds in a pack); the same line twice is not
             found.append(f"{len(errors)} error lines for one bad input: {errors[:3]!r}")
         for line in errors:
             if not _names_a_file(line, case):

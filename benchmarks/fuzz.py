@@ -18,14 +18,13 @@ replays with `--replay FOLDER/case.json` (traceback shown). It is a measurement,
 
     nice python benchmarks/fuzz.py                    # 1,050 cases (150 a kind), 2 at a time
     nice python benchmarks/fuzz.py --cases 70 --kinds pack,config
-    python benchmarks/fuzz.py --replay fuzz-failures/pack-0012/case.json
+    python benchmarks/fuzz.py --replay fuzz-failures/pack-00012/case.json
 """
 from __future__ import annotations
 
 import argparse
 import collections
 import contextlib
-import json
 import os
 import re
 import resource
@@ -46,7 +45,6 @@ sys.path.insert(0, str(ROOT / "tests"))
 sys.path.insert(0, str(ROOT))
 
 from hypothesis import HealthCheck, Phase, given, seed as hypothesis_seed, settings  # noqa: E402
-from hypothesis import strategies as st  # noqa: E402
 
 from fuzzing import KINDS, STRATEGIES, TRACEBACK, Case, problems  # noqa: E402
 

@@ -613,7 +613,7 @@ def problems(case: Case, desk: Path, code: int, stderr: str) -> list[str]:
     if code == 2:
         if not errors:
             found.append("exit 2 without an error line")
-        elif len(errors) > 1 and case.kind != "jsonl":
+        elif len(errors) > 1 and case.kind not in ("jsonl", "config"):  # a bad catalogue entry each: JSONL lines, `sources:` paths
             found.append(f"{len(errors)} error lines for one bad input: {errors[:3]!r}")
         for line in errors:
             if not _names_a_file(line, case):

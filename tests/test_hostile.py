@@ -456,3 +456,33 @@ def test_a_glob_that_backtracks_for_ever_costs_no_time(desk, capsys):
     code, report = scan_json("reposts", "--sources", "sources", "--no-state", "--rules", "pack.yaml")
     assert time.perf_counter() - started < 20
     assert "internal-error" not in _rules(report)["reposts/" + "a" * 200 + "c.txt"]
+
+
+@pytest.mark.parametrize("where", ["flag", "config", "index"])
+def test_more_jobs_than_cores_can_use_is_capped_not_forked(desk, capsys, monkeypatch, where):
+    """`--jobs 100000` (or `jobs: 100000`) with 64 reposts or more forked 100,000 workers at once:
+    a process pool with fork starts all of its workers with the first task."""
+    import compliance.cli.main as cli
+    from compliance.similarity.index import default_jobs
+
+    asked: list[int] = []
+    if where == "index":
+        monkeypatch.setattr(cli, "update_index", lambda path, pack, sources, jobs, *a, **k: asked.append(jobs) or cli_report())
+        args = ["index", "build", "--sources", "sources", "--index", "i.db", "-q", "--jobs", "100000"]
+    else:
+        real_scan = cli.scan
+        monkeypatch.setattr(cli, "scan", lambda *a, **k: asked.append(k["jobs"]) or real_scan(*a, **{**k, "jobs": 1}))
+        args = ["scan", "reposts", "--sources", "sources", "--no-state", "-q"]
+        if where == "flag":
+            args += ["--jobs", "100000"]
+        else:
+            (desk / "compliance.yaml").write_text("jobs: 100000\n", encoding="utf-8")
+    main(args)
+    assert asked == [cli.MAX_JOBS_PER_CORE * default_jobs()]
+    assert "100000" in capsys.readouterr().err
+
+
+def cli_report():
+    from compliance.similarity.store import SyncReport
+
+    return SyncReport(0, 0, 0, 0)

@@ -55,6 +55,9 @@ STATE_FILE = Path(".compliance") / "state.db"
 DEFAULT_LOCK_TIMEOUT = 120.0
 DEFAULT_KEEP_RUNS = 20  # html run folders kept in --report-dir (cron every 5 minutes: 100 minutes of reports)
 HISTORY_IN_HTML = 30  # runs shown in the HTML report's trend chart
+# Worker processes are busy on the processor: past a few a core they only take memory (each is a
+# fork of the scan), and a process pool that forks starts every one of them at once.
+MAX_JOBS_PER_CORE = 4
 
 
 def _add_scan_inputs(command: argparse.ArgumentParser) -> None:
@@ -228,6 +231,20 @@ def _with_config(args: argparse.Namespace, config: Config) -> argparse.Namespace
     return merged
 
 
+def _jobs(requested: int | None, where: str) -> int:
+    """Worker processes: as many as asked (all cores by default), but never thousands:
+    `--jobs 100000` forked 100,000 workers at once."""
+    cores = default_jobs()
+    if requested is None:
+        return cores
+    most = MAX_JOBS_PER_CORE * cores
+    if requested > most:
+        print(f"compliance: warning: {where} {requested} is more worker processes than {cores} cores can use; using {most}",
+              file=sys.stderr)
+        return most
+    return requested
+
+
 def _rule_infos(pack: RulePack) -> list[RuleInfo]:
     infos = []
     for rule in pack.rules:
@@ -288,7 +305,8 @@ def _scan(args: argparse.Namespace, config: Config, session: StateSession | None
     root = _root(config)
     try:
         result = scan(args.paths, args.sources or config.sources, pack, max_bytes, only, config.waivers, today,
-                      index_path=args.index or config.index, jobs=args.jobs or config.jobs or default_jobs(),
+                      index_path=args.index or config.index,
+                      jobs=_jobs(args.jobs or config.jobs, "--jobs" if args.jobs else f"{config.path}: jobs:"),
                       progress=progress, fetch=fetch, cache=cache, keep_texts=texts_shown,
                       render_row=document_row if "json" in formats else None, project_root=root,
                       follow_links=args.follow_links)
@@ -542,7 +560,7 @@ def _run_index(args: argparse.Namespace) -> int:
     source_paths = args.sources or config.sources
     if not source_paths:
         raise ComplianceError("no source catalogue given (--sources, or `sources:` in the configuration)")
-    jobs = args.jobs or default_jobs()
+    jobs = _jobs(args.jobs, "--jobs")
     started = time.perf_counter()
     with catalogue_for_index(path, pack, source_paths, jobs, rebuild=args.action == "build") as (catalogue, pool):
         for error in catalogue.errors:

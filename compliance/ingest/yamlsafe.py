@@ -58,20 +58,20 @@ def _one_line(error: yaml.YAMLError, text: str) -> yaml.YAMLError:
     return error
 
 
-def compose(text: str) -> yaml.Node | None:
-    """The node tree of `text` (for loaders that keep line numbers)."""
+def _parsed(parse, text: str) -> Any:
+    """`parse` (yaml.compose or yaml.load) of `text` with this loader, its errors made one-line."""
     try:
-        return yaml.compose(text, Loader=Loader)
+        return parse(text, Loader=Loader)
     except RecursionError:
         raise yaml.YAMLError("nested too deeply") from None
     except yaml.YAMLError as error:
         raise _one_line(error, text) from None
+
+
+def compose(text: str) -> yaml.Node | None:
+    """The node tree of `text` (for loaders that keep line numbers)."""
+    return _parsed(yaml.compose, text)
 
 
 def load(text: str) -> Any:
-    try:
-        return yaml.load(text, Loader=Loader)
-    except RecursionError:
-        raise yaml.YAMLError("nested too deeply") from None
-    except yaml.YAMLError as error:
-        raise _one_line(error, text) from None
+    return _parsed(yaml.load, text)

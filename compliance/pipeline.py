@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Iterator, Mapping
 
 from compliance.checks import check_document
+from compliance.checks.attribution import credit_test
 from compliance.checks.engine import BUILTIN_RULES, required_texts
 from compliance.checks.hygiene import directive_findings
 from compliance.checks.rulepack import RulePack
@@ -79,7 +80,7 @@ class _Checker:
         chunk = [self._read(file, report_path) for file, report_path in files]
         self._stage(chunk, lambda item: setattr(item, "document", parse_document(item.text, item.file, item.report_path)))
         self._stage(chunk, lambda item: setattr(item, "candidates", self.matcher.find_candidates(item.document)))
-        self._stage(chunk, lambda item: setattr(item, "matches", self.matcher.matches(item.candidates)))
+        self._stage(chunk, lambda item: setattr(item, "matches", self.matcher.matches(item.candidates, credit_test(item.document))))
         self._stage(chunk, self._conclude)
         return [item.result for item in chunk]
 

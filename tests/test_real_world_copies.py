@@ -11,6 +11,7 @@ import pytest
 from conftest import DATA, DISCLAIMER, ROOT, load, paragraphs, write_txt
 
 from compliance.checks import check_document
+from compliance.checks.attribution import credit_test
 from compliance.cli.main import main
 from compliance.model import License, Source
 from compliance.similarity import Matcher
@@ -236,6 +237,24 @@ def test_another_version_is_reported_for_the_words_it_alone_explains(tmp_path, v
     first_line = 6 + 2 * len(story)  # write_txt: the body starts on line 6, a blank line between paragraphs
     assert all(span.line >= first_line for span in second.spans)
     assert all(span.end_line < first_line for span in first.spans)
+
+
+def test_of_two_versions_copied_alike_the_one_the_repost_credits_is_its_source(tmp_path, versions, default_pack):
+    matcher, story, _, _ = versions
+    for credit, expected in (("Daily Courier", "wire-version"), ("VentureBeat", VB)):
+        body = story[:12] + [f"Source: {credit}", DISCLAIMER]
+        document = load(write_txt(tmp_path, f"credits-{expected}.txt", "WeWork", body))
+        matches = matcher.matches(matcher.find_candidates(document), credit_test(document))
+        assert [m.source.id for m in matches] == [expected]
+        assert not {"attribution-missing", "attribution-mismatch"} & set(rules_of(check_document(document, matches, default_pack)))
+
+
+def test_a_credited_version_copied_far_less_does_not_displace_the_source(tmp_path, versions, default_pack):
+    matcher, story, _, _ = versions
+    document = load(write_txt(tmp_path, "whole.txt", "WeWork", story + ["Source: Daily Courier", DISCLAIMER]))
+    matches = matcher.matches(matcher.find_candidates(document), credit_test(document))
+    assert [m.source.id for m in matches] == [VB]  # the credited copy holds 12 of its paragraphs only
+    assert "attribution-mismatch" in rules_of(check_document(document, matches, default_pack))
 
 
 # -- candidates -----------------------------------------------------------------------------

@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+from typing import Callable
 from urllib.parse import urlsplit
 
 from rapidfuzz import fuzz
@@ -210,6 +211,21 @@ def credits_source(attribution: Attribution, source: Source) -> bool:
         if source_domain and _URL.fullmatch(name.strip()) and registrable_domain(name.strip()) == source_domain:
             return True
     return False
+
+
+def credit_test(document: Document) -> Callable[[Source], bool]:
+    """Whether anything in `document` credits a source: an attribution line, a link to its
+    site, a byline, wire dateline or copyright line naming it. Matching asks it to tell which
+    version of a story the repost took; the lines are read at the first question."""
+    lines: list[Attribution] | None = None
+
+    def credits(source: Source) -> bool:
+        nonlocal lines
+        if lines is None:
+            lines = [a for a in attribution_lines(document, document.blocks) if a.credits_anyone]
+            lines += copied_credits(document.blocks)
+        return any(credits_source(line, source) for line in lines) or links_to_source(document, source)
+    return credits
 
 
 def links_to_source(document: Document, source: Source) -> bool:

@@ -5,7 +5,7 @@ import bisect
 import math
 from dataclasses import dataclass, fields
 from functools import lru_cache
-from typing import Protocol
+from typing import Callable, Protocol
 
 import numpy as np
 from rapidfuzz import fuzz
@@ -128,6 +128,10 @@ def _covered_in(ranges: list[tuple[int, int]], counted_before: np.ndarray) -> in
 # most of its 16 bands, so a source that shares one or two keys where another shares dozens
 # copies a phrase, not more text.
 _WEAK_CANDIDATE = 8
+# A catalogue may hold one story in several versions (a wire story and its members' copies of
+# it): versions the repost copies nearly as much of are all right, and the one it credits is the
+# one its desk took. Within this share of the most copied words, a credited version comes first.
+_CREDITED_TIE = 0.9
 
 _BOILERPLATE_PREFIX = 60
 
@@ -302,14 +306,15 @@ class Matcher:
         found = self.matches(candidates)
         return found[0] if found else None
 
-    def matches(self, candidates: Candidates | None) -> list[Match]:
+    def matches(self, candidates: Candidates | None, credited: Callable[[Source], bool] | None = None) -> list[Match]:
         """Matching's second step: every source the document copies, verified word by word,
         the one it copies most of first.
 
         A roundup copies several articles; a wire story is catalogued in several versions.
         Sources are taken greedily, each for the words no source taken before explains: a
         version sharing the text of one already taken is a match only for what it alone
-        explains, and only when that is a copy by itself.
+        explains, and only when that is a copy by itself. `credited` (whether the document
+        credits a source) breaks near ties between versions of one story (`_pick`).
         """
         if candidates is None:
             return []
@@ -324,7 +329,7 @@ class Matcher:
         if not verified:
             return []
         verified.sort(key=_Verified.rank, reverse=True)  # stable: the most shared keys first among equals
-        chosen = [verified.pop(0)]
+        chosen = [self._pick(verified, credited)]
         if verified:
             explained = np.zeros(len(tokens), dtype=bool)
         while verified:
@@ -334,8 +339,20 @@ class Matcher:
             still = [self._verify(candidates, masked, found.number) if found.overlaps(explained) else found for found in verified]
             verified = sorted((found for found in still if found is not None), key=_Verified.rank, reverse=True)
             if verified:
-                chosen.append(verified.pop(0))
+                chosen.append(self._pick(verified, credited))
         return [self._match_of(found, candidates) for found in chosen]
+
+    def _pick(self, verified: list[_Verified], credited: Callable[[Source], bool] | None) -> _Verified:
+        """Takes the next match out of `verified` (most copied first): the first, unless it is
+        uncredited and a version copied nearly as much (`_CREDITED_TIE`) is credited."""
+        top = verified[0]
+        if credited is not None and len(verified) > 1 and not credited(self.sources[top.number]):
+            for position, found in enumerate(verified[1:], 1):
+                if found.copied < _CREDITED_TIE * top.copied:
+                    break
+                if credited(self.sources[found.number]):
+                    return verified.pop(position)
+        return verified.pop(0)
 
     @property
     def _window_hits(self) -> int:

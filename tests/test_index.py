@@ -16,7 +16,7 @@ from datasketch import LeanMinHash, MinHashLSH
 from compliance.cli.main import main
 from compliance.similarity import MatchSettings, load_catalogue
 from compliance.similarity.fingerprint import minhash, shingle_hashes, window_signatures, window_starts
-from compliance.similarity.index import BandIndex, IndexParameters, query_keys, ranked_candidates, source_keys, window_keys
+from compliance.similarity.index import MAX_BUCKET, BandIndex, IndexParameters, query_keys, ranked_candidates, source_keys, window_keys
 from compliance.similarity import store as store_module
 from compliance.similarity.store import SCHEMA_VERSION, IndexStore, build_index
 from compliance.similarity.tokens import hash_word, normalize_word, tokenize
@@ -313,9 +313,11 @@ def test_a_worker_that_dies_stops_the_scan_with_one_line_instead_of_hanging(tmp_
 
 def test_band_index_ignores_stock_passages_shared_by_many_sources():
     shared = np.array([7], dtype=np.uint64)
-    crowded = BandIndex.build([np.concatenate([shared, np.array([100 + n], dtype=np.uint64)]) for n in range(200)])
+    crowded = BandIndex.build([np.concatenate([shared, np.array([10_000 + n], dtype=np.uint64)]) for n in range(MAX_BUCKET + 1)])
     assert crowded.candidates(shared, limit=10) == []
-    assert crowded.candidates(np.array([105], dtype=np.uint64), limit=10) == [5]
+    assert crowded.candidates(np.array([10_005], dtype=np.uint64), limit=10) == [5]
+    full = BandIndex.build([np.concatenate([shared, np.array([10_000 + n], dtype=np.uint64)]) for n in range(MAX_BUCKET)])
+    assert len(full.candidates(shared, limit=10)) == 10
 
 
 @pytest.mark.parametrize("large", [False, True])  # a large catalogue starts its workers first

@@ -257,6 +257,16 @@ def test_a_credited_version_copied_far_less_does_not_displace_the_source(tmp_pat
     assert "attribution-mismatch" in rules_of(check_document(document, matches, default_pack))
 
 
+def test_a_story_catalogued_a_hundred_times_is_still_found(tmp_path, corpus, default_pack):
+    """A wire story in every member paper's copy: its passages fill buckets of 100 sources."""
+    copies = [Source(f"member-{n:03d}", f"Member Paper {n}", corpus[VB]["text"]) for n in range(100)]
+    matcher = build(default_pack, copies)
+    document = load(write_txt(tmp_path, "wire.txt", "WeWork", paragraphs(corpus[VB]) + ["Source: Member Paper 7"]))
+    matches = matcher.matches(matcher.find_candidates(document), credit_test(document))
+    assert len(matches) == 1 and matches[0].source.id.startswith("member-")
+    assert matches[0].coverage > 0.9
+
+
 # -- candidates -----------------------------------------------------------------------------
 
 def test_candidates_include_a_source_copied_in_part_next_to_a_long_page_copied_whole(tmp_path, corpus, default_pack, catalogue):

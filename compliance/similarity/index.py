@@ -28,8 +28,10 @@ from compliance.similarity.tokens import word_hashes
 from compliance.workers import can_fork, worker_pool
 
 # A bucket this full holds a stock passage (a wire footer, a boilerplate paragraph) that says
-# nothing about which article was copied; looking through it would only cost time.
-MAX_BUCKET = 64
+# nothing about which article was copied; looking through it would only cost time. Not much
+# lower: a wire story catalogued in each member paper's copy fills every one of its buckets,
+# and at 64 a story in 65 copies could no longer be found.
+MAX_BUCKET = 512
 
 
 @dataclass(frozen=True)

@@ -46,8 +46,8 @@ class FixContext:
         from compliance.checks.rules.required_text import passing_block
         from compliance.similarity.tokens import normalize_text
 
-        for rule in self.pack.enabled_rules:
-            if rule.type == "required-text" and rule.applies_to(self.document.path):
+        for rule in self.pack.rules:  # a disclaimer rule that --select leaves out still says where the disclaimer is
+            if rule.enabled and rule.type == "required-text" and rule.applies_to(self.document.path):
                 block = passing_block(normalize_text(rule.options["text"]), rule.scope.select(self.document),
                                       rule.options["min_similarity"])
                 if block is not None:

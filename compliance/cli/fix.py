@@ -20,8 +20,12 @@ DIFF_HELP = "print a unified diff of the fixes and change no file; exit 1 when t
 
 
 def add_fix_command(commands, add_scan_inputs: Callable[[argparse.ArgumentParser], None]) -> None:
-    command = commands.add_parser("fix", help="fix the findings whose fix is certain (a missing credit or disclaimer, "
-                                              "a duplicated caption), rewriting the reposts in place")
+    command = commands.add_parser(
+        "fix", help="fix the findings whose fix is certain (a missing credit or disclaimer, a duplicated caption), "
+                    "rewriting the reposts in place",
+        description="Scan, then fix in place what can be fixed with certainty, atomically and byte for byte otherwise; "
+                    "list what remains, with why it is not fixed. Exit 0 when no finding at or above fail_on remains, 1 when "
+                    "some do (with --diff: 1 when there is something to fix), 2 on usage or catalogue errors. See docs/fixing.md.")
     add_scan_inputs(command)
     command.add_argument("--diff", action="store_true", help=DIFF_HELP)
     command.add_argument("-q", "--quiet", action="store_true", help="print only what remains to fix by hand, and errors")

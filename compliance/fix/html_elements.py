@@ -7,7 +7,8 @@ leave it alone rather than guess.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections import Counter
+from dataclasses import dataclass
 from html.parser import HTMLParser
 
 _VOID = {"br", "img", "hr", "meta", "link", "input", "source", "wbr", "area", "base", "col", "embed", "param", "track"}
@@ -25,11 +26,8 @@ class Element:
     inner_end: int | None = None  # where its end tag begins; None: closed implicitly or never
     end: int | None = None  # where its end tag ends
     end_line: int = 0
-    parts: list[str] = field(default_factory=list)
-
-    @property
-    def text(self) -> str:
-        return " ".join("".join(self.parts).split())
+    first_piece: int = 0  # its text is the document's text pieces [first_piece, last_piece)
+    last_piece: int = 0
 
 
 class _Locator(HTMLParser):
@@ -42,6 +40,8 @@ class _Locator(HTMLParser):
                 self.line_starts.append(index + 1)
         self.elements: list[Element] = []
         self.open: list[int] = []
+        self.open_tags: Counter[str] = Counter()  # counted, not searched for: a deeply nested page stays linear
+        self.pieces: list[str] = []  # the text, in order; each element knows its range
         self.silent = 0
 
     def _offset(self) -> int:
@@ -56,8 +56,9 @@ class _Locator(HTMLParser):
                 self._text(" ")
             return
         parent = self.open[-1] if self.open else -1
-        self.elements.append(Element(tag, start, start + len(raw), parent, self.getpos()[0]))
+        self.elements.append(Element(tag, start, start + len(raw), parent, self.getpos()[0], first_piece=len(self.pieces)))
         self.open.append(len(self.elements) - 1)
+        self.open_tags[tag] += 1
         if tag in _NO_TEXT:
             self.silent += 1
 
@@ -66,13 +67,15 @@ class _Locator(HTMLParser):
             self._text(" ")
 
     def handle_endtag(self, tag: str) -> None:
-        if not any(self.elements[i].tag == tag for i in self.open):
+        if not self.open_tags[tag]:
             return
         start = self._offset()
         close = self.source.find(">", start)
         end = len(self.source) if close == -1 else close + 1
         while self.open:
             element = self.elements[self.open.pop()]
+            self.open_tags[element.tag] -= 1
+            element.last_piece = len(self.pieces)
             if element.tag in _NO_TEXT:
                 self.silent -= 1
             if element.tag == tag:
@@ -84,30 +87,43 @@ class _Locator(HTMLParser):
             self._text(data)
 
     def _text(self, data: str) -> None:
-        for index in self.open:
-            self.elements[index].parts.append(data)
+        self.pieces.append(data)
 
 
-def locate_elements(text: str) -> list[Element]:
+@dataclass
+class Elements:
+    """A page's elements, and the text pieces their texts are made of."""
+
+    elements: list[Element]
+    pieces: list[str]
+
+    def __getitem__(self, index: int) -> Element:
+        return self.elements[index]
+
+    def text(self, index: int) -> str:
+        element = self.elements[index]
+        return " ".join("".join(self.pieces[element.first_piece:element.last_piece]).split())
+
+
+def locate_elements(text: str) -> Elements:
     locator = _Locator(text)
     locator.feed(text)
     locator.close()
-    return locator.elements
+    return Elements(locator.elements, locator.pieces)
 
 
-def element_of(elements: list[Element], text: str, line: int, end_line: int) -> int | None:
+def element_of(elements: Elements, text: str, line: int, end_line: int) -> int | None:
     """The innermost closed element whose whole text is `text` and that holds lines
     [line, end_line]: the element a block of the scan came from."""
-    best = None
-    for index, element in enumerate(elements):
-        if element.end is None or element.text != text or not element.line <= line <= end_line <= element.end_line:
-            continue
-        if best is None or element.end - element.start < elements[best].end - elements[best].start:
-            best = index
-    return best
+    holding = [i for i, e in enumerate(elements.elements) if e.end is not None and e.line <= line <= end_line <= e.end_line
+               and e.end - e.start >= len(text)]
+    for index in sorted(holding, key=lambda i: elements[i].end - elements[i].start):  # innermost first
+        if elements.text(index) == text:
+            return index
+    return None
 
 
-def top_level(elements: list[Element], index: int) -> int:
+def top_level(elements: Elements, index: int) -> int:
     """The element holding `index` that sits right inside <article>, <main> or <body> (or `index`
     itself when it is one of those): where a new paragraph goes at the article's end."""
     while True:

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from functools import cached_property
 
 from compliance.fix.edits import Edit
-from compliance.fix.html_elements import CONTAINERS, Element, element_of, locate_elements, top_level
+from compliance.fix.html_elements import CONTAINERS, Elements, element_of, locate_elements, top_level
 from compliance.model import Block
 
 _WORD = re.compile(r"\w+")
@@ -68,7 +68,7 @@ class FileText:
         return starts
 
     @cached_property
-    def elements(self) -> list[Element]:
+    def elements(self) -> Elements:
         return locate_elements(self.text)
 
     def byte(self, char: int) -> int:
@@ -158,7 +158,8 @@ class FileText:
             assert element.end is not None
             start, end = element.start, element.end
             parent = self.elements[element.parent] if element.parent >= 0 else None
-            if parent is not None and parent.tag == "figure" and parent.end is not None and parent.text == element.text \
+            if parent is not None and parent.tag == "figure" and parent.end is not None \
+                    and self.elements.text(element.parent) == block.text \
                     and self.text.find(self.text[parent.start:parent.end]) < parent.start:
                 start, end = parent.start, parent.end  # the same figure twice, picture and all: the copy goes whole
             elif _EMBEDS.search(self.text, element.inner_start, element.inner_end or end):

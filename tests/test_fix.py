@@ -251,3 +251,30 @@ def test_the_dev_reposts_are_fixed_in_every_format_and_the_rescan_is_clean(tmp_p
     after = findings("reposts", sources=sources)
     assert after == Counter({key: n for key, n in before.items() if key[1] not in fixable})
     assert hashlib.sha256(b"".join(p.read_bytes() for p in sorted((DEV / "sources").rglob("*")) if p.is_file())).hexdigest() == catalogue
+
+
+def test_a_suppressed_finding_is_not_fixed(desk, capsys):
+    niac = desk / "reposts" / NIAC
+    text = niac.read_text(encoding="utf-8").replace(
+        "\n\nThis illustrative image", "\n\ncompliance: ignore caption-duplicated -- the desk keeps both on purpose\nThis illustrative image")
+    niac.write_text(text, encoding="utf-8")
+    main(["fix", f"reposts/{NIAC}", "--sources", "sources"])
+    out = capsys.readouterr().out
+    assert "fixed attribution-missing" in out and "caption-duplicated" not in out
+    assert niac.read_text(encoding="utf-8") == text.replace("\n\nDisclaimer:", "\n\nSource: Newsweek\n\nDisclaimer:")
+
+
+def test_the_writer_keeps_the_mode_writes_through_a_link_and_refuses_a_changed_file(tmp_path):
+    from compliance.errors import ComplianceError
+    from compliance.fix.write import write_fixed
+
+    real = tmp_path / "real.txt"
+    real.write_bytes(b"old\r\n")
+    real.chmod(0o640)
+    link = tmp_path / "link.txt"
+    link.symlink_to(real)
+    write_fixed(link, b"old\r\n", b"new\r\n")
+    assert link.is_symlink() and real.read_bytes() == b"new\r\n" and real.stat().st_mode & 0o777 == 0o640
+    with pytest.raises(ComplianceError, match="changed while it was being fixed"):
+        write_fixed(real, b"old\r\n", b"newer\r\n")
+    assert real.read_bytes() == b"new\r\n" and sorted(p.name for p in tmp_path.iterdir()) == ["link.txt", "real.txt"]

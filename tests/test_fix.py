@@ -161,14 +161,29 @@ def test_line_endings_and_the_byte_order_mark_stay_as_they_were(desk, capsys):
     plain = (reposts / NIAC).read_bytes()
     (reposts / "crlf.txt").write_bytes(plain.replace(b"\n", b"\r\n"))
     (reposts / "bom.txt").write_bytes(codecs.BOM_UTF8 + plain)
+    (reposts / "cr.txt").write_bytes(plain.replace(b"\n", b"\r"))  # old Mac line endings
     main(["fix", "reposts", "--sources", "sources", "-q"])
     capsys.readouterr()
     fixed = (reposts / NIAC).read_bytes()
     assert fixed != plain
     assert (reposts / "crlf.txt").read_bytes() == fixed.replace(b"\n", b"\r\n")
     assert (reposts / "bom.txt").read_bytes() == codecs.BOM_UTF8 + fixed
+    assert (reposts / "cr.txt").read_bytes() == fixed.replace(b"\n", b"\r")
     rescan = findings("reposts")
-    assert not [key for key in rescan if key[0] in ("crlf.txt", "bom.txt")]
+    assert not [key for key in rescan if key[0] in ("crlf.txt", "bom.txt", "cr.txt")]
+
+
+def test_in_a_desk_template_the_new_paragraphs_stay_in_its_container_with_its_indentation(desk, capsys):
+    paragraphs = (desk / "reposts" / NIAC).read_text(encoding="utf-8").split("\n\n")[2:-1]
+    page = desk / "reposts" / "template.html"
+    text = ("<html><body><div class='content'>\n  <p>" + "</p>\n  <p>".join(paragraphs[:-2])
+            + "</p>\n  <ul><li>" + "</li><li>".join(paragraphs[-2:]) + "</li></ul>\n</div>\n</body></html>\n")
+    page.write_text(text, encoding="utf-8")
+    main(["fix", "reposts/template.html", "--sources", "sources", "-q", "--ignore", "caption-duplicated"])
+    capsys.readouterr()
+    assert page.read_text(encoding="utf-8") == text.replace(
+        "</li></ul>\n", f"</li></ul>\n  <p>Source: Newsweek</p>\n  <p>{DISCLAIMER}</p>\n")
+    assert findings("reposts/template.html") == Counter({("template.html", "caption-duplicated"): 1})
 
 
 def test_front_matter_keeps_its_order_and_comments(desk, capsys):

@@ -123,11 +123,20 @@ def element_of(elements: Elements, text: str, line: int, end_line: int) -> int |
     return None
 
 
-def top_level(elements: Elements, index: int) -> int:
-    """The element holding `index` that sits right inside <article>, <main> or <body> (or `index`
-    itself when it is one of those): where a new paragraph goes at the article's end."""
+_FLOW = {"p", "div", "section", "figure", "blockquote", "pre", "table", "ul", "ol", "dl", "address",
+         "h1", "h2", "h3", "h4", "h5", "h6"}
+_FLOW_PARENTS = {"div", "section"} | CONTAINERS
+
+
+def in_flow(elements: Elements, index: int) -> int:
+    """The element holding `index` (or itself) after which a new paragraph may stand: a block
+    whose parent takes paragraphs (a <div>, <section>, <article>, <main> or <body>), not a
+    list item or a table cell; or the container itself when the text sits right in it."""
     while True:
-        parent = elements[index].parent
-        if elements[index].tag in CONTAINERS or parent == -1 or elements[parent].tag in CONTAINERS:
+        element = elements[index]
+        parent = element.parent
+        if element.tag in CONTAINERS or parent == -1:
+            return index
+        if element.tag in _FLOW and elements[parent].tag in _FLOW_PARENTS:
             return index
         index = parent

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from functools import cached_property
 
 from compliance.fix.edits import Edit
-from compliance.fix.html_elements import CONTAINERS, Elements, element_of, locate_elements, top_level
+from compliance.fix.html_elements import CONTAINERS, Elements, element_of, in_flow, locate_elements
 from compliance.model import Block
 
 _WORD = re.compile(r"\w+")
@@ -49,7 +49,9 @@ class FileText:
     def newline(self) -> str:
         """The file's own line ending: CRLF stays CRLF."""
         crlf = self.text.count("\r\n")
-        return "\r\n" if crlf and crlf * 2 >= self.text.count("\n") else "\n"
+        if crlf and crlf * 2 >= self.text.count("\n"):
+            return "\r\n"
+        return "\r" if "\n" not in self.text and "\r" in self.text else "\n"  # old Mac files: CR alone
 
     @cached_property
     def lines(self) -> list[str]:
@@ -242,7 +244,7 @@ class FileText:
             index = self._element(block)
             if index is None:
                 continue
-            outer = self.elements[top_level(self.elements, index)]
+            outer = self.elements[in_flow(self.elements, index)]
             if outer.tag in CONTAINERS:
                 at = outer.inner_end
             else:

@@ -5,11 +5,15 @@ from __future__ import annotations
 import codecs
 import hashlib
 import json
+import os
 import shutil
+import tempfile
 from collections import Counter
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from conftest import DISCLAIMER, EXAMPLES, ROOT
 
 from compliance.cli.main import main
@@ -293,3 +297,38 @@ def test_the_writer_keeps_the_mode_writes_through_a_link_and_refuses_a_changed_f
     with pytest.raises(ComplianceError, match="changed while it was being fixed"):
         write_fixed(real, b"old\r\n", b"newer\r\n")
     assert real.read_bytes() == b"new\r\n" and sorted(p.name for p in tmp_path.iterdir()) == ["link.txt", "real.txt"]
+
+
+def test_a_hostile_repost_is_fixed_or_left_alone_never_a_crash(tmp_path):
+    """The fuzzer's hostile reposts (tests/fuzzing.py), beside the examples: fix exits 0 or 1
+    with no internal error, and a rescan has no more findings of any rule than before."""
+    from fuzzing import STRATEGIES, Case
+    from test_fuzz import run_in_process
+
+    @settings(max_examples=int(os.environ.get("FUZZ_EXAMPLES", "25")), deadline=None, derandomize=True, database=None,
+              suppress_health_check=list(HealthCheck))
+    @given(data=st.data())
+    def check(data):
+        case: Case = data.draw(STRATEGIES["repost"](1000, True), label="repost")
+        here = os.getcwd()
+        with tempfile.TemporaryDirectory(dir=tmp_path) as folder:
+            desk = Path(folder)
+            os.chdir(desk)
+            try:
+                case.write(desk, run_in_process)
+                before = _rule_counts(desk, run_in_process)
+                code, stderr = run_in_process(["fix", "reposts", "--sources", "sources", "-q"])
+                assert code in (0, 1) and "internal error" not in stderr and "please report it" not in stderr, stderr
+                after = _rule_counts(desk, run_in_process)
+                assert all(after[rule] <= before[rule] for rule in after), (before, after)
+                assert after["attribution-missing"] < before["attribution-missing"]  # the examples' own, at least
+            finally:
+                os.chdir(here)
+
+    check()
+
+
+def _rule_counts(desk: Path, run) -> Counter:
+    run(["scan", "reposts", "--sources", "sources", "--no-state", "--format", "json", "--output", "r.json", "--fail-on", "never", "-q"])
+    report = json.loads((desk / "r.json").read_text(encoding="utf-8"))
+    return Counter(f["rule"] for d in report["documents"] for f in d["findings"])

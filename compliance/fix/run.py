@@ -51,7 +51,17 @@ def not_fixable_reason(rule_type: str) -> str:
 
 
 def plan_fixes(results: list[DocumentResult], pack: RulePack, max_bytes: int = DEFAULT_MAX_BYTES) -> list[FilePlan]:
-    return [_plan(result, pack, max_bytes) for result in results]
+    return [_plan_safely(result, pack, max_bytes) for result in results]
+
+
+def _plan_safely(result: DocumentResult, pack: RulePack, max_bytes: int) -> FilePlan:
+    """A bug of ours on one file leaves that file as it is, and the others are still fixed."""
+    try:
+        return _plan(result, pack, max_bytes)
+    except Exception as exc:  # noqa: BLE001 - said on the file's findings, never a traceback
+        why = f"fixing this file failed ({type(exc).__name__}: {exc}); it was left as it is; please report it"
+        path = Path(result.document.file_path) if result.document and result.document.file_path else None
+        return FilePlan(result, path, left=[(f, why) for f in result.findings if f.is_active])
 
 
 def _plan(result: DocumentResult, pack: RulePack, max_bytes: int) -> FilePlan:

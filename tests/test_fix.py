@@ -332,3 +332,17 @@ def _rule_counts(desk: Path, run) -> Counter:
     run(["scan", "reposts", "--sources", "sources", "--no-state", "--format", "json", "--output", "r.json", "--fail-on", "never", "-q"])
     report = json.loads((desk / "r.json").read_text(encoding="utf-8"))
     return Counter(f["rule"] for d in report["documents"] for f in d["findings"])
+
+
+def test_a_hostile_publisher_becomes_no_markdown_markup(desk, capsys):
+    catalogue = desk / "sources" / "newsweek-iran-russia-missiles-niac.md"
+    catalogue.write_text(catalogue.read_text(encoding="utf-8").replace(
+        "publisher: Newsweek", 'publisher: "News<b>week</b> *Inc*\\u001b[31m"', 1), encoding="utf-8")
+    paragraphs = (desk / "reposts" / NIAC).read_text(encoding="utf-8").split("\n\n")
+    page = desk / "reposts" / "column.md"
+    page.write_text("# " + paragraphs[0] + "\n\n" + "\n\n".join(paragraphs[2:]), encoding="utf-8")
+    main(["fix", "reposts/column.md", "--sources", "sources", "-q", "--select", "attribution-missing"])
+    capsys.readouterr()
+    text = page.read_text(encoding="utf-8")
+    assert "\n\nSource: News\\<b\\>week\\</b\\> \\*Inc\\*\\[31m\n\nDisclaimer:" in text and "\x1b" not in text
+    assert ("column.md", "attribution-missing") not in findings("reposts/column.md")

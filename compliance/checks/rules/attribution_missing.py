@@ -69,6 +69,8 @@ OPTIONS = {
 }
 FIX = "adds an attribution line crediting the source, in the form the `fix` option sets"
 # The `{url}` placeholder with what only makes sense beside it: "({url})", " - {url}", ", {url}".
+_MARKDOWN_PUNCTUATION = re.compile(r"[\\`*_\[\]<>&#!|~]")  # what could start markup in a line of Markdown
+_MARKDOWN_IN_URLS = re.compile(r"[\\`*<>\[\]]")  # an address keeps its _ and & as they are
 _URL_PART = re.compile(r"\s*(?:[-–—|,:;]\s*)?[(\[<]?\{url\}[)\]>]?")
 
 
@@ -91,12 +93,18 @@ def validate_options(options: dict) -> None:
         raise ValueError(f"fix: {options['fix']!r} must name {{publisher}}")
 
 
-def credit_line(form: str, publisher: str, url: str | None) -> str:
-    """The desk's attribution line for a source; without an address, the form's url part left out."""
+def credit_line(form: str, publisher: str, url: str | None, markdown: bool = False) -> str:
+    """The desk's attribution line for a source; without an address, the form's url part left out.
+    The catalogue's fields are anyone's text: one line of them, without control characters, and
+    in Markdown with its punctuation escaped, so that a publisher's name never becomes markup."""
     if not url:
         form = _URL_PART.sub("", form)
-    # catalogue fields are anyone's text: one line, whatever they hold
-    return " ".join(form.format(publisher=" ".join(publisher.split()), url=" ".join((url or "").split())).split())
+
+    def plain(value: str, markup: re.Pattern) -> str:
+        value = " ".join("".join(c for c in value if c.isprintable() or c.isspace()).split())
+        return markup.sub(r"\\\g<0>", value) if markdown else value
+
+    return " ".join(form.format(publisher=plain(publisher, _MARKDOWN_PUNCTUATION), url=plain(url or "", _MARKDOWN_IN_URLS)).split())
 
 
 def fix(finding: Finding, context: FixContext) -> Fix | str:
@@ -109,13 +117,13 @@ def fix(finding: Finding, context: FixContext) -> Fix | str:
     forms = context.options["credit_forms"]
     alone = sum(1 for f in context.findings if f.rule == finding.rule) == 1
     if "front-matter" in forms and alone and context.document.metadata is not None:
-        value = " ".join(f"{publisher} ({url})".split()) if url else " ".join(publisher.split())
+        value = credit_line("{publisher} ({url})", publisher, url)  # a YAML string, quoted: no markup to fear
         edit = context.file.set_front_matter("source", value)
         if edit is not None:
             return Fix(finding.rule, finding.line, f'added the front-matter field source: "{value}"', (edit,))
     if "line" not in forms:
         return "not fixable here: this rule's credit_forms count neither attribution lines nor (here) a front-matter field"
-    line = credit_line(context.options["fix"], publisher, url)
+    line = credit_line(context.options["fix"], publisher, url, markdown=context.document.format == "md")
     edit = context.before_the_disclaimer(line)
     if edit is None:
         return "not fixable here: no place in the article could be found for the line"

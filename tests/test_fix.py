@@ -346,3 +346,16 @@ def test_a_hostile_publisher_becomes_no_markdown_markup(desk, capsys):
     text = page.read_text(encoding="utf-8")
     assert "\n\nSource: News\\<b\\>week\\</b\\> \\*Inc\\*\\[31m\n\nDisclaimer:" in text and "\x1b" not in text
     assert ("column.md", "attribution-missing") not in findings("reposts/column.md")
+
+
+def test_edits_apply_in_order_and_clashing_fixes_are_set_aside():
+    from compliance.fix.edits import Edit, Fix, apply_edits, compatible
+
+    data = "crédit\r\n".encode("utf-8")
+    # two insertions at one point go in their order; a deletion beside them keeps its bytes apart
+    edits = [Edit(0, 0, "B", order=1), Edit(0, 0, "A"), Edit(1, 4, ""), Edit(len(data), len(data), "!")]  # "ré": 3 bytes
+    assert apply_edits(data, edits) == "ABcdit\r\n!".encode("utf-8")
+    inside = Fix("r", 1, "inside", (Edit(2, 2, "x"),))
+    ranged = Fix("r", 1, "range", (Edit(1, 4, ""),))
+    at_the_end = Fix("r", 1, "at its end", (Edit(4, 4, "y"),))
+    assert compatible([ranged, inside, at_the_end]) == ([ranged, at_the_end], [inside])

@@ -18,10 +18,9 @@ class Edit:
     order: int = 0  # of two insertions at one place, the lower goes first (a credit before the disclaimer)
 
     def overlaps(self, other: "Edit") -> bool:
-        """Whether the two touch the same bytes (insertions at one point do not)."""
-        return self.start < other.end and other.start < self.end or (
-            self.start == self.end and other.start < self.start < other.end
-            or other.start == other.end and self.start < other.start < self.end)
+        """Whether the two touch the same bytes: an insertion inside the other's range does, two
+        insertions at one point or an insertion at either end of a range do not."""
+        return self.start < other.end and other.start < self.end
 
 
 @dataclass(frozen=True)

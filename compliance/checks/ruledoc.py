@@ -52,6 +52,7 @@ class RuleDoc:
     origin: str = ""
     options: list[OptionDoc] = field(default_factory=list)
     examples: list[Example] = field(default_factory=list)
+    fix: str = ""  # "available: what it does" or "not available: why" (`compliance fix`)
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -104,6 +105,16 @@ def _options(type_name: str, rule: Rule | None) -> list[OptionDoc]:
     return docs
 
 
+_BUILTIN_FIX = "not available: the file itself, or its suppression comment, needs an editor"
+
+
+def fix_text(type_name: str) -> str:
+    """Whether `compliance fix` fixes a type's findings, and what it does or why not."""
+    module = RULE_TYPES[type_name]
+    why = getattr(module, "FIX", "no fix is known for it")
+    return f"available (compliance fix, scan --fix): {why}" if hasattr(module, "fix") else f"not available: {why}"
+
+
 def _module_doc(type_name: str) -> str:
     return RULE_TYPES[type_name].__doc__ or f"{type_name}: (no description)"
 
@@ -114,15 +125,16 @@ def rule_doc(pack: RulePack, rule_id: str) -> RuleDoc | None:
     if rule is not None:
         summary, prose, examples = parse_docstring(_module_doc(rule.type))
         return RuleDoc(rule.id, rule.type, rule.severity.value, rule.description or summary, prose, str(rule.scope),
-                       pack.runs(rule.id), shown_origin(rule.origin), _options(rule.type, rule), examples)
+                       pack.runs(rule.id), shown_origin(rule.origin), _options(rule.type, rule), examples, fix_text(rule.type))
     if rule_id in BUILTIN_RULES:
         severity, description = BUILTIN_RULES[rule_id]
         summary, prose, examples = parse_docstring(BUILTIN_DOCS.get(rule_id, f"{rule_id}: {description}"))
-        return RuleDoc(rule_id, "built-in", severity.value, summary, prose, "file", pack.runs(rule_id), "compliance", [], examples)
+        return RuleDoc(rule_id, "built-in", severity.value, summary, prose, "file", pack.runs(rule_id), "compliance", [], examples,
+                       _BUILTIN_FIX)
     if rule_id in RULE_TYPES:
         summary, prose, examples = parse_docstring(_module_doc(rule_id))
         return RuleDoc(rule_id, rule_id, None, summary, prose, RULE_TYPES[rule_id].DEFAULT_SCOPE, None, "",
-                       _options(rule_id, None), examples)
+                       _options(rule_id, None), examples, fix_text(rule_id))
     return None
 
 
@@ -170,6 +182,8 @@ def to_text(doc: RuleDoc) -> str:
     out += [doc.summary[:1].upper() + doc.summary[1:], ""]
     if doc.description:
         out += [doc.description, ""]
+    if doc.fix:
+        out += [f"Fix: {doc.fix}", ""]
     if doc.options:
         out.append("Options (and their defaults):")
         for option in doc.options:
@@ -214,6 +228,8 @@ def to_markdown(doc: RuleDoc, level: int = 2) -> str:
     out += ["; ".join(facts) + ".", "", doc.summary[:1].upper() + doc.summary[1:], ""]
     if doc.description:
         out += [_markdown_prose(doc.description), ""]
+    if doc.fix:
+        out += [f"Fix: {doc.fix}.", ""]
     if doc.options:
         out += ["| option | kind | default | meaning |", "| --- | --- | --- | --- |"]
         for option in doc.options:

@@ -37,6 +37,7 @@ from compliance.report import FORMATS, ReportInput, RuleInfo, write_atomic
 from compliance.report.json_report import document_row
 from compliance.report.text import terminal_safe
 from compliance.cli.progress import Progress
+from compliance.cli.fix import add_fix_command, add_scan_fix_options, run_fix
 from compliance.cli.fixture_test import add_test_command, run_test
 from compliance.cli.rule import add_rule_command, run_rule
 from compliance.cli.schema_command import add_schema_command, run_schema
@@ -153,6 +154,9 @@ def _parser() -> argparse.ArgumentParser:
 
     scan_cmd = commands.add_parser("scan", help="scan reposts and report findings")
     _add_scan_options(scan_cmd)
+    add_scan_fix_options(scan_cmd)
+
+    add_fix_command(commands, _add_scan_inputs)
 
     baseline_cmd = commands.add_parser("baseline", help="record today's findings so a gate fails only on new ones")
     baseline_actions = baseline_cmd.add_subparsers(dest="action", required=True, metavar="ACTION")
@@ -278,7 +282,7 @@ def _fails(report: ReportInput) -> bool:
     return any(f.is_active and report.fails_gate(f.severity) for d in report.documents for f in d.findings)
 
 
-def _scan(args: argparse.Namespace, config: Config, session: StateSession | None = None):
+def _scan(args: argparse.Namespace, config: Config, session: StateSession | None = None, keep_texts: bool = False):
     pack = selected(load_pack(args.rules or config.rules or DEFAULT_PACK), args, config)
     args.paths = args.paths or config.paths
     if not args.paths:
@@ -298,7 +302,7 @@ def _scan(args: argparse.Namespace, config: Config, session: StateSession | None
     fetch_mode = "off" if not (fetch and fetch.enabled) else ("offline" if fetch.offline else "online")
     cache = session.cache(pack, config.waivers, today, max_bytes, fetch_mode) if session else None
     formats = getattr(args, "format", None) or []
-    texts_shown = "html" in formats
+    texts_shown = keep_texts or "html" in formats  # a fix reads the documents and the sources' texts
     if cache is not None:
         cache.documents_needed = texts_shown
     progress = Progress.for_terminal(getattr(args, "quiet", False))
@@ -380,6 +384,10 @@ def _open_state(args: argparse.Namespace, config: Config) -> StateSession | None
 def _run_scan(args: argparse.Namespace, exiting: bool = False) -> int:
     started, clock = dt.datetime.now(dt.timezone.utc), time.monotonic()
     config = _config(args)
+    if getattr(args, "diff", False) or getattr(args, "fix", False):
+        code = _run_fix(args, config, report=False)
+        if args.diff:
+            return code
     flags = args
     args = _with_config(args, config)
     formats = list(dict.fromkeys(args.format or ["text"]))
@@ -449,6 +457,12 @@ def _scan_with_state(args: argparse.Namespace, config: Config, formats: list[str
     if result.catalogue_errors:
         return EXIT_USAGE
     return EXIT_FINDINGS if _fails(report_input) else EXIT_OK
+
+
+def _run_fix(args: argparse.Namespace, config: Config, report: bool = True) -> int:
+    """`compliance fix`, `scan --fix` (`report` False: the scan that follows reports) and `--diff`."""
+    return run_fix(args, lambda: _scan(args, config, keep_texts=True), args.fail_on if getattr(args, "fail_on", None)
+                   else config.fail_on or "error", report)
 
 
 def _save_state(args: argparse.Namespace, session: StateSession, catalogue_errors: bool) -> None:
@@ -675,6 +689,8 @@ def main(argv: list[str] | None = None, *, exiting: bool = False) -> int:
             return _run_scan(args, exiting)
         if args.command == "baseline":
             return _run_baseline(args)
+        if args.command == "fix":
+            return _run_fix(args, _config(args))
         if args.command == "index":
             with _collector_paused():  # a catalogue is as acyclic as a scan's results
                 return _run_index(args)

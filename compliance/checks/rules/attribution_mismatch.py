@@ -30,6 +30,7 @@ from compliance.model import Finding, Source
 
 TYPE = "attribution-mismatch"
 DEFAULT_SCOPE = "all"
+FIX = "a human must decide whom to credit: the credit that is there may be right and the catalogue wrong"  # no `fix()`: never fixed automatically
 OPTIONS: dict = {}
 
 

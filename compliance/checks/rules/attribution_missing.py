@@ -20,7 +20,15 @@ Original writing with no such evidence needs no attribution.
 
 Options: `credit_forms`, the kinds of credit that count (default: all of `line`,
 `front-matter`, `link`, `byline`, `dateline`, `copyright`). A desk that demands an
-explicit attribution line sets `credit_forms: [line, front-matter]`.
+explicit attribution line sets `credit_forms: [line, front-matter]`. `fix`, the desk's form
+of the line that `compliance fix` adds (default "Source: {publisher} ({url})"; the `{url}`
+part, with its brackets, is left out when the catalogue has no address for the source).
+
+`compliance fix` adds one attribution line per uncredited source, in the `fix` form: in
+text and Markdown a paragraph right before the disclaimer (at the end when there is none);
+in HTML a `<p>` inside the article, before the disclaimer's element or after the last
+paragraph; in Markdown with front matter and one uncredited source, a `source:` field
+instead (when `credit_forms` counts front-matter fields).
 
 PASSES (copies a Newsweek story)::
 
@@ -41,19 +49,29 @@ PASSES (copies an AP story; with `credit_forms: [line, front-matter]` it FAILS):
 """
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 from compliance.checks.attribution import CREDIT_FORMS, Attribution, credits_source, outlet_bylines, source_credits
 from compliance.checks.context import CheckContext, shorten
 from compliance.checks.options import Option
 from compliance.checks.publisher import LikelyPublisher, infer_publisher
+from compliance.fix.context import FixContext
+from compliance.fix.edits import Fix
 from compliance.model import Finding, Source
 
 TYPE = "attribution-missing"
 DEFAULT_SCOPE = "all"
 OPTIONS = {
     "credit_forms": Option(list, default=list(CREDIT_FORMS), help="the kinds of credit that count: " + ", ".join(CREDIT_FORMS)),
+    "fix": Option(str, default="Source: {publisher} ({url})",
+                  help="the attribution line `compliance fix` adds; {publisher} and {url} are the source's"),
 }
+FIX = "adds an attribution line crediting the source, in the form the `fix` option sets"
+# The `{url}` placeholder with what only makes sense beside it: "({url})", " - {url}", ", {url}".
+_MARKDOWN_PUNCTUATION = re.compile(r"[\\`*_\[\]<>&#!|~]")  # what could start markup in a line of Markdown
+_MARKDOWN_IN_URLS = re.compile(r"[\\`*<>\[\]]")  # an address keeps its _ and & as they are
+_URL_PART = re.compile(r"\s*(?:[-–—|,:;]\s*)?[(\[<]?\{url\}[)\]>]?")
 
 
 _FORM_NAMES = {"line": "attribution line", "front-matter": "front-matter field", "link": "link", "byline": "byline",
@@ -67,6 +85,49 @@ def validate_options(options: dict) -> None:
         raise ValueError(f"credit_forms: unknown form {unknown[0]!r} (known: {', '.join(CREDIT_FORMS)})")
     if not forms:
         raise ValueError("credit_forms needs at least one form, or nothing could ever credit a source")
+    try:
+        credit_line(options["fix"], "Publisher", "https://example.com/")
+    except (KeyError, ValueError, IndexError, AttributeError) as exc:
+        raise ValueError(f"fix: {options['fix']!r} is not a form with {{publisher}} and {{url}} ({exc})") from None
+    if "{publisher}" not in options["fix"]:
+        raise ValueError(f"fix: {options['fix']!r} must name {{publisher}}")
+
+
+def credit_line(form: str, publisher: str, url: str | None, markdown: bool = False) -> str:
+    """The desk's attribution line for a source; without an address, the form's url part left out.
+    The catalogue's fields are anyone's text: one line of them, without control characters, and
+    in Markdown with its punctuation escaped, so that a publisher's name never becomes markup."""
+    if not url:
+        form = _URL_PART.sub("", form)
+
+    def plain(value: str, markup: re.Pattern) -> str:
+        value = " ".join("".join(c for c in value if c.isprintable() or c.isspace()).split())
+        return markup.sub(r"\\\g<0>", value) if markdown else value
+
+    return " ".join(form.format(publisher=plain(publisher, _MARKDOWN_PUNCTUATION), url=plain(url or "", _MARKDOWN_IN_URLS)).split())
+
+
+def fix(finding: Finding, context: FixContext) -> Fix | str:
+    """One attribution line (or front-matter field) crediting the finding's source."""
+    publisher = finding.evidence.get("publisher")
+    if not publisher:
+        return "the finding names no publisher to credit"
+    source_id = finding.evidence.get("source")
+    url = next((m.source.url for m in context.matches if m.source.id == source_id), None) if source_id else None
+    forms = context.options["credit_forms"]
+    alone = sum(1 for f in context.findings if f.rule == finding.rule) == 1
+    if "front-matter" in forms and alone and context.document.metadata is not None:
+        value = credit_line("{publisher} ({url})", publisher, url)  # a YAML string, quoted: no markup to fear
+        edit = context.file.set_front_matter("source", value)
+        if edit is not None:
+            return Fix(finding.rule, finding.line, f'added the front-matter field source: "{value}"', (edit,))
+    if "line" not in forms:
+        return "not fixable here: this rule's credit_forms count neither attribution lines nor (here) a front-matter field"
+    line = credit_line(context.options["fix"], publisher, url, markdown=context.document.format == "md")
+    edit = context.before_the_disclaimer(line)
+    if edit is None:
+        return "not fixable here: no place in the article could be found for the line"
+    return Fix(finding.rule, finding.line, f'added the attribution line "{line}"', (edit,))
 
 
 def check(context: CheckContext) -> Iterator[Finding]:

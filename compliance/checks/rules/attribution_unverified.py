@@ -22,6 +22,7 @@ from compliance.model import Finding
 
 TYPE = "attribution-unverified"
 DEFAULT_SCOPE = "all"
+FIX = "only fetching the page again, or a human reading it, can settle it"  # no `fix()`: never fixed automatically
 OPTIONS: dict = {}
 
 

@@ -23,6 +23,7 @@ from compliance.model import Finding, License, Match
 
 TYPE = "excerpt-limit"
 DEFAULT_SCOPE = "body"
+FIX = "a human must decide what to cut, or get a licence"  # no `fix()`: never fixed automatically
 OPTIONS = {"tolerance": Option(float, default=0.0, minimum=0, maximum=1, help="slack over max_excerpt")}
 
 

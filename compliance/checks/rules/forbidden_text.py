@@ -28,6 +28,7 @@ from compliance.model import Finding
 
 TYPE = "forbidden-text"
 DEFAULT_SCOPE = "body"
+FIX = "a human must decide how to reword the text"  # no `fix()`: never fixed automatically
 OPTIONS = {"patterns": Option(list, required=True, help="regular expressions")}
 BUDGET_SECONDS = 2.0  # all of the rule's patterns on one document
 

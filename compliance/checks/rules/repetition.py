@@ -13,6 +13,10 @@ Bounds keep a hostile text linear: a block is compared with at most 16 likely pa
 the 256 blocks after it (an exact copy is found at any distance), a cut-off copy is looked for in the 150 words around
 its ellipsis, and a document gets at most 50 of these findings.
 
+`compliance fix` takes out the cut-off copy (the one ending "...") and keeps the full
+one; of two full copies it keeps the first. A copy that is a Markdown image's alt text, or an
+HTML element holding a picture or a table, is left for an editor.
+
 PASSES::
 
     This illustrative image shows a drone over Kermanshah, Iran, on March 7.
@@ -34,6 +38,8 @@ from rapidfuzz import fuzz
 
 from compliance.checks.context import CheckContext, shorten
 from compliance.checks.options import Option
+from compliance.fix.context import FixContext
+from compliance.fix.edits import Fix
 from compliance.model import Block, Finding
 from compliance.similarity import kernels
 from compliance.similarity.tokens import TokenizedText, code_points, normalize_text, normalize_word, tokenize
@@ -51,6 +57,7 @@ WINDOW = 256  # later blocks a block is compared with (real articles have fewer 
 AROUND = 150  # words before and after an ellipsis where a cut-off copy and its full text lie
 PARTNERS = 16  # likely partners a block is compared with, of those (it is reported with the first alike)
 MAX_REPEATS = 50
+FIX = "takes out the cut-off copy and keeps the full one; of two full copies, keeps the first"
 _CHARS_AROUND = AROUND * 40  # characters enough for AROUND words of any real language
 
 
@@ -253,3 +260,23 @@ def check(context: CheckContext) -> Iterator[Finding]:
             first={"line": repeat.first_block.line, "chars": list(repeat.first_chars), "text": repeat.first},
             second={"line": repeat.second_block.line, "chars": list(repeat.second_chars), "text": repeat.second},
         )
+
+
+def fix(finding: Finding, context: FixContext) -> Fix | str:
+    """The cut-off copy out (or, of two full ones, the second)."""
+    first, second = finding.evidence.get("first"), finding.evidence.get("second")
+    if not first or not second:
+        return "the finding does not say where the copies are"
+    if second["chars"][0] > 0:  # a cut-off copy, then the full text, in one block
+        block = context.block_at(first["line"], first["text"], second["text"])
+        edit = context.file.remove_within(block, first["text"], second["text"]) if block else None
+        what = "the cut-off copy"
+    else:
+        cut_off = _ELLIPSIS.search(first["text"][-4:]) is not None
+        dropped = first if cut_off else second
+        block = context.block_at(dropped["line"], dropped["text"])
+        edit = context.file.remove(block) if block else None
+        what = f"the {'cut-off' if cut_off else 'second'} copy on line {dropped['line']}"
+    if edit is None:
+        return "not fixable here: the copy could not be taken out without touching markup, a picture or other text"
+    return Fix(finding.rule, finding.line, f"removed {what}: \"{shorten(first['text'], 60)}\"", (edit,))

@@ -5,6 +5,10 @@ non-breaking spaces and a few typos still pass; a text that is only partly there
 
 Options: `text` (required), `name` (what messages call it), `min_similarity` (0-100, default 90).
 
+`compliance fix` appends the text as the article's last paragraph (in HTML, a `<p>`
+after the article's last paragraph), or writes it in place of a cut-short copy that scored
+below `min_similarity`.
+
 PASSES (rule text "Disclaimer: The copyright belongs to the original author. Thank you.")::
 
     ...last paragraph of the article.
@@ -26,6 +30,8 @@ from rapidfuzz import fuzz
 
 from compliance.checks.context import CheckContext, shorten
 from compliance.checks.options import Option
+from compliance.fix.context import DISCLAIMER_ORDER, FixContext
+from compliance.fix.edits import Fix
 from compliance.model import Block, Finding
 from compliance.similarity.tokens import normalize_text
 
@@ -38,6 +44,7 @@ OPTIONS = {
 }
 
 
+FIX = "appends the required text, or puts it in place of a cut-short copy"
 _FRAGMENT_SIMILARITY = 85  # a block this much like a piece of the text is a cut-short copy of it
 
 
@@ -89,12 +96,17 @@ def _word_set(text: str) -> frozenset[str]:
 
 
 def passes(expected: str, blocks: list[Block], min_similarity: float) -> bool:
+    return passing_block(expected, blocks, min_similarity) is not None
+
+
+def passing_block(expected: str, blocks: list[Block], min_similarity: float) -> Block | None:
+    """The block where the text stands (the first of two, when it runs over both), or None."""
     # From the end: the desk puts its texts last, so a passing repost is settled at once.
-    for _, text in _candidates_from_the_end(blocks):
+    for block, text in _candidates_from_the_end(blocks):
         normalized = normalize_text(text)
         if shares_words(expected, normalized, min_similarity) and similarity(expected, normalized, min_similarity):
-            return True
-    return False
+            return block
+    return None
 
 
 def closest_fragment(expected: str, blocks: list[Block]) -> tuple[float, Block | None, str]:
@@ -130,3 +142,25 @@ def check(context: CheckContext) -> Iterator[Finding]:
         last = context.blocks[-1] if context.blocks else None
         line = last.end_line if last else 1
         yield context.finding(f"{context.options['name']} is missing: \"{shorten(expected_raw, 60)}\"", line=line, **evidence)
+
+
+def fix(finding: Finding, context: FixContext) -> Fix | str:
+    """The text in place of the cut-short copy the finding quotes, else appended."""
+    text = " ".join(context.options["text"].split())
+    name = context.options["name"]
+    closest = finding.evidence.get("closest") or ""
+    if closest:
+        blocks = context.blocks
+        for index, block in enumerate(blocks):
+            if block.line != finding.line or not closest.startswith(block.text):
+                continue
+            through = blocks[index + 1] if closest != block.text and index + 1 < len(blocks) else None
+            if through is not None and closest != f"{block.text} {through.text}":
+                continue
+            edit = context.file.replace(block, text, through)
+            if edit is not None:
+                return Fix(finding.rule, finding.line, f"replaced the cut-short {name} with the full text", (edit,))
+    edit = context.at_the_end(text, DISCLAIMER_ORDER)
+    if edit is None:
+        return "not fixable here: the end of the article could not be found in the file"
+    return Fix(finding.rule, finding.line, f"appended {name}", (edit,))

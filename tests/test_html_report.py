@@ -123,9 +123,11 @@ def test_document_page_marks_spans_and_duplicates(example_report: Path):
 
 def test_a_roundup_page_paints_each_source_in_its_own_colour(roundup_report: Path):
     page = (roundup_report / "documents" / page_name("reposts/roundup.txt")).read_text(encoding="utf-8")
-    legend = re.search(r'<p class="legend">(.*?)</p>', page, re.S).group(1)
-    assert '<mark class="copy src-1">Copied from Al Jazeera (aljazeera-nasa-moon-shot)</mark>' in legend
-    assert '<mark class="copy src-2">Copied from Fox Business (foxbusiness-home-depot-sales)</mark>' in legend
+    legend = re.search(r'<span class="legend">(.*?)</span>', page, re.S).group(1)
+    # sources are named by title and publisher, their ids in small print
+    assert re.search(r'<mark class="copy src-1">“[^<]+” \(Al Jazeera\)</mark>', legend), legend
+    assert re.search(r'<mark class="copy src-2">“[^<]+” \(Fox Business\)</mark>', legend), legend
+    assert "id <code>aljazeera-nasa-moon-shot</code>" in page
     assert 'class="copy src-1" id="doc-span-1"' in page and 'class="copy src-2" id="doc-s2-span-1"' in page
     assert 'id="src-text"' in page and 'id="src-text-2"' in page and 'data-target="src-s2-span-1"' in page
     assert "&lt;script&gt;" in page and f"<script>{PAYLOAD}" not in page
@@ -202,7 +204,7 @@ def _open(browser, path: Path, width: int = 1280):
 
 
 def _visible_paths(page) -> list[str]:
-    return page.eval_on_selector_all("#docs tbody tr:not([hidden]) td:first-child", "cells => cells.map(c => c.textContent.trim())")
+    return page.eval_on_selector_all("#docs tbody tr:not([hidden])", "rows => rows.map(r => r.getAttribute('data-doc-path'))")
 
 
 def test_index_in_browser_sorts_and_filters(browser, example_report: Path):

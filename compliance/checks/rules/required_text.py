@@ -129,4 +129,24 @@ def check(context: CheckContext) -> Iterator[Finding]:
     else:
         last = context.blocks[-1] if context.blocks else None
         line = last.end_line if last else 1
-        yield context.finding(f"{context.options['name']} is missing: \"{shorten(expected_raw, 60)}\"", line=line, **evidence)
+        shared, near = _nearest(expected, context.blocks)
+        if near is None:
+            yield context.finding(f"{context.options['name']} is missing; no text resembles it", line=line, **evidence)
+            return
+        near_score = round(similarity(expected, normalize_text(near.text)), 1)
+        yield context.finding(
+            f"{context.options['name']} is missing; the closest text, at line {near.line}, is {near_score:.0f}% alike",
+            line=line, **evidence, nearest=shorten(near.text, 200), nearest_line=near.line, nearest_similarity=near_score,
+        )
+
+
+def _nearest(expected: str, blocks: list[Block]) -> tuple[int, Block | None]:
+    """The block sharing most words with the expected text, for a reviewer looking for where
+    a desk's text went (a set intersection per block: cheap next to a fuzzy alignment)."""
+    words = _word_set(expected)
+    best: tuple[int, Block | None] = (0, None)
+    for block in blocks:
+        shared = len(words & set(normalize_text(block.text).split()))
+        if shared > best[0]:
+            best = (shared, block)
+    return best

@@ -50,6 +50,8 @@ def payload_report(tmp_path_factory) -> Path:
     sources = tmp / "sources"
     sources.mkdir()
     text = source_file.read_text(encoding="utf-8").replace("license: full", f"license: full\nurl: \"javascript:{PAYLOAD}\"")
+    # the source's title is shown in headings, the legend, tabs and messages
+    text = re.sub(r'^title: .*$', f"title: \"NIAC <script>{PAYLOAD}</script><img src=x onerror={PAYLOAD}>\"", text, count=1, flags=re.M)
     (sources / source_file.name).write_text(text, encoding="utf-8")
     paragraphs = text.split("---", 2)[2].strip().split("\n\n")[:8]
     reposts = tmp / "reposts"
@@ -170,6 +172,8 @@ def test_payloads_render_as_inert_text(payload_report: Path):
         assert "<img" not in html and "</title><script>" not in html
         escaped_seen |= "&lt;script&gt;" in html
     assert escaped_seen
+    page = next(f for f in files if "evil.md" in f.name).read_text(encoding="utf-8")
+    assert f"“NIAC &lt;script&gt;{PAYLOAD}&lt;/script&gt;&lt;img src=x onerror={PAYLOAD}&gt;”" in page
 
 
 # ---------------------------------------------------------------------------------------------
@@ -283,6 +287,10 @@ def test_payload_pages_run_no_injected_script(browser, payload_report: Path):
         for link in page.locator("a").all():
             assert not (link.get_attribute("href") or "").lower().startswith("javascript:")
         page.locator("mark").first.click() if page.locator("mark").count() else None
+        for passage in page.locator("button.passage").all():
+            passage.click()
+        page.keyboard.press("j")
+        page.keyboard.press("?")
         assert page.evaluate("typeof window.pwned") == "undefined", file
         assert errors == [], (file, errors)
         page.close()

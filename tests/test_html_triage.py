@@ -179,6 +179,12 @@ def test_clicking_a_passage_brings_it_into_view_in_both_panes(browser, desk: Pat
         assert _in_view(page, f"#{doc}") and _in_view(page, f"#{src}"), (doc, src)
         tab = page.locator(f"#tab-{button.get_attribute('data-source')}")
         assert tab.get_attribute("aria-selected") == "true"
+    # the missing disclaimer's closest line, from its finding
+    link = page.locator("a.goto-line").first
+    line = link.get_attribute("data-line")
+    page.evaluate("document.getElementById('doc-text').scrollTop = document.getElementById('doc-text').scrollHeight")
+    link.click()
+    assert _in_view(page, f'#doc-text .row[data-line="{line}"]')
     assert errors == []
     page.close()
 

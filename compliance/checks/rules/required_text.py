@@ -78,13 +78,18 @@ def shares_words(expected: str, found: str, min_similarity: float) -> bool:
     testing that first skips rapidfuzz's alignment on the article's own paragraphs, which is
     where a scan would otherwise spend most of its time.
     """
-    expected_words, found_words = _word_set(expected), set(found.split())
+    expected_words, found_words = _word_set(expected), _found_words(found)
     needed = 0.5 * min(len(expected_words), len(found_words)) * min_similarity / 100
     return len(expected_words & found_words) >= needed
 
 
 @lru_cache(maxsize=64)
 def _word_set(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
+@lru_cache(maxsize=1024)  # a failing document's blocks are looked at three times: passes, closest, nearest
+def _found_words(text: str) -> frozenset[str]:
     return frozenset(text.split())
 
 
@@ -146,7 +151,7 @@ def _nearest(expected: str, blocks: list[Block]) -> tuple[int, Block | None]:
     words = _word_set(expected)
     best: tuple[int, Block | None] = (0, None)
     for block in blocks:
-        shared = len(words & set(normalize_text(block.text).split()))
+        shared = len(words & _found_words(normalize_text(block.text)))
         if shared > best[0]:
             best = (shared, block)
     return best

@@ -117,6 +117,13 @@ def test_the_queue_lists_what_needs_a_decision_first_most_severe_first(browser, 
     assert page.eval_on_selector_all("#docs tbody tr:not([hidden])", "r => r.map(x => x.dataset.docPath)") == ["reposts/roundup.txt"]
     page.select_option("#f-group", "decide")
     assert "Showing 3 of 4" in page.inner_text("#shown")
+    page.focus("body")
+    for _ in range(3):
+        page.keyboard.press("j")
+    page.keyboard.press("k")  # j/k walk the rows in the queue's order
+    assert page.evaluate("document.activeElement.closest('tr').dataset.docPath") == "reposts/plain.txt"
+    page.keyboard.press("Enter")
+    page.wait_for_url(re.compile(re.escape(page_name("reposts/plain.txt")) + "$"))
     assert errors == []
     page.close()
 

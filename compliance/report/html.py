@@ -6,6 +6,10 @@ renames it into place as `run-<UTC timestamp>` and points the `latest` symlink a
 Earlier runs stay untouched until the new one is complete; then `prune_runs` removes the
 oldest run folders beyond a count, and nothing else.
 
+The index is a queue (what needs a decision first); pages carry the attributes a review
+server hooks its controls on, and show the decisions a `ReportInput` holds (the contract is
+in docs/reports.md#decisions-in-the-html-report).
+
 All document text goes through Jinja2 with autoescaping; nothing here builds HTML from
 strings. Pages are self-contained (inline CSS and JS, no network) and carry a strict
 Content-Security-Policy that allows only the inline style and script by their hashes.

@@ -50,6 +50,8 @@ def payload_report(tmp_path_factory) -> Path:
     sources = tmp / "sources"
     sources.mkdir()
     text = source_file.read_text(encoding="utf-8").replace("license: full", f"license: full\nurl: \"javascript:{PAYLOAD}\"")
+    # the source's title is shown in headings, the legend, tabs and messages
+    text = re.sub(r'^title: .*$', f"title: \"NIAC <script>{PAYLOAD}</script><img src=x onerror={PAYLOAD}>\"", text, count=1, flags=re.M)
     (sources / source_file.name).write_text(text, encoding="utf-8")
     paragraphs = text.split("---", 2)[2].strip().split("\n\n")[:8]
     reposts = tmp / "reposts"
@@ -123,9 +125,11 @@ def test_document_page_marks_spans_and_duplicates(example_report: Path):
 
 def test_a_roundup_page_paints_each_source_in_its_own_colour(roundup_report: Path):
     page = (roundup_report / "documents" / page_name("reposts/roundup.txt")).read_text(encoding="utf-8")
-    legend = re.search(r'<p class="legend">(.*?)</p>', page, re.S).group(1)
-    assert '<mark class="copy src-1">Copied from Al Jazeera (aljazeera-nasa-moon-shot)</mark>' in legend
-    assert '<mark class="copy src-2">Copied from Fox Business (foxbusiness-home-depot-sales)</mark>' in legend
+    legend = re.search(r'<span class="legend">(.*?)</span>', page, re.S).group(1)
+    # sources are named by title and publisher, their ids in small print
+    assert re.search(r'<mark class="copy src-1">“[^<]+” \(Al Jazeera\)</mark>', legend), legend
+    assert re.search(r'<mark class="copy src-2">“[^<]+” \(Fox Business\)</mark>', legend), legend
+    assert "id <code>aljazeera-nasa-moon-shot</code>" in page
     assert 'class="copy src-1" id="doc-span-1"' in page and 'class="copy src-2" id="doc-s2-span-1"' in page
     assert 'id="src-text"' in page and 'id="src-text-2"' in page and 'data-target="src-s2-span-1"' in page
     assert "&lt;script&gt;" in page and f"<script>{PAYLOAD}" not in page
@@ -168,6 +172,8 @@ def test_payloads_render_as_inert_text(payload_report: Path):
         assert "<img" not in html and "</title><script>" not in html
         escaped_seen |= "&lt;script&gt;" in html
     assert escaped_seen
+    page = next(f for f in files if "evil.md" in f.name).read_text(encoding="utf-8")
+    assert f"“NIAC &lt;script&gt;{PAYLOAD}&lt;/script&gt;&lt;img src=x onerror={PAYLOAD}&gt;”" in page
 
 
 # ---------------------------------------------------------------------------------------------
@@ -202,7 +208,7 @@ def _open(browser, path: Path, width: int = 1280):
 
 
 def _visible_paths(page) -> list[str]:
-    return page.eval_on_selector_all("#docs tbody tr:not([hidden]) td:first-child", "cells => cells.map(c => c.textContent.trim())")
+    return page.eval_on_selector_all("#docs tbody tr:not([hidden])", "rows => rows.map(r => r.getAttribute('data-doc-path'))")
 
 
 def test_index_in_browser_sorts_and_filters(browser, example_report: Path):
@@ -281,6 +287,10 @@ def test_payload_pages_run_no_injected_script(browser, payload_report: Path):
         for link in page.locator("a").all():
             assert not (link.get_attribute("href") or "").lower().startswith("javascript:")
         page.locator("mark").first.click() if page.locator("mark").count() else None
+        for passage in page.locator("button.passage").all():
+            passage.click()
+        page.keyboard.press("j")
+        page.keyboard.press("?")
         assert page.evaluate("typeof window.pwned") == "undefined", file
         assert errors == [], (file, errors)
         page.close()

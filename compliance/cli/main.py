@@ -445,6 +445,8 @@ def _scan_with_state(args: argparse.Namespace, config: Config, formats: list[str
         history = [run.as_dict() for run in session.history(HISTORY_IN_HTML)]
     fail_on = args.fail_on or config.fail_on or "error"
     report_input = ReportInput(documents, _rule_infos(pack), None if fail_on == "never" else Severity(fail_on), extra, history)
+    if len(history) > 1:  # an earlier run to compare with: the HTML index marks what is new since
+        report_input.new_fingerprints = frozenset(o.fingerprint for o in session.prepared.comparison.new)
     text = TextReport.of(args, _root(config))
     if single:
         _write_one(report_input, formats[0], args.output, args.quiet, text)

@@ -25,6 +25,13 @@ class ReportInput:
     fail_on: Severity | None = Severity.ERROR  # None: nothing fails the gate
     extra_summary: dict[str, Any] = field(default_factory=dict)
     history: list[dict[str, Any]] = field(default_factory=list)  # earlier runs and this one (RunRecord.as_dict), oldest first
+    # Fingerprints (`finding_fingerprint`) of the active findings that the last run did not
+    # have; None when nothing is known of a last run (no state, or its first run).
+    new_fingerprints: frozenset[str] | None = None
+    # Reviewers' decisions, shown by the HTML report (docs/reports.md#decisions-in-the-html-report):
+    # document path -> {"status", "reviewer", "at", "reason"}, and finding fingerprint -> the same.
+    decisions: dict[str, dict[str, Any]] = field(default_factory=dict)
+    finding_decisions: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     @property
     def ordered(self) -> list[DocumentResult]:

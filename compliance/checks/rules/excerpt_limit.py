@@ -15,11 +15,13 @@ FAILS (the same source)::
 """
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
 
 from compliance.checks.context import CheckContext
 from compliance.checks.options import Option
 from compliance.model import Finding, License, Match
+from compliance.similarity.tokens import normalize_text
 
 TYPE = "excerpt-limit"
 DEFAULT_SCOPE = "body"
@@ -36,14 +38,27 @@ def _check_source(context: CheckContext, match: Match) -> Iterator[Finding]:
     source = match.source
     evidence = {"publisher": source.publisher, "source": source.id, "coverage": match.coverage, "license": source.license.value}
     first = context.first_copied_block(match)
+    named = f"“{source.title}”" if source.title else source.id
     if source.license is License.NONE:
+        over = _words_over(match, 0.0)
         yield context.finding(
-            f"{source.publisher} allows no reuse of {source.id}, and this copies {match.coverage:.0%} of it",
-            first, **evidence,
+            f"{source.publisher} allows no reuse of {named}, and this copies {match.coverage:.0%} of it "
+            f"({over[0]} words over the licence)",
+            first, **evidence, words_over=over[0], source_words=over[1],
         )
     elif source.license is License.EXCERPT and source.max_excerpt is not None:
         if match.coverage > source.max_excerpt + context.options["tolerance"]:
+            over = _words_over(match, source.max_excerpt)
             yield context.finding(
-                f"reuses {match.coverage:.0%} of {source.id}; {source.publisher} allows excerpts of at most {source.max_excerpt:.0%}",
-                first, max_excerpt=source.max_excerpt, **evidence,
+                f"reuses {match.coverage:.0%} of {named}; {source.publisher} allows excerpts of at most "
+                f"{source.max_excerpt:.0%}: {over[0]} words over the licence",
+                first, max_excerpt=source.max_excerpt, **evidence, words_over=over[0], source_words=over[1],
             )
+
+
+def _words_over(match: Match, allowed_share: float) -> tuple[int, int]:
+    """How many of the source's words must go for the repost to fit its licence, and the
+    source's length in words: the reviewer's "how much must I cut", not only a percentage."""
+    total = len(normalize_text(match.source.text).split())
+    reused = round(match.coverage * total)
+    return max(1, reused - math.floor(allowed_share * total)), total

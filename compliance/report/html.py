@@ -29,7 +29,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 
 from compliance import __version__
 from compliance.errors import ComplianceError
-from compliance.model import Block, DocumentResult, Finding, Severity
+from compliance.model import Block, DocumentResult, Finding, Severity, finding_fingerprint
 from compliance.report.context import ReportInput
 from compliance.report.json_report import to_json
 from compliance.report.summary import summarize
@@ -192,7 +192,8 @@ def _document_view(result: DocumentResult) -> dict[str, Any]:
     findings = []
     dup = 0
     for f in result.findings:
-        view: dict[str, Any] = {"finding": f, "diff": None, "dup_ids": []}
+        view: dict[str, Any] = {"finding": f, "diff": None, "dup_ids": [],
+                                "fingerprint": finding_fingerprint(result.repository_path, f)}  # what review decisions name
         ev = f.evidence or {}
         if "expected" in ev:
             view["diff"] = word_diff(str(ev.get("expected") or ""), str(ev.get("closest") or ""))
@@ -223,6 +224,7 @@ def _document_view(result: DocumentResult) -> dict[str, Any]:
             attributions = []
     return {
         "result": result,
+        "doc_path": result.path,
         "status": status(result),
         "counts": _severity_counts(result.findings),
         "findings": findings,

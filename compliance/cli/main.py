@@ -23,7 +23,8 @@ from compliance import __version__
 from compliance.checks import BUILTIN_RULES, load_pack
 from compliance.checks.rulepack import DEFAULT_PACK, RulePack
 from compliance.checks.rules import RULE_TYPES
-from compliance.config import CONFIG_NAMES, FAIL_ON_CHOICES, Config, find_config, load_config, project_root
+from compliance.config import (CONFIG_NAMES, FAIL_ON_CHOICES, Config, find_config, load_config, load_waiver_file, project_root,
+                               review_waivers_path)
 from compliance.errors import ComplianceError
 from compliance.fetch.options import add_fetch_options, fetch_settings
 from compliance.ingest import DEFAULT_MAX_BYTES
@@ -211,10 +212,13 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _config(args: argparse.Namespace) -> Config:
+    """The configuration, with the waivers reviewers accepted (`review_waivers`) after its own."""
     path = args.config or find_config(Path.cwd())
     if args.config is not None and not args.config.is_file():
         raise ComplianceError("configuration file not found", str(args.config))
-    return load_config(path) if path else Config()
+    config = load_config(path) if path else Config()
+    config.waivers = [*config.waivers, *load_waiver_file(review_waivers_path(config, Path.cwd()))]
+    return config
 
 
 def _with_config(args: argparse.Namespace, config: Config) -> argparse.Namespace:
@@ -326,7 +330,7 @@ def _scan(args: argparse.Namespace, config: Config, session: StateSession | None
         shown = ", ".join(result.links_skipped[:3]) + (", ..." if len(result.links_skipped) > 3 else "")
         print(f"compliance: warning: skipped {len(result.links_skipped)} link(s) leading out of the scanned folders "
               f"({shown}); --follow-links reads them", file=sys.stderr)
-    if config.waivers and config.path is not None:
+    if config.waivers:
         _add_waiver_findings(config, pack, result, root, today, fetch_mode != "off")
     expired = [{"waiver": w.origin, "expired": str(w.expires), "reason": w.reason} for w in config.waivers if w.expired(today)]
     if expired:
@@ -340,10 +344,14 @@ def _add_waiver_findings(config: Config, pack: RulePack, result, root: Path, tod
     """Waivers that name unknown rules or suppress nothing: findings on the configuration file."""
     from compliance.checks.hygiene import config_result, waiver_findings
 
-    findings = waiver_findings(config.waivers, pack, result.documents, today, fetching)
-    if findings:
-        name = project_path(str(config.path.resolve()), str(root))
-        result.documents.append(config_result(name, findings, config.waivers, today))
+    by_file: dict[str, list] = {}
+    for waiver in config.waivers:  # the configuration's, and the review waivers file's
+        by_file.setdefault(waiver.origin.rpartition(":")[0] or waiver.origin, []).append(waiver)
+    for file, waivers in by_file.items():
+        findings = waiver_findings(waivers, pack, result.documents, today, fetching)
+        if findings:
+            name = project_path(str(Path(file).resolve()), str(root))
+            result.documents.append(config_result(name, findings, config.waivers, today))
 
 
 def _state_path(args: argparse.Namespace, config: Config) -> Path:

@@ -39,6 +39,7 @@ from compliance.report.json_report import document_row
 from compliance.report.text import terminal_safe
 from compliance.cli.progress import Progress
 from compliance.cli.fixture_test import add_test_command, run_test
+from compliance.cli.review import add_review_commands, run_decisions_export, run_review
 from compliance.cli.rule import add_rule_command, run_rule
 from compliance.cli.schema_command import add_schema_command, run_schema
 from compliance.cli.selection import add_selection_options, selected
@@ -204,6 +205,8 @@ def _parser() -> argparse.ArgumentParser:
     history_cmd.add_argument("--config", type=Path, metavar="FILE", help="configuration file (the default state lies beside it)")
     history_cmd.add_argument("--format", choices=("text", "json"), default="text", help="text (default) or json")
     history_cmd.add_argument("--limit", type=_positive_int, metavar="N", help="only the last N runs")
+
+    add_review_commands(commands, _add_state_option)
 
     watch_cmd = commands.add_parser("watch", help="scan again whenever reposts, sources, rules or the configuration change")
     _add_scan_options(watch_cmd)
@@ -445,6 +448,8 @@ def _scan_with_state(args: argparse.Namespace, config: Config, formats: list[str
         history = [run.as_dict() for run in session.history(HISTORY_IN_HTML)]
     fail_on = args.fail_on or config.fail_on or "error"
     report_input = ReportInput(documents, _rule_infos(pack), None if fail_on == "never" else Severity(fail_on), extra, history)
+    if session is not None and "html" in formats:
+        report_input.decisions, report_input.finding_decisions = _decisions(session)
     text = TextReport.of(args, _root(config))
     if single:
         _write_one(report_input, formats[0], args.output, args.quiet, text)
@@ -457,6 +462,19 @@ def _scan_with_state(args: argparse.Namespace, config: Config, formats: list[str
     if result.catalogue_errors:
         return EXIT_USAGE
     return EXIT_FINDINGS if _fails(report_input) else EXIT_OK
+
+
+def _decisions(session: StateSession):
+    """Reviewers' decisions that still hold, for the HTML report: the document hashes are this
+    run's where it checked a file, the state's where the file came from it unchanged."""
+    from compliance.state.decisions import decisions_for_report
+
+    if not session.store.has_decisions():
+        return {}, {}
+    hashes = session.store.document_hashes()
+    if session.prepared is not None:
+        hashes.update({row.stored.report_path: row.stored.content_hash for row in session.prepared.changes.upserts})
+    return decisions_for_report(session.store, hashes)
 
 
 def _save_state(args: argparse.Namespace, session: StateSession, catalogue_errors: bool) -> None:
@@ -692,6 +710,11 @@ def main(argv: list[str] | None = None, *, exiting: bool = False) -> int:
             return _run_history(args)
         if args.command == "watch":
             return _run_watch(args)
+        if args.command == "review":
+            config = _config(args)
+            return run_review(args, config, _state_path(args, config))
+        if args.command == "decisions":
+            return run_decisions_export(args, _state_path(args, _config(args)))
         if args.command == "test":
             config = _config(args)
             return run_test(args, load_pack(args.rules or config.rules or DEFAULT_PACK))

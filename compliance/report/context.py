@@ -25,6 +25,9 @@ class ReportInput:
     fail_on: Severity | None = Severity.ERROR  # None: nothing fails the gate
     extra_summary: dict[str, Any] = field(default_factory=dict)
     history: list[dict[str, Any]] = field(default_factory=list)  # earlier runs and this one (RunRecord.as_dict), oldest first
+    # reviewers' decisions that hold (compliance.state.decisions.decisions_for_report), HTML only:
+    decisions: dict[str, dict[str, str]] = field(default_factory=dict)  # document path -> decision
+    finding_decisions: dict[str, dict[str, str]] = field(default_factory=dict)  # finding fingerprint -> decision
 
     @property
     def ordered(self) -> list[DocumentResult]:

@@ -310,7 +310,8 @@ def render_pages(report: ReportInput, generated: str = "") -> dict[str, str]:
     summary = {**summarize(ordered), **report.extra_summary}
     rows = _index_rows(report, pages)
     rule_info = {r.id: r for r in report.rules}
-    common = {"version": __version__, "generated": generated, "severities": SEVERITIES, "rule_info": rule_info}
+    common = {"version": __version__, "generated": generated, "severities": SEVERITIES, "rule_info": rule_info,
+              "decisions": report.decisions, "finding_decisions": report.finding_decisions}
     out: dict[str, str] = {}
     out["index.html"] = env.get_template("index.html").render(
         **common, **_assets("index.js"), summary=summary, rows=rows, chart=_chart(summary["by_rule"]), trend=_trend(report.history),

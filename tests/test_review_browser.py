@@ -231,3 +231,27 @@ def test_every_document_of_the_development_set_can_be_decided(browser, tmp_path,
         assert not errors, errors
     finally:
         served.stop()
+
+
+def test_a_hostile_repost_served_for_review_never_runs(browser, desk):
+    """The served page's policy is the report's widened to this server: a repost's markup
+    still never runs, in its own page or in the review controls."""
+    payload = "window.pwned=1"
+    niac = (desk / NIAC).read_text(encoding="utf-8").split("\n\n")
+    hostile = [f"Look <script>{payload}</script> here.", f'Picture <img src=x onerror="{payload}"> here.']
+    evil = desk / "reposts" / "evil.txt"  # plain text: every character of it reaches the page
+    evil.write_text(f"Evil </title><script>{payload}</script>\n\n" + "\n\n".join(niac[1:6] + hostile + niac[6:]), encoding="utf-8")
+    main(["scan", "reposts/evil.txt", "--format", "html", "-q"])
+    served = Served(desk)
+    try:
+        name = next((desk / "reports" / "latest" / "documents").glob("*evil*")).name
+        page, errors = _page(browser, f"{served.base}/documents/{name}")
+        assert page.get_attribute("body", "data-doc-path") == "reposts/evil.txt"
+        assert page.query_selector_all("[data-fingerprint] .review-finding")  # the controls are there
+        page.click('.review-document [data-review="hold"]')
+        page.wait_for_selector('.review-document [data-review-status="hold"]')
+        assert page.evaluate("window.pwned") is None
+        assert f"<script>{payload}</script>" in page.text_content("#doc-text")
+        assert not errors, errors
+    finally:
+        served.stop()

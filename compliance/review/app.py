@@ -27,7 +27,7 @@ from dataclasses import dataclass, replace
 from html import unescape
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -154,7 +154,7 @@ class _Guard:
             given = request.query_params.get("token")
             if given is not None and request.method == "GET" and hmac.compare_digest(given.encode(), token.encode()):
                 # the token leaves the address bar for a cookie scripts cannot read or other sites send
-                query = "&".join(f"{k}={v}" for k, v in request.query_params.multi_items() if k != "token")
+                query = urlencode([(k, v) for k, v in request.query_params.multi_items() if k != "token"])
                 response = RedirectResponse(request.url.path + (f"?{query}" if query else ""), 303)
                 response.set_cookie(COOKIE, token, httponly=True, samesite="strict", path="/")
                 return response

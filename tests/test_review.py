@@ -99,6 +99,9 @@ def test_accepting_a_finding_writes_a_waiver_the_next_scan_honours(desk):
     waivers = load_waiver_file(desk / ".compliance-waivers.yaml")
     assert [w.reason for w in waivers] == ["a hand-written one", "licensed without credit, ticket 42"]
     assert (waivers[1].fingerprints, waivers[1].reviewer, str(waivers[1].expires)) == ((fingerprint,), "rita", "2099-12-31")
+    again = api.post("/api/decisions", headers=SAME, json={
+        "doc_path": NIAC, "status": "accept", "fingerprint": fingerprint, "reason": "once more"})
+    assert again.status_code == 409 and len(load_waiver_file(desk / ".compliance-waivers.yaml")) == 2
     # the gate passes now: the error is waived, the warning does not fail it
     assert scan("--format", "json") == 0
     report = json.loads(next((desk / "reports" / "latest").glob("report.json")).read_text(encoding="utf-8"))

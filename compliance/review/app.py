@@ -242,6 +242,10 @@ class _Decisions:
                     rule = _open_finding_rule(store, doc_path, fingerprint)
                     if rule is None:
                         return 422, {"error": "no such open finding in the state of the last scan"}
+                    standing = [v for v in assess(store.decisions(), hashes)
+                                if v.row.fingerprint == fingerprint and v.row.doc_path == doc_path and v.state == "current"]
+                    if standing and standing[-1].row.status == "accept":  # a second waiver would only repeat the first
+                        return 409, {"error": "this finding is already accepted; withdraw that decision first"}
                 row = DecisionRow(0, doc_path, hashes.get(doc_path), fingerprint, rule, status, reason, expires,
                                   self.settings.reviewer, now_iso())
                 if status == "accept":  # the waiver first: a decision without it would not be honoured
@@ -310,7 +314,7 @@ def _known_documents(report_dir: Path) -> set[str]:
 def _open_finding_rule(store: StateStore, doc_path: str, fingerprint: str) -> str | None:
     """The rule of the open finding `fingerprint` of `doc_path`: only a finding the last scan
     reported can be accepted, and its rule comes from the state, not from the browser."""
-    locations = {doc_path} | {row.stored.location for row in store.documents().values() if row.stored.report_path == doc_path}
+    locations = {doc_path} | store.locations(doc_path)
     return next((f.rule for f in store.open_findings() if f.fingerprint == fingerprint and f.location in locations), None)
 
 

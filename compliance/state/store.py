@@ -321,6 +321,12 @@ class StateStore:
         return {r[0]: r[1] for r in rows if isinstance(r[0], str) and isinstance(r[1], str)}
 
     @_damage_is_one_line
+    def locations(self, report_path: str) -> set[str]:
+        """The real paths (from the project root) of the documents reported as `report_path`."""
+        rows = self._db.execute("SELECT location FROM documents WHERE report_path = ?", (report_path,))
+        return {r[0] for r in rows if isinstance(r[0], str)}
+
+    @_damage_is_one_line
     def decisions(self) -> list[DecisionRow]:
         """Oldest first."""
         rows = self._db.execute("SELECT id, doc_path, doc_hash, fingerprint, rule, status, reason, expires, reviewer, decided"

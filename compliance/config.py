@@ -27,6 +27,7 @@ from (`project_root`). Command-line flags win over it.
         rules: [attribution-missing]
         reason: "ACME content is licensed without credit (contract 2024-17)"
         expires: 2025-12-31
+    review_waivers: .compliance-waivers.yaml   # where `compliance review` appends accepted findings (the default)
 """
 from __future__ import annotations
 
@@ -54,8 +55,11 @@ else:  # pragma: no cover - exercised on Python 3.10 only
 CONFIG_NAMES = ("compliance.yaml", ".compliance.yaml")
 _KEYS = {"paths", "sources", "rules", "fail_on", "baseline", "waivers", "max_bytes", "fetch",
          "index", "state", "notify", "report_dir", "format", "jobs", "keep_runs", "lock_timeout",
-         "select", "extend_select", "ignore"}
-_WAIVER_KEYS = {"paths", "rules", "reason", "expires"}
+         "select", "extend_select", "ignore", "review_waivers"}
+_WAIVER_KEYS = {"paths", "rules", "reason", "expires", "fingerprints", "reviewer", "date"}
+# The file of waivers `compliance review` writes (a reviewer accepted a finding), in the project
+# root unless `review_waivers:` names another; every scan reads it when it is there.
+DEFAULT_REVIEW_WAIVERS = ".compliance-waivers.yaml"
 FAIL_ON_CHOICES = ("error", "warning", "info", "never")
 
 
@@ -80,6 +84,7 @@ class Config:
     keep_runs: int | None = None
     lock_timeout: float | None = None
     selection: Selection = field(default_factory=Selection)  # select, extend_select, ignore
+    review_waivers: Path | None = None  # `review_waivers:`; see review_waivers_path
 
 
 def find_config(start: Path) -> Path | None:
@@ -144,16 +149,11 @@ def _waiver(entry: Any, where: str, line: int | None) -> Waiver:
     reason = entry["reason"]
     if not isinstance(reason, str):
         raise ComplianceError("waiver 'reason' must be text", where, _line(entry, "reason") or line)
-    expires = entry.get("expires")
-    if isinstance(expires, str):
-        try:
-            expires = dt.date.fromisoformat(expires)
-        except ValueError:
-            raise ComplianceError(f"waiver 'expires' must be a date (YYYY-MM-DD), not {expires!r}", where, _line(entry, "expires") or line) from None
-    elif isinstance(expires, dt.datetime):
-        expires = expires.date()
-    elif expires is not None and not isinstance(expires, dt.date):
-        raise ComplianceError("waiver 'expires' must be a date (YYYY-MM-DD)", where, _line(entry, "expires") or line)
+    expires, decided = (_waiver_date(entry, key, where, line) for key in ("expires", "date"))
+    reviewer = entry.get("reviewer", "")
+    if not isinstance(reviewer, str):
+        raise ComplianceError("waiver 'reviewer' must be text", where, _line(entry, "reviewer") or line)
+    fingerprints = _list_of_text(entry["fingerprints"], "fingerprints", where, _line(entry, "fingerprints") or line) if "fingerprints" in entry else []
     paths = _list_of_text(entry["paths"], "paths", where, line)
     try:
         check_globs(paths)
@@ -161,8 +161,47 @@ def _waiver(entry: Any, where: str, line: int | None) -> Waiver:
         raise ComplianceError(f"waiver 'paths': {exc}", where, _line(entry, "paths") or line) from None
     return Waiver(
         tuple(paths), tuple(_list_of_text(entry["rules"], "rules", where, line)),
-        reason, expires, f"{where}:{line}" if line else where,
+        reason, expires, f"{where}:{line}" if line else where, tuple(fingerprints), reviewer, decided,
     )
+
+
+def _waiver_date(entry: dict[str, Any], key: str, where: str, line: int | None) -> dt.date | None:
+    value = entry.get(key)
+    if isinstance(value, str):
+        try:
+            return dt.date.fromisoformat(value)
+        except ValueError:
+            raise ComplianceError(f"waiver '{key}' must be a date (YYYY-MM-DD), not {value!r}", where, _line(entry, key) or line) from None
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if value is not None and not isinstance(value, dt.date):
+        raise ComplianceError(f"waiver '{key}' must be a date (YYYY-MM-DD)", where, _line(entry, key) or line)
+    return value
+
+
+def _waiver_list(waivers: Any, where: str, line: int | None) -> list[Waiver]:
+    if not isinstance(waivers, list):
+        raise ComplianceError("'waivers' must be a list", where, line)
+    item_lines = getattr(waivers, "item_lines", [None] * len(waivers))
+    return [_waiver(entry, where, item_line) for entry, item_line in zip(waivers, item_lines)]
+
+
+def review_waivers_path(config: Config, working_folder: Path) -> Path:
+    """Where `compliance review` appends accepted findings, and every scan reads them from."""
+    return config.review_waivers or project_root(config.path, working_folder) / DEFAULT_REVIEW_WAIVERS
+
+
+def load_waiver_file(path: Path) -> list[Waiver]:
+    """The waivers of a review waivers file (`waivers:` holding a list, as in the configuration);
+    none when there is no such file yet."""
+    if not path.exists():
+        return []
+    data = load_lined_yaml(path)
+    if data is None:
+        return []
+    if not isinstance(data, dict) or set(data) - {"waivers"}:
+        raise ComplianceError("a waivers file holds one key, 'waivers:', with a list of waivers", str(path), _line(data))
+    return _waiver_list(data.get("waivers") or [], str(path), _line(data, "waivers"))
 
 
 def _whole(value: Any, least: int) -> bool:
@@ -279,9 +318,9 @@ def _load_config(path: Path) -> Config:
             _rule_ids(data, "extend_select", where) if "extend_select" in data else RuleIds(),
             _rule_ids(data, "ignore", where) if "ignore" in data else RuleIds(),
         )
-    waivers = data.get("waivers") or []
-    if not isinstance(waivers, list):
-        raise ComplianceError("'waivers' must be a list", where, _line(data, "waivers"))
-    item_lines = getattr(waivers, "item_lines", [None] * len(waivers))
-    config.waivers = [_waiver(entry, where, line) for entry, line in zip(waivers, item_lines)]
+    if "review_waivers" in data:
+        if not isinstance(data["review_waivers"], str) or not data["review_waivers"]:
+            raise ComplianceError("'review_waivers' must be a file name", where, _line(data, "review_waivers"))
+        config.review_waivers = base / data["review_waivers"]
+    config.waivers = _waiver_list(data.get("waivers") or [], where, _line(data, "waivers"))
     return config

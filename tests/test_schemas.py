@@ -94,11 +94,11 @@ fetch: {request_budget: 0}
     assert main(["scan", str(REPOSTS), "--no-state", "--config", str(config)]) == 2
     assert capsys.readouterr().err.splitlines() == [f"compliance: error: {config}:{message}" for message in [
         "2: unknown setting 'colour' (known: baseline, extend_select, fail_on, fetch, format, ignore, index, jobs, keep_runs, "
-        "lock_timeout, max_bytes, notify, paths, report_dir, rules, select, sources, state, waivers)",
+        "lock_timeout, max_bytes, notify, paths, report_dir, review_waivers, rules, select, sources, state, waivers)",
         "3: 'fail_on' must be one of error, warning, info, never",
         "4: unknown format 'pdf' (known: github, html, json, junit, sarif, text)",
         "6: waiver needs 'reason'",
-        "11: unknown waiver field 'until' (known: expires, paths, reason, rules)",
+        "11: unknown waiver field 'until' (known: date, expires, fingerprints, paths, reason, reviewer, rules)",
         "12: 'request_budget' must be a whole number of at least 1",
     ]]
 

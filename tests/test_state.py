@@ -266,6 +266,7 @@ def test_a_state_file_of_schema_1_is_migrated_in_place_and_keeps_everything(desk
     first = scan_json(desk)
     db = sqlite3.connect(desk / "state.db")
     db.execute("DROP TABLE pending_alerts")  # exactly what schema 1 had: the same tables, version 1
+    db.execute("DROP TABLE decisions")
     db.execute("PRAGMA user_version = 1")
     db.commit()
     db.close()
@@ -274,11 +275,11 @@ def test_a_state_file_of_schema_1_is_migrated_in_place_and_keeps_everything(desk
     assert without_incremental(second) == without_incremental(first)
     db = sqlite3.connect(desk / "state.db")
     try:
-        assert db.execute("PRAGMA user_version").fetchone()[0] == 2
+        assert db.execute("PRAGMA user_version").fetchone()[0] == 3
         tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
     finally:
         db.close()
-    assert {"documents", "runs", "open_findings", "pending_alerts"} <= tables
+    assert {"documents", "runs", "open_findings", "pending_alerts", "decisions"} <= tables
     assert len(runs(desk / "state.db")) == 2
     store = StateStore.open(desk / "state.db", create=False)
     try:

@@ -14,7 +14,7 @@ import difflib
 from compliance.checks.engine import BUILTIN_RULES, FILE_RULES
 from compliance.checks.globs import matches
 from compliance.checks.rulepack import RulePack
-from compliance.checks.suppressions import Waiver, suppressing_directive, suppressing_waiver
+from compliance.checks.suppressions import Waiver, suppressing_directive, suppressing_waiver, waiver_fingerprint
 from compliance.ingest.directives import NO_REASON
 from compliance.model import Document, DocumentResult, Finding
 
@@ -120,7 +120,8 @@ def waiver_findings(waivers: list[Waiver], pack: RulePack, documents: list[Docum
         if not covered:
             continue
         used = {f.rule for d in covered for f in d.findings if f.suppression is not None and f.suppression.kind == "waiver"
-                and suppressing_waiver((d.path, d.location), f.rule, waivers, today) is waiver}
+                and suppressing_waiver((d.path, d.location), f.rule, waivers, today,
+                                       waiver_fingerprint((d.path, d.location), f, waivers)) is waiver}
         idle, off = _unused(pack, waiver.rules, used, fetching)
         if idle or off:
             out.append(Finding(UNUSED, BUILTIN_RULES[UNUSED][0], _unused_message("waiver", idle, off), **where,

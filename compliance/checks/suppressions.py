@@ -8,26 +8,36 @@ import datetime as dt
 from dataclasses import dataclass, replace
 
 from compliance.checks.globs import matches
-from compliance.model import Document, Finding, Suppression
+from compliance.model import Document, Finding, Suppression, finding_fingerprint
 
 
 @dataclass(frozen=True)
 class Waiver:
-    """A configuration entry: these rules do not fail the gate for these paths, until `expires`."""
+    """A configuration entry: these rules do not fail the gate for these paths, until `expires`.
+
+    With `fingerprints` (what `compliance review` writes when a reviewer accepts a finding) it
+    covers only those findings: accepting one finding must not accept the next one of its rule
+    in the same file."""
 
     paths: tuple[str, ...]
     rules: tuple[str, ...]
     reason: str
     expires: dt.date | None = None
     origin: str = ""
+    fingerprints: tuple[str, ...] = ()
+    reviewer: str = ""
+    date: dt.date | None = None  # when it was decided
 
     def expired(self, today: dt.date) -> bool:
         return self.expires is not None and today > self.expires
 
-    def covers(self, paths: tuple[str, ...], rule: str) -> bool:
+    def covers(self, paths: tuple[str, ...], rule: str, fingerprint: str | None = None) -> bool:
         """`paths`: the file's names from the project root (its report path, and its real path
-        when it is a link); either may match (`compliance.checks.globs`)."""
+        when it is a link); either may match (`compliance.checks.globs`). `fingerprint`: the
+        finding's (`model.finding_fingerprint`), which a waiver with `fingerprints` needs."""
         rule_ok = "all" in self.rules or rule in self.rules
+        if self.fingerprints and fingerprint not in self.fingerprints:
+            return False
         return rule_ok and any(matches(self.paths, path) for path in paths)
 
 
@@ -61,16 +71,26 @@ def apply_directives(document: Document, findings: list[Finding]) -> list[Findin
     return marked
 
 
-def suppressing_waiver(paths: tuple[str, ...], rule: str, waivers: list[Waiver], today: dt.date) -> Waiver | None:
+def suppressing_waiver(paths: tuple[str, ...], rule: str, waivers: list[Waiver], today: dt.date,
+                       fingerprint: str | None = None) -> Waiver | None:
     """The waiver that suppresses a finding of `rule` in the file known by `paths`, if any."""
-    return next((w for w in waivers if not w.expired(today) and w.covers(paths, rule)), None)
+    return next((w for w in waivers if not w.expired(today) and w.covers(paths, rule, fingerprint)), None)
+
+
+def waiver_fingerprint(paths: tuple[str, ...], finding: Finding, waivers: list[Waiver]) -> str | None:
+    """The finding's fingerprint when some waiver needs it (only then: it costs a hash). The
+    fingerprint names the file by its real path (`DocumentResult.repository_path`), the last
+    of `paths`."""
+    if not any(w.fingerprints for w in waivers):
+        return None
+    return finding_fingerprint(next((p for p in reversed(paths) if p), ""), finding)
 
 
 def apply_waivers(paths: tuple[str, ...], findings: list[Finding], waivers: list[Waiver], today: dt.date) -> list[Finding]:
     marked = []
     for finding in findings:
         if finding.suppression is None:
-            waiver = suppressing_waiver(paths, finding.rule, waivers, today)
+            waiver = suppressing_waiver(paths, finding.rule, waivers, today, waiver_fingerprint(paths, finding, waivers))
             if waiver is not None:
                 finding = replace(finding, suppression=Suppression("waiver", waiver.reason))
         marked.append(finding)

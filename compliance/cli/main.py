@@ -23,7 +23,8 @@ from compliance import __version__
 from compliance.checks import BUILTIN_RULES, load_pack
 from compliance.checks.rulepack import DEFAULT_PACK, RulePack
 from compliance.checks.rules import RULE_TYPES
-from compliance.config import CONFIG_NAMES, FAIL_ON_CHOICES, Config, find_config, load_config, project_root
+from compliance.config import (CONFIG_NAMES, FAIL_ON_CHOICES, Config, find_config, load_config, load_waiver_file, project_root,
+                               review_waivers_path)
 from compliance.errors import ComplianceError
 from compliance.fetch.options import add_fetch_options, fetch_settings
 from compliance.ingest import DEFAULT_MAX_BYTES
@@ -39,6 +40,7 @@ from compliance.report.text import terminal_safe
 from compliance.cli.progress import Progress
 from compliance.cli.fix import add_fix_command, add_scan_fix_options, run_fix
 from compliance.cli.fixture_test import add_test_command, run_test
+from compliance.cli.review import add_review_commands, run_decisions_export, run_review
 from compliance.cli.rule import add_rule_command, run_rule
 from compliance.cli.schema_command import add_schema_command, run_schema
 from compliance.cli.selection import add_selection_options, selected
@@ -208,6 +210,8 @@ def _parser() -> argparse.ArgumentParser:
     history_cmd.add_argument("--format", choices=("text", "json"), default="text", help="text (default) or json")
     history_cmd.add_argument("--limit", type=_positive_int, metavar="N", help="only the last N runs")
 
+    add_review_commands(commands, _add_state_option)
+
     watch_cmd = commands.add_parser("watch", help="scan again whenever reposts, sources, rules or the configuration change")
     _add_scan_options(watch_cmd)
     watch_cmd.add_argument("--interval", type=float, default=60.0, metavar="SECONDS", help="look for changes this often (default: 60)")
@@ -215,10 +219,13 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _config(args: argparse.Namespace) -> Config:
+    """The configuration, with the waivers reviewers accepted (`review_waivers`) after its own."""
     path = args.config or find_config(Path.cwd())
     if args.config is not None and not args.config.is_file():
         raise ComplianceError("configuration file not found", str(args.config))
-    return load_config(path) if path else Config()
+    config = load_config(path) if path else Config()
+    config.waivers = [*config.waivers, *load_waiver_file(review_waivers_path(config, Path.cwd()))]
+    return config
 
 
 def _with_config(args: argparse.Namespace, config: Config) -> argparse.Namespace:
@@ -330,7 +337,7 @@ def _scan(args: argparse.Namespace, config: Config, session: StateSession | None
         shown = ", ".join(result.links_skipped[:3]) + (", ..." if len(result.links_skipped) > 3 else "")
         print(f"compliance: warning: skipped {len(result.links_skipped)} link(s) leading out of the scanned folders "
               f"({shown}); --follow-links reads them", file=sys.stderr)
-    if config.waivers and config.path is not None:
+    if config.waivers:
         _add_waiver_findings(config, pack, result, root, today, fetch_mode != "off")
     expired = [{"waiver": w.origin, "expired": str(w.expires), "reason": w.reason} for w in config.waivers if w.expired(today)]
     if expired:
@@ -344,10 +351,14 @@ def _add_waiver_findings(config: Config, pack: RulePack, result, root: Path, tod
     """Waivers that name unknown rules or suppress nothing: findings on the configuration file."""
     from compliance.checks.hygiene import config_result, waiver_findings
 
-    findings = waiver_findings(config.waivers, pack, result.documents, today, fetching)
-    if findings:
-        name = project_path(str(config.path.resolve()), str(root))
-        result.documents.append(config_result(name, findings, config.waivers, today))
+    by_file: dict[str, list] = {}
+    for waiver in config.waivers:  # the configuration's, and the review waivers file's
+        by_file.setdefault(waiver.origin.rpartition(":")[0] or waiver.origin, []).append(waiver)
+    for file, waivers in by_file.items():
+        findings = waiver_findings(waivers, pack, result.documents, today, fetching)
+        if findings:
+            name = project_path(str(Path(file).resolve()), str(root))
+            result.documents.append(config_result(name, findings, config.waivers, today))
 
 
 def _state_path(args: argparse.Namespace, config: Config) -> Path:
@@ -447,6 +458,8 @@ def _scan_with_state(args: argparse.Namespace, config: Config, formats: list[str
     report_input = ReportInput(documents, _rule_infos(pack), None if fail_on == "never" else Severity(fail_on), extra, history)
     if len(history) > 1:  # an earlier run to compare with: the HTML index marks what is new since
         report_input.new_fingerprints = frozenset(o.fingerprint for o in session.prepared.comparison.new)
+    if session is not None and "html" in formats:
+        report_input.decisions, report_input.finding_decisions = _decisions(session)
     text = TextReport.of(args, _root(config))
     if single:
         _write_one(report_input, formats[0], args.output, args.quiet, text)
@@ -465,6 +478,17 @@ def _run_fix(args: argparse.Namespace, config: Config, report: bool = True) -> i
     """`compliance fix`, `scan --fix` (`report` False: the scan that follows reports) and `--diff`."""
     return run_fix(args, lambda: _scan(args, config, keep_texts=True), args.fail_on if getattr(args, "fail_on", None)
                    else config.fail_on or "error", report)
+def _decisions(session: StateSession):
+    """Reviewers' decisions that still hold, for the HTML report: the document hashes are this
+    run's where it checked a file, the state's where the file came from it unchanged."""
+    from compliance.state.decisions import decisions_for_report
+
+    if not session.store.has_decisions():
+        return {}, {}
+    hashes = session.store.document_hashes()
+    if session.prepared is not None:
+        hashes.update({row.stored.report_path: row.stored.content_hash for row in session.prepared.changes.upserts})
+    return decisions_for_report(session.store, hashes)
 
 
 def _save_state(args: argparse.Namespace, session: StateSession, catalogue_errors: bool) -> None:
@@ -702,6 +726,11 @@ def main(argv: list[str] | None = None, *, exiting: bool = False) -> int:
             return _run_history(args)
         if args.command == "watch":
             return _run_watch(args)
+        if args.command == "review":
+            config = _config(args)
+            return run_review(args, config, _state_path(args, config))
+        if args.command == "decisions":
+            return run_decisions_export(args, _state_path(args, _config(args)))
         if args.command == "test":
             config = _config(args)
             return run_test(args, load_pack(args.rules or config.rules or DEFAULT_PACK))

@@ -69,7 +69,7 @@ def rules_fingerprint(pack: RulePack, waivers: list[Waiver], today: dt.date, max
     even though the configuration file did not change. Whether credited pages are fetched
     (`off`, `offline`, `online`) decides whether a link can be verified at all.
     """
-    live = sorted([list(w.paths), list(w.rules), w.reason] for w in waivers if not w.expired(today))
+    live = sorted([list(w.paths), list(w.rules), w.reason, list(w.fingerprints)] for w in waivers if not w.expired(today))
     payload = json.dumps([code_fingerprint(), RESULT_FORMAT, pack.fingerprint(), live, max_bytes, fetch_mode])
     return _digest(payload)
 

@@ -8,7 +8,9 @@ SQLite in WAL mode, so `compliance history` can read while a scan writes. It hol
 - `open_findings`: the active findings of the last scan of each file, by fingerprint, so the
   next run can tell new findings from old;
 - `pending_alerts` (schema 2): webhook alerts not yet confirmed delivered, oldest first, so a
-  receiver that was down gets them at a later run (see compliance.state.notify).
+  receiver that was down gets them at a later run (see compliance.state.notify);
+- `decisions` (schema 3): what reviewers decided in `compliance review` (publish, hold, accept
+  a finding), with the document's content hash at the time (see compliance.state.decisions).
 
 A run writes everything in one transaction at its end: a run that is interrupted or fails
 leaves the previous state as it was. `PRAGMA user_version` is the schema version, migrated
@@ -30,7 +32,7 @@ from typing import Any, Callable
 from compliance.errors import ComplianceError
 from compliance.state.incremental import Stored
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 APPLICATION_ID = 0x434D504C  # "CMPL"
 _SQLITE_MAGIC = b"SQLite format 3\x00"
 
@@ -84,6 +86,21 @@ MIGRATIONS: dict[int, str] = {
         queued TEXT NOT NULL            -- ISO 8601, UTC
     );
     """,
+    3: """
+    CREATE TABLE decisions (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        doc_path TEXT NOT NULL,         -- the document's report path, from the project root
+        doc_hash TEXT,                  -- its content hash when decided: another one reopens the decision
+        fingerprint TEXT,               -- the finding decided on, NULL for the whole document
+        rule TEXT,                      -- that finding's rule
+        status TEXT NOT NULL,           -- publish, hold or accept
+        reason TEXT NOT NULL,
+        expires TEXT,                   -- YYYY-MM-DD or NULL
+        reviewer TEXT NOT NULL,
+        decided TEXT NOT NULL           -- ISO 8601, UTC
+    );
+    CREATE INDEX decisions_doc_path ON decisions (doc_path);
+    """,
 }
 
 
@@ -127,6 +144,22 @@ class PendingAlert:
     payload: str
     run_id: int
     queued: str
+
+
+@dataclass(frozen=True)
+class DecisionRow:
+    """One reviewer's decision as stored; `compliance.state.decisions` says whether it still holds."""
+
+    id: int
+    doc_path: str
+    doc_hash: str | None
+    fingerprint: str | None
+    rule: str | None
+    status: str
+    reason: str
+    expires: str | None
+    reviewer: str
+    decided: str
 
 
 @dataclass(frozen=True)
@@ -281,6 +314,29 @@ class StateStore:
                                 (url,) if url is not None else ())
         return [PendingAlert(*r) for r in rows if _typed(r, _ALERT_TYPES)]
 
+    @_damage_is_one_line
+    def document_hashes(self) -> dict[str, str]:
+        """Report path -> content hash of every document the last scans checked (no results read)."""
+        rows = self._db.execute("SELECT report_path, content_hash FROM documents")
+        return {r[0]: r[1] for r in rows if isinstance(r[0], str) and isinstance(r[1], str)}
+
+    @_damage_is_one_line
+    def locations(self, report_path: str) -> set[str]:
+        """The real paths (from the project root) of the documents reported as `report_path`."""
+        rows = self._db.execute("SELECT location FROM documents WHERE report_path = ?", (report_path,))
+        return {r[0] for r in rows if isinstance(r[0], str)}
+
+    @_damage_is_one_line
+    def decisions(self) -> list[DecisionRow]:
+        """Oldest first."""
+        rows = self._db.execute("SELECT id, doc_path, doc_hash, fingerprint, rule, status, reason, expires, reviewer, decided"
+                                " FROM decisions ORDER BY id")
+        return [DecisionRow(*r) for r in rows if _typed(r, _DECISION_TYPES)]
+
+    @_damage_is_one_line
+    def has_decisions(self) -> bool:
+        return self._db.execute("SELECT 1 FROM decisions LIMIT 1").fetchone() is not None
+
     def integrity_ok(self) -> bool:
         return self._db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
 
@@ -314,6 +370,20 @@ class StateStore:
         return run_id
 
     @_damage_is_one_line
+    def add_decision(self, decision: DecisionRow) -> int:
+        """One statement, committed at once; `decision.id` is ignored. Returns the new id."""
+        cursor = self._db.execute(
+            "INSERT INTO decisions (doc_path, doc_hash, fingerprint, rule, status, reason, expires, reviewer, decided)"
+            " VALUES (?,?,?,?,?,?,?,?,?)",
+            (decision.doc_path, decision.doc_hash, decision.fingerprint, decision.rule, decision.status, decision.reason,
+             decision.expires, decision.reviewer, decision.decided))
+        return int(cursor.lastrowid)
+
+    @_damage_is_one_line
+    def remove_decision(self, decision_id: int) -> bool:
+        return self._db.execute("DELETE FROM decisions WHERE id = ?", (decision_id,)).rowcount > 0
+
+    @_damage_is_one_line
     def remove_alert(self, alert_id: int) -> None:
         """Called the moment an alert is confirmed delivered: one statement, committed at once."""
         self._db.execute("DELETE FROM pending_alerts WHERE id = ?", (alert_id,))
@@ -332,6 +402,7 @@ _TEXT, _WHOLE, _MAYBE_TEXT = (str,), (int,), (str, type(None))
 _DOCUMENT_TYPES = (_TEXT,) * 6 + (_MAYBE_TEXT, _MAYBE_TEXT, _TEXT)
 _OPEN_FINDING_TYPES = (_TEXT, _TEXT, _TEXT, _TEXT, _WHOLE, _TEXT)
 _ALERT_TYPES = (_WHOLE, _TEXT, _TEXT, _WHOLE, _TEXT)
+_DECISION_TYPES = (_WHOLE, _TEXT, _MAYBE_TEXT, _MAYBE_TEXT, _MAYBE_TEXT, _TEXT, _TEXT, _MAYBE_TEXT, _TEXT, _TEXT)
 _RUN_TYPES = (_WHOLE, _TEXT, (int, float), _TEXT, *(_WHOLE,) * 6, _TEXT, _TEXT, _TEXT)
 
 

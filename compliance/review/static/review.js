@@ -151,7 +151,7 @@
     document.querySelectorAll(".review-ui").forEach(function (node) { if (node !== live) { node.remove(); } });
     if (docPath) {
       documentPanel();
-      document.querySelectorAll("[data-fingerprint]").forEach(findingControls);
+      document.querySelectorAll("li.finding[data-fingerprint]").forEach(findingControls);
     } else {
       indexBadges();
     }

@@ -224,3 +224,24 @@ def test_an_update_during_a_scan_goes_online_and_loses_nothing(served, generated
     # persisted: a shard restarted from its file serves the new sources too
     ray.kill(shard_actor(1), no_restart=False)
     assert scan_json(tmp_path / "restarted.json", str(reposts), "--cluster", "auto") == single
+
+
+def test_cluster_mistakes_are_one_line_errors(cluster, generated, tmp_path, capsys):
+    catalogue, reposts = generated
+    assert main(["scan", str(reposts), "--cluster", "auto", "--no-state", "-q"]) == 2
+    assert capsys.readouterr().err.strip().splitlines() == [
+        "compliance: error: no shards are served on this cluster; start them with `compliance cluster serve --index DIR`"]
+    assert main(["cluster", "serve", "--index", str(tmp_path)]) == 2
+    assert "no manifest.json" in capsys.readouterr().err
+    assert main(["scan", str(reposts), "--cluster", "auto", "--sources", str(catalogue), "--no-state"]) == 2
+    assert "drop --index and --sources" in capsys.readouterr().err
+    # shard files of two builds mixed in one folder: refused, nothing left served
+    build(catalogue, tmp_path / "a", 2)
+    lines = catalogue.read_text().splitlines()
+    (tmp_path / "other.jsonl").write_text("\n".join(lines[:-1]) + "\n")
+    build(tmp_path / "other.jsonl", tmp_path / "b", 2)
+    (tmp_path / "a" / "shard-1.db").write_bytes((tmp_path / "b" / "shard-1.db").read_bytes())
+    assert main(["cluster", "serve", "--index", str(tmp_path / "a")]) == 2
+    error = capsys.readouterr().err.strip().splitlines()
+    assert len(error) == 1 and "served as shard 1 of 2" in error[0], error
+    assert main(["cluster", "status"]) == 2

@@ -17,6 +17,7 @@ import shutil
 import subprocess
 import sys
 import time
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -79,7 +80,9 @@ class ShardActor:
         self.number = number
         self.band = self.store.band_index()
         self.lookups = 0
-        self.restarted = ray.get_runtime_context().was_current_actor_reconstructed
+        with warnings.catch_warnings():  # Ray's own property reads a deprecated one of its own
+            warnings.simplefilter("ignore", DeprecationWarning)
+            self.restarted = ray.get_runtime_context().was_current_actor_reconstructed
 
     def key_matches(self, query_keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         self.lookups += 1
@@ -187,19 +190,39 @@ def serve(folder: Path) -> list[dict]:
         raise ComplianceError(f"the cluster serves {len(served)} other shards; stop them first (`compliance cluster stop`)")
     handles = []
     for number, path in enumerate(paths):
+        # Ray places a shard only on a node with room for its band keys (`memory` is a request
+        # the scheduler counts, not a limit): two large shards on one node would swap.
         handles.append(ShardActor.options(name=actor_name(number), namespace=NAMESPACE, lifetime="detached",
-                                          get_if_exists=True).remote(str(path), number, manifest.shards, manifest.catalogue))
+                                          get_if_exists=True, memory=shard_memory(path))
+                       .remote(str(path), number, manifest.shards, manifest.catalogue))
     try:
         described = ray.get([handle.describe.remote() for handle in handles], timeout=READY_WITHIN)
     except RayActorError as error:
         stop()
         cause = getattr(error, "cause", None) or error
         raise ComplianceError(f"a shard failed to start: {str(cause).strip().splitlines()[-1]}") from None
+    except GetTimeoutError:
+        stop()
+        raise ComplianceError(f"the shards were not all placed and loaded within {READY_WITHIN:.0f} s: does the cluster have "
+                              f"{max(shard_memory(path) for path in paths) / 1e6:,.0f} MB of memory free on a node per shard?") from None
     for found, path in zip(described, paths):
         if Path(found["path"]) != path:
             raise ComplianceError(f"shard {found['shard']} is served from {found['path']}; stop it first "
                                   "(`compliance cluster stop`)", str(path))
     return described
+
+
+ACTOR_BASE_BYTES = 200 * 2**20  # Python, numpy, numba's kernels and Ray's worker, measured at 110-130 MB (bench_cluster)
+
+
+def shard_memory(path: Path) -> int:
+    """Bytes a shard's actor holds: its stored arrays (loaded whole) and the process around them."""
+    store = IndexStore.open(path)
+    try:
+        (arrays,) = store.db.execute("SELECT coalesce(sum(length(data)), 0) FROM arrays").fetchone()
+    finally:
+        store.close()
+    return int(arrays) + ACTOR_BASE_BYTES
 
 
 def status() -> list[dict]:

@@ -108,7 +108,7 @@ def main() -> None:
           f"({args.reposts / single_s:,.0f} reposts/s, peak {single_mb:,.0f} MB); fixed costs {fixed_s:.2f} s "
           f"(a {bench_scan.FEW}-repost scan), {args.reposts / max(single_s - fixed_s, 1e-9):,.0f} reposts/s after them")
 
-    ray.init(num_cpus=args.cpus, include_dashboard=False, object_store_memory=300 * 2**20, namespace="compliance",
+    ray.init(address="local", num_cpus=args.cpus, include_dashboard=False, object_store_memory=300 * 2**20, namespace="compliance",
              logging_level="ERROR", log_to_driver=False)
     rows = []
     keys = chunk_keys(reposts, min(args.reposts, 640))

@@ -54,7 +54,7 @@ def generated(tmp_path_factory) -> tuple[Path, Path]:
 
 @pytest.fixture(scope="module")
 def cluster():
-    ray.init(num_cpus=2, include_dashboard=False, object_store_memory=200 * 2**20, namespace="compliance",
+    ray.init(address="local", num_cpus=2, include_dashboard=False, object_store_memory=200 * 2**20, namespace="compliance",
              logging_level="ERROR", log_to_driver=False)
     yield ray.get_runtime_context().gcs_address
     ray.shutdown()

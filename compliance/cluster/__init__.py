@@ -10,3 +10,13 @@ index of the whole catalogue would rank them (`index.merge_key_matches`).
 Ray is imported only by `service` and `scan` (the `cluster` extra); building shards needs
 none of it.
 """
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+if "RAY_AUTH_MODE" not in os.environ and (Path.home() / ".ray" / "auth_token").is_file():
+    # `ray start` turns token authentication on when this token file exists (Ray 2.59 on), but
+    # a process joining the cluster sends the token only when told to; Ray reads this when
+    # imported, which `service` and `scan` do after this package
+    os.environ["RAY_AUTH_MODE"] = "token"

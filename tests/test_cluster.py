@@ -161,58 +161,74 @@ def shard_actor(number: int):
     return ray.get_actor(f"shard-{number}", namespace="compliance")
 
 
-def test_a_shard_killed_mid_scan_is_restarted_and_the_report_is_complete(served, generated, tmp_path):
-    catalogue, reposts = generated
+@pytest.fixture(scope="module")
+def many(generated, tmp_path_factory) -> Path:
+    """The generated reposts three times over, in three folders: nine chunks of work."""
+    _, reposts = generated
+    folder = tmp_path_factory.mktemp("many")
+    for copy in "abc":
+        (folder / copy).mkdir()
+        for path in reposts.iterdir():
+            (folder / copy / path.name).write_bytes(path.read_bytes())
+    return folder
+
+
+@pytest.fixture
+def after_first_chunk(monkeypatch):
+    """Run `action` when the scan has the results of its first chunk, and others are still to
+    look up (the CLI's progress callback, which a quiet scan has none of); then the list holds
+    (reposts done then, what `action` returned)."""
+    done = []
+
+    def install(action) -> list:
+        class Once:
+            def __call__(self, finished: int, total: int) -> None:
+                if not done:
+                    done.append((finished, action()))
+
+            def finish(self) -> None:
+                pass
+
+        monkeypatch.setattr("compliance.cli.main.Progress.for_terminal", lambda *args, **kwargs: Once())
+        return done
+    return install
+
+
+def test_a_shard_killed_mid_scan_is_restarted_and_the_report_is_complete(served, generated, many, after_first_chunk, tmp_path):
+    catalogue, _ = generated
     build(catalogue, tmp_path / "shards", 2)
     served(tmp_path / "shards")
-    single = scan_json(tmp_path / "single.json", str(reposts), "--sources", str(catalogue))
-    killed = threading.Event()
-
-    def kill_when_busy() -> None:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            if ray.get(shard_actor(0).describe.remote())["lookups"] >= 1:
-                ray.kill(shard_actor(0), no_restart=False)
-                killed.set()
-                return
-            time.sleep(0.05)
-
-    killer = threading.Thread(target=kill_when_busy)
-    killer.start()
-    report = scan_json(tmp_path / "cluster.json", str(reposts), "--cluster", "auto")
-    killer.join()
-    assert killed.is_set()
+    single = scan_json(tmp_path / "single.json", str(many), "--sources", str(catalogue))
+    killed = after_first_chunk(lambda: ray.kill(shard_actor(0), no_restart=False))
+    report = scan_json(tmp_path / "cluster.json", str(many), "--cluster", "auto")
+    assert killed and killed[0][0] < 288
     assert report == single
     assert ray.get(shard_actor(0).describe.remote())["restarted"]
 
 
-def test_an_update_during_a_scan_goes_online_and_loses_nothing(served, generated, tmp_path):
+def test_an_update_during_a_scan_goes_online_and_loses_nothing(served, generated, many, after_first_chunk, tmp_path):
     catalogue, reposts = generated
     build(catalogue, tmp_path / "shards", 2)
     served(tmp_path / "shards")
-    # 40 new sources, each the text of a repost that copies nothing catalogued
-    before = json.loads(scan_json(tmp_path / "before.json", str(reposts), "--cluster", "auto"))
-    unmatched = [d["path"] for d in before["documents"] if d["source"] is None][:40]
+    before = json.loads(scan_json(tmp_path / "before.json", str(many), "--cluster", "auto"))
+    # new sources: the bodies of reposts that copy nothing catalogued
+    unmatched = sorted({Path(d["path"]).name for d in before["documents"] if d["source"] is None})[:20]
     assert len(unmatched) >= 10
     grown = tmp_path / "grown.jsonl"
     lines = catalogue.read_text().splitlines()
-    for n, path in enumerate(unmatched):
-        text = "\n\n".join((reposts / Path(path).name).read_text().split("\n\n")[1:-1])  # its body: no title, no disclaimer
-        lines.append(json.dumps({"id": f"new-{n}", "publisher": "Newcomer", "text": text}))
+    for n, name in enumerate(unmatched):
+        body = "\n\n".join((reposts / name).read_text().split("\n\n")[1:-1])  # no title, no disclaimer
+        lines.append(json.dumps({"id": f"new-{n}", "publisher": "Newcomer", "text": body}))
     grown.write_text("\n".join(lines) + "\n")
 
-    updated = []
-    updater = threading.Thread(target=lambda: updated.append(
-        main(["index", "update", "--sources", str(grown), "--cluster", "auto", "-q"])))
-    updater.start()
-    during = json.loads(scan_json(tmp_path / "during.json", str(reposts), "--cluster", "auto"))
-    updater.join()
-    assert updated == [0]
+    updated = after_first_chunk(lambda: main(["index", "update", "--sources", str(grown), "--cluster", "auto", "-q"]))
+    during = json.loads(scan_json(tmp_path / "during.json", str(many), "--cluster", "auto"))
+    assert updated and updated[0][1] == 0
     paths = [d["path"] for d in during["documents"]]
-    assert sorted(paths) == sorted(d["path"] for d in before["documents"]) and len(set(paths)) == len(paths)
-    for old, new in zip(before["documents"], during["documents"]):
-        if old["path"] not in unmatched:
-            assert old == new  # untouched by the update: as before
+    assert paths == [d["path"] for d in before["documents"]]  # every repost once, none twice
+    assert all(old == new for old, new in zip(before["documents"], during["documents"]) if Path(old["path"]).name not in unmatched)
+    found_during = {d["path"] for d in during["documents"] if d["source"] and d["source"]["id"].startswith("new-")}
+    assert found_during  # chunks checked after the update saw the new sources
     # after it, as a single machine's index updated with the same catalogue
     index = tmp_path / "index.db"
     assert main(["index", "build", "--sources", str(catalogue), "--index", str(index), "-q"]) == 0
@@ -245,3 +261,14 @@ def test_cluster_mistakes_are_one_line_errors(cluster, generated, tmp_path, caps
     error = capsys.readouterr().err.strip().splitlines()
     assert len(error) == 1 and "served as shard 1 of 2" in error[0], error
     assert main(["cluster", "status"]) == 2
+
+
+def test_shards_stopped_mid_scan_end_it_with_one_line(served, generated, many, after_first_chunk, tmp_path, capsys):
+    catalogue, _ = generated
+    build(catalogue, tmp_path / "shards", 2)
+    served(tmp_path / "shards")
+    stopped = after_first_chunk(lambda: ray.kill(shard_actor(1), no_restart=True))
+    code = main(["scan", str(many), "--cluster", "auto", "--no-state", "-q", "--format", "json", "--output", str(tmp_path / "r.json")])
+    assert stopped and code == 2 and not (tmp_path / "r.json").exists()
+    assert capsys.readouterr().err.strip().splitlines() == [
+        "compliance: error: shard 1 is no longer served (stopped by `compliance cluster stop`?); serve the index again and scan again"]

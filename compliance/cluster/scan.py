@@ -187,9 +187,9 @@ class ClusterScan:
                 try:
                     results[number] = ray.get(ref)
                 except ray.exceptions.RayTaskError as error:
-                    cause = error.as_instanceof_cause()
-                    if isinstance(cause, ComplianceError):
-                        raise ComplianceError(str(cause).split("\n")[-1] if "\n" in str(cause) else cause.args[0]) from None
+                    cause = getattr(error, "cause", None)
+                    if isinstance(cause, ComplianceError):  # a shard gone: said once, as the single machine says it
+                        raise ComplianceError(cause.message, cause.path, cause.line) from None
                     raise
                 done += len(results[number])
                 if progress:

@@ -134,7 +134,11 @@ class ShardClient:
         if self._handles is None:
             self._handles = {}
         if fresh or number not in self._handles:
-            self._handles[number] = ray.get_actor(actor_name(number), namespace=NAMESPACE)
+            try:
+                self._handles[number] = ray.get_actor(actor_name(number), namespace=NAMESPACE)
+            except ValueError:  # a restarting actor keeps its name: this one was stopped for good
+                raise ComplianceError(f"shard {number} is no longer served (stopped by `compliance cluster stop`?); "
+                                      "serve the index again and scan again") from None
         return self._handles[number]
 
     def call(self, method: str, per_shard: dict[int, tuple]) -> dict[int, object]:
@@ -158,10 +162,7 @@ class ShardClient:
             if failed:
                 time.sleep(0.5)
                 for number in failed:
-                    try:
-                        self.handle(number, fresh=True)
-                    except ValueError:  # not registered again yet
-                        pass
+                    self.handle(number, fresh=True)
             pending = {number: per_shard[number] for number in failed}
         return answers
 

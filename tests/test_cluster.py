@@ -79,7 +79,7 @@ def build(catalogue: Path, folder: Path, shards: int) -> None:
     assert main(["index", "build", "--sources", str(catalogue), "--shards", str(shards), "--index", str(folder), "-q"]) == 0
 
 
-def test_shards_partition_the_catalogue_by_id_and_keep_its_numbers(generated, tmp_path):
+def test_shards_partition_the_catalogue_by_id_and_keep_its_numbers(generated, tmp_path, capsys):
     catalogue, _ = generated
     build(catalogue, tmp_path / "shards", 3)
     manifest = Manifest.load(tmp_path / "shards")
@@ -93,6 +93,9 @@ def test_shards_partition_the_catalogue_by_id_and_keep_its_numbers(generated, tm
             seen[source_id] = row
         store.close()
     assert seen == {source.id: position for position, source in enumerate(sources, start=1)}
+    assert main(["index", "info", "--index", str(tmp_path / "shards"), "--format", "json"]) == 0
+    info = json.loads(capsys.readouterr().out)
+    assert info["manifest"]["shards"] == 3 and sum(shard["sources"] for shard in info["shards"]) == 400
 
 
 def test_one_shard_is_a_valid_single_machine_index(generated, tmp_path):

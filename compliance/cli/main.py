@@ -647,6 +647,17 @@ def _run_index(args: argparse.Namespace) -> int:
     config = _config(args)
     path = args.index or config.index or DEFAULT_INDEX
     if args.action == "info":
+        if path.is_dir():  # a sharded index: its manifest, and each shard as an index
+            from compliance.cluster.shards import Manifest
+
+            manifest = Manifest.load(path)
+            shards = [IndexStore.open(shard).info() for shard in manifest.paths(path)]
+            if args.format == "json":
+                print(json.dumps({"manifest": {"shards": manifest.shards, "catalogue": manifest.catalogue}, "shards": shards}, indent=2))
+            else:
+                print(f"sharded index {path}: {manifest.shards} shards, {sum(s['sources'] for s in shards):,} sources, "
+                      f"catalogue {manifest.catalogue}\n\n" + "\n\n".join(describe_index(details) for details in shards))
+            return EXIT_OK
         details = IndexStore.open(path).info()
         if args.format == "json":
             print(json.dumps(details, indent=2))

@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import json
 import sys
-import threading
-import time
 from pathlib import Path
 
 import numpy as np
@@ -17,12 +15,13 @@ from conftest import ROOT
 
 from compliance.checks import load_pack
 from compliance.cli.main import main
+from compliance.ingest import load_document
 from compliance.cluster.shards import Manifest, shard_of
 from compliance.similarity import load_catalogue
-from compliance.similarity.index import MAX_BUCKET, BandIndex, IndexParameters, merge_key_matches, query_keys
+from compliance.similarity.fingerprint import shingle_hashes
+from compliance.similarity.index import MAX_BUCKET, BandIndex, IndexParameters, merge_key_matches, query_keys, source_keys
 from compliance.similarity.matcher import BodyText
 from compliance.similarity.store import IndexStore
-from compliance.ingest import load_document
 
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
@@ -113,8 +112,6 @@ def test_merged_shard_answers_rank_as_one_index(generated):
     catalogue, reposts = generated
     parameters, settings = IndexParameters.of(load_pack().matching), load_pack().matching
     sources = load_catalogue([catalogue]).sources
-    from compliance.similarity.index import source_keys
-
     keys = [source_keys(source.text, parameters) for source in sources]
     whole = BandIndex.build(keys)
     shards = []
@@ -128,8 +125,6 @@ def test_merged_shard_answers_rank_as_one_index(generated):
     queries = []
     for path in sorted(reposts.iterdir()):
         tokens = BodyText.of(load_document(path, path.name)).tokens()
-        from compliance.similarity.fingerprint import shingle_hashes
-
         queries.append(query_keys(shingle_hashes(tokens.hashes, settings.shingle_words), parameters, settings.query_stride))
     bounds, start = [], 0
     for part in queries:

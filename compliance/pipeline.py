@@ -31,6 +31,7 @@ from compliance.state.cache import ScanCache
 from compliance.workers import can_fork, worker_pool
 
 if TYPE_CHECKING:
+    from compliance.cluster.scan import ClusterScan
     from compliance.fetch.verify import WebVerifier
 
 
@@ -77,12 +78,18 @@ class _Checker:
         in the processor's caches from one document to the next, where checking a document at
         a time had the index's random reads evict them every time (10,000 reposts against
         100,000 sources: 15 % less of the workers' time)."""
-        chunk = [self._read(file, report_path) for file, report_path in files]
+        return self.check_read([self._read(file, report_path) for file, report_path in files])
+
+    def check_read(self, chunk: list[_InProgress]) -> list[DocumentResult]:
+        """`check_all` of files read already (a cluster reads them where the scan runs)."""
         self._stage(chunk, lambda item: setattr(item, "document", parse_document(item.text, item.file, item.report_path)))
-        self._stage(chunk, lambda item: setattr(item, "candidates", self.matcher.find_candidates(item.document)))
+        self._look_up(chunk)
         self._stage(chunk, lambda item: setattr(item, "matches", self.matcher.matches(item.candidates, credit_test(item.document))))
         self._stage(chunk, self._conclude)
         return [item.result for item in chunk]
+
+    def _look_up(self, chunk: list[_InProgress]) -> None:
+        self._stage(chunk, lambda item: setattr(item, "candidates", self.matcher.find_candidates(item.document)))
 
     def _read(self, file: Path, report_path: str) -> _InProgress:
         item = _InProgress(file, report_path, self.real_paths.location(file, self.project_root))
@@ -296,7 +303,7 @@ def scan(
     index_path: Path | None = None, jobs: int = 1, progress: Callable[[int, int], None] | None = None,
     fetch: FetchSettings | None = None, cache: ScanCache | None = None, keep_texts: bool = True,
     render_row: Callable[[DocumentResult], str] | None = None, project_root: Path | None = None,
-    follow_links: bool = False,
+    follow_links: bool = False, cluster: ClusterScan | None = None,
 ) -> ScanResult:
     """Scan the reposts under `paths` (only those in `only`, when given) against the catalogue
     (or the persistent index at `index_path`).
@@ -306,10 +313,11 @@ def scan(
     follows the checked files. Without `keep_texts` (no report shows texts), workers send
     results back without the repost's and the source's texts; with `render_row`, with their
     line of the JSON report rendered (`DocumentResult.json_row`). Files are named by their
-    path from `project_root` (resolved; default: the working folder).
+    path from `project_root` (resolved; default: the working folder). With a `cluster`, the
+    shards it serves are the sources and its tasks check the reposts (`compliance.cluster`).
     """
     here = (project_root or Path.cwd()).resolve()
-    sources = open_sources(pack, source_paths, index_path, jobs)
+    sources = cluster.sources(pack) if cluster else open_sources(pack, source_paths, index_path, jobs)
     try:
         found = discover(paths, here, [p for p in source_paths if p.is_dir()], follow_links)
         if cache is not None:
@@ -336,7 +344,7 @@ def scan(
             checker = _Checker(matcher, pack, max_bytes, waivers or [], today or dt.date.today(), verifier, here, keep_texts,
                                render_row, cache.resolved if cache is not None else RealPaths())
             try:
-                checked = check_files(checker, todo, jobs, progress)
+                checked = cluster.check_files(checker, todo, progress) if cluster else check_files(checker, todo, jobs, progress)
             finally:
                 if verifier:
                     verifier.close()

@@ -55,6 +55,7 @@ EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
 EXIT_LOCKED = 3  # another scan holds the state for longer than --lock-timeout
 EXIT_INTERNAL = 4  # compliance itself failed outside any one file: a bug, never "findings"
 STATE_FILE = Path(".compliance") / "state.db"
+DEFAULT_SHARDS = Path(".compliance") / "shards"  # a sharded index's folder (`index build --shards N`)
 DEFAULT_LOCK_TIMEOUT = 120.0
 DEFAULT_KEEP_RUNS = 20  # html run folders kept in --report-dir (cron every 5 minutes: 100 minutes of reports)
 HISTORY_IN_HTML = 30  # runs shown in the HTML report's trend chart
@@ -147,6 +148,9 @@ def _add_scan_options(command: argparse.ArgumentParser) -> None:
     command.add_argument("--notify", metavar="URL",
                          help="POST findings new since the last run to this webhook (Slack-compatible JSON with a 'text' field); "
                               "alerts it does not confirm are kept in the state and sent first at the next run")
+    command.add_argument("--cluster", metavar="ADDRESS",
+                         help="check the reposts on the Ray cluster at ADDRESS against the shards it serves "
+                              "(`compliance cluster serve`; 'auto': the cluster started on this machine); keeps no state")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -180,10 +184,31 @@ def _parser() -> argparse.ArgumentParser:
         index_action.add_argument("--config", type=Path, metavar="FILE", help="configuration file")
         index_action.add_argument("-q", "--quiet", action="store_true", help="print nothing but errors")
         _add_jobs(index_action)
+        if action == "build":
+            index_action.add_argument("--shards", type=_positive_int, metavar="N",
+                                      help="build a sharded index: N shard files and a manifest in the folder --index names "
+                                           "(default folder: .compliance/shards), for `compliance cluster serve`")
+        else:
+            index_action.add_argument("--cluster", metavar="ADDRESS",
+                                      help="update the shards the Ray cluster at ADDRESS serves, online (scans go on)")
     info = index_actions.add_parser("info", help="counts, parameters, size and hashing scheme of an index")
     info.add_argument("--index", type=Path, metavar="FILE", help=f"index file (default: {DEFAULT_INDEX})")
     info.add_argument("--config", type=Path, metavar="FILE", help="configuration file (its `index` is the default)")
     info.add_argument("--format", choices=("text", "json"), default="text")
+
+    cluster_cmd = commands.add_parser("cluster", help="serve a sharded index on a Ray cluster, show or stop it")
+    cluster_actions = cluster_cmd.add_subparsers(dest="action", required=True, metavar="ACTION")
+    for action, summary in (("serve", "start one actor per shard of a sharded index (starting a local cluster if none runs)"),
+                            ("status", "the shards served: sources, band keys, memory, restarts"),
+                            ("stop", "stop every shard actor")):
+        cluster_action = cluster_actions.add_parser(action, help=summary)
+        cluster_action.add_argument("--address", metavar="ADDRESS",
+                                    help="the Ray cluster (host:port, or ray://host:10001 for Ray Client; default: the one on this machine)")
+        if action == "serve":
+            cluster_action.add_argument("--index", type=Path, metavar="DIR", required=True,
+                                        help="sharded index folder (`compliance index build --shards N`), at the same path on every node")
+        if action == "status":
+            cluster_action.add_argument("--format", choices=("text", "json"), default="text", help="text (default) or json")
 
     sources_cmd = commands.add_parser("sources", help="manage the source catalogue")
     sources_actions = sources_cmd.add_subparsers(dest="action", required=True, metavar="ACTION")
@@ -314,13 +339,14 @@ def _scan(args: argparse.Namespace, config: Config, session: StateSession | None
         cache.documents_needed = texts_shown
     progress = Progress.for_terminal(getattr(args, "quiet", False))
     root = _root(config)
+    cluster = _cluster_scan(args, fetch)
     try:
         result = scan(args.paths, args.sources or config.sources, pack, max_bytes, only, config.waivers, today,
                       index_path=args.index or config.index,
                       jobs=_jobs(args.jobs or config.jobs, "--jobs" if args.jobs else f"{config.path}: jobs:"),
                       progress=progress, fetch=fetch, cache=cache, keep_texts=texts_shown,
                       render_row=document_row if "json" in formats else None, project_root=root,
-                      follow_links=args.follow_links)
+                      follow_links=args.follow_links, cluster=cluster)
     finally:
         if progress:
             progress.finish()
@@ -345,6 +371,73 @@ def _scan(args: argparse.Namespace, config: Config, session: StateSession | None
     if only is not None:
         extra["changed_since"] = args.changed_since
     return pack, result, extra, cache, _scope(args.paths, result.documents, root, only)
+
+
+def _cluster_scan(args: argparse.Namespace, fetch):
+    """The cluster a --cluster scan runs on; Ray is imported only then."""
+    if not getattr(args, "cluster", None):
+        return None
+    if args.index is not None or args.sources:
+        raise ComplianceError("a --cluster scan matches against the shards the cluster serves: drop --index and --sources")
+    if fetch and fetch.enabled:
+        raise ComplianceError("--fetch does not run with --cluster yet")
+    from compliance.cluster.scan import ClusterScan
+
+    return ClusterScan(args.cluster)
+
+
+def _run_cluster(args: argparse.Namespace) -> int:
+    from compliance.cluster import service
+
+    service.connect(args.address, start=args.action == "serve")
+    if args.action == "serve":
+        shards = service.serve(args.index)
+        print(f"serving {len(shards)} shard(s) of {args.index}: {sum(shard['sources'] for shard in shards):,} sources, "
+              f"{sum(shard['band_bytes'] for shard in shards) / 1e6:,.1f} MB of band keys")
+    elif args.action == "status":
+        shards = service.status()
+        if args.format == "json":
+            print(json.dumps(shards, indent=2))
+        else:
+            for shard in shards:
+                print(f"shard {shard['shard']}: {shard['sources']:,} sources, {shard['band_bytes'] / 1e6:,.1f} MB of band keys, "
+                      f"{shard['lookups']:,} lookups{', restarted' if shard['restarted'] else ''} ({shard['path']})")
+    else:
+        print(f"stopped {service.stop()} shard(s)")
+    return EXIT_OK
+
+
+def _run_cluster_index(args: argparse.Namespace, config: Config, pack: RulePack, source_paths: list[Path], jobs: int) -> int:
+    """`index build --shards N` and `index update --cluster ADDRESS`."""
+    from compliance.similarity import load_catalogue
+    from compliance.similarity.index import IndexParameters
+
+    started = time.perf_counter()
+    catalogue = load_catalogue(source_paths, jobs)
+    for error in catalogue.errors:
+        print(f"compliance: error: {error}", file=sys.stderr)
+    if getattr(args, "cluster", None):
+        if catalogue.errors:  # a half-read catalogue would take its unread sources off every shard
+            raise ComplianceError("the catalogue has errors: the shards are left as they are")
+        from compliance.cluster.scan import update_shards
+
+        report = update_shards(args.cluster, catalogue.sources, pack)
+        where = f"cluster {args.cluster}"
+    else:
+        from compliance.cluster.shards import build_shards
+
+        path = args.index or config.index or DEFAULT_SHARDS
+        progress = Progress.for_terminal(args.quiet, label="indexing")
+        try:
+            report = build_shards(path, catalogue.sources, IndexParameters.of(pack.matching), args.shards, jobs, progress)
+        finally:
+            if progress:
+                progress.finish()
+        where = f"sharded index {path} ({args.shards} shards)"
+    if not args.quiet:
+        print(f"{where}: {report.added} added, {report.changed} changed, {report.removed} removed, "
+              f"{report.unchanged} unchanged ({time.perf_counter() - started:.1f}s)")
+    return EXIT_USAGE if catalogue.errors else EXIT_OK
 
 
 def _add_waiver_findings(config: Config, pack: RulePack, result, root: Path, today: dt.date, fetching: bool) -> None:
@@ -372,6 +465,10 @@ def _state_path(args: argparse.Namespace, config: Config) -> Path:
 def _open_state(args: argparse.Namespace, config: Config) -> StateSession | None:
     """The state of earlier runs, locked for this one; None for --no-state. A default state that
     cannot be created (a read-only folder) costs the incremental scan, not the scan."""
+    if getattr(args, "cluster", None):
+        if args.state is not None or args.notify:
+            raise ComplianceError("a --cluster scan keeps no state yet: drop --state and --notify")
+        return None
     if args.no_state:
         if args.notify:
             raise ComplianceError("--notify needs the state (it reports findings new since the last run); drop --no-state")
@@ -590,6 +687,17 @@ def _run_index(args: argparse.Namespace) -> int:
     config = _config(args)
     path = args.index or config.index or DEFAULT_INDEX
     if args.action == "info":
+        if path.is_dir():  # a sharded index: its manifest, and each shard as an index
+            from compliance.cluster.shards import Manifest
+
+            manifest = Manifest.load(path)
+            shards = [IndexStore.open(shard).info() for shard in manifest.paths(path)]
+            if args.format == "json":
+                print(json.dumps({"manifest": {"shards": manifest.shards, "catalogue": manifest.catalogue}, "shards": shards}, indent=2))
+            else:
+                print(f"sharded index {path}: {manifest.shards} shards, {sum(s['sources'] for s in shards):,} sources, "
+                      f"catalogue {manifest.catalogue}\n\n" + "\n\n".join(describe_index(details) for details in shards))
+            return EXIT_OK
         details = IndexStore.open(path).info()
         if args.format == "json":
             print(json.dumps(details, indent=2))
@@ -601,6 +709,8 @@ def _run_index(args: argparse.Namespace) -> int:
     if not source_paths:
         raise ComplianceError("no source catalogue given (--sources, or `sources:` in the configuration)")
     jobs = _jobs(args.jobs, "--jobs")
+    if getattr(args, "shards", None) or getattr(args, "cluster", None):
+        return _run_cluster_index(args, config, pack, source_paths, jobs)
     started = time.perf_counter()
     with catalogue_for_index(path, pack, source_paths, jobs, rebuild=args.action == "build") as (catalogue, pool):
         for error in catalogue.errors:
@@ -722,6 +832,8 @@ def main(argv: list[str] | None = None, *, exiting: bool = False) -> int:
                 return _run_index(args)
         if args.command == "sources":
             return _run_sources_add(args)
+        if args.command == "cluster":
+            return _run_cluster(args)
         if args.command == "history":
             return _run_history(args)
         if args.command == "watch":

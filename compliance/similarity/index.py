@@ -275,6 +275,14 @@ class BandIndex:
         owners = kernels.shared_key_owners(self.keys, self.owners, self.directory, self._shift, query_keys, MAX_BUCKET)
         return ranked_candidates(owners, limit)
 
+    def key_matches(self, query_keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(keys equal to each query key, capped at `MAX_BUCKET` + 1; their owners in query
+        order): what a shard of a catalogue answers (see `merge_key_matches`)."""
+        if not len(self.keys) or not len(query_keys):
+            return np.zeros(len(query_keys), np.int32), np.zeros(0, np.int32)
+        return kernels.key_matches(self.keys, self.owners, self.directory, self._shift,
+                                   np.ascontiguousarray(query_keys, dtype=np.uint64), MAX_BUCKET)
+
     def shingle_candidates(self, shingles: np.ndarray, parameters: IndexParameters, stride: int, limit: int) -> list[tuple[int, int]]:
         """`candidates_with_hits` of the shingles' `query_keys`, in one compiled call."""
         if not len(self.keys) or not len(shingles):
@@ -291,6 +299,31 @@ class CandidateLookup(Protocol):
     """A repost's shingles to candidates: a `BandIndex` in memory, or one read in place from an index file."""
 
     def shingle_candidates(self, shingles: np.ndarray, parameters: IndexParameters, stride: int, limit: int) -> list[tuple[int, int]]: ...
+
+
+def merge_key_matches(answers: list[tuple[np.ndarray, np.ndarray]], bounds: list[tuple[int, int]],
+                      limit: int) -> list[list[tuple[int, int]]]:
+    """The candidates of each query (its keys at `bounds` among all queried) from the shards'
+    `BandIndex.key_matches` of the same keys: exactly what one index of the whole catalogue
+    ranks (its buckets counted whole, sources by the numbers the whole catalogue gave them)."""
+    if not answers:
+        return [[] for _ in bounds]
+    total = np.sum([counts.astype(np.int64) for counts, _ in answers], axis=0)
+    kept_key = total <= MAX_BUCKET
+    query_of_key = np.zeros(len(total), np.int64)
+    for number, (start, end) in enumerate(bounds):
+        query_of_key[start:end] = number
+    owners, queries = [], []
+    for counts, found in answers:
+        emitted = np.where(counts <= MAX_BUCKET, counts, 0)
+        keep = np.repeat(kept_key, emitted)
+        owners.append(found[keep])
+        queries.append(np.repeat(query_of_key, emitted)[keep])
+    owners_all, queries_all = np.concatenate(owners), np.concatenate(queries)
+    order = np.argsort(queries_all, kind="stable")
+    owners_all, queries_all = owners_all[order], queries_all[order]
+    cuts = np.searchsorted(queries_all, np.arange(len(bounds) + 1))
+    return [ranked_candidates(np.ascontiguousarray(owners_all[cuts[q]:cuts[q + 1]]), limit) for q in range(len(bounds))]
 
 
 def ranked_candidates(owners: np.ndarray, limit: int) -> list[tuple[int, int]]:

@@ -262,6 +262,44 @@ def shared_key_owners(keys, owners, directory, shift, query_keys, max_bucket):
 
 
 @njit(cache=True, nogil=True)
+def key_matches(keys, owners, directory, shift, query_keys, max_bucket):
+    """For one shard of a catalogue: how many index keys equal each query key, and the owners
+    of those keys, query key by query key (`shared_key_owners` before it leaves out buckets
+    of more than `max_bucket`).
+
+    A bucket full in the whole catalogue may be small in each shard: whoever merges the shards'
+    answers adds the counts up and leaves out what the whole catalogue would. A key counted
+    more than `max_bucket` here is over in every merge: its count says `max_bucket` + 1 and its
+    owners stay here."""
+    n = len(query_keys)
+    counts = np.zeros(n, np.int32)
+    total = 0
+    for q in range(n):
+        query = query_keys[q]
+        top = np.int64(query >> np.uint64(shift))
+        equal = 0
+        for position in range(directory[top], directory[top + 1]):
+            equal += keys[position] == query
+        if equal > max_bucket:
+            counts[q] = max_bucket + 1
+        else:
+            counts[q] = equal
+            total += equal
+    found = np.empty(total, np.int32)
+    total = 0
+    for q in range(n):
+        if counts[q] == 0 or counts[q] > max_bucket:
+            continue
+        query = query_keys[q]
+        top = np.int64(query >> np.uint64(shift))
+        for position in range(directory[top], directory[top + 1]):
+            if keys[position] == query:
+                found[total] = owners[position]
+                total += 1
+    return counts, found
+
+
+@njit(cache=True, nogil=True)
 def _table_size(count):
     """Slots for an open-addressing table of `count` values: a power of two, at most half full."""
     size = 16

@@ -294,12 +294,19 @@ class Matcher:
         """Matching's first step: the sources `document` may copy (None when it has no words).
         A scan takes this step for a chunk of documents before `matches` for each (see
         `pipeline._Checker.check_all`)."""
+        found = self.unranked(document)
+        if found is not None:
+            found.ranked = self.candidates(found.shingles)
+        return found
+
+    def unranked(self, document: Document) -> Candidates | None:
+        """`find_candidates` but the index lookup: a cluster looks a chunk's documents up at
+        once, one round trip per shard (see `compliance.cluster`)."""
         body = BodyText.of(document, self.boilerplate)
         tokens = body.tokens()
         if not len(tokens):
             return None
-        shingles = shingle_hashes(tokens.hashes, self.settings.shingle_words)
-        return Candidates(body, tokens, shingles, self.candidates(shingles))
+        return Candidates(body, tokens, shingle_hashes(tokens.hashes, self.settings.shingle_words), [])
 
     def best_match(self, candidates: Candidates | None) -> Match | None:
         """The first of `matches`: the source the document copies most of."""

@@ -52,7 +52,8 @@ from compliance.model import License, Source
 from compliance.similarity.catalogue import Catalogue, IndexedFiles
 from compliance.similarity.fingerprint import Banding, permutations, remember_permutations
 from compliance.similarity.index import (
-    MAX_BUCKET, BandIndex, IndexParameters, directory_type, keys_in_chunks, prefix_shift, query_keys, ranked_candidates,
+    MAX_BUCKET, BandIndex, IndexParameters, directory_type, keys_in_chunks, keys_of_all, prefix_shift, query_keys,
+    ranked_candidates,
 )
 
 SCHEMA_VERSION = 4
@@ -370,7 +371,8 @@ class IndexStore:
             self.db.execute("ROLLBACK")
             raise
 
-    def sync(self, sources: Catalogue | list[Source], jobs: int = 1, progress=None, pool: ProcessPoolExecutor | None = None) -> SyncReport:
+    def sync(self, sources: Catalogue | list[Source], jobs: int = 1, progress=None, pool: ProcessPoolExecutor | None = None,
+             numbering: Mapping[str, int] | None = None) -> SyncReport:
         """Make the index hold exactly `sources`: fingerprint new and changed ones, drop the rest.
 
         Given a `Catalogue` loaded with what `begin_update` said, the sources of its files
@@ -381,6 +383,9 @@ class IndexStore:
         chunk at a time as workers finish them, so memory holds keys, not the catalogue twice.
         The workers are `pool` when given (`index.fingerprinting_workers`), which is shut down
         once the keys are done.
+
+        New sources take the next numbers, or those `numbering` gives them (a shard of a
+        catalogue numbers its sources as an index of the whole catalogue would).
         """
         catalogue = sources if isinstance(sources, Catalogue) else Catalogue(list(sources))
         sources = catalogue.sources
@@ -422,6 +427,8 @@ class IndexStore:
             for source, _, _ in todo:
                 if source.id in stored:
                     numbers.append(stored[source.id][0])
+                elif numbering is not None:
+                    numbers.append(numbering[source.id])
                 else:
                     numbers.append(next_number)
                     next_number += 1
@@ -459,6 +466,33 @@ class IndexStore:
         self._cache.clear()
         changed = sum(1 for source, _, _ in todo if source.id in stored)
         return SyncReport(len(todo) - changed, changed, len(removed), len(sources) - len(todo) + held)
+
+    def apply(self, changed: list[tuple[int, Source]], removed: list[str]) -> SyncReport:
+        """Add or replace `changed` sources under the numbers given, and drop the sources of the
+        `removed` ids, in one transaction: a cluster's shard takes its part of an update, the
+        whole catalogue numbered by whoever sent it (see `compliance.cluster`)."""
+        parameters = self.parameters()
+        self._begin_writing()
+        try:
+            stored = dict(self.db.execute("SELECT id, number FROM sources"))
+            gone = [stored[source_id] for source_id in removed if source_id in stored]
+            self.db.executemany("DELETE FROM sources WHERE number = ?", [(number,) for number in gone])
+            keys = keys_of_all([source.text for _, source in changed], parameters) if changed else []
+            self.db.executemany(
+                "INSERT OR REPLACE INTO sources(number, id, content_hash, record, origin, text) VALUES (?, ?, ?, ?, ?, ?)",
+                [_row(number, source, None, None) for number, source in changed])
+            numbers = [number for number, _ in changed]
+            owners = [np.full(len(k), number, np.int32) for k, number in zip(keys, numbers)]
+            self._write_arrays(set(gone) | set(numbers) | {stored[s.id] for _, s in changed if s.id in stored}, keys, owners)
+            now = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+            self.db.execute("UPDATE meta SET value = ? WHERE name = 'updated'", (now,))
+            self.db.execute("COMMIT")
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        self._cache.clear()
+        changed_count = sum(1 for _, source in changed if source.id in stored)
+        return SyncReport(len(changed) - changed_count, changed_count, len(gone), len(stored) - len(gone) - changed_count)
 
     def _remember_files(self, catalogue: Catalogue, remembered: list[str]) -> None:
         """Remember the files read (their signatures, as stat'ed before they were read, and
@@ -666,7 +700,8 @@ class SourcesById(Mapping[str, Source]):
 
 
 def build_index(path: Path, sources: Catalogue | list[Source], parameters: IndexParameters, jobs: int = 1, progress=None,
-                pool: ProcessPoolExecutor | None = None) -> SyncReport:
+                pool: ProcessPoolExecutor | None = None, numbering: Mapping[str, int] | None = None,
+                meta: Mapping[str, str] | None = None) -> SyncReport:
     """Build a fresh index file, written beside `path` and moved into place only when complete."""
     if isinstance(sources, Catalogue) and sources.unchanged:
         raise ValueError("a new index is built from a catalogue read whole")
@@ -677,7 +712,9 @@ def build_index(path: Path, sources: Catalogue | list[Source], parameters: Index
     store = None
     try:
         store = IndexStore.create(temporary, parameters)
-        report = store.sync(sources, jobs, progress, pool)
+        if meta:
+            store.db.executemany("INSERT INTO meta VALUES (?, ?)", list(meta.items()))
+        report = store.sync(sources, jobs, progress, pool, numbering)
         store.db.execute("PRAGMA journal_mode=DELETE")  # updates of the finished index are journalled
         store.close()
         os.replace(temporary, path)

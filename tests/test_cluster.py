@@ -34,14 +34,15 @@ if not DEV.is_dir():
     DEV = Path("/work/shared/eval/dev")
 # A wire header opening this many sources: one bucket of band keys too full for a whole
 # catalogue (more than MAX_BUCKET), but not for either of two shards.
-STOCK_SOURCES = 100
+STOCK_SOURCES = MAX_BUCKET + 150
+GENERATED_SOURCES = MAX_BUCKET + 300
 
 
 @pytest.fixture(scope="module")
 def generated(tmp_path_factory) -> tuple[Path, Path]:
     """A generated catalogue (JSONL) and reposts; the first sources share a wire header."""
     folder = tmp_path_factory.mktemp("generated")
-    sources, bodies, _ = bench_scan.build_bodies(400, 96, seed=11)
+    sources, bodies, _ = bench_scan.build_bodies(GENERATED_SOURCES, 96, seed=11)
     header = ("This story was provided by the newswire under the syndication agreement of the member desks and "
               "may be republished in whole or in part provided that the original byline is kept and the wire "
               "is credited in the first paragraph of every copy that appears on a member desk or its partner sites")
@@ -94,7 +95,7 @@ def test_shards_partition_the_catalogue_by_id_and_keep_its_numbers(generated, tm
     assert seen == {source.id: position for position, source in enumerate(sources, start=1)}
     assert main(["index", "info", "--index", str(tmp_path / "shards"), "--format", "json"]) == 0
     info = json.loads(capsys.readouterr().out)
-    assert info["manifest"]["shards"] == 3 and sum(shard["sources"] for shard in info["shards"]) == 400
+    assert info["manifest"]["shards"] == 3 and sum(shard["sources"] for shard in info["shards"]) == GENERATED_SOURCES
 
 
 def test_one_shard_is_a_valid_single_machine_index(generated, tmp_path):
@@ -103,7 +104,7 @@ def test_one_shard_is_a_valid_single_machine_index(generated, tmp_path):
     from_shard = scan_json(tmp_path / "a.json", str(reposts), "--index", str(tmp_path / "one" / "shard-0.db"))
     from_catalogue = scan_json(tmp_path / "b.json", str(reposts), "--sources", str(catalogue))
     assert from_shard == from_catalogue
-    assert json.loads(from_shard)["summary"]["sources"] == 400
+    assert json.loads(from_shard)["summary"]["sources"] == GENERATED_SOURCES
 
 
 def test_merged_shard_answers_rank_as_one_index(generated):
@@ -152,7 +153,7 @@ def test_cluster_scan_of_a_generated_catalogue_equals_a_single_machine_scan(serv
     single = scan_json(tmp_path / "single.json", str(reposts), "--sources", str(catalogue))
     assert scan_json(tmp_path / "cluster.json", str(reposts), "--cluster", "auto") == single
     report = json.loads(single)
-    assert sum(1 for d in report["documents"] if d["source"]) > 60 and report["summary"]["sources"] == 400
+    assert sum(1 for d in report["documents"] if d["source"]) > 60 and report["summary"]["sources"] == GENERATED_SOURCES
 
 
 def shard_actor(number: int):

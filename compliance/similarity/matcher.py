@@ -13,7 +13,7 @@ from rapidfuzz.distance import LCSseq
 
 from compliance.model import Document, Match, Source, Span
 from compliance.similarity.fingerprint import shingle_hashes
-from compliance.similarity.index import BandIndex, CandidateLookup, IndexParameters, keys_of_all
+from compliance.similarity.index import BandIndex, CandidateLookup, IndexParameters, keys_of_all, query_keys
 from compliance.similarity.tokens import TokenizedText, normalize_text, spaced_ascii, tokenize
 from compliance.similarity.verify import Run, aligned_runs, covered_count
 
@@ -220,6 +220,7 @@ class Candidates:
     shingles: np.ndarray
     ranked: list[tuple[int, int]]  # (source number, shared band keys), most shared first
     _prose: np.ndarray | None = None
+    keys: np.ndarray | None = None  # the band keys looked up, when the matcher keeps them (`Matcher.keep_keys`)
 
     def prose_before(self, min_words: int) -> np.ndarray:
         """How many of the first k words stand in blocks of at least `min_words` words (index k).
@@ -256,6 +257,9 @@ class Matcher:
         # asked for again, and their megabytes crowd the processor's caches: keeping 2,048 (and
         # 4,096 sources in the index's cache) instead of 128 (and 256), a scan took 5 % longer.
         self._source_tokens = lru_cache(maxsize=128)(self._tokens_of_source)
+        # A scan with state keeps each repost's band keys: the next run re-checks it only when a
+        # source added or edited shares one of them (see compliance.state.incremental).
+        self.keep_keys = False
 
     @classmethod
     def build(cls, sources: list[Source], settings: MatchSettings | None = None, boilerplate: tuple[str, ...] = (),
@@ -295,7 +299,15 @@ class Matcher:
         if not len(tokens):
             return None
         shingles = shingle_hashes(tokens.hashes, self.settings.shingle_words)
-        return Candidates(body, tokens, shingles, self.candidates(shingles))
+        if not self.keep_keys:
+            return Candidates(body, tokens, shingles, self.candidates(shingles))
+        s = self.settings
+        with_keys = getattr(self.index, "shingle_candidates_with_keys", None)
+        if with_keys is not None:
+            ranked, keys = with_keys(shingles, self.parameters, s.query_stride, s.max_candidates)
+        else:  # a lookup that does not say which keys it asked
+            ranked, keys = self.candidates(shingles), query_keys(shingles, self.parameters, s.query_stride)
+        return Candidates(body, tokens, shingles, ranked, keys=keys)
 
     def best_match(self, candidates: Candidates | None) -> Match | None:
         """The first of `matches`: the source the document copies most of."""

@@ -276,6 +276,7 @@ def test_a_state_file_of_schema_1_is_migrated_in_place_and_keeps_everything(desk
     db = sqlite3.connect(desk / "state.db")
     try:
         assert db.execute("PRAGMA user_version").fetchone()[0] == 3
+        assert db.execute("PRAGMA page_size").fetchone()[0] == 16384  # as the state was created
         tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
     finally:
         db.close()

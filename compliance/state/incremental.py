@@ -191,6 +191,16 @@ def touched_keys(new_keys: np.ndarray, overfull_before: np.ndarray, sizes: Bucke
     return touched, overfull_now
 
 
+def _holds_any(candidates: str, ids: frozenset[str]) -> bool:
+    """Whether a trace's candidates (JSON) name any of `ids`; a damaged list counts as yes.
+    Parsed only when sources were edited or removed: most runs only add."""
+    try:
+        listed = json.loads(candidates)
+    except (ValueError, RecursionError):
+        return True
+    return not isinstance(listed, list) or not ids.isdisjoint(i for i in listed if isinstance(i, str))
+
+
 def trace_keys(keys: np.ndarray) -> bytes:
     """A document's keys as the state keeps them: their top 32 bits, distinct, sorted."""
     return np.unique((np.asarray(keys, dtype=np.uint64) >> np.uint64(32)).astype("<u4")).tobytes()
@@ -202,11 +212,7 @@ def affected_files(traces: Iterable[tuple[str, bytes | None, str | None]], touch
     keys, compiled."""
     files, blobs, affected = [], [], set()
     for file, blob, candidates in traces:
-        try:
-            ids = json.loads(candidates) if candidates is not None else None
-        except (ValueError, RecursionError):
-            ids = None
-        if blob is None or not isinstance(ids, list) or (gone and not gone.isdisjoint(i for i in ids if isinstance(i, str))):
+        if blob is None or candidates is None or (gone and _holds_any(candidates, gone)):
             affected.add(file)
         else:
             files.append(file)

@@ -162,9 +162,13 @@ class ScanCache:
             return
         numbers = {n for lookup in self._lookups.values() if lookup is not None for n in lookup.candidates}
         ids = self.catalogue.source_ids(numbers) if numbers else {}
-        self.traces = [(file, trace_keys(lookup.keys if lookup is not None else np.zeros(0, np.uint64)),
+        empty = np.zeros(0, np.uint64)
+        # A document without a trace (a candidate the index no longer names) is re-checked at
+        # the next catalogue change, as if it had one that every change touches.
+        self.traces = [(file, trace_keys(lookup.keys if lookup is not None else empty),
                         json.dumps([ids[n] for n in lookup.candidates] if lookup is not None else [], ensure_ascii=False))
-                       for file, lookup in self._lookups.items()]
+                       for file, lookup in self._lookups.items()
+                       if lookup is None or all(n in ids for n in lookup.candidates)]
         if self._overfull is None:
             self._overfull = self.catalogue.overfull_keys()
 

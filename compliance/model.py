@@ -183,6 +183,16 @@ class Finding:
         return self.suppression is None
 
 
+@dataclass(frozen=True)
+class LookupTrace:
+    """What of the catalogue a document's result depended on: the band keys it looked up and
+    the sources they found (by number, best first). A later catalogue change that touches
+    neither cannot change the result (compliance.state.incremental)."""
+
+    keys: Any  # numpy uint64 array
+    candidates: tuple[int, ...]
+
+
 @dataclass
 class DocumentResult:
     """What the report says about one document."""
@@ -200,6 +210,8 @@ class DocumentResult:
     # the report's largest cost, and there it runs in parallel. Not an init field, so that
     # `dataclasses.replace` (a baseline marking findings) drops it.
     json_row: str | None = field(default=None, init=False, repr=False, compare=False)
+    # Set when the scan keeps state and the document was matched (or had no words to match).
+    lookup: LookupTrace | None = field(default=None, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         # `match` decides which source is first: a copy given another one (`dataclasses.replace`)

@@ -8,7 +8,9 @@ import os
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Iterator, Mapping
+from typing import TYPE_CHECKING, Callable, Iterable, Iterator, Mapping
+
+import numpy as np
 
 from compliance.checks import check_document
 from compliance.checks.attribution import credit_test
@@ -20,12 +22,12 @@ from compliance.errors import ComplianceError, InputError
 from compliance.fetch.settings import FetchSettings, FetchStats
 from compliance.ingest import DEFAULT_MAX_BYTES, SUPPORTED_SUFFIXES, discover, parse_document, read_text
 from compliance.ingest.discover import RealPaths, project_path
-from compliance.model import Document, DocumentResult, Finding, Match, Source
+from compliance.model import Document, DocumentResult, Finding, LookupTrace, Match, Source
 from compliance.similarity import Matcher, load_catalogue
 from compliance.similarity.matcher import Candidates
 from compliance.similarity import kernels
 from compliance.similarity.catalogue import Catalogue, is_large, list_catalogue
-from compliance.similarity.index import IndexParameters, fingerprinting_workers
+from compliance.similarity.index import BandIndex, IndexParameters, fingerprinting_workers, keys_of_all
 from compliance.similarity.store import IndexStore, SyncReport, build_index, content_hash
 from compliance.state.cache import ScanCache
 from compliance.workers import can_fork, worker_pool
@@ -119,6 +121,14 @@ class _Checker:
     def _conclude(self, item: _InProgress) -> None:
         document = item.document
         assert document is not None
+        self._conclude_checks(item, document)
+        if self.matcher.keep_keys and item.result is not None:
+            candidates = item.candidates
+            item.result.lookup = LookupTrace(candidates.keys if candidates is not None and candidates.keys is not None
+                                             else np.zeros(0, np.uint64),
+                                             tuple(number for number, _ in candidates.ranked) if candidates is not None else ())
+
+    def _conclude_checks(self, item: _InProgress, document: Document) -> None:
         web = self.verifier.verify(document) if self.verifier else None
         # the catalogue wins; a credited page it copies is next best
         matches = item.matches or ([web.match] if web and web.match else [])
@@ -224,11 +234,48 @@ class Sources:
     _build: Callable[[int], Matcher]  # given how many documents it will check
     _matcher: Matcher | None = None
     done: Callable[[], None] = lambda: None  # the scan has read all it needed (an index's snapshot ends)
+    store: IndexStore | None = None  # the persistent index, when there is one
+    parameters: IndexParameters | None = None
+    _sizes: object | None = None  # what bucket sizes are read from, once asked
 
     def matcher(self, documents: int) -> Matcher:
         if self._matcher is None:
             self._matcher = self._build(documents)
         return self._matcher
+
+    # --- what the state asks (state.cache.CatalogueView)
+
+    def source_keys(self, ids: Iterable[str]) -> np.ndarray:
+        assert self.parameters is not None
+        texts = [self.by_id[source_id].text for source_id in ids]
+        keys = keys_of_all(texts, self.parameters)
+        return np.unique(np.concatenate(keys)) if keys else np.zeros(0, np.uint64)
+
+    def _bands(self, many: bool):
+        """The band keys as the matcher has them, or (with an index, for a few keys) read in place."""
+        if self._matcher is not None and isinstance(self._matcher.index, BandIndex):
+            return self._matcher.index
+        if self.store is None:
+            return self.matcher(_PARALLEL_FROM).index  # a catalogue's keys: made in memory for the scan anyway
+        return self.store.band_index() if many else self.store.band_lookup(0)
+
+    def bucket_sizes(self, keys: np.ndarray) -> np.ndarray:
+        if self._sizes is None or (len(keys) > _IN_PLACE_KEYS and not isinstance(self._sizes, BandIndex)):
+            self._sizes = self._bands(len(keys) > _IN_PLACE_KEYS)
+        return self._sizes.bucket_sizes(keys)
+
+    def overfull_keys(self) -> np.ndarray:
+        bands = self._sizes if isinstance(self._sizes, BandIndex) else self._bands(True)
+        return bands.overfull_keys()
+
+    def source_ids(self, numbers: set[int]) -> dict[int, str]:
+        if self.store is not None:
+            return self.store.ids_of(numbers)
+        catalogue = self.matcher(_PARALLEL_FROM).sources
+        return {number: catalogue[number].id for number in numbers}
+
+
+_IN_PLACE_KEYS = 20_000  # bucket sizes of more keys than this are read from all band keys loaded
 
 
 def open_index(index_path: Path, pack: RulePack) -> IndexStore:
@@ -282,7 +329,8 @@ def open_sources(pack: RulePack, source_paths: list[Path], index_path: Path | No
         catalogue = load_catalogue(source_paths, jobs)
         sources = catalogue.sources
         return Sources(len(sources), catalogue.errors, lambda: {s.id: content_hash(s) for s in sources},
-                       {s.id: s for s in sources}, lambda _: Matcher.build(sources, pack.matching, boilerplate, jobs))
+                       {s.id: s for s in sources}, lambda _: Matcher.build(sources, pack.matching, boilerplate, jobs),
+                       parameters=IndexParameters.of(pack.matching))
     errors: list[ComplianceError] = []
     if source_paths:  # as `compliance index update` does; the first scheduled run builds the index
         with catalogue_for_index(index_path, pack, source_paths, jobs) as (catalogue, pool):
@@ -292,9 +340,14 @@ def open_sources(pack: RulePack, source_paths: list[Path], index_path: Path | No
     # One version of the index from the first read to the last: an update committing between
     # loading the band keys and reading the sources they point at would have them point wrong.
     store.begin_snapshot()
-    return Sources(len(store), errors, store.digests, store.by_id(),
-                   lambda documents: Matcher(store, store.band_lookup(documents), pack.matching, boilerplate),
-                   done=store.end_snapshot)
+
+    def matcher(documents: int) -> Matcher:  # (the band keys loaded for the state's questions serve the scan too)
+        loaded = sources._sizes if isinstance(sources._sizes, BandIndex) else None
+        return Matcher(store, loaded if loaded is not None else store.band_lookup(documents), pack.matching, boilerplate)
+
+    sources = Sources(len(store), errors, store.digests, store.by_id(), matcher, done=store.end_snapshot, store=store,
+                      parameters=IndexParameters.of(pack.matching))
+    return sources
 
 
 def scan(
@@ -321,7 +374,7 @@ def scan(
     try:
         found = discover(paths, here, [p for p in source_paths if p.is_dir()], follow_links)
         if cache is not None:
-            cache.prepare(sources.digests(), sources.by_id, paths, found.files)
+            cache.prepare(sources.digests(), sources.by_id, paths, found.files, sources)
         if only is not None:
             found.files = [(file, name) for file, name in found.files if file.resolve() in only]
         results = [
@@ -336,6 +389,7 @@ def scan(
         if todo:
             kernels.start_warming_up()  # on a thread, while the band keys load; not at all when the state has every result
             matcher = sources.matcher(len(todo))
+            matcher.keep_keys = cache is not None
             if fetch and fetch.enabled:
                 from compliance.fetch.verify import open_verifier  # requests and trafilatura load only for --fetch
 
@@ -351,6 +405,8 @@ def scan(
             if cache is not None:
                 for (file, _), result in zip(todo, checked):
                     cache.record(file, result)
+        if cache is not None:
+            cache.finish()  # before the index is let go: candidates are named by their numbers in it
         fresh = iter(checked)
         results.extend(result if result is not None else next(fresh) for result in cached)
         return ScanResult(results, found.skipped, sources.count, sources.errors,

@@ -129,19 +129,19 @@ def test_a_changed_waiver_is_honoured_by_cached_results(desk):
     assert report["summary"]["incremental"]["resolved_findings"] == 1
 
 
-def test_a_changed_catalogue_rechecks_and_a_changed_matched_source_is_seen(desk):
+def test_a_changed_catalogue_rechecks_only_what_it_touches_and_a_changed_matched_source_is_seen(desk):
     scan_json(desk)
     extra = desk / "sources" / "unrelated.md"
     extra.write_text("---\npublisher: Nobody\n---\n" + "An unrelated article about gardening in spring. " * 30, encoding="utf-8")
-    assert scan_json(desk)["summary"]["incremental"]["rechecked"] == 5
-    assert scan_json(desk)["summary"]["incremental"]["rechecked"] == 0
+    assert scan_json(desk)["summary"]["incremental"]["rechecked"] == 0  # it shares no band key with any repost
     newsweek = next(p for p in (desk / "sources").iterdir() if "newsweek" in p.name)
     newsweek.write_text(newsweek.read_text(encoding="utf-8").replace("publisher: Newsweek", "publisher: Newsweek Magazine"),
                         encoding="utf-8")
     report = scan_json(desk)
-    assert report["summary"]["incremental"]["rechecked"] == 5
+    assert report["summary"]["incremental"]["rechecked"] == 1  # the one repost that had it among its candidates
     seed = next(d for d in report["documents"] if d["path"] == "reposts/niac-missiles-repost.txt")
     assert seed["source"]["publisher"] == "Newsweek Magazine"
+    assert without_incremental(report)["documents"] == scan_json(desk, "--no-state", name="full.json")["documents"]
 
 
 def test_a_baseline_and_changed_since_still_apply_with_state(desk):
@@ -265,8 +265,8 @@ def test_a_state_file_of_schema_1_is_migrated_in_place_and_keeps_everything(desk
     """State files written before the alert queue existed (schema 1) keep working."""
     first = scan_json(desk)
     db = sqlite3.connect(desk / "state.db")
-    db.execute("DROP TABLE pending_alerts")  # exactly what schema 1 had: the same tables, version 1
-    db.execute("DROP TABLE decisions")
+    for table in ("pending_alerts", "decisions", "document_traces", "catalogue_snapshot"):  # exactly what schema 1 had
+        db.execute(f"DROP TABLE {table}")
     db.execute("PRAGMA user_version = 1")
     db.commit()
     db.close()
@@ -275,17 +275,36 @@ def test_a_state_file_of_schema_1_is_migrated_in_place_and_keeps_everything(desk
     assert without_incremental(second) == without_incremental(first)
     db = sqlite3.connect(desk / "state.db")
     try:
-        assert db.execute("PRAGMA user_version").fetchone()[0] == 3
+        assert db.execute("PRAGMA user_version").fetchone()[0] == 4
+        assert db.execute("PRAGMA page_size").fetchone()[0] == 16384  # as the state was created
         tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
     finally:
         db.close()
-    assert {"documents", "runs", "open_findings", "pending_alerts", "decisions"} <= tables
+    assert {"documents", "runs", "open_findings", "pending_alerts", "decisions", "document_traces", "catalogue_snapshot"} <= tables
     assert len(runs(desk / "state.db")) == 2
     store = StateStore.open(desk / "state.db", create=False)
     try:
         assert store.pending_alerts() == [] and store.integrity_ok()
     finally:
         store.close()
+
+
+def test_a_state_of_schema_2_gets_traces_and_its_documents_without_one_are_rechecked_on_a_catalogue_change(desk):
+    """A state written before traces were kept (schema 2) is migrated; a catalogue change then
+    re-checks the documents it holds no trace of, as every catalogue change did then."""
+    scan_json(desk)
+    db = sqlite3.connect(desk / "state.db")
+    for table in ("decisions", "document_traces", "catalogue_snapshot"):  # what schema 2 lacked
+        db.execute(f"DROP TABLE {table}")
+    db.execute("PRAGMA user_version = 2")
+    db.commit()
+    db.close()
+    assert scan_json(desk)["summary"]["incremental"]["rechecked"] == 0  # the catalogue did not change
+    (desk / "sources" / "unrelated.md").write_text("---\npublisher: Nobody\n---\n" + "Gardening in spring, at length. " * 40,
+                                                   encoding="utf-8")
+    assert scan_json(desk)["summary"]["incremental"]["rechecked"] == 5
+    (desk / "sources" / "unrelated.md").unlink()
+    assert scan_json(desk)["summary"]["incremental"]["rechecked"] == 0  # traces kept since
 
 
 def test_default_state_lies_beside_the_config_and_no_state_writes_nothing(tmp_path):

@@ -285,14 +285,29 @@ class BandIndex:
 
     def shingle_candidates(self, shingles: np.ndarray, parameters: IndexParameters, stride: int, limit: int) -> list[tuple[int, int]]:
         """`candidates_with_hits` of the shingles' `query_keys`, in one compiled call."""
+        return self.shingle_candidates_with_keys(shingles, parameters, stride, limit)[0]
+
+    def shingle_candidates_with_keys(self, shingles: np.ndarray, parameters: IndexParameters, stride: int,
+                                     limit: int) -> tuple[list[tuple[int, int]], np.ndarray]:
+        """`shingle_candidates`, and the `query_keys` they were found with (which the state keeps)."""
         if not len(self.keys) or not len(shingles):
-            return []
+            return [], query_keys(shingles, parameters, stride) if len(shingles) else np.zeros(0, np.uint64)
         a, b = permutations(parameters.num_perm)
         banding = parameters.banding
-        numbers, hits = kernels.shingle_candidates(
+        numbers, hits, keys = kernels.shingle_candidates(
             shingles, a, b, window_starts(len(shingles), parameters.window, stride), parameters.window, stride,
             banding.bands, banding.rows, self.keys, self.owners, self.directory, self._shift, MAX_BUCKET, limit)
-        return list(zip(numbers.tolist(), hits.tolist()))
+        return list(zip(numbers.tolist(), hits.tolist())), keys
+
+    def bucket_sizes(self, keys: np.ndarray) -> np.ndarray:
+        """How many sources hold each of `keys`."""
+        if not len(self.keys):
+            return np.zeros(len(keys), np.int64)
+        return kernels.bucket_sizes(self.keys, self.directory, self._shift, np.ascontiguousarray(keys, dtype=np.uint64))
+
+    def overfull_keys(self) -> np.ndarray:
+        """The keys of buckets a lookup passes over (more than `MAX_BUCKET` sources), sorted."""
+        return np.sort(kernels.overfull_keys(self.keys, self.directory, MAX_BUCKET))
 
 
 class CandidateLookup(Protocol):

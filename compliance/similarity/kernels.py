@@ -380,7 +380,77 @@ def shingle_candidates(shingles, a, b, starts, window, stride, bands, rows, keys
     (`shared_key_owners`), ranked (`ranked_owners`). Five calls from Python cost a repost 9 us
     more, in passing arrays back and forth."""
     query = distinct_values(band_keys(window_signatures(shingles, a, b, starts, window, stride), bands, rows).ravel())
-    return ranked_owners(shared_key_owners(keys, owners, directory, shift, query, max_bucket), limit)
+    numbers, hits = ranked_owners(shared_key_owners(keys, owners, directory, shift, query, max_bucket), limit)
+    return numbers, hits, query
+
+
+@njit(cache=True, nogil=True)
+def bucket_sizes(keys, directory, shift, query_keys):
+    """How many index keys equal each query key (a source holds a key once)."""
+    sizes = np.zeros(len(query_keys), np.int64)
+    for q in range(len(query_keys)):
+        query = query_keys[q]
+        top = np.int64(query >> np.uint64(shift))
+        for position in range(directory[top], directory[top + 1]):
+            sizes[q] += keys[position] == query
+    return sizes
+
+
+@njit(cache=True, nogil=True)
+def overfull_keys(keys, directory, max_bucket):
+    """The distinct keys held more than `max_bucket` times, in no particular order. Equal keys
+    share their prefix, whose one or two keys (a few dozen for a stock passage's) are compared
+    with each other."""
+    found = np.empty(0, np.uint64)
+    kept = []
+    for prefix in range(len(directory) - 1):
+        low, high = directory[prefix], directory[prefix + 1]
+        if high - low <= max_bucket:
+            continue
+        for i in range(low, high):
+            first, equal = True, 0
+            for j in range(low, high):
+                if keys[j] == keys[i]:
+                    if j < i:
+                        first = False
+                        break
+                    equal += 1
+            if first and equal > max_bucket:
+                kept.append(keys[i])
+    if len(kept):
+        found = np.empty(len(kept), np.uint64)
+        for k in range(len(kept)):
+            found[k] = kept[k]
+    return found
+
+
+@njit(cache=True, nogil=True)
+def rows_holding(values, ends, wanted):
+    """Which rows hold any of `wanted`: row r is values[ends[r - 1]:ends[r]] (from 0 for the
+    first). A hash table of `wanted`, so that each value costs one probe or two."""
+    size = _table_size(len(wanted))
+    slots = np.zeros(size, np.uint32)
+    used = np.zeros(size, np.bool_)
+    for value in wanted:
+        slot = np.int64(value) & (size - 1)
+        while used[slot] and slots[slot] != value:
+            slot = (slot + 1) & (size - 1)
+        used[slot] = True
+        slots[slot] = value
+    held = np.zeros(len(ends), np.bool_)
+    start = 0
+    for row in range(len(ends)):
+        for i in range(start, ends[row]):
+            slot = np.int64(values[i]) & (size - 1)
+            while used[slot]:
+                if slots[slot] == values[i]:
+                    held[row] = True
+                    break
+                slot = (slot + 1) & (size - 1)
+            if held[row]:
+                break
+        start = ends[row]
+    return held
 
 
 @njit(cache=True, nogil=True)

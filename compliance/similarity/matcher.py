@@ -13,7 +13,7 @@ from rapidfuzz.distance import LCSseq
 
 from compliance.model import Document, Match, Source, Span
 from compliance.similarity.fingerprint import shingle_hashes
-from compliance.similarity.index import BandIndex, CandidateLookup, IndexParameters, keys_of_all
+from compliance.similarity.index import BandIndex, CandidateLookup, IndexParameters, keys_of_all, query_keys
 from compliance.similarity.tokens import TokenizedText, normalize_text, spaced_ascii, tokenize
 from compliance.similarity.verify import Run, aligned_runs, covered_count
 
@@ -224,6 +224,7 @@ class Candidates:
     shingles: np.ndarray
     ranked: list[tuple[int, int]]  # (source number, shared band keys), most shared first
     _prose: np.ndarray | None = None
+    keys: np.ndarray | None = None  # the band keys looked up, when the matcher keeps them (`Matcher.keep_keys`)
 
     def prose_before(self, min_words: int) -> np.ndarray:
         """How many of the first k words stand in blocks of at least `min_words` words (index k).
@@ -260,6 +261,9 @@ class Matcher:
         # asked for again, and their megabytes crowd the processor's caches: keeping 2,048 (and
         # 4,096 sources in the index's cache) instead of 128 (and 256), a scan took 5 % longer.
         self._source_tokens = lru_cache(maxsize=128)(self._tokens_of_source)
+        # A scan with state keeps each repost's band keys: the next run re-checks it only when a
+        # source added or edited shares one of them (see compliance.state.incremental).
+        self.keep_keys = False
 
     @classmethod
     def build(cls, sources: list[Source], settings: MatchSettings | None = None, boilerplate: tuple[str, ...] = (),
@@ -295,8 +299,18 @@ class Matcher:
         A scan takes this step for a chunk of documents before `matches` for each (see
         `pipeline._Checker.check_all`)."""
         found = self.unranked(document)
-        if found is not None:
+        if found is None:
+            return None
+        if not self.keep_keys:
             found.ranked = self.candidates(found.shingles)
+            return found
+        s = self.settings
+        with_keys = getattr(self.index, "shingle_candidates_with_keys", None)
+        if with_keys is not None:
+            found.ranked, found.keys = with_keys(found.shingles, self.parameters, s.query_stride, s.max_candidates)
+        else:  # a lookup that does not say which keys it asked
+            found.ranked = self.candidates(found.shingles)
+            found.keys = query_keys(found.shingles, self.parameters, s.query_stride)
         return found
 
     def unranked(self, document: Document) -> Candidates | None:

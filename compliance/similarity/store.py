@@ -207,16 +207,28 @@ class StoredBandIndex:
     def shingle_candidates(self, shingles: np.ndarray, parameters: IndexParameters, stride: int, limit: int) -> list[tuple[int, int]]:
         return self.candidates_with_hits(query_keys(shingles, parameters, stride), limit)
 
+    def shingle_candidates_with_keys(self, shingles: np.ndarray, parameters: IndexParameters, stride: int,
+                                     limit: int) -> tuple[list[tuple[int, int]], np.ndarray]:
+        keys = query_keys(shingles, parameters, stride)
+        return self.candidates_with_hits(keys, limit), keys
+
+    def _equal(self, key: int) -> tuple[int, np.ndarray]:
+        """Where the keys of `key`'s prefix start, and which of them equal it."""
+        low, high = self._two_entries.unpack(self._directory.read((key >> self._shift) * self._entry_size, 2 * self._entry_size))
+        if high <= low:
+            return low, np.zeros(0, np.int64)
+        return low, np.flatnonzero(np.frombuffer(self._keys.read(low * 8, (high - low) * 8), dtype="<u8") == key)
+
+    def bucket_sizes(self, keys: np.ndarray) -> np.ndarray:
+        return np.array([len(self._equal(key)[1]) for key in keys.tolist()], dtype=np.int64)
+
     def candidates_with_hits(self, query_keys: np.ndarray, limit: int) -> list[tuple[int, int]]:
         found: list[int] = []
         for key in query_keys.tolist():
-            low, high = self._two_entries.unpack(self._directory.read((key >> self._shift) * self._entry_size, 2 * self._entry_size))
-            if high <= low:
-                continue
-            equal = np.flatnonzero(np.frombuffer(self._keys.read(low * 8, (high - low) * 8), dtype="<u8") == key)
+            low, equal = self._equal(key)
             if not len(equal) or len(equal) > MAX_BUCKET:
                 continue
-            found.extend(np.frombuffer(self._owners.read(low * 4, (high - low) * 4), dtype="<i4")[equal].tolist())
+            found.extend(np.frombuffer(self._owners.read(low * 4, (int(equal[-1]) + 1) * 4), dtype="<i4")[equal].tolist())
         return ranked_candidates(np.array(found, dtype=np.int32), limit)
 
     def close(self) -> None:
@@ -653,6 +665,18 @@ class IndexStore:
             return _source(*row)
         except (KeyError, TypeError, ValueError) as error:
             raise self._damaged(f"source {value}: {type(error).__name__} {error}") from None
+
+    def ids_of(self, numbers: set[int]) -> dict[int, str]:
+        """Source ids by number (of sources the index holds): one query a number for a few, one
+        for all of them beyond."""
+        if len(numbers) > 5000:
+            return {number: source_id for number, source_id in self.db.execute("SELECT number, id FROM sources") if number in numbers}
+        found = {}
+        for number in numbers:
+            row = self.db.execute("SELECT id FROM sources WHERE number = ?", (number,)).fetchone()
+            if row is not None:
+                found[number] = row[0]
+        return found
 
     def digests(self) -> dict[str, str]:
         """Source id -> content hash (as `content_hash` computes it), without reading texts."""

@@ -7,8 +7,12 @@ reports are written, so an interrupted run leaves the previous state intact.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+import json
+from collections.abc import Iterable, Mapping
 from pathlib import Path
+from typing import Callable, Protocol
+
+import numpy as np
 
 from compliance.checks.rulepack import RulePack
 from compliance.checks.suppressions import Waiver
@@ -16,10 +20,10 @@ from compliance.errors import InputError
 from compliance.ingest import load_document
 from compliance.ingest.read import read_bytes
 from compliance.ingest.discover import RealPaths
-from compliance.model import DocumentResult, Source
+from compliance.model import DocumentResult, LookupTrace, Source
 from compliance.state.incremental import (
-    Current, Stored, cacheable, catalogue_fingerprint, content_hash, recheck_reason, result_from_json, result_json,
-    rules_fingerprint,
+    CatalogueChange, CatalogueSnapshot, Current, Stored, affected_files, cacheable, catalogue_fingerprint, content_hash,
+    recheck_reason, result_from_json, result_json, rules_fingerprint, touched_keys, trace_keys,
 )
 from compliance.state.store import DocumentRow
 
@@ -32,10 +36,40 @@ def _under(file: str, roots: list[Path]) -> bool:
     return False
 
 
+class CatalogueView(Protocol):
+    """What the state asks of the catalogue a scan matches against, besides its digests."""
+
+    def source_keys(self, ids: Iterable[str]) -> np.ndarray:
+        """The distinct band keys of these sources as they are now."""
+
+    def bucket_sizes(self, keys: np.ndarray) -> np.ndarray:
+        """How many sources hold each key now."""
+
+    def overfull_keys(self) -> np.ndarray:
+        """Every key held by more than MAX_BUCKET sources, sorted (read through the whole index)."""
+
+    def source_ids(self, numbers: set[int]) -> dict[int, str]:
+        """The ids of sources by the numbers the matcher knows them by."""
+
+
 class ScanCache:
     def __init__(self, stored: dict[str, DocumentRow], pack: RulePack, waivers: list[Waiver], today: dt.date, max_bytes: int,
-                 fetch_mode: str = "off"):
+                 fetch_mode: str = "off", snapshot: CatalogueSnapshot | None = None,
+                 traces: Callable[[str], list[tuple[str, bytes, str]]] = lambda fp: []):
         self.stored = stored
+        self.snapshot = snapshot
+        self._traces = traces
+        # With credited pages fetched, the catalogue's URLs decide which links are fetched:
+        # any catalogue change re-checks everything.
+        self._follows_catalogue = fetch_mode == "off"
+        self.carried_fp: str | None = None  # the stored catalogue, when this run's change leaves most results as they are
+        self.affected: set[str] = set()  # files whose results that change may alter
+        self.carried: list[str] = []  # files whose stored results hold for this run's catalogue too
+        self._overfull: np.ndarray | None = None  # the overfull keys now, once known
+        self._lookups: dict[str, LookupTrace | None] = {}  # file -> trace of what this run checked
+        self.change: CatalogueChange | None = None
+        self.catalogue: CatalogueView | None = None
+        self.traces: list[tuple[str, bytes, str]] = []  # (file, keys, candidate ids) of what this run checked
         self.max_bytes = max_bytes
         self.rules_fp = rules_fingerprint(pack, waivers, today, max_bytes, fetch_mode)
         self.sources: Mapping[str, Source] = {}
@@ -53,12 +87,23 @@ class ScanCache:
         self.resolved = RealPaths()  # a file's real path: the key it is stored under
 
     def prepare(self, digests: dict[str, str], sources: Mapping[str, Source], roots: list[Path],
-                discovered: list[tuple[Path, str]]) -> None:
+                discovered: list[tuple[Path, str]], catalogue: CatalogueView | None = None) -> None:
         """Before the first lookup: the catalogue this run matches against (each source's content
-        hash, and the sources by id, read only to restore a match) and every file found."""
+        hash, and the sources by id, read only to restore a match) and every file found. With
+        `catalogue`, a change since the stored snapshot re-checks only the documents it touches."""
         self.sources = sources
         self.digests = digests
         self.catalogue_fp = catalogue_fingerprint(self.digests)
+        self.catalogue = catalogue
+        snapshot = self.snapshot
+        if snapshot is not None and snapshot.fingerprint == self.catalogue_fp:
+            self._overfull = snapshot.overfull
+        elif snapshot is not None and catalogue is not None and self._follows_catalogue:
+            self.change = CatalogueChange.between(snapshot.digests, digests)
+            touched, self._overfull = touched_keys(catalogue.source_keys(sorted(self.change.fingerprinted)), snapshot.overfull,
+                                                   catalogue.bucket_sizes)
+            self.affected = affected_files(self._traces(snapshot.fingerprint), touched, self.change.gone)
+            self.carried_fp = snapshot.fingerprint
         seen = {self.resolved(file) for file, _ in discovered}
         resolved_roots = [root.resolve() for root in roots]
         self.vanished = sorted(f for f in self.stored if f not in seen and _under(f, resolved_roots))
@@ -74,11 +119,14 @@ class ScanCache:
         self._hashes[key] = digest
         row = self.stored.get(key)
         current = Current(report_path, location, digest, self.rules_fp, self.catalogue_fp)
-        reason = recheck_reason(row.stored if row else None, current, self.digests)
+        carried = None if key in self.affected else self.carried_fp
+        reason = recheck_reason(row.stored if row else None, current, self.digests, carried)
         if reason is None:
             result = self._restore(row, file, report_path, location)
             if result is not None:
                 self.cached += 1
+                if row.stored.catalogue_fp != self.catalogue_fp:
+                    self.carried.append(key)
                 return result
             reason = "stored result unusable"
         self.reasons[report_path] = reason
@@ -105,6 +153,30 @@ class ScanCache:
         stored = Stored(result.path, result.location, digest, self.rules_fp, self.catalogue_fp, source_id,
                         self.digests.get(source_id) if source_id else None)
         self._upserts.append(DocumentRow(key, stored, payload))
+        self._lookups[key] = result.lookup
+
+    def finish(self) -> None:
+        """After the last `record`, while the catalogue is still the one matched against: the
+        candidates' ids, and the overfull keys when no snapshot said them."""
+        if self.catalogue is None:
+            return
+        numbers = {n for lookup in self._lookups.values() if lookup is not None for n in lookup.candidates}
+        ids = self.catalogue.source_ids(numbers) if numbers else {}
+        empty = np.zeros(0, np.uint64)
+        # A document without a trace (a candidate the index no longer names) is re-checked at
+        # the next catalogue change, as if it had one that every change touches.
+        self.traces = [(file, trace_keys(lookup.keys if lookup is not None else empty),
+                        json.dumps([ids[n] for n in lookup.candidates] if lookup is not None else [], ensure_ascii=False))
+                       for file, lookup in self._lookups.items()
+                       if lookup is None or all(n in ids for n in lookup.candidates)]
+        if self._overfull is None:
+            self._overfull = self.catalogue.overfull_keys()
+
+    def new_snapshot(self) -> CatalogueSnapshot | None:
+        """The catalogue to store, when it is not the stored one."""
+        if self._overfull is None or (self.snapshot is not None and self.snapshot.fingerprint == self.catalogue_fp):
+            return None
+        return CatalogueSnapshot(self.catalogue_fp, self.digests, self._overfull)
 
     @property
     def upserts(self) -> list[DocumentRow]:

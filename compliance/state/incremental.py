@@ -12,10 +12,25 @@ A document's result depends on
 - the catalogue: the source it matched (id and digest of everything the checks read), and
   whether another source could now match it instead.
 
-For the last point we re-check every document when the catalogue changed at all (a source
-added, edited or removed). A new source can be the best match of any repost, and telling
-which reposts it could match needs their fingerprints, which is most of the cost of a
-check; a catalogue that did not change (the common case between two cron runs) costs nothing.
+For the last point the state keeps each document's trace (`LookupTrace`): the band keys it
+looked up and the sources they found (its ranked candidates). A document's matches are a
+function of those candidates, their shared-key counts and their texts, so a catalogue change
+can alter them only when
+- a source among its candidates was edited or removed (verification read it), or
+- a source added or edited holds one of its keys (it may now rank among the candidates), or
+- one of its keys' buckets crossed `MAX_BUCKET` either way (a lookup passes over a bucket of
+  more sources: a stock passage; removing sources can open one again).
+A source removed or edited that was not among its candidates changes no candidate's count
+and ranked below the last: the ranking (by shared keys, then source number) is unchanged.
+The state therefore also keeps the catalogue it last matched against (`CatalogueSnapshot`:
+each source's content hash, and the keys of overfull buckets), and a run re-checks only the
+documents the difference touches (`touched_keys`, `ScanCache.prepare`). A rule-pack or
+configuration change still re-checks everything, and so does any catalogue change when
+credited pages are fetched (the catalogue's URLs decide which links are fetched).
+
+Keys are kept as their top 32 bits: a new source's key that only shares those with a
+document's re-checks it needlessly (about one document in a thousand for 50 new sources),
+never the other way round.
 """
 from __future__ import annotations
 
@@ -25,14 +40,18 @@ import json
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any, Callable, Iterable, Protocol
+
+import numpy as np
 
 from compliance import __version__
 from compliance.checks.rulepack import RulePack
 from compliance.checks.suppressions import Waiver
+from compliance.similarity import kernels
+from compliance.similarity.index import MAX_BUCKET
 from compliance.model import Document, DocumentResult, Finding, Match, Severity, Source, Span, Suppression
 
-RESULT_FORMAT = 2  # the JSON shape of a stored result; bump to invalidate every cached result (2: every source matched)
+RESULT_FORMAT = 3  # the JSON shape of a stored result; bump to invalidate every cached result (2: every source matched; 3: traces kept)
 
 
 def _digest(payload: str) -> str:
@@ -98,8 +117,10 @@ class Current:
     catalogue_fp: str
 
 
-def recheck_reason(stored: Stored | None, current: Current, digests: dict[str, str]) -> str | None:
-    """Why this document must be checked again, or None when its stored result still holds."""
+def recheck_reason(stored: Stored | None, current: Current, digests: dict[str, str], carried: str | None = None) -> str | None:
+    """Why this document must be checked again, or None when its stored result still holds.
+    `carried`: the fingerprint of the catalogue whose results this run's change leaves as they
+    are (the caller has re-checked the documents it touches)."""
     if stored is None:
         return "new"
     if stored.content_hash != current.content_hash:
@@ -110,9 +131,100 @@ def recheck_reason(stored: Stored | None, current: Current, digests: dict[str, s
         return "rules changed"
     if stored.source_id is not None and digests.get(stored.source_id) != stored.source_digest:
         return "matched source changed"
-    if stored.catalogue_fp != current.catalogue_fp:
+    if stored.catalogue_fp != current.catalogue_fp and stored.catalogue_fp != carried:
         return "catalogue changed"
     return None
+
+
+# ---------------------------------------------------------------------------------------------
+# The catalogue between two runs.
+
+
+@dataclass(frozen=True)
+class CatalogueSnapshot:
+    """The catalogue the stored results were last validated against."""
+
+    fingerprint: str
+    digests: dict[str, str]  # source id -> content hash
+    overfull: np.ndarray  # uint64, sorted: keys held by more than MAX_BUCKET sources
+
+
+@dataclass(frozen=True)
+class CatalogueChange:
+    added: frozenset[str]
+    edited: frozenset[str]
+    removed: frozenset[str]
+
+    @classmethod
+    def between(cls, before: dict[str, str], now: dict[str, str]) -> "CatalogueChange":
+        return cls(frozenset(i for i in now if i not in before), frozenset(i for i, d in now.items() if i in before and before[i] != d),
+                   frozenset(i for i in before if i not in now))
+
+    @property
+    def fingerprinted(self) -> frozenset[str]:
+        """Sources whose keys (as they are now) may be new to a document."""
+        return self.added | self.edited
+
+    @property
+    def gone(self) -> frozenset[str]:
+        """Sources whose text as a document's candidate is no longer what its result read."""
+        return self.edited | self.removed
+
+
+class BucketSizes(Protocol):
+    def __call__(self, keys: np.ndarray) -> np.ndarray: ...
+
+
+def touched_keys(new_keys: np.ndarray, overfull_before: np.ndarray, sizes: BucketSizes) -> tuple[np.ndarray, np.ndarray]:
+    """(the keys whose lookup may answer otherwise now, the overfull keys now), from the keys
+    of the sources added or edited (`new_keys`, distinct), the overfull keys of the last run,
+    and `sizes` of buckets in the index as it is now.
+
+    A key's bucket grows only by a source added or edited, so a key can have become overfull
+    only among `new_keys`; it shrinks only by a source edited or removed, and a key that was
+    overfull is known. A new key in a bucket overfull before and now changes nothing."""
+    over_new = new_keys[sizes(new_keys) > MAX_BUCKET] if len(new_keys) else new_keys
+    still = sizes(overfull_before) > MAX_BUCKET if len(overfull_before) else np.zeros(0, bool)
+    overfull_now = np.union1d(overfull_before[still], over_new).astype(np.uint64)
+    quiet = np.intersect1d(over_new, overfull_before)  # passed over before and now
+    touched = np.union1d(np.setdiff1d(new_keys, quiet), overfull_before[~still]).astype(np.uint64)
+    return touched, overfull_now
+
+
+def _holds_any(candidates: str, ids: frozenset[str]) -> bool:
+    """Whether a trace's candidates (JSON) name any of `ids`; a damaged list counts as yes.
+    Parsed only when sources were edited or removed: most runs only add."""
+    try:
+        listed = json.loads(candidates)
+    except (ValueError, RecursionError):
+        return True
+    return not isinstance(listed, list) or not ids.isdisjoint(i for i in listed if isinstance(i, str))
+
+
+def trace_keys(keys: np.ndarray) -> bytes:
+    """A document's keys as the state keeps them: their top 32 bits, distinct, sorted."""
+    return np.unique((np.asarray(keys, dtype=np.uint64) >> np.uint64(32)).astype("<u4")).tobytes()
+
+
+def affected_files(traces: Iterable[tuple[str, bytes | None, str | None]], touched: np.ndarray, gone: frozenset[str]) -> set[str]:
+    """The files of `traces` (file, `trace_keys`, candidate ids as JSON) that hold a touched
+    key or had a source gone among their candidates, or have no trace. One pass over all
+    keys, compiled."""
+    files, blobs, affected = [], [], set()
+    for file, blob, candidates in traces:
+        if blob is None or candidates is None or (gone and _holds_any(candidates, gone)):
+            affected.add(file)
+        else:
+            files.append(file)
+            blobs.append(blob)
+    if not files or not len(touched):
+        return affected
+    values = np.frombuffer(b"".join(blobs), dtype="<u4")
+    ends = np.cumsum([len(blob) // 4 for blob in blobs])
+    wanted = np.unique((touched >> np.uint64(32)).astype(np.uint32))
+    held = kernels.rows_holding(values, ends, wanted)
+    affected.update(file for file, hit in zip(files, held.tolist()) if hit)
+    return affected
 
 
 _RETRIED_RULES = {"internal-error", "attribution-unverified"}
@@ -210,6 +322,6 @@ def result_from_json(text: str, report_path: str, location: str, load_document: 
 
 
 __all__ = [
-    "Current", "Stored", "cacheable", "catalogue_fingerprint", "content_hash",
-    "recheck_reason", "result_from_json", "result_json", "rules_fingerprint",
+    "CatalogueChange", "CatalogueSnapshot", "Current", "Stored", "affected_files", "cacheable", "catalogue_fingerprint",
+    "content_hash", "recheck_reason", "result_from_json", "result_json", "rules_fingerprint", "touched_keys", "trace_keys",
 ]

@@ -72,7 +72,7 @@ class StateSession:
     def cache(self, pack: RulePack, waivers: list[Waiver], today: dt.date, max_bytes: int, fetch_mode: str = "off") -> ScanCache:
         documents = self._documents if self._documents is not None else self.store.documents()
         self._documents = None  # the cache owns them now
-        return ScanCache(documents, pack, waivers, today, max_bytes, fetch_mode)
+        return ScanCache(documents, pack, waivers, today, max_bytes, fetch_mode, self.store.catalogue_snapshot(), self.store.traces)
 
     def prepare_run(self, documents: list[DocumentResult], cache: ScanCache, started: dt.datetime, duration: float,
                     paths: list[str]) -> PreparedRun:
@@ -83,7 +83,8 @@ class StateSession:
         previous = [o for o in known if o.location in scope]
         comparison = compare(previous, current, cache.moved())
         others = sum(1 for o in known if o.location not in scope)
-        changes = RunChanges(upserts=cache.upserts, deletes=cache.vanished, scope=scope, open=current)
+        changes = RunChanges(upserts=cache.upserts, deletes=cache.vanished, scope=scope, open=current, traces=cache.traces,
+                             carried=cache.carried, catalogue_fp=cache.catalogue_fp, snapshot=cache.new_snapshot())
         by_severity = Counter(o.severity for o in current)
         record = RunRecord(
             started=started.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"), duration=duration,

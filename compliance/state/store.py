@@ -11,6 +11,9 @@ SQLite in WAL mode, so `compliance history` can read while a scan writes. It hol
   receiver that was down gets them at a later run (see compliance.state.notify);
 - `decisions` (schema 3): what reviewers decided in `compliance review` (publish, hold, accept
   a finding), with the document's content hash at the time (see compliance.state.decisions).
+- `document_traces` and `catalogue_snapshot` (schema 4, `CATALOGUE_TRACES`): per repost file
+  the band keys it looked up and its candidates, and the catalogue the stored results hold for,
+  so that a catalogue change re-checks only the reposts it touches (compliance.state.incremental).
 
 A run writes everything in one transaction at its end: a run that is interrupted or fails
 leaves the previous state as it was. `PRAGMA user_version` is the schema version, migrated
@@ -30,10 +33,13 @@ from pathlib import Path
 from typing import Any, Callable
 
 from compliance.errors import ComplianceError
-from compliance.state.incremental import Stored
+import numpy as np
 
-SCHEMA_VERSION = 3
+from compliance.state.incremental import CatalogueSnapshot, Stored
+
+SCHEMA_VERSION = 4
 APPLICATION_ID = 0x434D504C  # "CMPL"
+PAGE_SIZE = 16384
 _SQLITE_MAGIC = b"SQLite format 3\x00"
 
 # MIGRATIONS[n] takes a database at version n-1 to version n.
@@ -102,6 +108,23 @@ MIGRATIONS: dict[int, str] = {
     CREATE INDEX decisions_doc_path ON decisions (doc_path);
     """,
 }
+
+# One step of its own, so that a branch adding another migration merges by renumbering it.
+# A state written before it has no traces: its documents' results are of an older
+# RESULT_FORMAT, so the first run after it re-checks them all and writes their traces.
+CATALOGUE_TRACES = """
+    CREATE TABLE document_traces (
+        file TEXT PRIMARY KEY,          -- as in documents
+        keys BLOB NOT NULL,             -- incremental.trace_keys: uint32, sorted
+        candidates TEXT NOT NULL        -- JSON list of the source ids its keys found
+    );
+    CREATE TABLE catalogue_snapshot (
+        fingerprint TEXT NOT NULL,      -- incremental.catalogue_fingerprint
+        digests TEXT NOT NULL,          -- JSON object, source id -> content hash
+        overfull BLOB NOT NULL          -- uint64 keys of buckets over MAX_BUCKET, sorted
+    );
+"""
+MIGRATIONS[4] = CATALOGUE_TRACES
 
 
 @dataclass(frozen=True)
@@ -177,6 +200,10 @@ class RunChanges:
     deletes: list[str] = field(default_factory=list)  # files gone from the scanned folders
     scope: set[str] = field(default_factory=set)  # locations whose open findings this run replaces
     open: list[OpenFinding] = field(default_factory=list)  # the open findings of those locations now
+    traces: list[tuple[str, bytes, str]] = field(default_factory=list)  # (file, keys, candidates) of the upserts
+    carried: list[str] = field(default_factory=list)  # files whose results hold for the catalogue now too
+    catalogue_fp: str = ""
+    snapshot: CatalogueSnapshot | None = None  # the catalogue now, when it is not the one stored
 
 
 def refuse_unless_regular(path: Path) -> None:
@@ -252,6 +279,10 @@ class StateStore:
         if version > SCHEMA_VERSION:
             raise ComplianceError(f"state database has schema {version}, newer than this compliance knows ({SCHEMA_VERSION}); "
                                   "upgrade compliance or use another --state", str(self.path))
+        if version == 0 and not has_tables:
+            # Pages of 16 KB: a repost's row of keys (about 2 KB) left half of a 4 KB page empty,
+            # as two did not fit in one (a new state a quarter smaller). Only a new file takes it.
+            db.execute(f"PRAGMA page_size = {PAGE_SIZE}")
         db.execute("PRAGMA journal_mode=WAL")  # readers (history) never block the writer
         db.execute("PRAGMA synchronous=NORMAL")  # WAL + NORMAL: a crash loses at most the last commit, never corrupts
         if version < SCHEMA_VERSION:
@@ -292,6 +323,28 @@ class StateStore:
         rows = self._db.execute(
             "SELECT file, report_path, location, content_hash, rules_fp, catalogue_fp, source_id, source_digest, result FROM documents")
         return {r[0]: DocumentRow(r[0], Stored(*r[1:8]), r[8]) for r in rows if _typed(r, _DOCUMENT_TYPES)}
+
+    @_damage_is_one_line
+    def catalogue_snapshot(self) -> CatalogueSnapshot | None:
+        row = self._db.execute("SELECT fingerprint, digests, overfull FROM catalogue_snapshot").fetchone()
+        if row is None or not _typed(row, (_TEXT, _TEXT, (bytes,))) or len(row[2]) % 8:
+            return None
+        try:
+            digests = json.loads(row[1])
+        except (ValueError, RecursionError):
+            return None
+        if not isinstance(digests, dict) or not all(isinstance(v, str) for v in digests.values()):
+            return None
+        return CatalogueSnapshot(row[0], digests, np.frombuffer(row[2], dtype="<u8").astype(np.uint64))
+
+    @_damage_is_one_line
+    def traces(self, catalogue_fp: str) -> list[tuple[str, bytes, str]]:
+        """(file, keys, candidates) of the documents whose results hold for `catalogue_fp`; keys
+        and candidates None for a document without a usable trace (it is re-checked)."""
+        rows = self._db.execute("SELECT d.file, t.keys, t.candidates FROM documents AS d LEFT JOIN document_traces AS t"
+                                " ON t.file = d.file WHERE d.catalogue_fp = ?", (catalogue_fp,))
+        return [r if _typed(r, (_TEXT, (bytes,), _TEXT)) and len(r[1]) % 4 == 0 else (r[0], None, None)
+                for r in rows if isinstance(r[0], str)]
 
     @_damage_is_one_line
     def open_findings(self) -> list[OpenFinding]:
@@ -355,10 +408,19 @@ class StateStore:
                  run.resolved, json.dumps(run.by_severity), json.dumps(run.by_rule), json.dumps(run.paths)))
             run_id = int(cursor.lastrowid)
             db.executemany("DELETE FROM documents WHERE file = ?", [(f,) for f in changes.deletes])
+            db.executemany("DELETE FROM document_traces WHERE file = ?", [(f,) for f in changes.deletes])
             db.executemany(
                 "INSERT OR REPLACE INTO documents (file, report_path, location, content_hash, rules_fp, catalogue_fp, source_id,"
                 " source_digest, result, run_id) VALUES (?,?,?,?,?,?,?,?,?,?)",
                 [(row.file, *_stored_tuple(row.stored), row.result, run_id) for row in changes.upserts])
+            db.executemany("INSERT OR REPLACE INTO document_traces (file, keys, candidates) VALUES (?,?,?)", changes.traces)
+            db.executemany("UPDATE documents SET catalogue_fp = ? WHERE file = ?", [(changes.catalogue_fp, f) for f in changes.carried])
+            if changes.snapshot is not None:
+                snapshot = changes.snapshot
+                db.execute("DELETE FROM catalogue_snapshot")
+                db.execute("INSERT INTO catalogue_snapshot (fingerprint, digests, overfull) VALUES (?,?,?)",
+                           (snapshot.fingerprint, json.dumps(snapshot.digests, separators=(",", ":")),
+                            np.ascontiguousarray(snapshot.overfull, dtype="<u8").tobytes()))
             db.executemany("DELETE FROM open_findings WHERE location = ?", [(loc,) for loc in sorted(changes.scope)])
             db.executemany("INSERT INTO open_findings (location, fingerprint, rule, severity, line, message) VALUES (?,?,?,?,?,?)",
                            [(o.location, o.fingerprint, o.rule, o.severity, o.line, o.message) for o in changes.open])

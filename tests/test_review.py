@@ -277,7 +277,8 @@ def test_decisions_export_without_a_state_is_one_line(tmp_path, monkeypatch, cap
 
 def test_a_state_of_schema_2_gains_the_decisions_table(desk):
     db = sqlite3.connect(desk / ".compliance" / "state.db")
-    db.execute("DROP TABLE decisions")
+    for table in ("decisions", "document_traces", "catalogue_snapshot"):  # what schema 2 lacked
+        db.execute(f"DROP TABLE {table}")
     db.execute("PRAGMA user_version = 2")
     db.commit()
     db.close()

@@ -36,7 +36,9 @@ from compliance.ingest.load import parse_document  # noqa: E402
 from compliance.model import Match, Source  # noqa: E402
 
 DEFAULT_CORPUS = Path("/work/shared/corpus")
-_WORD = re.compile(r"\w+")
+# A word, or one character of a script written without spaces (Chinese, Japanese, Thai): there
+# `\w+` would make a whole sentence one word, all noise for one changed character.
+_WORD = re.compile(r"[\u0e00-\u0e7f\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]|[^\W\u0e00-\u0e7f\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
 
 
 def words(text: str) -> Counter[str]:

@@ -66,7 +66,8 @@ def test_every_block_of_a_saved_page_points_at_its_text_in_the_file(page_id):
         assert block.line <= block.end_line <= len(lines)
 
 
-@pytest.mark.parametrize("page_id", sorted(ARTICLES))
+# Pages whose chrome repeats: teasers' timestamps and copyright lines, a gallery, a video player's notice.
+@pytest.mark.parametrize("page_id", ["sh-3cb5e2f46626", "sh-c7e39ac49fa1", "sh-e372e42c0a3d", "sh-eecd2575093b"])
 def test_chrome_no_longer_reads_as_a_caption_pasted_twice(page_id, default_pack):
     text = page(page_id)
     plain = read_plain(text)
@@ -191,3 +192,50 @@ def test_the_extractor_stays_linear_on_a_page_of_thirty_thousand_blocks():
     _, blocks, _ = parse_html(text, extract=True)
     assert time.perf_counter() - started < 30  # 3 to 6 s on a slow, shared core
     assert len([block for block in blocks if block.text.startswith("The same sentence")]) == 10_000
+
+
+SHARED_PAGES = ROOT.parent / "shared" / "corpus" / "pages"
+
+
+def body_text(document) -> str:
+    return "\n".join(block.text for block in document.body)
+
+
+def test_calls_to_subscribe_or_comment_that_the_extractor_lets_through_are_dropped():
+    # MoreBikes: a magazine offer inside the article's container, then "Tell us what YOU think...".
+    bikes = read(page("sh-612cd2982662"))
+    assert "Get Motor Cycle Monthly delivered" not in body_text(bikes)
+    assert "Tell us what YOU think" not in body_text(bikes)
+    assert bikes.body[-1].text.startswith("Working on your own bike can be incredibly rewarding")  # the article's end stays
+    # The Paradigm: a linked "Click here to subscribe" heading and a widget's heading.
+    paradigm = body_text(read(page("sh-e7301133baab")))
+    assert "subscribe" not in paradigm.lower()
+
+
+def test_a_players_notice_is_not_a_caption_and_the_real_captions_stay(default_pack):
+    document = read(page("sh-c7e39ac49fa1"))  # BBC Sport: the notice under each of two videos
+    assert not any("Media playback" in block.text for block in document.blocks)
+    assert repeats(document, default_pack) == []
+    assert any(block.kind is BlockKind.CAPTION for block in document.blocks)
+
+
+def test_the_filters_never_drop_the_desks_lines_or_the_title():
+    text = page("sh-612cd2982662").replace(
+        "</article>", "<p>Source: MoreBikes. Click here to read the original.</p></article>", 1)
+    document = read(text)
+    assert any(block.text.startswith("Source: MoreBikes") for block in document.blocks)
+    assert document.title
+
+
+@pytest.mark.skipif(not SHARED_PAGES.is_dir(), reason="needs the shared corpus beside the checkout (../shared/corpus)")
+@pytest.mark.parametrize(("page_id", "chrome", "kept"), [
+    ("sh-9a440270bf86", "The U.S. won an ugly match on the road", "Euro 2020 qualifying is over"),  # teasers' sublines
+    ("sh-4a44ab3e4c41", "Like this story? Share it with a friend!", "Bolivia"),
+    ("sh-c13b9c0e04fb", "Subscribe to the Morning Review newsletter", "meth"),
+    ("sh-04a6711caa7c", "Follow The New York Times Opinion section", "Americans have gone to the polls"),
+    ("sh-ad826691a8a2", "Subscribe to the 9to5Toys YouTube Channel", "MacBook"),
+])
+def test_site_chrome_on_real_pages_is_not_the_article(page_id, chrome, kept):
+    document = read(gzip.decompress((SHARED_PAGES / f"{page_id}.html.gz").read_bytes()).decode("utf-8"))
+    assert chrome not in body_text(document)
+    assert kept in body_text(document)

@@ -41,6 +41,31 @@ _DESK_LINE = re.compile(
 )
 _LABEL = re.compile(r"^\W*\w[\w' ]{0,20}\s?:")  # "Read more:", "SEE ALSO:", "Lire aussi :"
 _DESK_HEADER = re.compile(r"(?:^|[·|•\-–—]\s*)post(?:ed)?\s+(?:at|on)\s*:", re.IGNORECASE)
+_LINK_ONLY = 0.8  # more of a short block's text inside links, and it is a link to elsewhere, in a list or not
+_PROMPT_WORDS = 40  # a prompt is a line or two; an article's paragraph may mention a newsletter
+# What sites print around every article, never written for one: calls to subscribe, follow or
+# comment, teaser headers. Whole short blocks out of lists (a list may be the article's own
+# "how to sign up" steps).
+_PROMPT = re.compile(
+    r"^\W*(?:(?:click|tap)\s+here\b|subscribe\b|sign\s+up\b|get\s+(?:the|our)\s+\w+(?:\s+\w+){0,3}\s+newsletter|"
+    r"(?:like|enjoy(?:ed)?)\s+this\s+(?:story|article|post)\b|"
+    r"follow\s+(?:us|\w+(?:\s+\S+){0,6}\s+on)\s|(?:reach|contact|e-?mail)\s+(?:the\s+)?(?:reporters?|writers?|authors?|\w+\s+\w+)\s+(?:at|on|via)\s|(?:tell\s+us|let\s+us\s+know)\s+what\s+you\s+think|"
+    r"(?:don[’']?t|do\s+not)\s+miss\b|(?:related|recommended|featured|recent|latest|top|more)\s+(?:stories|articles|"
+    r"news|videos?|posts|slide\s?shows|galleries|headlines)\W*$|partner\s+news\W*$)"
+    r"|\b(?:delivered\s+(?:to|through)\s+your\s+(?:inbox|letterbox|door)|subscribe\s+to\s+(?:our|the)\b.{0,60}"
+    r"\b(?:newsletter|channel|podcast)|we[’']?d\s+like\s+to\s+hear\s+what\s+you\s+think|by\s+clicking\s+here)",
+    re.IGNORECASE,
+)
+# A player's, a slideshow's or a share row's controls, and the notices a player prints in
+# their place: the whole block, anywhere.
+_CONTROL = re.compile(
+    r"^\W*(?:(?:leave\s+a\s+)?(?:comments?|reply)|loading\s+comments\W*|(?:read|see)\s+(?:more|also)|advertisement|"
+    r"share(?:\s+(?:this|on|via)(?:\s+\w+)?)?|close|previous|next|prev|fullscreen|full\s+screen|thumbnails|print|e-?mail|tweet|"
+    r"back\s+to\s+top|\d+\s+of\s+\d+|like\s+this\s+(?:story|article)\?\s*share\s+it\s+with\s+a\s+friend|"
+    r"media\s+playback\s+is\s+(?:unsupported|not\s+supported)\s+on\s+your\s+device|"
+    r"your\s+browser\s+does\s+not\s+support\s+(?:the\s+)?(?:video|audio|html5)(?:\s+\w+)?)\W*$",
+    re.IGNORECASE,
+)
 
 
 def _words(text: str) -> list[str]:
@@ -216,7 +241,46 @@ def _reasons(html: str, candidates: list[Candidate]) -> dict[int, str] | None:
         del kept[i]
     for i in [i for i in kept if kept[i] == "chain" and _teaser(candidates[i], main_container)]:
         del kept[i]
+    for i in [i for i in kept if kept[i] not in ("title", "desk") and _site_chrome(candidates[i], kept[i] == "caption")]:
+        del kept[i]
+    for i in _teaser_summaries(candidates, kept, main_container):
+        del kept[i]
     return kept
+
+
+def _site_chrome(candidate: Candidate, caption: bool = False) -> bool:
+    """What the site prints around every article and the extractor let through: a short block
+    that is a link elsewhere (a related headline, "Watch: ..."), or a call to subscribe, share
+    or comment, a teaser list's header, a player's or slideshow's controls. A desk's credit or
+    disclaimer is never this, linked or not; a caption only when it is a player's notice."""
+    if candidate.kind is BlockKind.TITLE or _desk_line(candidate):
+        return False
+    text = candidate.text
+    if len(text.split()) > _PROMPT_WORDS:
+        return False
+    if _CONTROL.match(text):
+        return True
+    if caption or candidate.tag in _LIST_TAGS:
+        return False  # a list of links may be the article's own: references, "see also", a table
+    # A linked heading is often the article's own title or a section's, linked to itself.
+    linked = candidate.kind is not BlockKind.HEADING and candidate.link_chars >= _LINK_ONLY * len(text)
+    return linked or bool(_PROMPT.search(text))
+
+
+def _teaser_summaries(candidates: list[Candidate], kept: dict[int, str], main_container: str | None) -> list[int]:
+    """The summary line under a linked headline that was not kept, in the same element out of
+    the article's container: a teaser of another article ("<h3><a>Headline</a></h3><h4>What it
+    says</h4>")."""
+    summaries = []
+    for i in kept:
+        if kept[i] != "chain" or i == 0:
+            continue
+        candidate, before = candidates[i], candidates[i - 1]
+        if (i - 1 not in kept and before.kind is BlockKind.HEADING and before.parent == candidate.parent
+                and before.link_chars >= _LINK_ONLY * len(before.text) and candidate.parent_kind != main_container
+                and len(candidate.text.split()) <= _PROMPT_WORDS):
+            summaries.append(i)
+    return summaries
 
 
 def _between(candidates: list[Candidate], words: list[list[str]], extracted: list[str],

@@ -234,6 +234,12 @@ def test_the_filters_never_drop_the_desks_lines_or_the_title():
     ("sh-c13b9c0e04fb", "Subscribe to the Morning Review newsletter", "meth"),
     ("sh-04a6711caa7c", "Follow The New York Times Opinion section", "Americans have gone to the polls"),
     ("sh-ad826691a8a2", "Subscribe to the 9to5Toys YouTube Channel", "MacBook"),
+    # Cards of other stories after the article, each in an element of its own.
+    ("sh-d90bda7ed14d", "Kim Kardashian, Christian Bale support UCLA Promise Institute", "At least 106 protesters"),
+    # After "You Might Also Like": a slideshow of other stories.
+    ("rd-salon-1", "A photo contest winner", "What can we learn from this incident?"),
+    # CNN's "Read More" button does not end the article: what it unfolds stays.
+    ("sh-d605bdef2cde", "Read More", "The US government on Monday did extend a temporary general license"),
 ])
 def test_site_chrome_on_real_pages_is_not_the_article(page_id, chrome, kept):
     document = read(gzip.decompress((SHARED_PAGES / f"{page_id}.html.gz").read_bytes()).decode("utf-8"))

@@ -41,6 +41,10 @@ _DESK_LINE = re.compile(
 )
 _LABEL = re.compile(r"^\W*\w[\w' ]{0,20}\s?:")  # "Read more:", "SEE ALSO:", "Lire aussi :"
 _DESK_HEADER = re.compile(r"(?:^|[·|•\-–—]\s*)post(?:ed)?\s+(?:at|on)\s*:", re.IGNORECASE)
+# A byline, a copyright line, a wire's name: what credits a copy, wherever it stands.
+_CREDIT_LIKE = re.compile(r"^\W*(?:by\s|copyright|©|\(c\))|\b(?:associated\s+press|reuters|afp|agence\s+france)\b|\((?:ap|afp)\)",
+                          re.IGNORECASE)
+_TEASERS = 3  # so many cards of one kind after the article are a list of other stories
 _LINK_ONLY = 0.8  # more of a short block's text inside links, and it is a link to elsewhere, in a list or not
 _PROMPT_WORDS = 40  # a prompt is a line or two; an article's paragraph may mention a newsletter
 # What sites print around every article, never written for one: calls to subscribe, follow or
@@ -50,16 +54,22 @@ _PROMPT = re.compile(
     r"^\W*(?:(?:click|tap)\s+here\b|subscribe\b|sign\s+up\b|get\s+(?:the|our)\s+\w+(?:\s+\w+){0,3}\s+newsletter|"
     r"(?:like|enjoy(?:ed)?)\s+this\s+(?:story|article|post)\b|"
     r"follow\s+(?:us|\w+(?:\s+\S+){0,6}\s+on)\s|(?:reach|contact|e-?mail)\s+(?:the\s+)?(?:reporters?|writers?|authors?|\w+\s+\w+)\s+(?:at|on|via)\s|(?:tell\s+us|let\s+us\s+know)\s+what\s+you\s+think|"
-    r"(?:don[’']?t|do\s+not)\s+miss\b|(?:related|recommended|featured|recent|latest|top|more)\s+(?:stories|articles|"
-    r"news|videos?|posts|slide\s?shows|galleries|headlines)\W*$|partner\s+news\W*$)"
+    r"(?:don[’']?t|do\s+not)\s+miss\b)"
     r"|\b(?:delivered\s+(?:to|through)\s+your\s+(?:inbox|letterbox|door)|subscribe\s+to\s+(?:our|the)\b.{0,60}"
     r"\b(?:newsletter|channel|podcast)|we[’']?d\s+like\s+to\s+hear\s+what\s+you\s+think|by\s+clicking\s+here)",
+    re.IGNORECASE,
+)
+# The header of a list of other stories.
+_TEASER_HEADER = re.compile(
+    r"^\W*(?:(?:related|recommended|featured|recent|latest|top|more|popular|trending|partner)\s+(?:stories|articles|news|"
+    r"videos?|posts|reads|slide\s?shows|galleries|headlines)|you\s+(?:might|may)\s+also\s+(?:like|enjoy)|"
+    r"recommended\s+for\s+you|most\s+(?:read|popular|viewed|shared)|see\s+also|more\s+from\s+\S+(?:\s+\S+)?)\W*$",
     re.IGNORECASE,
 )
 # A player's, a slideshow's or a share row's controls, and the notices a player prints in
 # their place: the whole block, anywhere.
 _CONTROL = re.compile(
-    r"^\W*(?:(?:leave\s+a\s+)?(?:comments?|reply)|loading\s+comments\W*|(?:read|see)\s+(?:more|also)|advertisement|"
+    r"^\W*(?:(?:leave\s+a\s+)?(?:comments?|reply)|loading\s+comments\W*|advertisement|read\s+more|"
     r"share(?:\s+(?:this|on|via)(?:\s+\w+)?)?|close|previous|next|prev|fullscreen|full\s+screen|thumbnails|print|e-?mail|tweet|"
     r"back\s+to\s+top|\d+\s+of\s+\d+|like\s+this\s+(?:story|article)\?\s*share\s+it\s+with\s+a\s+friend|"
     r"media\s+playback\s+is\s+(?:unsupported|not\s+supported)\s+on\s+your\s+device|"
@@ -245,7 +255,32 @@ def _reasons(html: str, candidates: list[Candidate]) -> dict[int, str] | None:
         del kept[i]
     for i in _teaser_summaries(candidates, kept, main_container):
         del kept[i]
+    for i in _tail(candidates, kept, main_container):
+        del kept[i]
     return kept
+
+
+def _tail(candidates: list[Candidate], kept: dict[int, str], main_container: str | None) -> list[int]:
+    """Other stories after the article: once its last paragraph has passed, what follows a
+    header of a list of other stories ("Related stories", "You might also like") out of the
+    article's container, or cards of one kind, at least `_TEASERS` of them each in an element of
+    its own (where the article's own lists and notes share one element). A credit, copyright
+    line or desk line there stays: the rules read them."""
+    if main_container is None:
+        return []
+    last = max((i for i in kept if candidates[i].parent_kind == main_container and _prose(candidates[i])), default=None)
+    if last is None:
+        return []
+    header = next((i for i in range(last + 1, len(candidates)) if candidates[i].parent_kind != main_container
+                   and not candidates[i].chrome and _TEASER_HEADER.match(candidates[i].text)), len(candidates))
+    after = [i for i in kept if i > last and kept[i] in ("chain", "between", "again") and candidates[i].parent_kind != main_container
+             and not _CREDIT_LIKE.search(candidates[i].text) and not _desk_line(candidates[i])]
+    cards: dict[str, list[int]] = defaultdict(list)
+    for i in after:
+        cards[candidates[i].parent_kind].append(i)
+    return [i for i in after if i > header] + [
+        i for items in cards.values() if len(items) >= _TEASERS and len({candidates[i].parent for i in items}) == len(items)
+        for i in items if i < header]
 
 
 def _site_chrome(candidate: Candidate, caption: bool = False) -> bool:
@@ -258,7 +293,7 @@ def _site_chrome(candidate: Candidate, caption: bool = False) -> bool:
     text = candidate.text
     if len(text.split()) > _PROMPT_WORDS:
         return False
-    if _CONTROL.match(text):
+    if _CONTROL.match(text) or _TEASER_HEADER.match(text):
         return True
     if caption or candidate.tag in _LIST_TAGS:
         return False  # a list of links may be the article's own: references, "see also", a table
@@ -276,7 +311,7 @@ def _teaser_summaries(candidates: list[Candidate], kept: dict[int, str], main_co
         if kept[i] != "chain" or i == 0:
             continue
         candidate, before = candidates[i], candidates[i - 1]
-        if (i - 1 not in kept and before.kind is BlockKind.HEADING and before.parent == candidate.parent
+        if (i - 1 not in kept and (before.kind is BlockKind.HEADING and before.parent == candidate.parent)
                 and before.link_chars >= _LINK_ONLY * len(before.text) and candidate.parent_kind != main_container
                 and len(candidate.text.split()) <= _PROMPT_WORDS):
             summaries.append(i)

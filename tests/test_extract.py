@@ -245,3 +245,37 @@ def test_site_chrome_on_real_pages_is_not_the_article(page_id, chrome, kept):
     document = read(gzip.decompress((SHARED_PAGES / f"{page_id}.html.gz").read_bytes()).decode("utf-8"))
     assert chrome not in body_text(document)
     assert kept in body_text(document)
+
+
+def shared_page(page_id: str) -> str:
+    return gzip.decompress((SHARED_PAGES / f"{page_id}.html.gz").read_bytes()).decode("utf-8")
+
+
+@pytest.mark.skipif(not SHARED_PAGES.is_dir(), reason="needs the shared corpus beside the checkout (../shared/corpus)")
+@pytest.mark.parametrize(("page_id", "standfirst"), [
+    ("sh-7ab16ade3238", "NFL assaults have led to lawsuits before."),  # WSJ: an <h2> under the headline
+    ("sh-624fcd903d56", "CHINA has sent troops to Hong Kong"),  # Express: an <h3> in the header
+])
+def test_the_standfirst_the_page_declares_its_description_is_meta_not_body(page_id, standfirst):
+    text = shared_page(page_id)
+    document = read(text)
+    meta = [block for block in document.blocks if block.kind is BlockKind.META]
+    assert [block.text[: len(standfirst)] for block in meta] == [standfirst]
+    assert standfirst in text.splitlines()[meta[0].line - 1]  # still pointing at its line
+    assert standfirst not in body_text(document)
+
+
+@pytest.mark.skipif(not SHARED_PAGES.is_dir(), reason="needs the shared corpus beside the checkout (../shared/corpus)")
+@pytest.mark.parametrize(("page_id", "lede"), [
+    ("sh-4a44ab3e4c41", "Three people have died during protests in Bolivia"),  # RT: a summary paragraph, the lede
+    ("rd-breitbart", "Snopes fact checker and staff writer David Emery"),  # a heading among the paragraphs
+])
+def test_a_description_that_is_the_articles_lede_stays_body(page_id, lede):
+    assert lede in body_text(read(shared_page(page_id)))
+
+
+@pytest.mark.skipif(not SHARED_PAGES.is_dir(), reason="needs the shared corpus beside the checkout (../shared/corpus)")
+def test_the_pages_own_address_printed_alone_is_not_the_article():
+    document = read(shared_page("sh-ef2b3f268a67"))  # mysanantonio: a share widget prints the page's URL
+    assert "https://www.mysanantonio.com/news/article/" not in body_text(document)
+    assert body_text(document).startswith("SANTA FE, N.M. (AP) — A cat who has been missing")

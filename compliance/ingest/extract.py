@@ -45,6 +45,7 @@ _DESK_HEADER = re.compile(r"(?:^|[·|•\-–—]\s*)post(?:ed)?\s+(?:at|on)\s*:
 _CREDIT_LIKE = re.compile(r"^\W*(?:by\s|copyright|©|\(c\))|\b(?:associated\s+press|reuters|afp|agence\s+france)\b|\((?:ap|afp)\)",
                           re.IGNORECASE)
 _TEASERS = 3  # so many cards of one kind after the article are a list of other stories
+_TITLE_WORDS = 15  # a headline's length, at most
 _LINK_ONLY = 0.8  # more of a short block's text inside links, and it is a link to elsewhere, in a list or not
 _PROMPT_WORDS = 40  # a prompt is a line or two; an article's paragraph may mention a newsletter
 # What sites print around every article, never written for one: calls to subscribe, follow or
@@ -192,10 +193,50 @@ def whole_page(html: str, candidates: list[Candidate]) -> bool:
     return markup >= _PAGE_MARKUP and markup >= len(html) / 2
 
 
-def article_blocks(html: str, candidates: list[Candidate]) -> list[int] | None:
-    """Indices of the candidates that are the article, in order; None to let the plain reader decide."""
+def article_blocks(html: str, candidates: list[Candidate], own_urls: set[str] = frozenset()) -> list[int] | None:
+    """Indices of the candidates that are the article, in order; None to let the plain reader
+    decide. `own_urls`: the page's own address, which a share widget prints as a block of its own."""
     reasons = _reasons(html, candidates)
+    if reasons is not None and own_urls:
+        own = {_address(url) for url in own_urls}
+        for i in [i for i in reasons if _address(candidates[i].text) in own]:
+            del reasons[i]  # not a credit: a copy that names its source names another page's address
     return None if reasons is None else sorted(reasons)
+
+
+def summary(candidates: list[Candidate], chosen: list[int], descriptions: set[str]) -> int | None:
+    """The standfirst: before the article's first paragraph, a heading out of the paragraphs'
+    container that says what the page's description says. Where a page's description is
+    merely its lede, or the standfirst is set among the paragraphs, it stays the article's."""
+    wanted = [_words(text) for text in descriptions]
+    wanted = [words for words in wanted if len(words) >= _PROSE_WORDS]
+    if not wanted:
+        return None
+    containers = Counter(candidates[i].parent_kind for i in chosen if _prose(candidates[i]))
+    if not containers:
+        return None
+    container = containers.most_common(1)[0][0]
+    for i in chosen:
+        candidate = candidates[i]
+        if candidate.parent_kind == container and _prose(candidate):
+            break  # the article has begun
+        if candidate.kind is BlockKind.HEADING and _says(_words(candidate.text), wanted):
+            return i
+    return None
+
+
+def _says(words: list[str], descriptions: list[list[str]]) -> bool:
+    """The same words, or one cut off where the other goes on ("... the third quarter" / "... in third quarter")."""
+    for description in descriptions:
+        shorter, longer = sorted((words, description), key=len)
+        if len(shorter) >= _PROSE_WORDS and (shorter == longer[: len(shorter)] or sum((Counter(shorter) & Counter(longer)).values()) >= 0.9 * len(longer)):
+            return True
+    return False
+
+
+def _address(url: str) -> str:
+    """An address without its scheme, "www." and final slash, lower-cased: how pages print it."""
+    return re.sub(r"^(?:https?:)?//(?:www\.)?|/+$", "", url.strip().lower())
 
 
 def _reasons(html: str, candidates: list[Candidate]) -> dict[int, str] | None:
@@ -257,13 +298,28 @@ def _reasons(html: str, candidates: list[Candidate]) -> dict[int, str] | None:
         del kept[i]
     for i in _tail(candidates, kept, main_container):
         del kept[i]
+    for i in _link_lists(candidates, kept):
+        del kept[i]
     return kept
+
+
+def _link_lists(candidates: list[Candidate], kept: dict[int, str]) -> list[int]:
+    """A list of links to other articles set in the article ("Related: ..." without the
+    label): at least `_TEASERS` items of one list, each a short title all in its link."""
+    items: dict[int, list[int]] = defaultdict(list)
+    for i in kept:
+        candidate = candidates[i]
+        if candidate.tag == "li" and kept[i] == "chain":
+            items[candidate.parent].append(i)
+    return [i for members in items.values() if len(members) >= _TEASERS and all(
+        candidates[i].link_chars >= _LINK_ONLY * len(candidates[i].text) and len(candidates[i].text.split()) <= _TITLE_WORDS
+        for i in members) for i in members]
 
 
 def _tail(candidates: list[Candidate], kept: dict[int, str], main_container: str | None) -> list[int]:
     """Other stories after the article: once its last paragraph has passed, what follows a
     header of a list of other stories ("Related stories", "You might also like") out of the
-    article's container, or cards of one kind, at least `_TEASERS` of them each in an element of
+    article's container, links (a sidebar's, in a list or not), or cards of one kind, at least `_TEASERS` of them each in an element of
     its own (where the article's own lists and notes share one element). A credit, copyright
     line or desk line there stays: the rules read them."""
     if main_container is None:
@@ -278,9 +334,12 @@ def _tail(candidates: list[Candidate], kept: dict[int, str], main_container: str
     cards: dict[str, list[int]] = defaultdict(list)
     for i in after:
         cards[candidates[i].parent_kind].append(i)
-    return [i for i in after if i > header] + [
+    # Not a numbered list's items: notes and references, each citing its source in a link.
+    links = [i for i in after if i < header and candidates[i].link_chars >= _LINK_ONLY * len(candidates[i].text)
+             and not candidates[i].parent_kind.startswith("ol")]
+    return [i for i in after if i > header] + links + [
         i for items in cards.values() if len(items) >= _TEASERS and len({candidates[i].parent for i in items}) == len(items)
-        for i in items if i < header]
+        for i in items if i < header and i not in links]
 
 
 def _site_chrome(candidate: Candidate, caption: bool = False) -> bool:

@@ -6,7 +6,9 @@ trafilatura decides which of them are the article (`compliance.ingest.extract`);
 or a desk's template, or a page trafilatura cannot read, the article is what sits in <article>
 (or <main>) when the page has one, else the whole body, without navigation, headers, footers,
 asides and forms. Scripts, styles and hidden elements are never text. <figcaption> text, and
-elements whose class names a caption, are captions; <title> (or the first <h1>) the title.
+elements whose class names a caption, are captions; <title> (or the first <h1>) the title. On
+a whole page, the standfirst under the title that the page declares its description is META,
+like the title: the page's summary of the article, not its text.
 """
 from __future__ import annotations
 
@@ -33,6 +35,7 @@ def names_a_caption(kind: str) -> bool:
     return any(_CAPTION_CLASS.match(token) for token in kind.partition(".")[2].split())
 
 
+_DESCRIPTIONS = {"description", "og:description", "twitter:description"}
 _HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.IGNORECASE)
 
 
@@ -80,6 +83,8 @@ class _PageParser(HTMLParser):
         self.current_link_chars = 0
         self.container_depth = 0
         self.link_stack: list[tuple[str, int, int]] = []
+        self.own_urls: set[str] = set()  # the page's own address: <link rel="canonical">, <meta property="og:url">
+        self.descriptions: set[str] = set()  # its summary: <meta name="description">, og:, twitter:
 
     # -- block handling --
     def _flush(self) -> None:
@@ -137,6 +142,8 @@ class _PageParser(HTMLParser):
             self.in_title = True
             return
         if tag in _VOID:
+            if tag in ("link", "meta"):
+                self._own_url(dict(attrs))
             if tag == "br" and self.current:
                 self.current.append(" ")
             return
@@ -159,6 +166,14 @@ class _PageParser(HTMLParser):
         if tag == "a":
             href = dict(attrs).get("href") or ""
             self.link_stack.append((href, len(self.current), self.getpos()[0]))
+
+    def _own_url(self, attrs: dict[str, str | None]) -> None:
+        if (attrs.get("rel") or "").lower() == "canonical" and attrs.get("href"):
+            self.own_urls.add(attrs["href"] or "")
+        elif (attrs.get("property") or attrs.get("name") or "").lower() == "og:url" and attrs.get("content"):
+            self.own_urls.add(attrs["content"] or "")
+        elif (attrs.get("property") or attrs.get("name") or "").lower() in _DESCRIPTIONS and attrs.get("content"):
+            self.descriptions.add(attrs["content"] or "")
 
     def handle_endtag(self, tag: str) -> None:
         if tag == "title" and self.in_title:
@@ -225,11 +240,14 @@ def parse_html(text: str, extract: bool | None = None) -> tuple[str, list[Block]
     parser.close()
     candidates = parser.blocks
     chosen = None
+    summary = None
     if extract is not False:
         from compliance.ingest import extract as extractor
 
         if extract or extractor.whole_page(text, candidates):
-            chosen = extractor.article_blocks(text, candidates)
+            chosen = extractor.article_blocks(text, candidates, parser.own_urls)
+            if chosen is not None:
+                summary = extractor.summary(candidates, chosen, parser.descriptions)
     if chosen is None:  # a fragment, a desk's template, or a page trafilatura cannot read
         chosen = _plain_selection(candidates)
         has_container = any(c.in_container and not c.chrome for c in candidates)
@@ -243,7 +261,7 @@ def parse_html(text: str, extract: bool | None = None) -> tuple[str, list[Block]
     seen_title = False
     for index in chosen:
         candidate = candidates[index]
-        kind = candidate.kind
+        kind = BlockKind.META if index == summary else candidate.kind
         if kind == BlockKind.TITLE:
             if seen_title:
                 kind = BlockKind.HEADING

@@ -21,6 +21,7 @@ from compliance.model import BlockKind, Document
 
 ROOT = Path(__file__).parent.parent
 PAGES = Path(__file__).parent / "data" / "ingest" / "pages"  # saved publisher pages: see its README
+SHARED_PAGES = ROOT.parent / "shared" / "corpus" / "pages"  # the 141 real pages, beside the checkout
 ARTICLES = {record["id"]: record for record in map(json.loads, (PAGES / "articles.jsonl").read_text(encoding="utf-8").splitlines())}
 DESK_PAGES = [ROOT / "examples" / "reposts" / "nasa-moon-shot.html", *sorted((Path(__file__).parent / "data" / "ingest").glob("*.html"))]
 DISCLAIMER = ("Disclaimer: The copyright of this article belongs to the original author. Reposting this article is solely "
@@ -66,13 +67,19 @@ def test_every_block_of_a_saved_page_points_at_its_text_in_the_file(page_id):
         assert block.line <= block.end_line <= len(lines)
 
 
-# Pages whose chrome repeats: teasers' timestamps and copyright lines, a gallery, a video player's notice.
-@pytest.mark.parametrize("page_id", ["sh-3cb5e2f46626", "sh-c7e39ac49fa1", "sh-e372e42c0a3d", "sh-eecd2575093b"])
+# Pages whose chrome repeats: teasers' copyright lines, a gallery, a video player's notice.
+@pytest.mark.parametrize("page_id", ["sh-3cb5e2f46626", "sh-c7e39ac49fa1", "sh-eecd2575093b"])
 def test_chrome_no_longer_reads_as_a_caption_pasted_twice(page_id, default_pack):
     text = page(page_id)
     plain = read_plain(text)
     assert repeats(plain, default_pack)  # timestamps, copyright lines, a gallery's captions, as read before
     assert repeats(read(text), default_pack) == []
+
+
+def test_timestamps_repeated_in_teasers_are_no_repeat_even_read_whole(default_pack):
+    plain = read_plain(page("sh-e372e42c0a3d"))  # The Jerusalem Post: "11/20/2019 01:08 AM" under each teaser
+    assert sum(bool(re.fullmatch(r"\d\d/\d\d/\d{4} \d\d:\d\d [AP]M", block.text)) for block in plain.body) >= 3
+    assert repeats(plain, default_pack) == []  # figures alone are data, not a caption pasted twice
 
 
 def read_plain(text: str) -> Document:
@@ -154,6 +161,29 @@ def test_a_figure_pasted_twice_on_a_saved_page_is_kept_twice_and_reported(defaul
         f"caption repeated on lines {captions[0].line} and {captions[1].line}"]
 
 
+def test_two_pictures_captioned_alike_are_no_caption_pasted_twice(default_pack):
+    text, last = sentra_page()
+    caption = "<figcaption>The all-new 2020 Nissan Sentra at its unveiling in Los Angeles</figcaption>"
+    figures = "\n".join(f'<figure><img data-src="sentra-{n}.jpg" src="data:image/gif;base64,R0lGOD"> {caption}</figure>'
+                        for n in (1, 2))  # lazy-loaded: the placeholder in src is every picture's
+    document = read(text.replace(last, f"{figures}\n{last}", 1))
+    captions = [block for block in document.body if block.kind is BlockKind.CAPTION and block.text.startswith("The all-new 2020")]
+    assert [block.image for block in captions] == ["sentra-1.jpg", "sentra-2.jpg"]
+    assert repeats(document, default_pack) == []
+
+
+@pytest.mark.skipif(not SHARED_PAGES.is_dir(), reason="needs the shared corpus beside the checkout (../shared/corpus)")
+@pytest.mark.parametrize(("page_id", "caption"), [
+    ("sh-8cad00dc22de", "2018 Jeongdong Theater Tradition Series Performance"),  # a blog: one caption under six photos
+    ("sh-d0382c0d9573", "A shopper looks at extension cords at B&C Ace hardware store"),  # AP: two slides alike
+])
+def test_a_real_gallery_of_photos_captioned_alike_is_no_repeat(page_id, caption, default_pack):
+    document = read(shared_page(page_id))
+    alike = [block for block in document.body if block.kind is BlockKind.CAPTION and caption in block.text]
+    assert len(alike) >= 2 and len({block.image for block in alike}) == len(alike)
+    assert repeats(document, default_pack) == []
+
+
 @pytest.mark.parametrize("path", DESK_PAGES, ids=lambda path: path.name)
 def test_a_desks_page_reads_the_same_through_the_extractor(path):
     """Navigation and footer dropped, the "Post At" header, "Source:" line, captions pasted
@@ -193,8 +223,6 @@ def test_the_extractor_stays_linear_on_a_page_of_thirty_thousand_blocks():
     assert time.perf_counter() - started < 30  # 3 to 6 s on a slow, shared core
     assert len([block for block in blocks if block.text.startswith("The same sentence")]) == 10_000
 
-
-SHARED_PAGES = ROOT.parent / "shared" / "corpus" / "pages"
 
 
 def body_text(document) -> str:

@@ -35,6 +35,19 @@ def names_a_caption(kind: str) -> bool:
     return any(_CAPTION_CLASS.match(token) for token in kind.partition(".")[2].split())
 
 
+_IMAGE_ATTRIBUTES = ("data-src", "data-lazy-src", "data-original", "data-lazy", "src", "srcset")
+
+
+def _image_address(attrs: dict[str, str | None]) -> str:
+    """Where a picture comes from: lazy-loading pages put a placeholder ("data:...") in `src`
+    that every picture shares, and the real address in a data- attribute."""
+    for name in _IMAGE_ATTRIBUTES:
+        value = (attrs.get(name) or "").strip()
+        if value and not value.startswith("data:"):
+            return value.split()[0]
+    return ""
+
+
 _DESCRIPTIONS = {"description", "og:description", "twitter:description"}
 _HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.IGNORECASE)
 
@@ -58,6 +71,7 @@ class Candidate:
     parent: int  # the element around that one, by its number in document order
     parent_kind: str  # that element's tag and class: "div.article-body"
     link_chars: int  # characters of its text inside links
+    image: str = ""  # a caption's picture: the last image before it that no other caption claimed
 
 
 class _PageParser(HTMLParser):
@@ -83,6 +97,7 @@ class _PageParser(HTMLParser):
         self.current_link_chars = 0
         self.container_depth = 0
         self.link_stack: list[tuple[str, int, int]] = []
+        self.last_image = ""  # the latest <img> not yet claimed by a caption
         self.own_urls: set[str] = set()  # the page's own address: <link rel="canonical">, <meta property="og:url">
         self.descriptions: set[str] = set()  # its summary: <meta name="description">, og:, twitter:
 
@@ -92,8 +107,11 @@ class _PageParser(HTMLParser):
         if text:
             line = self.current_line or self.getpos()[0]
             tag, parent, inside, chrome = self.current_place or (*self.block_elements[-1], self.container_depth > 0, self._chrome())
+            image = ""
+            if self.current_kind is BlockKind.CAPTION:
+                image, self.last_image = self.last_image, ""
             self.blocks.append(Candidate(self.current_kind, text, line, max(line, self.getpos()[0]), inside, chrome,
-                                         tag, parent, self.kinds[parent] if parent >= 0 else "", self.current_link_chars))
+                                         tag, parent, self.kinds[parent] if parent >= 0 else "", self.current_link_chars, image))
         self.current = []
         self.current_line = 0
         self.current_place = None
@@ -144,6 +162,8 @@ class _PageParser(HTMLParser):
         if tag in _VOID:
             if tag in ("link", "meta"):
                 self._own_url(dict(attrs))
+            elif tag == "img" and not self.skipped_depth:
+                self.last_image = _image_address(dict(attrs))
             if tag == "br" and self.current:
                 self.current.append(" ")
             return
@@ -268,5 +288,5 @@ def parse_html(text: str, extract: bool | None = None) -> tuple[str, list[Block]
             else:
                 seen_title = True
                 title = title or candidate.text
-        blocks.append(Block(kind, candidate.text, candidate.line, candidate.end_line))
+        blocks.append(Block(kind, candidate.text, candidate.line, candidate.end_line, image=candidate.image))
     return title, blocks, links

@@ -8,7 +8,8 @@ Repetition that a matched source itself has is the author's, and not reported; s
 alike under two different pictures of an HTML page (a gallery of one scene), where a figure
 pasted twice shows the same picture twice.
 
-Options: `min_words` (shorter repeats are labels such as "Advertisement", default 6),
+Options: `min_words` (shorter repeats are labels such as "Advertisement", default 6; words of
+figures alone do not count: timestamps and a table's rows repeat by nature),
 `min_similarity` (0-100, how alike two blocks must be, default 92).
 
 Bounds keep a hostile text linear: a block is compared with at most 16 likely partners among

@@ -7,7 +7,10 @@ article (a teaser or a caption repeated elsewhere on the page falls outside that
 what trafilatura leaves out but the rules need is put back: captions and prose inside the
 article, a paragraph pasted twice (trafilatura keeps one copy), the article's continuation in
 containers like its own, and the desk's own lines around it ("Source: X", the disclaimer).
-Last, a gallery's echoes of a caption and links out to other articles are dropped.
+Last, what sites print around every article and trafilatura let through is dropped: a
+gallery's echoes of a caption, links out to other articles, calls to subscribe or share,
+player controls, and after the article's end other stories' cards and link rows. `summary`
+finds the standfirst the page declares its description, which the reader marks META.
 """
 from __future__ import annotations
 
@@ -46,6 +49,7 @@ _CREDIT_LIKE = re.compile(r"^\W*(?:by\s|copyright|©|\(c\))|\b(?:associated\s+pr
                           re.IGNORECASE)
 _TEASERS = 3  # so many cards of one kind after the article are a list of other stories
 _TITLE_WORDS = 15  # a headline's length, at most
+_URL_CHARS = 2000  # longer, a block is neither an address nor a list's header
 _LINK_ONLY = 0.8  # more of a short block's text inside links, and it is a link to elsewhere, in a list or not
 _PROMPT_WORDS = 40  # a prompt is a line or two; an article's paragraph may mention a newsletter
 # What sites print around every article, never written for one: calls to subscribe, follow or
@@ -199,7 +203,7 @@ def article_blocks(html: str, candidates: list[Candidate], own_urls: set[str] = 
     reasons = _reasons(html, candidates)
     if reasons is not None and own_urls:
         own = {_address(url) for url in own_urls}
-        for i in [i for i in reasons if _address(candidates[i].text) in own]:
+        for i in [i for i in reasons if len(candidates[i].text) < _URL_CHARS and _address(candidates[i].text) in own]:
             del reasons[i]  # not a credit: a copy that names its source names another page's address
     return None if reasons is None else sorted(reasons)
 
@@ -328,7 +332,8 @@ def _tail(candidates: list[Candidate], kept: dict[int, str], main_container: str
     if last is None:
         return []
     header = next((i for i in range(last + 1, len(candidates)) if candidates[i].parent_kind != main_container
-                   and not candidates[i].chrome and _TEASER_HEADER.match(candidates[i].text)), len(candidates))
+                   and not candidates[i].chrome and len(candidates[i].text) < _URL_CHARS
+                   and _TEASER_HEADER.match(candidates[i].text)), len(candidates))
     after = [i for i in kept if i > last and kept[i] in ("chain", "between", "again") and candidates[i].parent_kind != main_container
              and not _CREDIT_LIKE.search(candidates[i].text) and not _desk_line(candidates[i])]
     cards: dict[str, list[int]] = defaultdict(list)

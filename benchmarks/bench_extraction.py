@@ -8,6 +8,11 @@ entry whose `id` is the page's `article`) as multisets of lower-cased words:
 - recall: share of the article's words that the body holds;
 - noise: share of the body's words that are neither the article's text nor its captions.
 
+The body is what the rules and matching read: paragraphs, headings and captions, not the
+title nor META blocks (a desk's header, the standfirst the page declares its description). A
+caption on the page that the annotators left out of `captions` counts as noise. A character of
+a script written without spaces (Chinese, Japanese, Thai) counts as a word.
+
 It also runs the default pack's repetition rule (`caption-duplicated`) on every page, alone and
 as a scan that matched the page to its article would (what the article's text repeats too then
 passes). Nothing was pasted twice into these pages: what it finds is chrome let through, or the
@@ -36,7 +41,9 @@ from compliance.ingest.load import parse_document  # noqa: E402
 from compliance.model import Match, Source  # noqa: E402
 
 DEFAULT_CORPUS = Path("/work/shared/corpus")
-_WORD = re.compile(r"\w+")
+# A word, or one character of a script written without spaces (Chinese, Japanese, Thai): there
+# `\w+` would make a whole sentence one word, all noise for one changed character.
+_WORD = re.compile(r"[\u0e00-\u0e7f\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]|[^\W\u0e00-\u0e7f\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
 
 
 def words(text: str) -> Counter[str]:

@@ -793,7 +793,9 @@ class Generator:
         texts = list(paras)
         if credit != "dateline":
             texts = undated(texts)  # desks drop it; a kept one would credit the wire
-        elif not has_dateline(texts):
+        elif a.wire is None or not has_dateline(texts):
+            # A page's own "(Reuters) —" names the wire, not the site catalogued as publishing it.
+            texts = undated(texts)
             texts[0] = dateline(rng, a) + texts[0]
         truncated = rng.random() < 0.3
         if truncated:
@@ -982,8 +984,8 @@ class Generator:
             blocks.append(Block("credit", copyright_line(rng, a)))
             credited = [a.publisher]
         if mode == "dateline":
-            if not has_dateline(texts):
-                blocks[0] = Block("p", dateline(rng, a) + texts[0])
+            if a.wire is None or not has_dateline(texts):  # a kept "(Reuters) —" names the wire, not a's publisher
+                blocks[0] = Block("p", dateline(rng, a) + strip_dateline(texts[0]))
             credited = [a.publisher]
         if mode == "person-byline":
             person = a.author if a.author and len(a.author) < 40 and "," not in a.author else rng.choice(

@@ -48,7 +48,9 @@ class Block:
     """One unit of text as it stood in the file: a paragraph, a caption, the title...
 
     `line` and `end_line` are 1-based lines in the original file; `column` is where the
-    text starts on `line`. Findings point at these.
+    text starts on `line`. Findings point at these. `image`: for a caption of an HTML page, the
+    address of the picture it stands under, when known; two captions alike under two pictures
+    are two photos captioned alike, not one caption pasted twice.
     """
 
     kind: BlockKind
@@ -56,6 +58,7 @@ class Block:
     line: int
     end_line: int
     column: int = 1
+    image: str = ""
 
 
 @dataclass(frozen=True)

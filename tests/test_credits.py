@@ -283,6 +283,8 @@ def copied_credit(tmp_path, line: str, publisher: str) -> bool:
     ("© 2014 eHow", "eHow"),
     ("(CNN) President Donald Trump made an unscheduled trip to Walter Reed on Saturday.", "CNN"),  # CNN's dateline
     ("LONDON (ascom.com) — Ascom announced a partnership on Tuesday.", "ascom.com"),
+    # a publisher whose name holds a separator and lower-case words, after the person (sh-20b2b64916b0)
+    ("By Rmb, Remember 80/90 - Memorabilia anni 80/90", "Remember 80/90 - Memorabilia anni 80/90"),
 ])
 def test_real_bylines_and_copyright_lines_credit_their_publisher(tmp_path, line, publisher):
     assert copied_credit(tmp_path, line, publisher)
@@ -297,6 +299,7 @@ def test_real_bylines_and_copyright_lines_credit_their_publisher(tmp_path, line,
     ("Disclaimer: The copyright of this article belongs to the original author.", "Reuters"),
     ("Photo: © Reuters", "Reuters"),  # a picture's credit, not the text's
     ("(Trump, it's also worth noting, sought to make CNN an issue.)", "CNN"),  # an aside in parentheses
+    ("By Monday, officials said Reuters", "Reuters"),  # prose opening with "By", not a byline
 ])
 def test_page_furniture_naming_a_publisher_is_no_byline(tmp_path, line, publisher):
     assert not copied_credit(tmp_path, line, publisher)

@@ -188,6 +188,27 @@ def test_repetition_the_source_itself_has_passes(tmp_path, default_pack):
     assert "caption-duplicated" not in rules_found(path, own_matcher, default_pack)
 
 
+def test_a_line_the_source_itself_extends_later_passes_but_a_cut_off_copy_fails(tmp_path, default_pack):
+    # A meal plan lists a dish, and later the same dish with a side: the author's, not a paste.
+    from compliance.model import Source
+    from compliance.similarity import Matcher
+
+    dish = "Tomato Cucumber Salad with cherry tomatoes, cucumber slices, feta and balsamic vinegar"
+    days = [f"Day {n}: walk for {20 + n} minutes after breakfast and drink water before every one of the meals." for n in range(6)]
+    text = "\n\n".join(days[:3] + [dish] + days[3:] + [dish + ", and one cup of grapes"])
+    own_matcher = Matcher.build([Source("plan", "Meal Gazette", text)], default_pack.matching, (DISCLAIMER,))
+    path = write_txt(tmp_path, "r.txt", "T", ["Source: Meal Gazette"] + text.split("\n\n") + [DISCLAIMER])
+    assert "caption-duplicated" not in rules_found(path, own_matcher, default_pack)
+    cut = write_txt(tmp_path, "c.txt", "T", ["Source: Meal Gazette", dish[:50] + "...", *text.split("\n\n"), DISCLAIMER])
+    assert "caption-duplicated" in rules_found(cut, own_matcher, default_pack)
+
+
+def test_figures_alone_repeated_are_no_repeat(tmp_path, matcher, default_pack, vb_body):
+    scores = "2, 3, 5, 2, 3, 12, 5, 3, 4, 7"  # a table's row, twice: data, not a caption pasted twice
+    body = ["Source: VentureBeat", scores, *vb_body, scores, DISCLAIMER]
+    assert "caption-duplicated" not in rules_found(write_txt(tmp_path, "r.txt", "T", body), matcher, default_pack)
+
+
 # -- excerpt-limit ---------------------------------------------------------------------------
 
 @pytest.fixture
@@ -237,10 +258,10 @@ def test_forbidden_text_and_pack_options(tmp_path, matcher, vb_body):
 
 def _all_pairs_repeats(blocks, min_words, min_similarity):
     """The rule of `block_repeats` tried on every pair, as it was first written (the oracle)."""
-    from compliance.checks.rules.repetition import _ELLIPSIS, _nearly_alike
+    from compliance.checks.rules.repetition import _ELLIPSIS, _nearly_alike, _worded
     from compliance.similarity.tokens import normalize_text
 
-    prepared = [(b, normalize_text(b.text)) for b in blocks if len(normalize_text(b.text).split()) >= min_words]
+    prepared = [(b, normalize_text(b.text)) for b in blocks if _worded(normalize_text(b.text).split()) >= min_words]
     found = []
     for i, (first, first_norm) in enumerate(prepared):
         cut_off = _ELLIPSIS.search(first.text[-4:]) is not None

@@ -296,7 +296,7 @@ def _byline_names(text: str) -> tuple[str, ...]:
     text = strip_dates(" ".join(text.split()))  # "The Associated Press Published Monday, November 18, 2019 8:22AM EST"
     by = _BY.match(text)
     body = text[by.end():] if by else text
-    if ":" in body or len(body.split()) > (_BYLINE_MAX_WORDS if by else _NAME_LINE_MAX_WORDS) or not _namelike(body):
+    if ":" in body or len(body.split()) > (_BYLINE_MAX_WORDS if by else _NAME_LINE_MAX_WORDS) or not _names_in_byline(body, bool(by)):
         return ()  # a label ("Foto: LA NACION", "Source: X" is an attribution line), or not a name
     if by:
         body = _BY_FOR.sub(", ", body)
@@ -304,7 +304,23 @@ def _byline_names(text: str) -> tuple[str, ...]:
     for part in _BYLINE_PARTS.split(body):
         # "AP Business Writer" names AP; "The Hollywood Reporter" is a publisher, with its last word
         parts += dict.fromkeys(candidate.strip(" .,;:-–—|") for candidate in (_ROLE.sub("", part), part))
+    # What follows the person, whole: a publisher whose name holds a separator ("By Rmb,
+    # Remember 80/90 - Memorabilia anni 80/90").
+    parts += [body[cut.end():] for cut in list(_BYLINE_PARTS.finditer(body))[:1] if body[cut.end():] not in parts]
     return tuple(dict.fromkeys(part for part in parts if part and not only_glue(part)))
+
+
+def _names_in_byline(body: str, by: bool) -> bool:
+    """Names as bylines write them. After "By" and a name, a separator says a publisher follows,
+    whose words need not all be capitalised, only its first ("By Rmb, Remember 80/90 -
+    Memorabilia anni 80/90"), as after a copyright mark."""
+    if _namelike(body):
+        return True
+    cut = _BYLINE_PARTS.search(body) if by else None
+    if cut is None or not _namelike(body[: cut.start()]):
+        return False
+    rest = [part for part in _BYLINE_PARTS.split(body[cut.end():]) if part.strip(" .,;:-–—|")]
+    return bool(rest) and all(_capitalised(part.strip(" .,;:-–—|")) for part in rest)
 
 
 def _copyright_names(text: str) -> tuple[str, ...]:

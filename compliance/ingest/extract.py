@@ -7,7 +7,10 @@ article (a teaser or a caption repeated elsewhere on the page falls outside that
 what trafilatura leaves out but the rules need is put back: captions and prose inside the
 article, a paragraph pasted twice (trafilatura keeps one copy), the article's continuation in
 containers like its own, and the desk's own lines around it ("Source: X", the disclaimer).
-Last, a gallery's echoes of a caption and links out to other articles are dropped.
+Last, what sites print around every article and trafilatura let through is dropped: a
+gallery's echoes of a caption, links out to other articles, calls to subscribe or share,
+player controls, and after the article's end other stories' cards and link rows. `summary`
+finds the standfirst the page declares its description, which the reader marks META.
 """
 from __future__ import annotations
 
@@ -41,6 +44,43 @@ _DESK_LINE = re.compile(
 )
 _LABEL = re.compile(r"^\W*\w[\w' ]{0,20}\s?:")  # "Read more:", "SEE ALSO:", "Lire aussi :"
 _DESK_HEADER = re.compile(r"(?:^|[·|•\-–—]\s*)post(?:ed)?\s+(?:at|on)\s*:", re.IGNORECASE)
+# A byline, a copyright line, a wire's name: what credits a copy, wherever it stands.
+_CREDIT_LIKE = re.compile(r"^\W*(?:by\s|copyright|©|\(c\))|\b(?:associated\s+press|reuters|afp|agence\s+france)\b|\((?:ap|afp)\)",
+                          re.IGNORECASE)
+_TEASERS = 3  # so many cards of one kind after the article are a list of other stories
+_TITLE_WORDS = 15  # a headline's length, at most
+_URL_CHARS = 2000  # longer, a block is neither an address nor a list's header
+_LINK_ONLY = 0.8  # more of a short block's text inside links, and it is a link to elsewhere, in a list or not
+_PROMPT_WORDS = 40  # a prompt is a line or two; an article's paragraph may mention a newsletter
+# What sites print around every article, never written for one: calls to subscribe, follow or
+# comment, teaser headers. Whole short blocks out of lists (a list may be the article's own
+# "how to sign up" steps).
+_PROMPT = re.compile(
+    r"^\W*(?:(?:click|tap)\s+here\b|subscribe\b|sign\s+up\b|get\s+(?:the|our)\s+\w+(?:\s+\w+){0,3}\s+newsletter|"
+    r"(?:like|enjoy(?:ed)?)\s+this\s+(?:story|article|post)\b|"
+    r"follow\s+(?:us|\w+(?:\s+\S+){0,6}\s+on)\s|(?:reach|contact|e-?mail)\s+(?:the\s+)?(?:reporters?|writers?|authors?|\w+\s+\w+)\s+(?:at|on|via)\s|(?:tell\s+us|let\s+us\s+know)\s+what\s+you\s+think|"
+    r"(?:don[’']?t|do\s+not)\s+miss\b)"
+    r"|\b(?:delivered\s+(?:to|through)\s+your\s+(?:inbox|letterbox|door)|subscribe\s+to\s+(?:our|the)\b.{0,60}"
+    r"\b(?:newsletter|channel|podcast)|we[’']?d\s+like\s+to\s+hear\s+what\s+you\s+think|by\s+clicking\s+here)",
+    re.IGNORECASE,
+)
+# The header of a list of other stories.
+_TEASER_HEADER = re.compile(
+    r"^\W*(?:(?:related|recommended|featured|recent|latest|top|more|popular|trending|partner)\s+(?:stories|articles|news|"
+    r"videos?|posts|reads|slide\s?shows|galleries|headlines)|you\s+(?:might|may)\s+also\s+(?:like|enjoy)|"
+    r"recommended\s+for\s+you|most\s+(?:read|popular|viewed|shared)|see\s+also|more\s+from\s+\S+(?:\s+\S+)?)\W*$",
+    re.IGNORECASE,
+)
+# A player's, a slideshow's or a share row's controls, and the notices a player prints in
+# their place: the whole block, anywhere.
+_CONTROL = re.compile(
+    r"^\W*(?:(?:leave\s+a\s+)?(?:comments?|reply)|loading\s+comments\W*|advertisement|read\s+more|"
+    r"share(?:\s+(?:this|on|via)(?:\s+\w+)?)?|close|previous|next|prev|fullscreen|full\s+screen|thumbnails|print|e-?mail|tweet|"
+    r"back\s+to\s+top|\d+\s+of\s+\d+|like\s+this\s+(?:story|article)\?\s*share\s+it\s+with\s+a\s+friend|"
+    r"media\s+playback\s+is\s+(?:unsupported|not\s+supported)\s+on\s+your\s+device|"
+    r"your\s+browser\s+does\s+not\s+support\s+(?:the\s+)?(?:video|audio|html5)(?:\s+\w+)?)\W*$",
+    re.IGNORECASE,
+)
 
 
 def _words(text: str) -> list[str]:
@@ -157,10 +197,50 @@ def whole_page(html: str, candidates: list[Candidate]) -> bool:
     return markup >= _PAGE_MARKUP and markup >= len(html) / 2
 
 
-def article_blocks(html: str, candidates: list[Candidate]) -> list[int] | None:
-    """Indices of the candidates that are the article, in order; None to let the plain reader decide."""
+def article_blocks(html: str, candidates: list[Candidate], own_urls: set[str] = frozenset()) -> list[int] | None:
+    """Indices of the candidates that are the article, in order; None to let the plain reader
+    decide. `own_urls`: the page's own address, which a share widget prints as a block of its own."""
     reasons = _reasons(html, candidates)
+    if reasons is not None and own_urls:
+        own = {_address(url) for url in own_urls}
+        for i in [i for i in reasons if len(candidates[i].text) < _URL_CHARS and _address(candidates[i].text) in own]:
+            del reasons[i]  # not a credit: a copy that names its source names another page's address
     return None if reasons is None else sorted(reasons)
+
+
+def summary(candidates: list[Candidate], chosen: list[int], descriptions: set[str]) -> int | None:
+    """The standfirst: before the article's first paragraph, a heading out of the paragraphs'
+    container that says what the page's description says. Where a page's description is
+    merely its lede, or the standfirst is set among the paragraphs, it stays the article's."""
+    wanted = [_words(text) for text in descriptions]
+    wanted = [words for words in wanted if len(words) >= _PROSE_WORDS]
+    if not wanted:
+        return None
+    containers = Counter(candidates[i].parent_kind for i in chosen if _prose(candidates[i]))
+    if not containers:
+        return None
+    container = containers.most_common(1)[0][0]
+    for i in chosen:
+        candidate = candidates[i]
+        if candidate.parent_kind == container and _prose(candidate):
+            break  # the article has begun
+        if candidate.kind is BlockKind.HEADING and _says(_words(candidate.text), wanted):
+            return i
+    return None
+
+
+def _says(words: list[str], descriptions: list[list[str]]) -> bool:
+    """The same words, or one cut off where the other goes on ("... the third quarter" / "... in third quarter")."""
+    for description in descriptions:
+        shorter, longer = sorted((words, description), key=len)
+        if len(shorter) >= _PROSE_WORDS and (shorter == longer[: len(shorter)] or sum((Counter(shorter) & Counter(longer)).values()) >= 0.9 * len(longer)):
+            return True
+    return False
+
+
+def _address(url: str) -> str:
+    """An address without its scheme, "www." and final slash, lower-cased: how pages print it."""
+    return re.sub(r"^(?:https?:)?//(?:www\.)?|/+$", "", url.strip().lower())
 
 
 def _reasons(html: str, candidates: list[Candidate]) -> dict[int, str] | None:
@@ -216,7 +296,90 @@ def _reasons(html: str, candidates: list[Candidate]) -> dict[int, str] | None:
         del kept[i]
     for i in [i for i in kept if kept[i] == "chain" and _teaser(candidates[i], main_container)]:
         del kept[i]
+    for i in [i for i in kept if kept[i] not in ("title", "desk") and _site_chrome(candidates[i], kept[i] == "caption")]:
+        del kept[i]
+    for i in _teaser_summaries(candidates, kept, main_container):
+        del kept[i]
+    for i in _tail(candidates, kept, main_container):
+        del kept[i]
+    for i in _link_lists(candidates, kept):
+        del kept[i]
     return kept
+
+
+def _link_lists(candidates: list[Candidate], kept: dict[int, str]) -> list[int]:
+    """A list of links to other articles set in the article ("Related: ..." without the
+    label): at least `_TEASERS` items of one list, each a short title all in its link."""
+    items: dict[int, list[int]] = defaultdict(list)
+    for i in kept:
+        candidate = candidates[i]
+        if candidate.tag == "li" and kept[i] == "chain":
+            items[candidate.parent].append(i)
+    return [i for members in items.values() if len(members) >= _TEASERS and all(
+        candidates[i].link_chars >= _LINK_ONLY * len(candidates[i].text) and len(candidates[i].text.split()) <= _TITLE_WORDS
+        for i in members) for i in members]
+
+
+def _tail(candidates: list[Candidate], kept: dict[int, str], main_container: str | None) -> list[int]:
+    """Other stories after the article: once its last paragraph has passed, what follows a
+    header of a list of other stories ("Related stories", "You might also like") out of the
+    article's container, links (a sidebar's, in a list or not), or cards of one kind, at least `_TEASERS` of them each in an element of
+    its own (where the article's own lists and notes share one element). A credit, copyright
+    line or desk line there stays: the rules read them."""
+    if main_container is None:
+        return []
+    last = max((i for i in kept if candidates[i].parent_kind == main_container and _prose(candidates[i])), default=None)
+    if last is None:
+        return []
+    header = next((i for i in range(last + 1, len(candidates)) if candidates[i].parent_kind != main_container
+                   and not candidates[i].chrome and len(candidates[i].text) < _URL_CHARS
+                   and _TEASER_HEADER.match(candidates[i].text)), len(candidates))
+    after = [i for i in kept if i > last and kept[i] in ("chain", "between", "again") and candidates[i].parent_kind != main_container
+             and not _CREDIT_LIKE.search(candidates[i].text) and not _desk_line(candidates[i])]
+    cards: dict[str, list[int]] = defaultdict(list)
+    for i in after:
+        cards[candidates[i].parent_kind].append(i)
+    # Not a numbered list's items: notes and references, each citing its source in a link.
+    links = [i for i in after if i < header and candidates[i].link_chars >= _LINK_ONLY * len(candidates[i].text)
+             and not candidates[i].parent_kind.startswith("ol")]
+    return [i for i in after if i > header] + links + [
+        i for items in cards.values() if len(items) >= _TEASERS and len({candidates[i].parent for i in items}) == len(items)
+        for i in items if i < header and i not in links]
+
+
+def _site_chrome(candidate: Candidate, caption: bool = False) -> bool:
+    """What the site prints around every article and the extractor let through: a short block
+    that is a link elsewhere (a related headline, "Watch: ..."), or a call to subscribe, share
+    or comment, a teaser list's header, a player's or slideshow's controls. A desk's credit or
+    disclaimer is never this, linked or not; a caption only when it is a player's notice."""
+    if candidate.kind is BlockKind.TITLE or _desk_line(candidate):
+        return False
+    text = candidate.text
+    if len(text.split()) > _PROMPT_WORDS:
+        return False
+    if _CONTROL.match(text) or _TEASER_HEADER.match(text):
+        return True
+    if caption or candidate.tag in _LIST_TAGS:
+        return False  # a list of links may be the article's own: references, "see also", a table
+    # A linked heading is often the article's own title or a section's, linked to itself.
+    linked = candidate.kind is not BlockKind.HEADING and candidate.link_chars >= _LINK_ONLY * len(text)
+    return linked or bool(_PROMPT.search(text))
+
+
+def _teaser_summaries(candidates: list[Candidate], kept: dict[int, str], main_container: str | None) -> list[int]:
+    """The summary line under a linked headline that was not kept, in the same element out of
+    the article's container: a teaser of another article ("<h3><a>Headline</a></h3><h4>What it
+    says</h4>")."""
+    summaries = []
+    for i in kept:
+        if kept[i] != "chain" or i == 0:
+            continue
+        candidate, before = candidates[i], candidates[i - 1]
+        if (i - 1 not in kept and (before.kind is BlockKind.HEADING and before.parent == candidate.parent)
+                and before.link_chars >= _LINK_ONLY * len(before.text) and candidate.parent_kind != main_container
+                and len(candidate.text.split()) <= _PROMPT_WORDS):
+            summaries.append(i)
+    return summaries
 
 
 def _between(candidates: list[Candidate], words: list[list[str]], extracted: list[str],

@@ -6,7 +6,9 @@ trafilatura decides which of them are the article (`compliance.ingest.extract`);
 or a desk's template, or a page trafilatura cannot read, the article is what sits in <article>
 (or <main>) when the page has one, else the whole body, without navigation, headers, footers,
 asides and forms. Scripts, styles and hidden elements are never text. <figcaption> text, and
-elements whose class names a caption, are captions; <title> (or the first <h1>) the title.
+elements whose class names a caption, are captions; <title> (or the first <h1>) the title. On
+a whole page, the standfirst under the title that the page declares its description is META,
+like the title: the page's summary of the article, not its text.
 """
 from __future__ import annotations
 
@@ -33,6 +35,20 @@ def names_a_caption(kind: str) -> bool:
     return any(_CAPTION_CLASS.match(token) for token in kind.partition(".")[2].split())
 
 
+_IMAGE_ATTRIBUTES = ("data-src", "data-lazy-src", "data-original", "data-lazy", "src", "srcset")
+
+
+def _image_address(attrs: dict[str, str | None]) -> str:
+    """Where a picture comes from: lazy-loading pages put a placeholder ("data:...") in `src`
+    that every picture shares, and the real address in a data- attribute."""
+    for name in _IMAGE_ATTRIBUTES:
+        value = (attrs.get(name) or "").strip()
+        if value and not value.startswith("data:"):
+            return value.split()[0]
+    return ""
+
+
+_DESCRIPTIONS = {"description", "og:description", "twitter:description"}
 _HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.IGNORECASE)
 
 
@@ -55,6 +71,7 @@ class Candidate:
     parent: int  # the element around that one, by its number in document order
     parent_kind: str  # that element's tag and class: "div.article-body"
     link_chars: int  # characters of its text inside links
+    image: str = ""  # a caption's picture: the last image before it that no other caption claimed
 
 
 class _PageParser(HTMLParser):
@@ -80,6 +97,9 @@ class _PageParser(HTMLParser):
         self.current_link_chars = 0
         self.container_depth = 0
         self.link_stack: list[tuple[str, int, int]] = []
+        self.last_image = ""  # the latest <img> not yet claimed by a caption
+        self.own_urls: set[str] = set()  # the page's own address: <link rel="canonical">, <meta property="og:url">
+        self.descriptions: set[str] = set()  # its summary: <meta name="description">, og:, twitter:
 
     # -- block handling --
     def _flush(self) -> None:
@@ -87,8 +107,11 @@ class _PageParser(HTMLParser):
         if text:
             line = self.current_line or self.getpos()[0]
             tag, parent, inside, chrome = self.current_place or (*self.block_elements[-1], self.container_depth > 0, self._chrome())
+            image = ""
+            if self.current_kind is BlockKind.CAPTION:
+                image, self.last_image = self.last_image, ""
             self.blocks.append(Candidate(self.current_kind, text, line, max(line, self.getpos()[0]), inside, chrome,
-                                         tag, parent, self.kinds[parent] if parent >= 0 else "", self.current_link_chars))
+                                         tag, parent, self.kinds[parent] if parent >= 0 else "", self.current_link_chars, image))
         self.current = []
         self.current_line = 0
         self.current_place = None
@@ -137,6 +160,10 @@ class _PageParser(HTMLParser):
             self.in_title = True
             return
         if tag in _VOID:
+            if tag in ("link", "meta"):
+                self._own_url(dict(attrs))
+            elif tag == "img" and not self.skipped_depth:
+                self.last_image = _image_address(dict(attrs))
             if tag == "br" and self.current:
                 self.current.append(" ")
             return
@@ -159,6 +186,14 @@ class _PageParser(HTMLParser):
         if tag == "a":
             href = dict(attrs).get("href") or ""
             self.link_stack.append((href, len(self.current), self.getpos()[0]))
+
+    def _own_url(self, attrs: dict[str, str | None]) -> None:
+        if (attrs.get("rel") or "").lower() == "canonical" and attrs.get("href"):
+            self.own_urls.add(attrs["href"] or "")
+        elif (attrs.get("property") or attrs.get("name") or "").lower() == "og:url" and attrs.get("content"):
+            self.own_urls.add(attrs["content"] or "")
+        elif (attrs.get("property") or attrs.get("name") or "").lower() in _DESCRIPTIONS and attrs.get("content"):
+            self.descriptions.add(attrs["content"] or "")
 
     def handle_endtag(self, tag: str) -> None:
         if tag == "title" and self.in_title:
@@ -225,11 +260,14 @@ def parse_html(text: str, extract: bool | None = None) -> tuple[str, list[Block]
     parser.close()
     candidates = parser.blocks
     chosen = None
+    summary = None
     if extract is not False:
         from compliance.ingest import extract as extractor
 
         if extract or extractor.whole_page(text, candidates):
-            chosen = extractor.article_blocks(text, candidates)
+            chosen = extractor.article_blocks(text, candidates, parser.own_urls)
+            if chosen is not None:
+                summary = extractor.summary(candidates, chosen, parser.descriptions)
     if chosen is None:  # a fragment, a desk's template, or a page trafilatura cannot read
         chosen = _plain_selection(candidates)
         has_container = any(c.in_container and not c.chrome for c in candidates)
@@ -243,12 +281,12 @@ def parse_html(text: str, extract: bool | None = None) -> tuple[str, list[Block]
     seen_title = False
     for index in chosen:
         candidate = candidates[index]
-        kind = candidate.kind
+        kind = BlockKind.META if index == summary else candidate.kind
         if kind == BlockKind.TITLE:
             if seen_title:
                 kind = BlockKind.HEADING
             else:
                 seen_title = True
                 title = title or candidate.text
-        blocks.append(Block(kind, candidate.text, candidate.line, candidate.end_line))
+        blocks.append(Block(kind, candidate.text, candidate.line, candidate.end_line, image=candidate.image))
     return title, blocks, links

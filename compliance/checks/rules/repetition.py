@@ -4,9 +4,12 @@ Three shapes are caught:
 - the same text in two blocks (two identical <figcaption>s, a paragraph pasted twice);
 - a cut-off copy ending in "..." followed by the full text, in one paragraph;
 - a block cut off with "..." followed by a block that carries the full text.
-Repetition that a matched source itself has is the author's, and not reported.
+Repetition that a matched source itself has is the author's, and not reported; so are captions
+alike under two different pictures of an HTML page (a gallery of one scene), where a figure
+pasted twice shows the same picture twice.
 
-Options: `min_words` (shorter repeats are labels such as "Advertisement", default 6),
+Options: `min_words` (shorter repeats are labels such as "Advertisement", default 6; words of
+figures alone do not count: timestamps and a table's rows repeat by nature),
 `min_similarity` (0-100, how alike two blocks must be, default 92).
 
 Bounds keep a hostile text linear: a block is compared with at most 16 likely partners among
@@ -75,6 +78,12 @@ def _words(text: str) -> list[str]:
     return normalize_text(text).split()
 
 
+def _worded(words: list[str]) -> int:
+    """How many of the words hold a letter: figures alone ("2, 3, 5, 12") are a table's data,
+    which repeats by nature, not a caption or a paragraph."""
+    return sum(1 for word in words if not word.isdigit() and any(c.isalpha() for c in word))
+
+
 def truncated_repeats(block: Block, min_words: int) -> Iterator[Repeat]:
     """"X Y Z... X Y Z W." inside one block: a cut-off copy, then the full text."""
     text = block.text
@@ -84,7 +93,7 @@ def truncated_repeats(block: Block, min_words: int) -> Iterator[Repeat]:
         before_words = [normalize_text(m.group()) for m in before_matches]
         after = text[ellipsis.end() : ellipsis.end() + _CHARS_AROUND]  # a slice to the end, per ellipsis, was quadratic
         after_words = _words(after)[:AROUND]
-        if not after_words or len(before_words) < min_words:
+        if not after_words or _worded(before_words) < min_words:
             continue
         # The longest tail of `before` that the text after the ellipsis starts with: it starts
         # with the word the text after the ellipsis starts with.
@@ -198,12 +207,14 @@ def block_repeats(blocks: list[Block], min_words: int, min_similarity: float, te
     for i in sorted(later):
         first = blocks[i]
         first_norm = normalize_text(first.text)
-        if len(first_norm.split()) < min_words:
+        if _worded(first_norm.split()) < min_words:
             continue
         for j in later[i]:
             second = blocks[j]
+            if first.image and second.image and first.image != second.image:
+                continue  # two pictures captioned alike, as galleries of one scene are; not one pasted twice
             second_norm = normalize_text(second.text)
-            if len(second_norm.split()) < min_words:
+            if _worded(second_norm.split()) < min_words:
                 continue
             if first_norm == second_norm or (cut_off[i] and second_norm.startswith(first_norm)):
                 alike = True
@@ -231,7 +242,7 @@ def _source_repeats_too(repeat: Repeat, source_text: str, min_similarity: float)
     first, second = normalize_text(repeat.first), normalize_text(repeat.second)
     if first == second:
         return source_text.count(first) >= 2
-    if second.startswith(first.rstrip()):
+    if second.startswith(first.rstrip()) and _ELLIPSIS.search(repeat.first.rstrip()[-4:]):
         return False  # a cut-off copy followed by the full text is never the author's
     first_place = _place_in(first, source_text, min_similarity)
     second_place = _place_in(second, source_text, min_similarity)

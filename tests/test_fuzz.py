@@ -23,7 +23,7 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 import compliance.cli.main as cli
-from fuzzing import DEEP_JSONL_LINES, EXAMPLES, KINDS, KNOWN_ELSEWHERE, STRATEGIES, Case, problems
+from fuzzing import DEEP_JSONL_LINES, EXAMPLES, KINDS, STRATEGIES, Case, problems
 
 EXAMPLES_PER_KIND = int(os.environ.get("FUZZ_EXAMPLES", "60"))
 REPEAT_MAX = 1000  # a fragment repeated at most this often: hostile shapes, small files
@@ -106,9 +106,8 @@ def test_a_lone_surrogate_in_a_jsonl_source_is_written_as_u_fffd(where):
                    names=("extra.jsonl",)))
 
 
-@pytest.mark.xfail(reason=KNOWN_ELSEWHERE["jsonl-surrogate-fields"], raises=AssertionError, strict=False)
 @pytest.mark.parametrize("formats", [("json",), ("json", "sarif", "github", "text", "html")])
-def test_known_elsewhere_a_lone_surrogate_in_a_copied_jsonl_source_s_publisher(formats):
+def test_a_lone_surrogate_in_a_copied_jsonl_source_s_publisher_is_written_in_every_format(formats):
     article = (EXAMPLES / "sources" / "aljazeera-nasa-moon-shot.md").read_text(encoding="utf-8").split("\n---\n", 1)[1]
     line = json.dumps({"id": "nasa", "publisher": "Al Jazeera \ud83d", "text": article}).encode() + b"\n"
     unrelated = b"---\nid: unrelated\npublisher: X\n---\nNothing the reposts copy.\n"  # so that the repost copies the JSONL source

@@ -56,7 +56,7 @@ CONFIG_NAMES = ("compliance.yaml", ".compliance.yaml")
 _KEYS = {"paths", "sources", "rules", "fail_on", "baseline", "waivers", "max_bytes", "fetch",
          "index", "state", "notify", "report_dir", "format", "jobs", "keep_runs", "lock_timeout",
          "select", "extend_select", "ignore", "review_waivers"}
-_WAIVER_KEYS = {"paths", "rules", "reason", "expires", "fingerprints", "reviewer", "date"}
+_WAIVER_KEYS = {"paths", "rules", "reason", "expires", "fingerprints", "reviewer", "date", "content_hash"}
 # The file of waivers `compliance review` writes (a reviewer accepted a finding), in the project
 # root unless `review_waivers:` names another; every scan reads it when it is there.
 DEFAULT_REVIEW_WAIVERS = ".compliance-waivers.yaml"
@@ -154,6 +154,9 @@ def _waiver(entry: Any, where: str, line: int | None) -> Waiver:
     if not isinstance(reviewer, str):
         raise ComplianceError("waiver 'reviewer' must be text", where, _line(entry, "reviewer") or line)
     fingerprints = _list_of_text(entry["fingerprints"], "fingerprints", where, _line(entry, "fingerprints") or line) if "fingerprints" in entry else []
+    content_hash = entry.get("content_hash", "")
+    if not isinstance(content_hash, str):
+        raise ComplianceError("waiver 'content_hash' must be text", where, _line(entry, "content_hash") or line)
     paths = _list_of_text(entry["paths"], "paths", where, line)
     try:
         check_globs(paths)
@@ -161,7 +164,7 @@ def _waiver(entry: Any, where: str, line: int | None) -> Waiver:
         raise ComplianceError(f"waiver 'paths': {exc}", where, _line(entry, "paths") or line) from None
     return Waiver(
         tuple(paths), tuple(_list_of_text(entry["rules"], "rules", where, line)),
-        reason, expires, f"{where}:{line}" if line else where, tuple(fingerprints), reviewer, decided,
+        reason, expires, f"{where}:{line}" if line else where, tuple(fingerprints), reviewer, decided, content_hash,
     )
 
 

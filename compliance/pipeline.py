@@ -18,6 +18,7 @@ from compliance.checks.engine import BUILTIN_RULES, required_texts
 from compliance.checks.hygiene import directive_findings
 from compliance.checks.rulepack import RulePack
 from compliance.checks.suppressions import Waiver, apply_directives, apply_waivers
+from compliance.state.incremental import content_hash as file_hash
 from compliance.errors import ComplianceError, InputError
 from compliance.fetch.settings import FetchSettings, FetchStats
 from compliance.ingest import DEFAULT_MAX_BYTES, SUPPORTED_SUFFIXES, discover, parse_document, read_text
@@ -93,6 +94,21 @@ class _Checker:
     def _look_up(self, chunk: list[_InProgress]) -> None:
         self._stage(chunk, lambda item: setattr(item, "candidates", self.matcher.find_candidates(item.document)))
 
+    def _waivers_for(self, item: _InProgress) -> list[Waiver]:
+        """The waivers, less those a reviewer accepted for another content of this file."""
+        if not any(waiver.content_hash for waiver in self.waivers):
+            return self.waivers
+        hashed: list[str] = []
+
+        def current() -> str:
+            if not hashed:
+                try:
+                    hashed.append(file_hash(item.file.read_bytes()))
+                except OSError:
+                    hashed.append("")
+            return hashed[0]
+        return [waiver for waiver in self.waivers if waiver.for_content(current)]
+
     def _read(self, file: Path, report_path: str) -> _InProgress:
         item = _InProgress(file, report_path, self.real_paths.location(file, self.project_root))
         try:
@@ -136,7 +152,7 @@ class _Checker:
         if document.directives:  # stale, unknown or reasonless suppressions are findings too (checks.hygiene)
             findings = sorted([*findings, *directive_findings(document, findings, self.pack, self.verifier is not None)],
                               key=lambda f: (f.line, f.column, f.rule))
-        findings = apply_waivers((item.report_path, item.location), findings, self.waivers, self.today)
+        findings = apply_waivers((item.report_path, item.location), findings, self._waivers_for(item), self.today)
         item.result = DocumentResult(item.report_path, document.format, document.title, matches[0] if matches else None,
                                      findings, document, item.location, matches=matches)
 

@@ -16,6 +16,7 @@ from conftest import EXAMPLES
 from compliance.cli.main import main
 from compliance.config import load_waiver_file
 from compliance.model import finding_fingerprint
+from compliance.state.incremental import content_hash
 from compliance.state.store import StateStore
 
 pytest.importorskip("starlette")  # the `review` extra; the `test` extra installs it
@@ -109,6 +110,25 @@ def test_accepting_a_finding_writes_a_waiver_the_next_scan_honours(desk):
     waived = [f for f in niac["findings"] if f["rule"] == "attribution-missing"]
     assert waived and waived[0]["suppressed"]["kind"] == "waiver"
     assert waived[0]["suppressed"]["reason"] == "licensed without credit, ticket 42"
+
+
+def test_an_accepted_finding_is_waived_only_while_its_document_is_unchanged(desk):
+    """A changed document reopens its decisions: the waiver an acceptance wrote is pinned to the
+    document as the reviewer saw it, so the edited repost fails the gate again."""
+    fingerprint = open_finding(desk, "attribution-missing")
+    answer = client(desk).post("/api/decisions", headers=SAME, json={
+        "doc_path": NIAC, "status": "accept", "fingerprint": fingerprint, "reason": "licensed"})
+    assert answer.status_code == 201, answer.text
+    [waiver] = load_waiver_file(desk / ".compliance-waivers.yaml")
+    assert waiver.content_hash == content_hash((desk / NIAC).read_bytes())
+    assert scan("--format", "json") == 0
+    repost = desk / NIAC
+    repost.write_text(repost.read_text(encoding="utf-8") + "\nOne more paragraph the desk added later.\n", encoding="utf-8")
+    assert scan("--format", "json") == 1
+    assert open_finding(desk, "attribution-missing") == fingerprint  # the same finding, in another document
+    report = json.loads(next((desk / "reports" / "latest").glob("report.json")).read_text(encoding="utf-8"))
+    niac = next(d for d in report["documents"] if d["path"] == NIAC)
+    assert [f.get("suppressed") for f in niac["findings"] if f["rule"] == "attribution-missing"] == [None]
 
 
 def test_an_accepted_finding_waives_only_that_finding(desk):

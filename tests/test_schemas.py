@@ -98,7 +98,7 @@ fetch: {request_budget: 0}
         "3: 'fail_on' must be one of error, warning, info, never",
         "4: unknown format 'pdf' (known: github, html, json, junit, sarif, text)",
         "6: waiver needs 'reason'",
-        "11: unknown waiver field 'until' (known: date, expires, fingerprints, paths, reason, reviewer, rules)",
+        "11: unknown waiver field 'until' (known: content_hash, date, expires, fingerprints, paths, reason, reviewer, rules)",
         "12: 'request_budget' must be a whole number of at least 1",
     ]]
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, replace
+from typing import Callable
 
 from compliance.checks.globs import matches
 from compliance.model import Document, Finding, Suppression, finding_fingerprint
@@ -17,7 +18,8 @@ class Waiver:
 
     With `fingerprints` (what `compliance review` writes when a reviewer accepts a finding) it
     covers only those findings: accepting one finding must not accept the next one of its rule
-    in the same file."""
+    in the same file. With `content_hash` only while the file is as the reviewer saw it
+    (`for_content`)."""
 
     paths: tuple[str, ...]
     rules: tuple[str, ...]
@@ -27,6 +29,13 @@ class Waiver:
     fingerprints: tuple[str, ...] = ()
     reviewer: str = ""
     date: dt.date | None = None  # when it was decided
+    # The document's content hash when a reviewer accepted the finding (`compliance review`):
+    # a changed document reopens the decision, so the waiver no longer covers it.
+    content_hash: str = ""
+
+    def for_content(self, content_hash: Callable[[], str]) -> bool:
+        """Whether it holds for the file whose hash `content_hash` gives (asked only when pinned)."""
+        return not self.content_hash or self.content_hash == content_hash()
 
     def expired(self, today: dt.date) -> bool:
         return self.expires is not None and today > self.expires

@@ -251,7 +251,7 @@ class _Decisions:
                 if status == "accept":  # the waiver first: a decision without it would not be honoured
                     append_waiver(self.settings.waivers, AcceptedFinding(
                         doc_path, rule, fingerprint, reason, self.settings.reviewer, dt.date.today(),
-                        dt.date.fromisoformat(expires) if expires else None))
+                        dt.date.fromisoformat(expires) if expires else None, hashes.get(doc_path)))
                 row = replace(row, id=store.add_decision(row))
                 view = next(v for v in assess(store.decisions(), hashes) if v.row.id == row.id)
             finally:

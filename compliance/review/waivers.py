@@ -34,6 +34,7 @@ class AcceptedFinding:
     reviewer: str
     date: dt.date
     expires: dt.date | None = None
+    content_hash: str | None = None  # the document as the reviewer saw it
 
 
 def yaml_quoted(text: str) -> str:
@@ -71,6 +72,8 @@ def entry_text(accepted: AcceptedFinding) -> str:
              f"    date: {accepted.date.isoformat()}"]
     if accepted.expires is not None:
         lines.append(f"    expires: {accepted.expires.isoformat()}")
+    if accepted.content_hash:
+        lines.append(f"    content_hash: {yaml_quoted(accepted.content_hash)}")
     return "\n".join(lines) + "\n"
 
 

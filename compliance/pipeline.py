@@ -107,7 +107,8 @@ class _Checker:
                 except OSError:
                     hashed.append("")
             return hashed[0]
-        return [waiver for waiver in self.waivers if waiver.for_content(current)]
+        paths = (item.report_path, item.location)
+        return [waiver for waiver in self.waivers if waiver.for_content(paths, current)]
 
     def _read(self, file: Path, report_path: str) -> _InProgress:
         item = _InProgress(file, report_path, self.real_paths.location(file, self.project_root))

@@ -33,9 +33,12 @@ class Waiver:
     # a changed document reopens the decision, so the waiver no longer covers it.
     content_hash: str = ""
 
-    def for_content(self, content_hash: Callable[[], str]) -> bool:
-        """Whether it holds for the file whose hash `content_hash` gives (asked only when pinned)."""
-        return not self.content_hash or self.content_hash == content_hash()
+    def for_content(self, paths: tuple[str, ...], content_hash: Callable[[], str]) -> bool:
+        """Whether it may hold for the file named `paths` whose hash `content_hash` gives (asked
+        only when the waiver is pinned and names the file)."""
+        if not self.content_hash or not any(matches(self.paths, path) for path in paths):
+            return True
+        return self.content_hash == content_hash()
 
     def expired(self, today: dt.date) -> bool:
         return self.expires is not None and today > self.expires

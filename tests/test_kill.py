@@ -13,18 +13,8 @@ import time
 from pathlib import Path
 
 from conftest import EXAMPLES, ROOT
+from processes import alive_with
 
-
-def _alive_with(marker: str) -> list[int]:
-    found = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                if marker in (entry / "cmdline").read_bytes().decode(errors="replace"):
-                    found.append(int(entry.name))
-            except OSError:
-                continue
-    return found
 
 
 def test_killed_scans_leave_no_worker_and_no_lock_behind(tmp_path):
@@ -49,9 +39,9 @@ def test_killed_scans_leave_no_worker_and_no_lock_behind(tmp_path):
         victim.send_signal(signal.SIGKILL)
         victim.wait()
         deadline = time.monotonic() + 5
-        while _alive_with(str(reposts)) and time.monotonic() < deadline:
+        while alive_with(str(reposts)) and time.monotonic() < deadline:
             time.sleep(0.05)
-        assert not _alive_with(str(reposts)), f"attempt {attempt}: workers outlived their scan"
+        assert not alive_with(str(reposts)), f"attempt {attempt}: workers outlived their scan"
         after = subprocess.run([*command, "--output", str(tmp_path / "after.json"), "--lock-timeout", "5"],
                                cwd=tmp_path, env=env, capture_output=True, text=True)
         assert after.returncode == 1, f"attempt {attempt}: {after.stderr}"

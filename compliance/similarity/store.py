@@ -35,6 +35,7 @@ import dataclasses
 import datetime as dt
 import json
 import os
+import re
 import sqlite3
 import struct
 from importlib.metadata import version
@@ -48,6 +49,7 @@ import numpy as np
 import xxhash
 
 from compliance.errors import ComplianceError
+from compliance.leftovers import remove_leftovers
 from compliance.model import License, Source
 from compliance.similarity.catalogue import Catalogue, IndexedFiles
 from compliance.similarity.fingerprint import Banding, permutations, remember_permutations
@@ -355,7 +357,8 @@ class IndexStore:
 
     def _begin_writing(self) -> None:
         """The write transaction of an update, in which an index written before files were
-        remembered gets their tables."""
+        remembered gets their tables. Builds killed beside it leave their files no more."""
+        remove_temporaries(self.path)
         try:
             self.db.execute("BEGIN IMMEDIATE")
         except sqlite3.OperationalError as error:
@@ -665,12 +668,23 @@ class SourcesById(Mapping[str, Source]):
         return len(self.store)
 
 
+def _temporary(path: Path) -> Path:
+    return path.with_name(f".{path.name}.{os.getpid()}.tmp")
+
+
+def remove_temporaries(path: Path) -> list[Path]:
+    """The temporary files of builds of the index at `path` that were killed (`_temporary`,
+    with SQLite's journal files), whose process is gone."""
+    return remove_leftovers(path.parent, re.compile(re.escape(f".{path.name}.") + r"(?P<pid>\d+)\.tmp(?:-wal|-shm|-journal)?"))
+
+
 def build_index(path: Path, sources: Catalogue | list[Source], parameters: IndexParameters, jobs: int = 1, progress=None,
                 pool: ProcessPoolExecutor | None = None) -> SyncReport:
     """Build a fresh index file, written beside `path` and moved into place only when complete."""
     if isinstance(sources, Catalogue) and sources.unchanged:
         raise ValueError("a new index is built from a catalogue read whole")
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    remove_temporaries(path)
+    temporary = _temporary(path)
     leftovers = (temporary, Path(f"{temporary}-wal"), Path(f"{temporary}-shm"))
     for leftover in leftovers:
         leftover.unlink(missing_ok=True)

@@ -42,9 +42,11 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "benchmarks"))
+sys.path.insert(0, str(ROOT / "tests"))
 sys.path.insert(0, str(ROOT))
 
 from bench_rescan import write_desk  # noqa: E402
+from processes import alive_with  # noqa: E402
 
 SITUATIONS = ("rescan", "reposts edited", "catalogue changed", "index removed", "state removed",
               "while building the index", "while writing the report")
@@ -73,18 +75,6 @@ def findings(report_dir: Path) -> dict[str, list[str]] | None:
         return None
     return {d["path"]: sorted(f["rule"] for f in d["findings"]) for d in report["documents"]}
 
-
-def alive_with(marker: str) -> list[int]:
-    """Processes whose command line holds `marker` (the desk's path): a scan or its workers."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit() and int(entry.name) != os.getpid():
-            try:
-                if marker in (entry / "cmdline").read_bytes().decode(errors="replace"):
-                    found.append(int(entry.name))
-            except OSError:
-                continue
-    return found
 
 
 def temporaries(desk: Path, everywhere: bool = False) -> set[str]:

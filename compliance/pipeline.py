@@ -4,7 +4,6 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import gc
-import os
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,8 +28,10 @@ from compliance.similarity.matcher import Candidates
 from compliance.similarity import kernels
 from compliance.similarity.catalogue import Catalogue, is_large, list_catalogue
 from compliance.similarity.index import BandIndex, IndexParameters, fingerprinting_workers, keys_of_all
+from compliance.similarity import store as store_module
 from compliance.similarity.store import IndexStore, SyncReport, build_index, content_hash
 from compliance.state.cache import ScanCache
+from compliance.state.lock import StateLock
 from compliance.workers import can_fork, worker_pool
 
 if TYPE_CHECKING:
@@ -302,13 +303,32 @@ def open_index(index_path: Path, pack: RulePack) -> IndexStore:
     return store
 
 
+def index_lock(index_path: Path) -> StateLock:
+    """Held by whatever writes the index at `index_path`, from before it reads the index to
+    after it is done with it: a scan that syncs the index then reads what it synced (its
+    snapshot begun before the lock goes), not another scan's catalogue synced meanwhile. (The
+    index's own write lock is let go at the commit, and a build replaces the file.)"""
+    # (waited for twice as long as an update waits for scans: the update it waits for may itself wait for one)
+    return StateLock(index_path.with_name(index_path.name + ".lock"), 2 * store_module.WAIT_FOR_SCANS,
+                     busy="another run kept the index for an update; gave up after {timeout:g}s", timeout_error=ComplianceError)
+
+
 @contextlib.contextmanager
 def catalogue_for_index(index_path: Path, pack: RulePack, source_paths: list[Path], jobs: int = 1,
-                        rebuild: bool = False) -> Iterator[tuple[Catalogue, ProcessPoolExecutor | None]]:
+                        rebuild: bool = False, locked: bool = False) -> Iterator[tuple[Catalogue, ProcessPoolExecutor | None]]:
     """The catalogue at `source_paths` to bring the index at `index_path` in line with
     (`update_index`), and the workers to do it on (None for one job). Files unchanged since
     the index read them are not read again, and only the files to read decide whether workers
-    start. The index is held for the update meanwhile."""
+    start. The index is held for the update meanwhile (`index_lock`, unless the caller holds
+    it: `locked`)."""
+    with contextlib.nullcontext() if locked else index_lock(index_path):
+        with _catalogue_for_index(index_path, pack, source_paths, jobs, rebuild) as loaded:
+            yield loaded
+
+
+@contextlib.contextmanager
+def _catalogue_for_index(index_path: Path, pack: RulePack, source_paths: list[Path], jobs: int,
+                         rebuild: bool) -> Iterator[tuple[Catalogue, ProcessPoolExecutor | None]]:
     store = None if rebuild or not index_path.exists() else open_index(index_path, pack)
     try:
         indexed = store.begin_update() if store else None
@@ -349,14 +369,15 @@ def open_sources(pack: RulePack, source_paths: list[Path], index_path: Path | No
                        {s.id: s for s in sources}, lambda _: Matcher.build(sources, pack.matching, boilerplate, jobs),
                        parameters=IndexParameters.of(pack.matching))
     errors: list[ComplianceError] = []
-    if source_paths:  # as `compliance index update` does; the first scheduled run builds the index
-        with catalogue_for_index(index_path, pack, source_paths, jobs) as (catalogue, pool):
-            errors = catalogue.errors
-            update_index(index_path, pack, catalogue, jobs, pool=pool)
-    store = open_index(index_path, pack)
-    # One version of the index from the first read to the last: an update committing between
-    # loading the band keys and reading the sources they point at would have them point wrong.
-    store.begin_snapshot()
+    with index_lock(index_path) if source_paths else contextlib.nullcontext():
+        if source_paths:  # as `compliance index update` does; the first scheduled run builds the index
+            with catalogue_for_index(index_path, pack, source_paths, jobs, locked=True) as (catalogue, pool):
+                errors = catalogue.errors
+                update_index(index_path, pack, catalogue, jobs, pool=pool)
+        store = open_index(index_path, pack)
+        # One version of the index from the first read to the last: an update committing between
+        # loading the band keys and reading the sources they point at would have them point wrong.
+        store.begin_snapshot()
 
     def matcher(documents: int) -> Matcher:  # (the band keys loaded for the state's questions serve the scan too)
         loaded = sources._sizes if isinstance(sources._sizes, BandIndex) else None

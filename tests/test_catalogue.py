@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from compliance.cli.main import main
 from compliance.model import License
 from compliance.similarity import load_catalogue
 
@@ -185,6 +186,17 @@ def test_missing_path_is_an_error_not_a_crash(tmp_path):
     catalogue = load_catalogue([tmp_path / "nowhere"])
     assert catalogue.sources == []
     assert str(only_error(catalogue)) == f"{tmp_path / 'nowhere'}: no such file or folder"
+
+
+def test_a_missing_path_named_twice_is_said_once(tmp_path, capsys, monkeypatch):
+    """Found by benchmarks/fuzz.py: a configuration's `sources: [out, index.db, out]`."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "reposts").mkdir()
+    config = tmp_path / ".compliance.yaml"
+    config.write_text("sources:\n- out\n- index.db\n- out\n", encoding="utf-8")
+    assert main(["scan", str(tmp_path / "reposts"), "--config", str(config), "--no-state", "-q"]) == 2
+    errors = [line for line in capsys.readouterr().err.splitlines() if line.startswith("compliance: error: ")]
+    assert sorted(errors) == [f"compliance: error: {tmp_path / name}: no such file or folder" for name in ("index.db", "out")]
 
 
 @pytest.mark.parametrize("bytes_per_job", [997, 10])  # runs of several lines; runs shorter than a line

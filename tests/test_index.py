@@ -1,16 +1,20 @@
 """The fast fingerprints agree with datasketch, and the persistent index gives the scan's answers."""
 from __future__ import annotations
 
+import contextlib
 import html as html_lib
 import json
+import os
 import re
 import shutil
 import sqlite3
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import DATA, EXAMPLES, paragraphs, write_txt
+from conftest import DATA, EXAMPLES, ROOT, paragraphs, write_txt
 from datasketch import LeanMinHash, MinHashLSH
 
 from compliance.cli.main import main
@@ -660,3 +664,77 @@ def test_an_index_built_on_workers_holds_what_one_built_in_one_process_holds(tmp
             contents.append((db.execute("SELECT name, data FROM arrays ORDER BY name").fetchall(),
                              db.execute("SELECT number, id, content_hash, record, origin, text FROM sources ORDER BY number").fetchall()))
     assert contents[0] == contents[1] and len(contents[0][1]) == 1200
+
+
+def desk_catalogues(tmp_path: Path, corpus: dict) -> tuple[Path, list[Path]]:
+    """Reposts of the corpus's articles, and three desks' catalogues: the same articles under
+    ids of each desk's own, among 300 others the desks share."""
+    reposts = tmp_path / "reposts"
+    reposts.mkdir()
+    for record in corpus.values():
+        write_txt(reposts, f"{record['id']}.txt", record["title"], paragraphs(record))
+    catalogues = []
+    for desk in range(3):
+        catalogue = tmp_path / f"desk{desk}.jsonl"
+        with catalogue.open("w", encoding="utf-8") as out:
+            for number in range(300):
+                record = list(corpus.values())[number % len(corpus)]
+                out.write(json.dumps({"id": f"other-{number}", "publisher": record["publisher"],
+                                      "text": f"Other {number}.\n\n" + record["text"][200 + number * 3:]}) + "\n")
+            for record in corpus.values():
+                out.write(json.dumps({**record, "id": f"desk{desk}-{record['id']}"}) + "\n")
+        catalogues.append(catalogue)
+    return reposts, catalogues
+
+
+def assert_matched_in_desk(report_path: Path, desk: int, corpus: dict, why: str = "") -> None:
+    matched = findings_by_path(json.loads(report_path.read_text(encoding="utf-8")))
+    assert {path: found[0] for path, found in matched.items()} == {
+        f"{record_id}.txt": f"desk{desk}-{record_id}" for record_id in corpus}, why
+
+
+def test_an_update_between_a_scans_sync_and_its_reading_waits_for_the_scan(tmp_path, corpus, monkeypatch):
+    """The moment another run's update could slip in (the scan's own update committed, its
+    reading of the index not begun yet) is covered by the index's lock: the other update
+    waits, and commits once the scan is done."""
+    from compliance import pipeline
+
+    reposts, catalogues = desk_catalogues(tmp_path, corpus)
+    index = tmp_path / "index.db"
+    assert main(["index", "build", "--sources", str(catalogues[0]), "--index", str(index), "-q"]) == 0
+    opened, interloper = [], []
+    real_open_index = pipeline.open_index
+
+    def open_index(path, pack):
+        opened.append(path)
+        if len(opened) == 2:  # the scan's update is committed: another run updates the index now
+            interloper.append(subprocess.Popen(
+                [sys.executable, "-m", "compliance", "index", "update", "--sources", str(catalogues[2]), "--index", str(index), "-q"],
+                env={**os.environ, "PYTHONPATH": str(ROOT)}, stderr=subprocess.PIPE, text=True))
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                interloper[0].wait(timeout=4)  # (it updated meanwhile, before the lock: the scan read desk 2)
+        return real_open_index(path, pack)
+
+    monkeypatch.setattr(pipeline, "open_index", open_index)
+    report = tmp_path / "report.json"
+    assert main(["scan", str(reposts), "--sources", str(catalogues[1]), "--index", str(index), "--no-state",
+                 "--format", "json", "--output", str(report), "--fail-on", "never", "-q"]) == 0
+    assert_matched_in_desk(report, 1, corpus)
+    assert interloper[0].wait(timeout=120) == 0, interloper[0].stderr.read()
+    assert IndexStore.open(index).read_source("id", "desk2-sh-1ace8c85aaee").id == "desk2-sh-1ace8c85aaee"
+
+
+def test_scans_syncing_one_index_from_different_catalogues_at_once_each_use_their_own(tmp_path, corpus):
+    """Each scan reads the index as it synced it: another scan's update (or build) waits until
+    this one's snapshot is begun, then waits for this scan to end before committing."""
+    reposts, catalogues = desk_catalogues(tmp_path, corpus)
+    index = tmp_path / "shared" / "index.db"
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    for round_ in range(3):  # the first builds the index, the others update it
+        scans = [subprocess.Popen([sys.executable, "-m", "compliance", "scan", str(reposts), "--sources", str(catalogue),
+                                   "--index", str(index), "--no-state", "--format", "json", "-q", "--fail-on", "never",
+                                   "--output", str(tmp_path / f"report{desk}.json")], env=env, stderr=subprocess.PIPE, text=True)
+                 for desk, catalogue in enumerate(catalogues)]
+        for desk, scan in enumerate(scans):
+            assert scan.wait(timeout=300) == 0, scan.stderr.read()
+            assert_matched_in_desk(tmp_path / f"report{desk}.json", desk, corpus, f"round {round_}, desk {desk}")

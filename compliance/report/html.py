@@ -33,6 +33,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 
 from compliance import __version__
 from compliance.errors import ComplianceError
+from compliance.leftovers import remove_leftovers
 from compliance.model import Block, Document, DocumentResult, Finding, Severity, Source, finding_fingerprint
 from compliance.report.context import ReportInput
 from compliance.report.json_report import to_json
@@ -501,6 +502,13 @@ def _run_name(report_dir: Path, now: dt.datetime) -> str:
     return name
 
 
+# The folder a run is written in before it is renamed, and the next `latest` link: named by the
+# writer's process, removed by a later run once that process is gone (`compliance.leftovers`).
+_STAGING = re.compile(r"\.run-(?P<pid>\d+)-[a-z0-9_]+\.tmp")
+_LINK_STAGING = re.compile(r"\.latest\.(?P<pid>\d+)\.tmp")
+_STAGING_UNOWNED = re.compile(r"\.run-[a-z0-9_]+\.tmp")  # written by versions that named no process
+
+
 def write_html_report(report: ReportInput, report_dir: Path, now: dt.datetime | None = None,
                       extra_files: dict[str, str] | None = None) -> Path:
     """Write the report folder atomically under `report_dir`; returns the new run folder.
@@ -519,7 +527,9 @@ def write_html_report(report: ReportInput, report_dir: Path, now: dt.datetime | 
     except OSError as exc:
         raise ComplianceError(f"cannot create the report folder: {exc.strerror or exc}", str(report_dir)) from None
     pages = {**(extra_files or {}), **render_pages(report, now.strftime("%Y-%m-%d %H:%M:%S UTC"))}
-    staging = Path(tempfile.mkdtemp(prefix=".run-", suffix=".tmp", dir=report_dir))
+    remove_leftovers(report_dir, _STAGING, _STAGING_UNOWNED)
+    remove_leftovers(report_dir, _LINK_STAGING)
+    staging = Path(tempfile.mkdtemp(prefix=f".run-{os.getpid()}-", suffix=".tmp", dir=report_dir))
     try:
         for relative, content in pages.items():
             target = staging / relative

@@ -2,11 +2,13 @@
 from __future__ import annotations
 
 import os
+import re
 import stat
 import tempfile
 from pathlib import Path
 
 from compliance.errors import ComplianceError
+from compliance.leftovers import remove_leftovers
 
 
 def _umask() -> int:
@@ -16,8 +18,9 @@ def _umask() -> int:
 
 
 def write_atomic(path: Path, content: str) -> None:
-    """Replace `path` in one step. A symlink is written through (the link stays); a device
-    or pipe such as /dev/stdout is written to directly, since it cannot be replaced."""
+    """Replace `path` in one step (removing the temporary files of killed writers of it). A
+    symlink is written through (the link stays); a device or pipe such as /dev/stdout is
+    written to directly, since it cannot be replaced."""
     target = path.resolve() if path.is_symlink() else path
     try:
         if target.is_dir():
@@ -27,7 +30,10 @@ def write_atomic(path: Path, content: str) -> None:
                 handle.write(content)
             return
         target.parent.mkdir(parents=True, exist_ok=True)
-        descriptor, temporary = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+        prefix = f".{target.name}."
+        remove_leftovers(target.parent, re.compile(re.escape(prefix) + r"(?P<pid>\d+)\.[a-z0-9_]+\.tmp"),
+                         re.compile(re.escape(prefix) + r"[a-z0-9_]{8}\.tmp"))  # (named by no process: older versions)
+        descriptor, temporary = tempfile.mkstemp(prefix=f"{prefix}{os.getpid()}.", suffix=".tmp", dir=target.parent)
         try:
             with os.fdopen(descriptor, "w", encoding="utf-8", newline="\n") as handle:
                 handle.write(content)

@@ -309,7 +309,8 @@ def list_catalogue(paths: list[Path]) -> Listing:
         except OSError as exc:
             missing = isinstance(exc, (FileNotFoundError, NotADirectoryError))
             error = ComplianceError("no such file or folder" if missing else f"cannot read: {exc.strerror or exc}", str(root))
-            listing.errors.append((len(listing.files), error))
+            if all(str(said) != str(error) for _, said in listing.errors):  # a path named twice is one mistake, said once
+                listing.errors.append((len(listing.files), error))
             continue
         if stat.S_ISREG(status.st_mode):  # named itself, a file loads whatever its suffix
             listing.files.append(CatalogueFile(str(root), _signature(status), root.suffix.lower() == ".jsonl"))

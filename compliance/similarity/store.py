@@ -31,12 +31,18 @@ from __future__ import annotations
 
 import bisect
 import contextlib
+import ctypes
+import ctypes.util
 import dataclasses
 import datetime as dt
+import gc
 import json
 import os
+import re
 import sqlite3
 import struct
+import sys
+import tempfile
 from importlib.metadata import version
 from collections import OrderedDict
 from collections.abc import Mapping
@@ -48,6 +54,7 @@ import numpy as np
 import xxhash
 
 from compliance.errors import ComplianceError
+from compliance.leftovers import remove_leftovers
 from compliance.model import License, Source
 from compliance.similarity.catalogue import Catalogue, IndexedFiles
 from compliance.similarity.fingerprint import Banding, permutations, remember_permutations
@@ -237,6 +244,59 @@ class StoredBandIndex:
             blob.close()
 
 
+def _zeros(count: int, dtype) -> np.ndarray:
+    """A writable array on a bytearray (see `IndexStore._read_array`: numpy's own asked for huge
+    pages, which the kernel compacted memory for with the page cache full of the index)."""
+    return np.frombuffer(bytearray(count * np.dtype(dtype).itemsize), dtype=dtype)
+
+
+def _give_back_freed_memory() -> None:
+    """Free what is unreachable now (the command pauses the cyclic collector, and sources let go
+    of were left in cycles: 200,000 sources' 0.8 GB of 1.1 GB stayed), and hand it back to the
+    system (glibc keeps the holes freed texts leave in its heap, and the arrays allocated next
+    are mapped afresh)."""
+    gc.collect()
+    if sys.platform.startswith("linux"):
+        with contextlib.suppress(OSError, AttributeError):
+            ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").malloc_trim(0)
+
+
+class _KeySpill:
+    """New band keys and the numbers of their sources, written a chunk at a time to two unnamed
+    files beside the index until they are grouped. Held in memory beside the catalogue's texts,
+    a million sources' 2.9 GB of them took a build's peak past 10 GB. (Unnamed: a killed
+    build leaves no file.)"""
+
+    def __init__(self, folder: Path):
+        self._files = [tempfile.TemporaryFile(dir=folder), tempfile.TemporaryFile(dir=folder)]
+        self.count = 0
+
+    def add(self, keys: np.ndarray, owners: np.ndarray) -> None:
+        for file, values in zip(self._files, (keys, owners)):
+            file.write(memoryview(np.ascontiguousarray(values)).cast("B"))
+        self.count += len(keys)
+
+    def read_into(self, keys: np.ndarray, owners: np.ndarray) -> None:
+        """All keys and owners written, into arrays of `count` values."""
+        for file, values in zip(self._files, (keys, owners)):
+            file.flush()
+            file.seek(0)
+            into = memoryview(values.view(np.uint8))
+            at = 0
+            while at < len(into):
+                read = file.readinto(into[at : at + _PIECE])
+                if not read:
+                    raise ValueError("band keys written aside came back short")
+                at += read
+
+    def __enter__(self) -> "_KeySpill":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        for file in self._files:
+            file.close()
+
+
 @dataclass(frozen=True)
 class SyncReport:
     added: int
@@ -368,7 +428,8 @@ class IndexStore:
 
     def _begin_writing(self) -> None:
         """The write transaction of an update, in which an index written before files were
-        remembered gets their tables."""
+        remembered gets their tables. Builds killed beside it leave their files no more."""
+        remove_temporaries(self.path)
         try:
             self.db.execute("BEGIN IMMEDIATE")
         except sqlite3.OperationalError as error:
@@ -392,7 +453,9 @@ class IndexStore:
         read are remembered.
 
         One transaction: an interrupted sync leaves the index as it was. Rows are written a
-        chunk at a time as workers finish them, so memory holds keys, not the catalogue twice.
+        chunk at a time as workers finish them, so memory holds keys, not the catalogue twice;
+        the keys wait in files (`_KeySpill`), and the catalogue's sources are let go once written
+        (`catalogue.sources` is emptied) before the keys are grouped.
         The workers are `pool` when given (`index.fingerprinting_workers`), which is shut down
         once the keys are done.
 
@@ -429,6 +492,7 @@ class IndexStore:
                 todo = [(source, digest, record) for source, record in zip(sources, records)
                         if stored.get(source.id, (None, None))[1] != (digest := content_hash(source, record))]
             else:  # a new index takes every source: hashed as its rows are written, beside the workers
+                records = None
                 todo = [(source, None, None) for source in sources]
             next_number = (self.db.execute("SELECT max(number) FROM sources").fetchone()[0] or 0) + 1
             new = sum(1 for source, _, _ in todo if source.id not in stored)
@@ -445,27 +509,32 @@ class IndexStore:
                     numbers.append(next_number)
                     next_number += 1
             self.db.executemany("DELETE FROM sources WHERE number = ?", [(number,) for number in removed])
-            # A chunk's keys are kept in one array, and the numbers of their sources in another:
-            # one small array per source, a catalogue's worth, fragmented the heap for good.
-            key_chunks: list[np.ndarray] = []
-            owner_chunks: list[np.ndarray] = []
-            done = 0
-            for keys in keys_in_chunks([source.text for source, _, _ in todo], parameters, jobs, pool):
-                chunk = slice(done, done + len(keys))
-                key_chunks.append(np.concatenate(keys))
-                owner_chunks.append(np.repeat(np.array(numbers[chunk], dtype=np.int32), [len(k) for k in keys]))
-                self.db.executemany(
-                    "INSERT OR REPLACE INTO sources(number, id, content_hash, record, origin, text) VALUES (?, ?, ?, ?, ?, ?)",
-                    [_row(number, source, digest, record) for (source, digest, record), number in zip(todo[chunk], numbers[chunk])],
-                )
-                done += len(keys)
-                if progress:
-                    progress(done, len(todo))
-            if pool is not None:
-                pool.shutdown()  # its work is done, and grouping the keys needs the workers' memory
-            if todo or removed or not self.db.execute("SELECT 1 FROM arrays").fetchone():
-                self._write_arrays(set(removed) | set(numbers), key_chunks, owner_chunks)
-            self._remember_files(catalogue, remembered)
+            changed = sum(1 for source, _, _ in todo if source.id in stored)
+            report = SyncReport(len(todo) - changed, changed, len(removed), len(sources) - len(todo) + held)
+            rewrite = bool(todo or removed or not self.db.execute("SELECT 1 FROM arrays").fetchone())
+            with _KeySpill(self.path.parent) as spill:
+                done = 0
+                for keys in keys_in_chunks([source.text for source, _, _ in todo], parameters, jobs, pool):
+                    chunk = slice(done, done + len(keys))
+                    spill.add(np.concatenate(keys), np.repeat(np.array(numbers[chunk], dtype=np.int32), [len(k) for k in keys]))
+                    self.db.executemany(
+                        "INSERT OR REPLACE INTO sources(number, id, content_hash, record, origin, text) VALUES (?, ?, ?, ?, ?, ?)",
+                        [_row(number, source, digest, record) for (source, digest, record), number in zip(todo[chunk], numbers[chunk])],
+                    )
+                    done += len(keys)
+                    if progress:
+                        progress(done, len(todo))
+                if pool is not None:
+                    pool.shutdown()  # its work is done, and grouping the keys needs the workers' memory
+                self._remember_files(catalogue, remembered)
+                # The texts are written: they go before the keys are grouped (a million sources'
+                # are 4 GB, which with the keys and their grouping's spare copy made the peak).
+                replaced = set(removed) | set(numbers)
+                del todo, sources, records, numbers
+                catalogue.sources = []
+                _give_back_freed_memory()
+                if rewrite:
+                    self._write_arrays(replaced, spill)
             now = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
             self.db.execute("UPDATE meta SET value = ? WHERE name = 'updated'", (now,))
             self.db.execute("COMMIT")
@@ -476,8 +545,7 @@ class IndexStore:
                                       "update it again when the scan is done", str(self.path)) from None
             raise
         self._cache.clear()
-        changed = sum(1 for source, _, _ in todo if source.id in stored)
-        return SyncReport(len(todo) - changed, changed, len(removed), len(sources) - len(todo) + held)
+        return report
 
     def apply(self, changed: list[tuple[int, Source]], removed: list[str]) -> SyncReport:
         """Add or replace `changed` sources under the numbers given, and drop the sources of the
@@ -521,20 +589,23 @@ class IndexStore:
         self.db.executemany("INSERT INTO file_sources VALUES (?, ?, ?)", [
             (source.id, catalogue.file_of[source.id], source.origin) for source in catalogue.sources if catalogue.file_of.get(source.id) in read])
 
-    def _write_arrays(self, replaced: set[int], key_chunks: list[np.ndarray], owner_chunks: list[np.ndarray]) -> None:
+    def _write_arrays(self, replaced: set[int], spill: "_KeySpill") -> None:
         """The merged arrays without the keys of replaced sources, plus the new keys (and the
-        number of the source of each), grouped. The chunks' lists are emptied on the way."""
+        number of the source of each) from `spill`, grouped. Each is made once at its final
+        size: joining copies of them cost the size of the arrays again at the peak."""
         old = self.band_index()
-        old_keys, old_owners = old.keys, old.owners
+        keep = None
         if replaced and len(old):
-            keep = ~np.isin(old_owners, np.fromiter(replaced, dtype=np.int32, count=len(replaced)))
-            old_keys, old_owners = old_keys[keep], old_owners[keep]
-        keys, owners = np.concatenate([old_keys, *key_chunks]), np.concatenate([old_owners, *owner_chunks])
-        # Grouping needs as much room again: what is copied already is let go first, a
-        # catalogue's keys less at the peak.
-        del old, old_keys, old_owners
-        key_chunks.clear()
-        owner_chunks.clear()
+            keep = ~np.isin(old.owners, np.fromiter(replaced, dtype=np.int32, count=len(replaced)))
+        kept = len(old) if keep is None else int(np.count_nonzero(keep))
+        keys, owners = _zeros(kept + spill.count, np.uint64), _zeros(kept + spill.count, np.int32)
+        if keep is None:
+            keys[:kept], owners[:kept] = old.keys, old.owners
+        else:
+            np.compress(keep, old.keys, out=keys[:kept])
+            np.compress(keep, old.owners, out=owners[:kept])
+        del old, keep  # grouping needs as much room again
+        spill.read_into(keys[kept:], owners[kept:])
         index = BandIndex.grouped(keys, owners)
         for name in ("keys", "owners", "directory"):
             self._write_array(name, getattr(index, name))
@@ -723,13 +794,24 @@ class SourcesById(Mapping[str, Source]):
         return len(self.store)
 
 
+def _temporary(path: Path) -> Path:
+    return path.with_name(f".{path.name}.{os.getpid()}.tmp")
+
+
+def remove_temporaries(path: Path) -> list[Path]:
+    """The temporary files of builds of the index at `path` that were killed (`_temporary`,
+    with SQLite's journal files), whose process is gone."""
+    return remove_leftovers(path.parent, re.compile(re.escape(f".{path.name}.") + r"(?P<pid>\d+)\.tmp(?:-wal|-shm|-journal)?"))
+
+
 def build_index(path: Path, sources: Catalogue | list[Source], parameters: IndexParameters, jobs: int = 1, progress=None,
                 pool: ProcessPoolExecutor | None = None, numbering: Mapping[str, int] | None = None,
                 meta: Mapping[str, str] | None = None) -> SyncReport:
     """Build a fresh index file, written beside `path` and moved into place only when complete."""
     if isinstance(sources, Catalogue) and sources.unchanged:
         raise ValueError("a new index is built from a catalogue read whole")
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    remove_temporaries(path)
+    temporary = _temporary(path)
     leftovers = (temporary, Path(f"{temporary}-wal"), Path(f"{temporary}-shm"))
     for leftover in leftovers:
         leftover.unlink(missing_ok=True)

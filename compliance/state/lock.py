@@ -26,10 +26,17 @@ class LockTimeout(ComplianceError):
 
 
 class StateLock:
-    def __init__(self, path: Path, timeout: float, poll: float = 0.1):
+    """An flock on `path`, waited for `timeout` seconds; then `busy` (a `LockTimeout`, unless
+    `timeout_error` says otherwise) is raised. Also the index's (`pipeline.index_lock`)."""
+
+    def __init__(self, path: Path, timeout: float, poll: float = 0.1,
+                 busy: str = "another compliance scan is using this state; gave up after {timeout:g}s (--lock-timeout)",
+                 timeout_error: type[ComplianceError] | None = None):
         self.path = path
         self.timeout = timeout
         self.poll = poll
+        self.busy = busy
+        self.timeout_error = timeout_error or LockTimeout
         self._fd: int | None = None
 
     def acquire(self) -> None:
@@ -53,8 +60,7 @@ class StateLock:
             except BlockingIOError:
                 if time.monotonic() >= deadline:
                     os.close(fd)
-                    raise LockTimeout(f"another compliance scan is using this state; gave up after {self.timeout:g}s "
-                                      "(--lock-timeout)", str(self.path)) from None
+                    raise self.timeout_error(self.busy.format(timeout=self.timeout), str(self.path)) from None
                 time.sleep(self.poll)
         self._fd = fd
         parent_only(fd)

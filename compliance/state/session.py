@@ -47,6 +47,7 @@ class StateSession:
         self.lock = lock
         self.prepared: PreparedRun | None = None
         self._documents: dict[str, DocumentRow] | None = None
+        self._read_early: dict[str, object] = {}  # what a run reads anyway, read at opening (see `open`)
 
     @classmethod
     def open(cls, path: Path, lock_timeout: float) -> "StateSession":
@@ -62,6 +63,9 @@ class StateSession:
             store = StateStore.open(path)
             session = cls(store, lock)
             session._documents = store.documents()
+            # The other tables every run reads, read now too: a page damaged under any of them
+            # is found while a default state can still be given up.
+            session._read_early = {"open_findings": store.open_findings(), "snapshot": store.catalogue_snapshot()}
             return session
         except BaseException:
             if store is not None:
@@ -72,14 +76,15 @@ class StateSession:
     def cache(self, pack: RulePack, waivers: list[Waiver], today: dt.date, max_bytes: int, fetch_mode: str = "off") -> ScanCache:
         documents = self._documents if self._documents is not None else self.store.documents()
         self._documents = None  # the cache owns them now
-        return ScanCache(documents, pack, waivers, today, max_bytes, fetch_mode, self.store.catalogue_snapshot(), self.store.traces)
+        snapshot = self._read_early.pop("snapshot") if "snapshot" in self._read_early else self.store.catalogue_snapshot()
+        return ScanCache(documents, pack, waivers, today, max_bytes, fetch_mode, snapshot, self.store.traces)
 
     def prepare_run(self, documents: list[DocumentResult], cache: ScanCache, started: dt.datetime, duration: float,
                     paths: list[str]) -> PreparedRun:
         """Compare with the open findings of the last run and build what `commit` will write."""
         current = open_findings(documents)
         scope = {d.repository_path for d in documents} | cache.previous_locations()
-        known = self.store.open_findings()
+        known = self._read_early.pop("open_findings") if "open_findings" in self._read_early else self.store.open_findings()
         previous = [o for o in known if o.location in scope]
         comparison = compare(previous, current, cache.moved())
         others = sum(1 for o in known if o.location not in scope)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import os
 import stat
-import tempfile
 from pathlib import Path
 
+from compliance.atomic import replace_atomically
 from compliance.errors import ComplianceError
 from compliance.ingest.read import read_bytes
 
@@ -23,16 +23,6 @@ def write_fixed(path: Path, before: bytes, after: bytes) -> None:
         if now != before:
             raise ComplianceError("the file changed while it was being fixed; not written", str(path))
         mode = stat.S_IMODE(os.stat(target).st_mode)
-        descriptor, temporary = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".fix.tmp", dir=target.parent)
-        try:
-            with os.fdopen(descriptor, "wb") as handle:
-                handle.write(after)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.chmod(temporary, mode)
-            os.replace(temporary, target)
-        except BaseException:
-            Path(temporary).unlink(missing_ok=True)
-            raise
+        replace_atomically(target, after, mode)
     except OSError as exc:
         raise ComplianceError(f"cannot write the fixed file: {exc.strerror or exc}", str(path)) from None

@@ -1,20 +1,11 @@
 """Reports are written atomically: a reader sees the old file or the new one, never half."""
 from __future__ import annotations
 
-import os
-import re
 import stat
-import tempfile
 from pathlib import Path
 
+from compliance.atomic import replace_atomically
 from compliance.errors import ComplianceError
-from compliance.leftovers import remove_leftovers
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
 
 
 def write_atomic(path: Path, content: str) -> None:
@@ -30,19 +21,6 @@ def write_atomic(path: Path, content: str) -> None:
                 handle.write(content)
             return
         target.parent.mkdir(parents=True, exist_ok=True)
-        prefix = f".{target.name}."
-        remove_leftovers(target.parent, re.compile(re.escape(prefix) + r"(?P<pid>\d+)\.[a-z0-9_]+\.tmp"),
-                         re.compile(re.escape(prefix) + r"[a-z0-9_]{8}\.tmp"))  # (named by no process: older versions)
-        descriptor, temporary = tempfile.mkstemp(prefix=f"{prefix}{os.getpid()}.", suffix=".tmp", dir=target.parent)
-        try:
-            with os.fdopen(descriptor, "w", encoding="utf-8", newline="\n") as handle:
-                handle.write(content)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.chmod(temporary, 0o666 & ~_umask())  # mkstemp makes 0600; reports are shared artefacts
-            os.replace(temporary, target)
-        except BaseException:
-            Path(temporary).unlink(missing_ok=True)
-            raise
+        replace_atomically(target, content.encode("utf-8"), legacy_leftovers=True)
     except OSError as exc:
         raise ComplianceError(f"cannot write the report: {exc.strerror or exc}", str(path)) from None

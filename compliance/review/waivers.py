@@ -9,12 +9,11 @@ place atomically. A file that does not end in its `waivers:` list (someone wrote
 from __future__ import annotations
 
 import datetime as dt
-import os
-import tempfile
 import threading
 from dataclasses import dataclass
 from pathlib import Path
 
+from compliance.atomic import replace_atomically
 from compliance.checks.globs import matches
 from compliance.config import load_waiver_file
 from compliance.errors import ComplianceError
@@ -92,15 +91,9 @@ def append_waiver(path: Path, accepted: AcceptedFinding) -> None:
 
 
 def _put_in_place(path: Path, text: str, kept: list, accepted: AcceptedFinding, before: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    descriptor, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(descriptor, "w", encoding="utf-8", newline="") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
+    def check(temporary: Path) -> None:  # every earlier waiver still there, the new one as written
         try:
-            after = load_waiver_file(Path(temporary))
+            after = load_waiver_file(temporary)
         except ComplianceError:
             after = None
         new = after[-1] if after and len(after) == len(kept) + 1 else None
@@ -111,14 +104,9 @@ def _put_in_place(path: Path, text: str, kept: list, accepted: AcceptedFinding, 
                                   "add it by hand or move the other keys above it", str(path))
         if (path.read_text(encoding="utf-8") if path.exists() else "") != before:  # edited meanwhile: keep their edit
             raise ComplianceError("the waivers file changed while the waiver was written; try again", str(path))
-        if path.exists():
-            os.chmod(temporary, path.stat().st_mode & 0o777)
-        else:
-            mask = os.umask(0)
-            os.umask(mask)
-            os.chmod(temporary, 0o666 & ~mask)
-        os.replace(temporary, path)
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        replace_atomically(path, text.encode("utf-8"), path.stat().st_mode & 0o777 if path.exists() else None, check)
     except OSError as exc:
         raise ComplianceError(f"cannot write the waivers file: {exc.strerror or exc}", str(path)) from None
-    finally:
-        Path(temporary).unlink(missing_ok=True)

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from conftest import DISCLAIMER, EXAMPLES, ROOT
+from conftest import DISCLAIMER, ROOT
 
 from compliance.cli.main import main
 
@@ -23,15 +23,6 @@ NIAC = "niac-missiles-repost.txt"
 CUT_OFF = ("This illustrative image shows an Iranian-made Shahed-136 drone flying over the sky of Kermanshah, Iran, on "
            "March 7. Russia has used the drones in Ukraine, and Tehran has reportedly supplied Russia with hundreds of missiles... ")
 ALJAZEERA_URL = "https://www.aljazeera.com/ajimpact/nasas-commercial-moon-shot-musk-bezos-firms-bid-191119041538885.html"
-
-
-@pytest.fixture
-def desk(tmp_path, monkeypatch) -> Path:
-    """A copy of the examples (reposts and catalogue), as the working folder."""
-    shutil.copytree(EXAMPLES / "reposts", tmp_path / "reposts")
-    shutil.copytree(EXAMPLES / "sources", tmp_path / "sources")
-    monkeypatch.chdir(tmp_path)
-    return tmp_path
 
 
 def snapshot(folder: Path) -> dict[str, bytes]:

@@ -160,7 +160,8 @@ IN_FLIGHT_PER_CHECKER = 2  # one chunk checked, the next waiting in its queue: n
 
 
 # Ray restarts a checker that dies (killed, out of memory) and runs the chunks it held again;
-# a chunk that kills it three times is sent on as a task, whose own failure ends the scan.
+# a chunk that kills it three times goes to another checker, then a task, whose own failures
+# end the scan.
 # One CPU each: Ray spreads them over the cluster's cores as it would the tasks they replace.
 @ray.remote(max_restarts=-1, max_task_retries=3, num_cpus=1)
 class CheckerActor:

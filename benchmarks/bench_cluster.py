@@ -6,10 +6,13 @@ Generates bench_scan's seeded catalogue and reposts, then:
 - single machine: `compliance index build` and `compliance scan --index` as fresh processes
   (times inside the command, best of `--passes`);
 - for each shard count: `compliance index build --shards N`, a Ray cluster started in this
-  process (`--cpus` CPUs), `compliance cluster serve`, one warm-up scan, then `scan --cluster`
-  timed (best of `--passes`, inside the command, as above), its JSON report compared byte for
-  byte with the single machine's; each shard actor's proportional set size (PSS); and one
+  process (`--cpus` CPUs), `compliance cluster serve` (its checkers: `--checkers`), one first
+  scan, then `scan --cluster` timed (best of `--passes`, inside the command, as above), its
+  JSON report compared byte for byte with the single machine's; each shard and checker
+  actor's proportional set size (PSS); and one
   shard's lookup service time: a chunk's band keys (32 reposts) sent to it and answered;
+- with `--dev DIR`: `compliance scan --cluster` of an evaluation set as whole commands, each a
+  fresh process, against the single machine's;
 - a worked sizing for `--target-sources` and `--target-reposts` a day from those rates.
 
     python benchmarks/bench_cluster.py                         # 20,000 sources, 2,000 reposts
@@ -70,12 +73,36 @@ def lookup_ms_per_repost(ray, keys: list[np.ndarray], chunk: int = 32) -> float:
     return (time.perf_counter() - started) * 1000 / len(keys)
 
 
+def time_commands(compliance, ray, dev: Path, work: Path, count: int) -> None:
+    """`compliance scan` of a small set as whole commands: the single machine's against the
+    cluster's, whose every command joins the cluster and has its reposts checked there."""
+    folder = work / "dev-shards"
+    run_cli("index", "build", "--sources", str(dev / "sources"), "--shards", "2", "--index", str(folder))
+    assert compliance(["cluster", "serve", "--index", str(folder)]) == 0
+    address = ray.get_runtime_context().gcs_address
+    reposts = sum(1 for path in (dev / "reposts").rglob("*") if path.is_file())
+    single, cluster = [], []
+    for _ in range(count):
+        single.append(run_cli("scan", str(dev / "reposts"), "--sources", str(dev / "sources"), "--no-state", "--format", "json",
+                              "--output", str(work / "dev-single.json"), "-q"))
+        cluster.append(run_cli("scan", str(dev / "reposts"), "--cluster", address, "--no-state", "--format", "json",
+                               "--output", str(work / "dev-cluster.json"), "-q"))
+    identical = (work / "dev-single.json").read_bytes() == (work / "dev-cluster.json").read_bytes()
+    assert compliance(["cluster", "stop"]) == 0
+
+    def shown(runs: list[tuple[float, float, float]]) -> str:
+        return ", ".join(f"{inside:.2f} s ({wall:.2f} s wall)" for inside, wall, _ in runs)
+    print(f"{dev}: {reposts} reposts, one command at a time: single machine (`scan --sources`) {shown(single)}; "
+          f"`scan --cluster` with 2 shards {shown(cluster)}; report identical: {identical}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sources", type=int, default=20000)
     parser.add_argument("--reposts", type=int, default=2000)
     parser.add_argument("--shards", type=int, nargs="+", default=[1, 2, 4])
     parser.add_argument("--cpus", type=int, default=2, help="CPUs of the local Ray cluster (default: 2)")
+    parser.add_argument("--checkers", type=int, help="checker actors `cluster serve` starts (default: its own)")
     parser.add_argument("--jobs", type=int, default=2, help="worker processes of the single-machine scan (default: 2)")
     parser.add_argument("--passes", type=int, default=2, help="timed scans of each kind; the fastest counts")
     parser.add_argument("--seed", type=int, default=1)
@@ -83,11 +110,16 @@ def main() -> None:
     parser.add_argument("--target-reposts", type=float, default=1e6, help="reposts a day")
     parser.add_argument("--node-memory-gb", type=float, default=64.0, help="memory of a shard node in the sizing")
     parser.add_argument("--node-cores", type=int, default=16, help="cores of a scan node in the sizing")
+    parser.add_argument("--dev", type=Path, metavar="DIR",
+                        help="also time `compliance scan DIR/reposts --cluster` commands, each a fresh process, against DIR/sources "
+                             "in 2 shards and a single machine's `scan --sources` (the cost a cron job or hook pays per command)")
+    parser.add_argument("--commands", type=int, default=3, help="timed commands of each kind with --dev (default: 3)")
     args = parser.parse_args()
 
-    import ray
-
     from compliance.cli.main import main as compliance
+    from compliance.cluster.service import checkers_status  # before Ray: `compliance.cluster` sets Ray's auth mode
+
+    import ray
 
     work = Path(tempfile.mkdtemp(prefix="bench-cluster-"))
     started = time.perf_counter()
@@ -110,6 +142,7 @@ def main() -> None:
 
     ray.init(address="local", num_cpus=args.cpus, include_dashboard=False, object_store_memory=300 * 2**20, namespace="compliance",
              logging_level="ERROR", log_to_driver=False)
+    checker_option = ["--checkers", str(args.checkers)] if args.checkers else []
     rows = []
     keys = chunk_keys(reposts, min(args.reposts, 640))
     try:
@@ -117,7 +150,7 @@ def main() -> None:
             folder = work / f"shards-{count}"
             shard_build_s, _, _ = run_cli("index", "build", "--sources", str(catalogue), "--shards", str(count), "--index", str(folder),
                                           "--jobs", str(args.jobs))
-            assert compliance(["cluster", "serve", "--index", str(folder)]) == 0
+            assert compliance(["cluster", "serve", "--index", str(folder), *checker_option]) == 0
             cluster_json = work / f"cluster-{count}.json"
             warm_s = scan_in_process(compliance, str(reposts), "--cluster", "auto")
             best = min(scan_in_process(compliance, str(reposts), "--cluster", "auto", "--format", "json", "--output", str(cluster_json))
@@ -125,15 +158,19 @@ def main() -> None:
             identical = cluster_json.read_bytes() == single_json.read_bytes()
             shards = ray.get([ray.get_actor(f"shard-{n}", namespace="compliance").describe.remote() for n in range(count)])
             pss = [_pss_kb(shard["pid"]) / 1024 for shard in shards]
+            checker_pss = [_pss_kb(checker["pid"]) / 1024 for checker in checkers_status()]
             cluster_mb = sum(_pss_kb(pid) for pid in _family(os.getpid())) / 1024
             lookup_ms = lookup_ms_per_repost(ray, keys)
             rows.append((count, shard_build_s, warm_s, best, identical, pss, [s["sources"] for s in shards], cluster_mb, lookup_ms))
             print(f"{count} shard(s): build {shard_build_s:.1f} s; scan {best:.2f} s ({args.reposts / best:,.0f} reposts/s, "
                   f"{best / single_s:.2f}x the single machine's time, {best / (single_s - fixed_s):.2f}x after its fixed costs; "
                   f"first scan {warm_s:.2f} s); report identical: {identical}; "
-                  f"shard PSS {', '.join(f'{mb:,.0f}' for mb in pss)} MB; this process and its Ray processes {cluster_mb:,.0f} MB; "
+                  f"shard PSS {', '.join(f'{mb:,.0f}' for mb in pss)} MB; {len(checker_pss)} checker(s), PSS "
+                  f"{', '.join(f'{mb:,.0f}' for mb in checker_pss)} MB; this process and its Ray processes {cluster_mb:,.0f} MB; "
                   f"shard-0 lookup {lookup_ms:.3f} ms/repost")
             assert compliance(["cluster", "stop"]) == 0
+        if args.dev:
+            time_commands(compliance, ray, args.dev, work, args.commands)
     finally:
         ray.shutdown()
 

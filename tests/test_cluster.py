@@ -1,5 +1,6 @@
 """A sharded catalogue served by a real local Ray cluster: reports byte-identical to a single
-machine's, a shard killed mid-scan, an update during a scan.
+machine's, a shard or a checker killed mid-scan, an update during a scan, a scan with another
+rule pack than the checkers checked with before.
 
 One Ray cluster for the module (it takes seconds to start), started in this process and shut
 down with it; the shard actors are stopped after each test."""
@@ -63,8 +64,8 @@ def cluster():
 @pytest.fixture
 def served(cluster):
     """Serve the shards at a folder (`serve(folder)`); stopped after the test."""
-    def serve(folder: Path) -> None:
-        assert main(["cluster", "serve", "--index", str(folder)]) == 0
+    def serve(folder: Path, *options: str) -> None:
+        assert main(["cluster", "serve", "--index", str(folder), *options]) == 0
     yield serve
     assert main(["cluster", "stop"]) == 0
 
@@ -147,13 +148,28 @@ def test_cluster_scan_of_the_dev_set_equals_a_single_machine_scan(served, tmp_pa
 
 
 def test_cluster_scan_of_a_generated_catalogue_equals_a_single_machine_scan(served, generated, tmp_path):
+    """Checked by the checker served by default (one: two CPUs, less two shards), then, with
+    none served, by tasks."""
     catalogue, reposts = generated
     build(catalogue, tmp_path / "shards", 2)
     served(tmp_path / "shards")
     single = scan_json(tmp_path / "single.json", str(reposts), "--sources", str(catalogue))
     assert scan_json(tmp_path / "cluster.json", str(reposts), "--cluster", "auto") == single
+    assert [checker["chunks"] for checker in checkers()] == [3]  # 96 reposts, 32 a chunk
+    ray.kill(checker_actor(0), no_restart=True)
+    assert scan_json(tmp_path / "tasks.json", str(reposts), "--cluster", "auto") == single
     report = json.loads(single)
     assert sum(1 for d in report["documents"] if d["source"]) > 60 and report["summary"]["sources"] == GENERATED_SOURCES
+
+
+def checker_actor(number: int):
+    return ray.get_actor(f"checker-{number}", namespace="compliance")
+
+
+def checkers() -> list[dict]:
+    from compliance.cluster.service import checkers_status
+
+    return checkers_status()
 
 
 def shard_actor(number: int):
@@ -203,6 +219,42 @@ def test_a_shard_killed_mid_scan_is_restarted_and_the_report_is_complete(served,
     assert killed and killed[0][0] < 288
     assert report == single
     assert ray.get(shard_actor(0).describe.remote())["restarted"]
+
+
+def test_a_checker_killed_mid_scan_loses_nothing(served, generated, many, after_first_chunk, tmp_path):
+    """One checker killed and restarted by Ray (its chunks run again), then, in another scan,
+    one stopped for good (its chunks sent to the other): every repost reported once."""
+    catalogue, _ = generated
+    build(catalogue, tmp_path / "shards", 2)
+    served(tmp_path / "shards", "--checkers", "2")
+    single = scan_json(tmp_path / "single.json", str(many), "--sources", str(catalogue))
+    killed = after_first_chunk(lambda: ray.kill(checker_actor(0), no_restart=False))
+    assert scan_json(tmp_path / "restarted.json", str(many), "--cluster", "auto") == single
+    assert killed and killed[0][0] < 288
+    assert [checker["restarted"] for checker in checkers()] == [True, False]
+    killed.clear()
+    after_first_chunk(lambda: ray.kill(checker_actor(1), no_restart=True))
+    assert scan_json(tmp_path / "stopped.json", str(many), "--cluster", "auto") == single
+    assert killed and killed[0][0] < 288
+    assert [checker["checker"] for checker in checkers()] == [0]
+
+
+def test_a_scan_with_another_rule_pack_than_the_checkers_hold(served, generated, tmp_path):
+    """The checkers keep the job of a scan with the default pack; a scan with another pack is
+    checked with that pack, and the next default one with the default again."""
+    catalogue, reposts = generated
+    build(catalogue, tmp_path / "shards", 2)
+    served(tmp_path / "shards")
+    pack = tmp_path / "pack.yaml"
+    pack.write_text("extends: default\nrules:\n  - id: attribution-missing\n    severity: warning\n", encoding="utf-8")
+    default = scan_json(tmp_path / "default.json", str(reposts), "--cluster", "auto")
+    other = scan_json(tmp_path / "other.json", str(reposts), "--cluster", "auto", "--rules", str(pack))
+    assert other == scan_json(tmp_path / "single.json", str(reposts), "--sources", str(catalogue), "--rules", str(pack))
+    assert other != default
+    severities = {f["severity"] for d in json.loads(other)["documents"] for f in d["findings"] if f["rule"] == "attribution-missing"}
+    assert severities == {"warning"}
+    assert scan_json(tmp_path / "again.json", str(reposts), "--cluster", "auto") == default
+    assert [checker["jobs"] for checker in checkers()] == [2]
 
 
 def test_an_update_during_a_scan_goes_online_and_loses_nothing(served, generated, many, after_first_chunk, tmp_path):
@@ -259,6 +311,10 @@ def test_cluster_mistakes_are_one_line_errors(cluster, generated, tmp_path, caps
     assert main(["cluster", "serve", "--index", str(tmp_path / "a")]) == 2
     error = capsys.readouterr().err.strip().splitlines()
     assert len(error) == 1 and "served as shard 1 of 2" in error[0], error
+    # more checkers than the cluster has CPUs for: refused before a shard starts
+    assert main(["cluster", "serve", "--index", str(tmp_path / "b"), "--checkers", "3"]) == 2
+    assert capsys.readouterr().err.strip().splitlines() == [
+        "compliance: error: --checkers 3: the cluster has 2 CPUs, and each checker takes one"]
     assert main(["cluster", "status"]) == 2
 
 

@@ -27,7 +27,7 @@ def test_the_readme_is_a_front_door_under_200_lines():
 
 
 # Flags of other commands a page shows: `ray start --head`, benchmarks/bench_cluster.py's.
-OTHER_COMMANDS_FLAGS = {"cluster.md": {"--head", "--reposts"}}
+OTHER_COMMANDS_FLAGS = {"cluster.md": {"--head", "--reposts", "--dev"}}
 
 
 def test_every_flag_the_docs_name_exists():

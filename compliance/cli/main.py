@@ -198,15 +198,19 @@ def _parser() -> argparse.ArgumentParser:
 
     cluster_cmd = commands.add_parser("cluster", help="serve a sharded index on a Ray cluster, show or stop it")
     cluster_actions = cluster_cmd.add_subparsers(dest="action", required=True, metavar="ACTION")
-    for action, summary in (("serve", "start one actor per shard of a sharded index (starting a local cluster if none runs)"),
-                            ("status", "the shards served: sources, band keys, memory, restarts"),
-                            ("stop", "stop every shard actor")):
+    for action, summary in (("serve", "start an actor per shard of a sharded index and the checkers "
+                                      "(starting a local cluster if none runs)"),
+                            ("status", "the shards served (sources, band keys, memory, restarts) and the checkers"),
+                            ("stop", "stop every shard and checker actor")):
         cluster_action = cluster_actions.add_parser(action, help=summary)
         cluster_action.add_argument("--address", metavar="ADDRESS",
                                     help="the Ray cluster (host:port, or ray://host:10001 for Ray Client; default: the one on this machine)")
         if action == "serve":
             cluster_action.add_argument("--index", type=Path, metavar="DIR", required=True,
                                         help="sharded index folder (`compliance index build --shards N`), at the same path on every node")
+            cluster_action.add_argument("--checkers", type=_positive_int, metavar="N",
+                                        help="checker actors that scans send their reposts to, warm between scans "
+                                             "(default: the cluster's CPUs less one per shard, at least 1)")
         if action == "status":
             cluster_action.add_argument("--format", choices=("text", "json"), default="text", help="text (default) or json")
 
@@ -391,9 +395,9 @@ def _run_cluster(args: argparse.Namespace) -> int:
 
     service.connect(args.address, start=args.action == "serve")
     if args.action == "serve":
-        shards = service.serve(args.index)
+        shards, checkers = service.serve(args.index, args.checkers)
         print(f"serving {len(shards)} shard(s) of {args.index}: {sum(shard['sources'] for shard in shards):,} sources, "
-              f"{sum(shard['band_bytes'] for shard in shards) / 1e6:,.1f} MB of band keys")
+              f"{sum(shard['band_bytes'] for shard in shards) / 1e6:,.1f} MB of band keys; {len(checkers)} checker(s)")
     elif args.action == "status":
         shards = service.status()
         if args.format == "json":
@@ -402,8 +406,11 @@ def _run_cluster(args: argparse.Namespace) -> int:
             for shard in shards:
                 print(f"shard {shard['shard']}: {shard['sources']:,} sources, {shard['band_bytes'] / 1e6:,.1f} MB of band keys, "
                       f"{shard['lookups']:,} lookups{', restarted' if shard['restarted'] else ''} ({shard['path']})")
+            for checker in service.checkers_status():
+                print(f"checker {checker['checker']}: {checker['chunks']:,} chunks checked, {checker['jobs']} scan job(s) held"
+                      f"{', restarted' if checker['restarted'] else ''}")
     else:
-        print(f"stopped {service.stop()} shard(s)")
+        print(f"stopped {service.stop()} shard(s) and the checkers")
     return EXIT_OK
 
 

@@ -1,30 +1,40 @@
 """A scan and an index update against the shards a cluster serves.
 
-The scan's process reads the reposts and sends chunks of them to Ray tasks; each task runs
-the single machine's stages (`pipeline._Checker`) with two differences: the chunk's band keys
-are looked up on every shard at once and the answers merged as one index would rank them,
-and the sources it verifies against come from the shards that hold them. Results come back
-in chunk order, each chunk once: a task retried after a failure replaces its own result, so
-no document is lost or reported twice.
+The scan's process reads the reposts and sends chunks of them to the checker actors the
+cluster serves (`CheckerActor`: long-lived, their code loaded and kernels compiled when
+served), or to Ray tasks when it serves none; either runs the single machine's stages
+(`pipeline._Checker`) with two differences: the chunk's band keys are looked up on every
+shard at once and the answers merged as one index would rank them, and the sources it
+verifies against come from the shards that hold them. Results come back in chunk order,
+each chunk once: a chunk whose checker died is sent again (to another checker, or a task)
+and its result replaces nothing, so no document is lost or reported twice.
 """
 from __future__ import annotations
 
 import datetime as dt
+import os
+import warnings
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
 import numpy as np
 import ray
+import xxhash
+from ray.exceptions import RayActorError
 
 from compliance.checks.engine import required_texts
-from compliance.checks.rulepack import RulePack
+from compliance.checks.rulepack import RulePack, load_pack
 from compliance.checks.suppressions import Waiver
-from compliance.cluster.service import ShardClient, connect
+from compliance.cluster.service import (CHECKER_PREFIX, NAMESPACE, ShardClient, checker_name, connect, named_actors,
+                                        served_checkers, stop_actor)
 from compliance.cluster.shards import shard_of
 from compliance.errors import ComplianceError
+from compliance.ingest import DEFAULT_MAX_BYTES
 from compliance.model import DocumentResult, Source
 from compliance.pipeline import CHUNK, Sources, _Checker, _InProgress
+from compliance.similarity import kernels
 from compliance.similarity.index import IndexParameters, merge_key_matches, query_keys
 from compliance.similarity.matcher import _WEAK_CANDIDATE, Matcher, MatchSettings
 from compliance.similarity.store import MAX_SOURCE_NUMBER, SyncReport, content_hash
@@ -131,10 +141,103 @@ class _Job:
             result.json_row = self.render_row(result)
         return result
 
+    def fingerprint(self) -> str:
+        """Names this job's content: a checker keeps the jobs it was sent by it, so a scan with
+        another rule pack, waivers or date is never checked with one held from before."""
+        return xxhash.xxh3_128_hexdigest(ray.cloudpickle.dumps(self))
+
+    def check(self, items: list[_InProgress]) -> list[DocumentResult]:
+        return [self.sent_back(result) for result in self.checker().check_read(items)]
+
 
 @ray.remote(max_retries=3)  # a worker lost with its node; shards lost are waited for inside (`ShardClient.call`)
 def _check_chunk(job: _Job, items: list[_InProgress]) -> list[DocumentResult]:
-    return [job.sent_back(result) for result in job.checker().check_read(items)]
+    return job.check(items)
+
+
+JOBS_KEPT = 4  # jobs a checker holds: scans running at once with different packs or options
+IN_FLIGHT_PER_CHECKER = 2  # one chunk checked, the next waiting in its queue: no idle gap between them
+
+
+# Ray restarts a checker that dies (killed, out of memory) and runs the chunks it held again;
+# a chunk that kills it three times goes to another checker, then a task, whose own failures
+# end the scan.
+# One CPU each: Ray spreads them over the cluster's cores as it would the tasks they replace.
+@ray.remote(max_restarts=-1, max_task_retries=3, num_cpus=1)
+class CheckerActor:
+    """A task worker that stays: it imports `compliance`, loads the compiled kernels and
+    checks a sample once when served, then checks the chunks scans send it. A scan's job (rule
+    pack, waivers, options) is sent once by reference and kept by its fingerprint."""
+
+    def __init__(self, number: int):
+        self.number = number
+        self.jobs: OrderedDict[str, _Job] = OrderedDict()
+        self.chunks = 0
+        _warm_up()
+        with warnings.catch_warnings():  # Ray's own property reads a deprecated one of its own
+            warnings.simplefilter("ignore", DeprecationWarning)
+            self.restarted = ray.get_runtime_context().was_current_actor_reconstructed
+
+    def check(self, key: str, job: list, items: list[_InProgress]) -> list[DocumentResult]:
+        """`job` is [a reference to the `_Job`]: wrapped, Ray leaves it unread unless this
+        checker holds no job of that fingerprint yet."""
+        held = self.jobs.get(key)
+        if held is None:
+            held = self.jobs[key] = ray.get(job[0])
+            while len(self.jobs) > JOBS_KEPT:
+                self.jobs.popitem(last=False)
+        self.jobs.move_to_end(key)
+        self.chunks += 1
+        return held.check(items)
+
+    def describe(self) -> dict:
+        return {"checker": self.number, "chunks": self.chunks, "jobs": len(self.jobs), "restarted": self.restarted,
+                "pid": os.getpid(), "node": ray.get_runtime_context().get_node_id()}
+
+
+_SAMPLE_SOURCE = ("The city council voted on Tuesday to extend the night bus service to the northern districts, "
+                  "after a year in which ridership on the two pilot lines doubled. The extension adds four routes "
+                  "and costs 2.4 million euros a year, paid from the parking levy.")
+
+
+def _warm_up() -> None:
+    """Everything the first chunk would load, loaded now: the kernels (numba), the default
+    pack, and the code of every stage, by checking a repost of a sample source."""
+    kernels.warm_up()
+    pack = load_pack()
+    source = Source("sample", "Sample Desk", _SAMPLE_SOURCE)
+    matcher = Matcher.build([source], pack.matching, required_texts(pack))
+    checker = _Checker(matcher, pack, DEFAULT_MAX_BYTES, [], dt.date.today(), project_root=Path.cwd())
+    item = _InProgress(Path("sample.md"), "sample.md", "sample.md",
+                       text=f"# Night buses\n\n{_SAMPLE_SOURCE}\n\nFirst published on 3 March 2026.\n")
+    checker.check_read([item])
+
+
+def checker_count(requested: int | None, shards: int) -> int:
+    """How many checkers to serve: `requested`, or the cluster's CPUs the shards leave (at
+    least one); refused before anything starts if the cluster could never place them."""
+    cpus = int(ray.cluster_resources().get("CPU", 1))
+    count = max(1, cpus - shards) if requested is None else requested
+    if count > cpus:
+        raise ComplianceError(f"--checkers {count}: the cluster has {cpus} CPUs, and each checker takes one")
+    return count
+
+
+def serve_checkers(count: int, ready_within: float) -> list[dict]:
+    """`count` checkers served: those served already kept, missing ones started, extra ones
+    stopped; each waited for until warm."""
+    handles = [CheckerActor.options(name=checker_name(number), namespace=NAMESPACE, lifetime="detached", get_if_exists=True)
+               .remote(number) for number in range(count)]
+    for name in named_actors(CHECKER_PREFIX):
+        if int(name[len(CHECKER_PREFIX):]) >= count:
+            stop_actor(name)
+    try:
+        return ray.get([handle.describe.remote() for handle in handles], timeout=ready_within)
+    except RayActorError as error:
+        cause = getattr(error, "cause", None) or error
+        raise ComplianceError(f"a checker failed to start: {str(cause).strip().splitlines()[-1]}") from None
+    except ray.exceptions.GetTimeoutError:
+        raise ComplianceError(f"the checkers were not all placed and warm within {ready_within:.0f} s") from None
 
 
 @dataclass
@@ -165,32 +268,56 @@ class ClusterScan:
         return Sources(count, [], no_state, {}, build)
 
     def check_files(self, checker: _Checker, files: list[tuple[Path, str]], progress=None) -> list[DocumentResult]:
-        """Results in the order of `files`: the reposts read here, checked in tasks, a bounded
-        number of chunks in flight (each holds its texts in the object store)."""
-        job = ray.put(_Job(checker.pack, checker.max_bytes, checker.waivers, checker.today, checker.project_root,
-                           checker.keep_texts, checker.render_row, checker.matcher.settings, checker.matcher.boilerplate,
-                           self.client))
-        in_flight = max(2, 2 * int(ray.cluster_resources().get("CPU", 1)))
+        """Results in the order of `files`: the reposts read here, checked by the checkers
+        (or tasks, when none are served), a bounded number of chunks in flight (each holds its
+        texts in the object store). A chunk whose checker is gone for good is sent again, to
+        another one or to a task: its result is taken once, from the call that answered."""
+        job = _Job(checker.pack, checker.max_bytes, checker.waivers, checker.today, checker.project_root,
+                   checker.keep_texts, checker.render_row, checker.matcher.settings, checker.matcher.boilerplate, self.client)
+        key, job_ref = job.fingerprint(), ray.put(job)
+        checkers = dict(enumerate(served_checkers()))
+        load = dict.fromkeys(checkers, 0)
+        tasks_in_flight = max(2, 2 * int(ray.cluster_resources().get("CPU", 1)))
         bounds = [(start, min(start + CHUNK, len(files))) for start in range(0, len(files), CHUNK)]
         results: list[list[DocumentResult] | None] = [None] * len(bounds)
-        pending: dict = {}
+        items: dict[int, list[_InProgress]] = {}
+        pending: dict = {}  # reference -> (chunk, the checker it went to or None for a task)
+
+        def send(number: int) -> None:
+            if checkers:
+                which = min(checkers, key=load.__getitem__)
+                load[which] += 1
+                pending[checkers[which].check.remote(key, [job_ref], items[number])] = number, which
+            else:
+                pending[_check_chunk.remote(job_ref, items[number])] = number, None
+
         next_chunk = done = 0
         while next_chunk < len(bounds) or pending:
-            while next_chunk < len(bounds) and len(pending) < in_flight:
+            while next_chunk < len(bounds) and len(pending) < (IN_FLIGHT_PER_CHECKER * len(checkers) or tasks_in_flight):
                 start, end = bounds[next_chunk]
-                items = [checker._read(file, name) for file, name in files[start:end]]
-                pending[_check_chunk.remote(job, items)] = next_chunk
+                items[next_chunk] = [checker._read(file, name) for file, name in files[start:end]]
+                send(next_chunk)
                 next_chunk += 1
             finished, _ = ray.wait(list(pending), num_returns=1)
             for ref in finished:
-                number = pending.pop(ref)
+                number, which = pending.pop(ref)
+                if which in load:
+                    load[which] -= 1
                 try:
                     results[number] = ray.get(ref)
+                except RayActorError:
+                    if which is None:
+                        raise
+                    checkers.pop(which, None)  # stopped, or died with this chunk three times: the others go on
+                    load.pop(which, None)
+                    send(number)
+                    continue
                 except ray.exceptions.RayTaskError as error:
                     cause = getattr(error, "cause", None)
                     if isinstance(cause, ComplianceError):  # a shard gone: said once, as the single machine says it
                         raise ComplianceError(cause.message, cause.path, cause.line) from None
                     raise
+                del items[number]
                 done += len(results[number])
                 if progress:
                     progress(done, len(files))

@@ -1,4 +1,5 @@
-"""The shard service: one detached, named Ray actor per shard of a sharded index.
+"""The shard service: one detached, named Ray actor per shard of a sharded index, and the
+checker actors that scans send their chunks to (`scan.CheckerActor`).
 
 Each actor opens its shard file, loads its band keys and answers, for a batch of reposts'
 band keys, how many of its keys equal each one and whose they are (`BandIndex.key_matches`),
@@ -35,8 +36,15 @@ RETRY_FOR = 180.0  # seconds a call waits for a restarting shard before the scan
 READY_WITHIN = 600.0  # seconds a shard may take to load its band keys when served
 
 
+CHECKER_PREFIX = "checker-"
+
+
 def actor_name(number: int) -> str:
     return f"shard-{number}"
+
+
+def checker_name(number: int) -> str:
+    return f"{CHECKER_PREFIX}{number}"
 
 
 def connect(address: str | None, start: bool = False) -> None:
@@ -119,7 +127,7 @@ class ShardClient:
     @classmethod
     def find(cls) -> "ShardClient":
         """The shards served now (`compliance cluster serve`); an error when there are none."""
-        names = sorted((actor["name"] for actor in _named_actors()), key=lambda name: int(name.split("-")[1]))
+        names = sorted(named_actors("shard-"), key=lambda name: int(name.split("-")[1]))
         if not names:
             raise ComplianceError("no shards are served on this cluster; start them with `compliance cluster serve --index DIR`")
         if names != [actor_name(number) for number in range(len(names))]:
@@ -171,22 +179,26 @@ class ShardClient:
         return [answers[number] for number in range(self.count)]
 
 
-def _named_actors() -> list[dict]:
+def named_actors(prefix: str) -> list[str]:
     from ray.util import list_named_actors
 
-    return [{"name": name} for name in list_named_actors(all_namespaces=False) if name.startswith("shard-")]
+    return [name for name in list_named_actors(all_namespaces=False) if name.startswith(prefix)]
 
 
-def serve(folder: Path) -> list[dict]:
+def serve(folder: Path, checkers: int | None = None) -> tuple[list[dict], list[dict]]:
     """Start an actor per shard of the index in `folder` (whose files the cluster's nodes must
     read at the same path), or keep those served already from the same build; wait until
-    every one has loaded its band keys."""
+    every one has loaded its band keys. Then the checkers (`scan.serve_checkers`). What each
+    shard and checker says of itself."""
+    from compliance.cluster.scan import checker_count, serve_checkers
+
     manifest = Manifest.load(folder)
+    checkers = checker_count(checkers, manifest.shards)
     paths = [path.resolve() for path in manifest.paths(folder)]
     for path in paths:
         if not path.is_file():
             raise ComplianceError("shard file missing", str(path))
-    served = {actor["name"] for actor in _named_actors()}
+    served = set(named_actors("shard-"))
     if served and served != {actor_name(number) for number in range(manifest.shards)}:
         raise ComplianceError(f"the cluster serves {len(served)} other shards; stop them first (`compliance cluster stop`)")
     handles = []
@@ -210,7 +222,7 @@ def serve(folder: Path) -> list[dict]:
         if Path(found["path"]) != path:
             raise ComplianceError(f"shard {found['shard']} is served from {found['path']}; stop it first "
                                   "(`compliance cluster stop`)", str(path))
-    return described
+    return described, serve_checkers(checkers, READY_WITHIN)
 
 
 ACTOR_BASE_BYTES = 200 * 2**20  # Python, numpy, numba's kernels and Ray's worker, measured at 110-130 MB (bench_cluster)
@@ -231,12 +243,31 @@ def status() -> list[dict]:
     return client.everywhere("describe")
 
 
-def stop() -> int:
-    """Kill every shard actor (for good: no restart). How many there were."""
-    names = [actor["name"] for actor in _named_actors()]
-    for name in names:
+def served_checkers() -> list:
+    """Handles of the checker actors served now, by number."""
+    handles = []
+    for name in sorted(named_actors(CHECKER_PREFIX), key=lambda name: int(name[len(CHECKER_PREFIX):])):
         try:
-            ray.kill(ray.get_actor(name, namespace=NAMESPACE), no_restart=True)
-        except ValueError:  # gone meanwhile
+            handles.append(ray.get_actor(name, namespace=NAMESPACE))
+        except ValueError:  # stopped meanwhile
             pass
+    return handles
+
+
+def checkers_status() -> list[dict]:
+    return ray.get([handle.describe.remote() for handle in served_checkers()], timeout=RETRY_FOR)
+
+
+def stop_actor(name: str) -> None:
+    try:
+        ray.kill(ray.get_actor(name, namespace=NAMESPACE), no_restart=True)
+    except ValueError:  # gone meanwhile
+        pass
+
+
+def stop() -> int:
+    """Kill every shard and checker actor (for good: no restart). How many shards there were."""
+    names = named_actors("shard-")
+    for name in names + named_actors(CHECKER_PREFIX):
+        stop_actor(name)
     return len(names)

@@ -562,8 +562,10 @@ class IndexStore:
                 "INSERT OR REPLACE INTO sources(number, id, content_hash, record, origin, text) VALUES (?, ?, ?, ?, ?, ?)",
                 [_row(number, source, None, None) for number, source in changed])
             numbers = [number for number, _ in changed]
-            owners = [np.full(len(k), number, np.int32) for k, number in zip(keys, numbers)]
-            self._write_arrays(set(gone) | set(numbers) | {stored[s.id] for _, s in changed if s.id in stored}, keys, owners)
+            with _KeySpill(self.path.parent) as spill:
+                for k, number in zip(keys, numbers):
+                    spill.add(k, np.full(len(k), number, np.int32))
+                self._write_arrays(set(gone) | set(numbers) | {stored[s.id] for _, s in changed if s.id in stored}, spill)
             now = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
             self.db.execute("UPDATE meta SET value = ? WHERE name = 'updated'", (now,))
             self.db.execute("COMMIT")

@@ -37,7 +37,7 @@ import numpy as np
 
 from compliance.state.incremental import CatalogueSnapshot, Stored
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 APPLICATION_ID = 0x434D504C  # "CMPL"
 PAGE_SIZE = 16384
 _SQLITE_MAGIC = b"SQLite format 3\x00"
@@ -126,6 +126,18 @@ CATALOGUE_TRACES = """
 """
 MIGRATIONS[4] = CATALOGUE_TRACES
 
+# What spares an unchanged repost its read and its rendering: rows written before it have
+# neither, so their files are hashed once more (and the signature then stored) and their
+# report rows rendered as before.
+# (No comment after a column added: SQLite copies the rest of the statement into the table's
+# definition.) signature: incremental.file_signature when the bytes were hashed, or NULL.
+# report_row: the document's line of the JSON report (DocumentResult.json_row), or NULL.
+UNCHANGED_FILES = """
+    ALTER TABLE documents ADD COLUMN signature TEXT;
+    ALTER TABLE documents ADD COLUMN report_row TEXT
+"""
+MIGRATIONS[5] = UNCHANGED_FILES
+
 
 @dataclass(frozen=True)
 class OpenFinding:
@@ -190,6 +202,8 @@ class DocumentRow:
     file: str
     stored: Stored
     result: str
+    signature: str | None = None  # the file's stat signature when its bytes were hashed (None: hash them)
+    report_row: str | None = None  # its JSON report line as rendered with the result (None: render it)
 
 
 @dataclass
@@ -202,6 +216,7 @@ class RunChanges:
     open: list[OpenFinding] = field(default_factory=list)  # the open findings of those locations now
     traces: list[tuple[str, bytes, str]] = field(default_factory=list)  # (file, keys, candidates) of the upserts
     carried: list[str] = field(default_factory=list)  # files whose results hold for the catalogue now too
+    signatures: list[tuple[str, str]] = field(default_factory=list)  # (signature, file): hashed again, bytes unchanged
     catalogue_fp: str = ""
     snapshot: CatalogueSnapshot | None = None  # the catalogue now, when it is not the one stored
 
@@ -321,8 +336,9 @@ class StateStore:
     @_damage_is_one_line
     def documents(self) -> dict[str, DocumentRow]:
         rows = self._db.execute(
-            "SELECT file, report_path, location, content_hash, rules_fp, catalogue_fp, source_id, source_digest, result FROM documents")
-        return {r[0]: DocumentRow(r[0], Stored(*r[1:8]), r[8]) for r in rows if _typed(r, _DOCUMENT_TYPES)}
+            "SELECT file, report_path, location, content_hash, rules_fp, catalogue_fp, source_id, source_digest, result,"
+            " signature, report_row FROM documents")
+        return {r[0]: DocumentRow(r[0], Stored(*r[1:8]), r[8], r[9], r[10]) for r in rows if _typed(r, _DOCUMENT_TYPES)}
 
     @_damage_is_one_line
     def catalogue_snapshot(self) -> CatalogueSnapshot | None:
@@ -409,10 +425,11 @@ class StateStore:
             run_id = int(cursor.lastrowid)
             db.executemany("DELETE FROM documents WHERE file = ?", [(f,) for f in changes.deletes])
             db.executemany("DELETE FROM document_traces WHERE file = ?", [(f,) for f in changes.deletes])
+            db.executemany("UPDATE documents SET signature = ? WHERE file = ?", changes.signatures)
             db.executemany(
                 "INSERT OR REPLACE INTO documents (file, report_path, location, content_hash, rules_fp, catalogue_fp, source_id,"
-                " source_digest, result, run_id) VALUES (?,?,?,?,?,?,?,?,?,?)",
-                [(row.file, *_stored_tuple(row.stored), row.result, run_id) for row in changes.upserts])
+                " source_digest, result, signature, report_row, run_id) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+                [(row.file, *_stored_tuple(row.stored), row.result, row.signature, row.report_row, run_id) for row in changes.upserts])
             db.executemany("INSERT OR REPLACE INTO document_traces (file, keys, candidates) VALUES (?,?,?)", changes.traces)
             db.executemany("UPDATE documents SET catalogue_fp = ? WHERE file = ?", [(changes.catalogue_fp, f) for f in changes.carried])
             if changes.snapshot is not None:
@@ -461,7 +478,7 @@ class StateStore:
 
 
 _TEXT, _WHOLE, _MAYBE_TEXT = (str,), (int,), (str, type(None))
-_DOCUMENT_TYPES = (_TEXT,) * 6 + (_MAYBE_TEXT, _MAYBE_TEXT, _TEXT)
+_DOCUMENT_TYPES = (_TEXT,) * 6 + (_MAYBE_TEXT, _MAYBE_TEXT, _TEXT, _MAYBE_TEXT, _MAYBE_TEXT)
 _OPEN_FINDING_TYPES = (_TEXT, _TEXT, _TEXT, _TEXT, _WHOLE, _TEXT)
 _ALERT_TYPES = (_WHOLE, _TEXT, _TEXT, _WHOLE, _TEXT)
 _DECISION_TYPES = (_WHOLE, _TEXT, _MAYBE_TEXT, _MAYBE_TEXT, _MAYBE_TEXT, _TEXT, _TEXT, _MAYBE_TEXT, _TEXT, _TEXT)

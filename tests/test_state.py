@@ -269,8 +269,8 @@ def test_a_state_file_of_schema_1_is_migrated_in_place_and_keeps_everything(desk
     db = sqlite3.connect(desk / "state.db")
     for table in ("pending_alerts", "decisions", "document_traces", "catalogue_snapshot"):  # exactly what schema 1 had
         db.execute(f"DROP TABLE {table}")
-    for column in ("signature", "report_row"):  # added by schema 5
-        db.execute(f"ALTER TABLE documents DROP COLUMN {column}")
+    db.execute("ALTER TABLE documents DROP COLUMN signature")  # added by schema 5, with document_rows
+    db.execute("DROP TABLE document_rows")
     db.execute("PRAGMA user_version = 1")
     db.commit()
     db.close()
@@ -300,8 +300,8 @@ def test_a_state_of_schema_2_gets_traces_and_its_documents_without_one_are_reche
     db = sqlite3.connect(desk / "state.db")
     for table in ("decisions", "document_traces", "catalogue_snapshot"):  # what schema 2 lacked
         db.execute(f"DROP TABLE {table}")
-    for column in ("signature", "report_row"):  # added by schema 5
-        db.execute(f"ALTER TABLE documents DROP COLUMN {column}")
+    db.execute("ALTER TABLE documents DROP COLUMN signature")  # added by schema 5, with document_rows
+    db.execute("DROP TABLE document_rows")
     db.execute("PRAGMA user_version = 2")
     db.commit()
     db.close()
@@ -495,3 +495,24 @@ def test_a_file_changed_moments_ago_is_not_trusted_by_its_signature(desk, monkey
 
     status = (desk / "reposts").stat()
     assert file_signature(status, status.st_mtime_ns + 10**12) is None  # a folder has no signature
+
+
+def test_a_damaged_stored_row_or_hash_is_not_taken_on_trust(desk, monkeypatch, settled):
+    """A report row whose checksum fails is rendered again; a content hash that is not the one
+    the signature stood for has the file read again."""
+    scan_json(desk)
+    db = sqlite3.connect(desk / "state.db")
+    try:
+        damaged = db.execute("SELECT count(*) FROM document_rows").fetchone()[0]
+        db.execute("UPDATE document_rows SET report_row = substr(report_row, 1, 40) || '0' || substr(report_row, 42)")
+        db.execute("UPDATE documents SET content_hash = 'x' WHERE file LIKE '%niac-missiles-repost.txt'")
+        db.commit()
+    finally:
+        db.close()
+    assert damaged == 5
+    reads = _counting_reads(monkeypatch)
+    report = scan_json(desk)
+    assert reads == ["niac-missiles-repost.txt"]  # read again, found changed (to the damaged hash), re-checked
+    assert report["summary"]["incremental"]["rechecked"] == 1
+    scan_json(desk, "--no-state", name="full.json")
+    assert _documents_bytes(desk / "report.json") == _documents_bytes(desk / "full.json")

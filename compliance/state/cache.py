@@ -122,7 +122,8 @@ class ScanCache:
             signature = file_signature(os.stat(file), time.time_ns())
         except OSError:
             signature = None
-        if signature is not None and row is not None and row.signature == signature:
+        # The signature names the hash it stands for: a damaged hash in the state is not taken on trust.
+        if signature is not None and row is not None and row.signature == f"{signature}/{row.stored.content_hash}":
             digest = row.stored.content_hash  # the bytes stored results were hashed from, not read again
         else:
             try:
@@ -130,9 +131,9 @@ class ScanCache:
             except InputError:
                 return None  # the check reports why it cannot be read (too large, not a regular file...)
             if signature is not None and row is not None and digest == row.stored.content_hash:
-                self.signatures.append((signature, key))  # touched, copied back, or stored before signatures
+                self.signatures.append((f"{signature}/{digest}", key))  # touched, copied back, or stored before signatures
         self._hashes[key] = digest
-        self._signatures[key] = signature
+        self._signatures[key] = None if signature is None else f"{signature}/{digest}"
         current = Current(report_path, location, digest, self.rules_fp, self.catalogue_fp)
         carried = None if key in self.affected else self.carried_fp
         reason = recheck_reason(row.stored if row else None, current, self.digests, carried)

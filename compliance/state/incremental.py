@@ -61,7 +61,8 @@ def _digest(payload: str) -> str:
 
 
 def content_hash(data: bytes) -> str:
-    """The file's bytes, hashed: what decides whether a repost changed (not its mtime)."""
+    """The file's bytes, hashed: what decides whether a repost changed (its mtime only spares
+    reading a file that looks as it did when hashed: `file_signature`)."""
     return hashlib.sha256(data).hexdigest()[:32]
 
 

@@ -516,3 +516,34 @@ def test_a_damaged_stored_row_or_hash_is_not_taken_on_trust(desk, monkeypatch, s
     assert report["summary"]["incremental"]["rechecked"] == 1
     scan_json(desk, "--no-state", name="full.json")
     assert _documents_bytes(desk / "report.json") == _documents_bytes(desk / "full.json")
+
+
+def test_a_stored_span_that_is_not_one_is_refused(desk):
+    """Restoring checks each span's values without a generator per span: the same refusals."""
+    from compliance.state.incremental import result_from_json, result_json
+
+    result = scan([Path("reposts")], [Path("sources")], load_pack())
+    matched = next(d for d in result.documents if d.match is not None and d.match.spans)
+    sources = {m.source.id: m.source for m in matched.matches}
+    text = result_json(matched)
+    restored = result_from_json(text, matched.path, matched.location, lambda: None, sources)
+    assert [m.spans for m in restored.matches] == [m.spans for m in matched.matches]
+    for bad in (True, -1, 1.0, "3", None):
+        for at in (0, 4, (6, 0), (7, 1)):
+            payload = json.loads(text)
+            span = payload["matches"][0]["spans"][0]
+            if isinstance(at, tuple):
+                span[at[0]][at[1]] = bad
+            else:
+                span[at] = bad
+            with pytest.raises((ValueError, TypeError)):
+                result_from_json(json.dumps(payload), matched.path, matched.location, lambda: None, sources)
+    for pair in ("ab", [1], [1, 2, 3]):
+        payload = json.loads(text)
+        payload["matches"][0]["spans"][0][6] = pair
+        with pytest.raises(ValueError):
+            result_from_json(json.dumps(payload), matched.path, matched.location, lambda: None, sources)
+    payload = json.loads(text)
+    payload["matches"][0]["spans"][0][4] = 0  # lines count from 1
+    with pytest.raises(ValueError):
+        result_from_json(json.dumps(payload), matched.path, matched.location, lambda: None, sources)

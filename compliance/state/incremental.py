@@ -306,14 +306,21 @@ def _match_dict(match: Match) -> dict[str, Any]:
     }
 
 
+_INT = {int}
+
+
 def _match(d: dict[str, Any], sources: dict[str, Source]) -> Match:
     _check(isinstance(d, dict) and isinstance(d["spans"], list), "match")
     _check(_fraction(d["containment"]) and _fraction(d["coverage"]) and _whole(d["copied_words"]), "match figures")
     spans = []
+    # The same checks as `_whole` each value, without a generator per span: restoring every
+    # stored result is most of an unchanged run, and its spans most of that.
     for a, b, c, e, line, end, dc, sc in d["spans"]:
-        _check(all(_whole(v) for v in (a, b, c, e)) and _whole(line, 1) and _whole(end, 1), "span")
-        _check(all(isinstance(r, list) and len(r) == 2 and all(_whole(v) for v in r) for r in (dc, sc)), "span characters")
-        spans.append(Span(a, b, c, e, line, end, tuple(dc), tuple(sc)))
+        _check(type(dc) is list and type(sc) is list, "span characters")
+        (x, y), (z, w) = dc, sc  # ValueError unless two each
+        _check(set(map(type, (a, b, c, e, line, end, x, y, z, w))) == _INT and min(a, b, c, e, x, y, z, w) >= 0
+               and line >= 1 and end >= 1, "span")
+        spans.append(Span(a, b, c, e, line, end, (x, y), (z, w)))
     return Match(sources[d["source"]], d["containment"], d["coverage"], d["copied_words"], spans)
 
 

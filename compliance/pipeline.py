@@ -442,6 +442,8 @@ def scan(
                     verifier.close()
             if cache is not None:
                 for (file, _), result in zip(todo, checked):
+                    if render_row is not None and result.json_row is None:  # checked here, not by a worker:
+                        result.json_row = render_row(result)  # the report renders it anyway, the state keeps it
                     cache.record(file, result)
         if cache is not None:
             cache.finish()  # before the index is let go: candidates are named by their numbers in it

@@ -515,7 +515,7 @@ def baseline_cases(draw) -> Case:
                 formats=draw(_formats()), fifos=("pipe.json",))
 
 
-STATE_TABLES = ["documents", "runs", "open_findings", "pending_alerts", "meta"]
+STATE_TABLES = ["documents", "runs", "open_findings", "pending_alerts", "meta", "document_rows"]
 
 
 @st.composite

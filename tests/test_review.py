@@ -299,6 +299,8 @@ def test_a_state_of_schema_2_gains_the_decisions_table(desk):
     db = sqlite3.connect(desk / ".compliance" / "state.db")
     for table in ("decisions", "document_traces", "catalogue_snapshot"):  # what schema 2 lacked
         db.execute(f"DROP TABLE {table}")
+    db.execute("ALTER TABLE documents DROP COLUMN signature")  # added by schema 5, with document_rows
+    db.execute("DROP TABLE document_rows")
     db.execute("PRAGMA user_version = 2")
     db.commit()
     db.close()

@@ -2,10 +2,12 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import sqlite3
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import jsonschema
@@ -267,6 +269,8 @@ def test_a_state_file_of_schema_1_is_migrated_in_place_and_keeps_everything(desk
     db = sqlite3.connect(desk / "state.db")
     for table in ("pending_alerts", "decisions", "document_traces", "catalogue_snapshot"):  # exactly what schema 1 had
         db.execute(f"DROP TABLE {table}")
+    db.execute("ALTER TABLE documents DROP COLUMN signature")  # added by schema 5, with document_rows
+    db.execute("DROP TABLE document_rows")
     db.execute("PRAGMA user_version = 1")
     db.commit()
     db.close()
@@ -275,7 +279,7 @@ def test_a_state_file_of_schema_1_is_migrated_in_place_and_keeps_everything(desk
     assert without_incremental(second) == without_incremental(first)
     db = sqlite3.connect(desk / "state.db")
     try:
-        assert db.execute("PRAGMA user_version").fetchone()[0] == 4
+        assert db.execute("PRAGMA user_version").fetchone()[0] == 5
         assert db.execute("PRAGMA page_size").fetchone()[0] == 16384  # as the state was created
         tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
     finally:
@@ -296,6 +300,8 @@ def test_a_state_of_schema_2_gets_traces_and_its_documents_without_one_are_reche
     db = sqlite3.connect(desk / "state.db")
     for table in ("decisions", "document_traces", "catalogue_snapshot"):  # what schema 2 lacked
         db.execute(f"DROP TABLE {table}")
+    db.execute("ALTER TABLE documents DROP COLUMN signature")  # added by schema 5, with document_rows
+    db.execute("DROP TABLE document_rows")
     db.execute("PRAGMA user_version = 2")
     db.commit()
     db.close()
@@ -393,3 +399,151 @@ def test_progress_is_drawn_on_a_terminal_only():
     drawn = stream.getvalue()
     assert drawn.count("\r") < 20  # throttled, not a thousand redraws
     assert "1000/1000" in drawn and drawn.endswith("\r\033[K")
+
+
+# --- unchanged files by their stat signature, and their stored report rows
+
+
+def _counting_reads(monkeypatch) -> list[str]:
+    """The repost files the state hashes, as they are read."""
+    import compliance.state.cache as cache_module
+
+    reads: list[str] = []
+    real = cache_module.read_bytes
+
+    def counted(file, max_bytes):
+        reads.append(Path(file).name)
+        return real(file, max_bytes)
+
+    monkeypatch.setattr(cache_module, "read_bytes", counted)
+    return reads
+
+
+def _documents_bytes(report: Path) -> str:
+    """The report's bytes from its documents on: all of it but the summary."""
+    text = report.read_text(encoding="utf-8")
+    return text[text.index('  "documents": [') :]
+
+
+def _signatures(state: Path) -> dict[str, str | None]:
+    store = StateStore.open(state, create=False)
+    try:
+        return {Path(f).name: row.signature for f, row in store.documents().items()}
+    finally:
+        store.close()
+
+
+@pytest.fixture
+def settled(monkeypatch):
+    """Files count as long left alone as soon as written (the desk was copied a moment ago)."""
+    monkeypatch.setattr("compliance.state.incremental.RACY_NS", 0)
+
+
+def test_an_unchanged_file_is_not_read_again_and_its_stored_row_is_the_full_scans(desk, monkeypatch, settled):
+    scan_json(desk)
+    reads = _counting_reads(monkeypatch)
+    second = scan_json(desk)
+    assert reads == [] and second["summary"]["incremental"]["cached"] == 5
+    full = scan_json(desk, "--no-state", name="full.json")
+    assert without_incremental(second) == full
+    assert _documents_bytes(desk / "report.json") == _documents_bytes(desk / "full.json")  # rows written as stored, byte for byte
+
+
+def test_a_touched_file_is_read_once_found_unchanged_and_not_read_after(desk, monkeypatch, settled):
+    scan_json(desk)
+    seed = desk / "reposts" / "niac-missiles-repost.txt"
+    before = _signatures(desk / "state.db")["niac-missiles-repost.txt"]
+    assert before is not None
+    status = seed.stat()
+    os.utime(seed, ns=(status.st_atime_ns, status.st_mtime_ns + 10**9))  # touched: a new modification time
+    reads = _counting_reads(monkeypatch)
+    assert scan_json(desk)["summary"]["incremental"]["rechecked"] == 0
+    assert reads == ["niac-missiles-repost.txt"]
+    after = _signatures(desk / "state.db")["niac-missiles-repost.txt"]
+    assert after is not None and after != before  # the new signature is kept: the next run reads nothing
+    reads.clear()
+    assert scan_json(desk)["summary"]["incremental"]["rechecked"] == 0 and reads == []
+
+
+def test_an_edit_of_the_same_size_with_its_modification_time_put_back_is_seen(desk, monkeypatch, settled):
+    """`touch -d`, `cp -p` or a tool keeping timestamps: the change time still moves."""
+    scan_json(desk)
+    seed = desk / "reposts" / "niac-missiles-repost.txt"
+    status = seed.stat()
+    text = seed.read_text(encoding="utf-8")
+    edited = text.replace("Iran", "Oman", 1)
+    assert edited != text and len(edited.encode()) == status.st_size
+    time.sleep(0.05)  # past the kernel's timestamp tick
+    seed.write_text(edited, encoding="utf-8")
+    os.utime(seed, ns=(status.st_atime_ns, status.st_mtime_ns))
+    now = seed.stat()
+    assert (now.st_size, now.st_mtime_ns, now.st_ino) == (status.st_size, status.st_mtime_ns, status.st_ino)
+    report = scan_json(desk)
+    assert report["summary"]["incremental"]["rechecked"] == 1
+    assert without_incremental(report) == scan_json(desk, "--no-state", name="full.json")
+
+
+def test_a_file_changed_moments_ago_is_not_trusted_by_its_signature(desk, monkeypatch):
+    """Within RACY_NS of its last change a file may change again inside the same timestamp: it
+    is hashed on every run until left alone long enough."""
+    scan_json(desk)
+    assert set(_signatures(desk / "state.db").values()) == {None}
+    reads = _counting_reads(monkeypatch)
+    assert scan_json(desk)["summary"]["incremental"]["rechecked"] == 0
+    assert len(reads) == 5
+    from compliance.state.incremental import file_signature
+
+    status = (desk / "reposts").stat()
+    assert file_signature(status, status.st_mtime_ns + 10**12) is None  # a folder has no signature
+
+
+def test_a_damaged_stored_row_or_hash_is_not_taken_on_trust(desk, monkeypatch, settled):
+    """A report row whose checksum fails is rendered again; a content hash that is not the one
+    the signature stood for has the file read again."""
+    scan_json(desk)
+    db = sqlite3.connect(desk / "state.db")
+    try:
+        damaged = db.execute("SELECT count(*) FROM document_rows").fetchone()[0]
+        db.execute("UPDATE document_rows SET report_row = substr(report_row, 1, 40) || '0' || substr(report_row, 42)")
+        db.execute("UPDATE documents SET content_hash = 'x' WHERE file LIKE '%niac-missiles-repost.txt'")
+        db.commit()
+    finally:
+        db.close()
+    assert damaged == 5
+    reads = _counting_reads(monkeypatch)
+    report = scan_json(desk)
+    assert reads == ["niac-missiles-repost.txt"]  # read again, found changed (to the damaged hash), re-checked
+    assert report["summary"]["incremental"]["rechecked"] == 1
+    scan_json(desk, "--no-state", name="full.json")
+    assert _documents_bytes(desk / "report.json") == _documents_bytes(desk / "full.json")
+
+
+def test_a_stored_span_that_is_not_one_is_refused(desk):
+    """Restoring checks each span's values without a generator per span: the same refusals."""
+    from compliance.state.incremental import result_from_json, result_json
+
+    result = scan([Path("reposts")], [Path("sources")], load_pack())
+    matched = next(d for d in result.documents if d.match is not None and d.match.spans)
+    sources = {m.source.id: m.source for m in matched.matches}
+    text = result_json(matched)
+    restored = result_from_json(text, matched.path, matched.location, lambda: None, sources)
+    assert [m.spans for m in restored.matches] == [m.spans for m in matched.matches]
+    for bad in (True, -1, 1.0, "3", None):
+        for at in (0, 4, (6, 0), (7, 1)):
+            payload = json.loads(text)
+            span = payload["matches"][0]["spans"][0]
+            if isinstance(at, tuple):
+                span[at[0]][at[1]] = bad
+            else:
+                span[at] = bad
+            with pytest.raises((ValueError, TypeError)):
+                result_from_json(json.dumps(payload), matched.path, matched.location, lambda: None, sources)
+    for pair in ("ab", [1], [1, 2, 3]):
+        payload = json.loads(text)
+        payload["matches"][0]["spans"][0][6] = pair
+        with pytest.raises(ValueError):
+            result_from_json(json.dumps(payload), matched.path, matched.location, lambda: None, sources)
+    payload = json.loads(text)
+    payload["matches"][0]["spans"][0][4] = 0  # lines count from 1
+    with pytest.raises(ValueError):
+        result_from_json(json.dumps(payload), matched.path, matched.location, lambda: None, sources)

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
+import time
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Callable, Protocol
@@ -23,7 +25,7 @@ from compliance.ingest.discover import RealPaths
 from compliance.model import DocumentResult, LookupTrace, Source
 from compliance.state.incremental import (
     CatalogueChange, CatalogueSnapshot, Current, Stored, affected_files, cacheable, catalogue_fingerprint, content_hash,
-    recheck_reason, result_from_json, result_json, rules_fingerprint, touched_keys, trace_keys,
+    file_signature, recheck_reason, result_from_json, result_json, rules_fingerprint, touched_keys, trace_keys,
 )
 from compliance.state.store import DocumentRow
 
@@ -77,6 +79,8 @@ class ScanCache:
         self.catalogue_fp = ""
         self.vanished: list[str] = []  # files in the state, under the scanned folders, no longer there
         self._hashes: dict[str, str] = {}  # file -> content hash as this run read it
+        self._signatures: dict[str, str | None] = {}  # file -> its stat signature, taken before it was read
+        self.signatures: list[tuple[str, str]] = []  # (signature, file) of stored files read again and found unchanged
         self._upserts: list[DocumentRow] = []
         self.cached = 0
         self.rechecked = 0
@@ -112,12 +116,24 @@ class ScanCache:
         """The stored result when it still holds (with the document parsed again when a report
         needs it), else None."""
         key = self.resolved(file)
-        try:
-            digest = content_hash(read_bytes(file, self.max_bytes))
-        except InputError:
-            return None  # the check reports why it cannot be read (too large, not a regular file...)
-        self._hashes[key] = digest
         row = self.stored.get(key)
+        # Looked at before the bytes are read: an edit between the two is then seen next time.
+        try:
+            signature = file_signature(os.stat(file), time.time_ns())
+        except OSError:
+            signature = None
+        # The signature names the hash it stands for: a damaged hash in the state is not taken on trust.
+        if signature is not None and row is not None and row.signature == f"{signature}/{row.stored.content_hash}":
+            digest = row.stored.content_hash  # the bytes stored results were hashed from, not read again
+        else:
+            try:
+                digest = content_hash(read_bytes(file, self.max_bytes))
+            except InputError:
+                return None  # the check reports why it cannot be read (too large, not a regular file...)
+            if signature is not None and row is not None and digest == row.stored.content_hash:
+                self.signatures.append((f"{signature}/{digest}", key))  # touched, copied back, or stored before signatures
+        self._hashes[key] = digest
+        self._signatures[key] = None if signature is None else f"{signature}/{digest}"
         current = Current(report_path, location, digest, self.rules_fp, self.catalogue_fp)
         carried = None if key in self.affected else self.carried_fp
         reason = recheck_reason(row.stored if row else None, current, self.digests, carried)
@@ -135,9 +151,13 @@ class ScanCache:
     def _restore(self, row: DocumentRow, file: Path, report_path: str, location: str) -> DocumentResult | None:
         try:
             reload = (lambda: load_document(file, report_path, self.max_bytes)) if self.documents_needed else (lambda: None)
-            return result_from_json(row.result, report_path, location, reload, self.sources)
+            result = result_from_json(row.result, report_path, location, reload, self.sources)
         except (InputError, ValueError, KeyError, TypeError):
             return None  # a file that changed under us, or a row we cannot read: check it again
+        # The row was rendered from this very result (same path, rules, code and sources' digests):
+        # writing it as it is spares the report's largest cost for every unchanged repost.
+        result.json_row = row.report_row
+        return result
 
     def record(self, file: Path, result: DocumentResult) -> None:
         self.rechecked += 1
@@ -152,7 +172,7 @@ class ScanCache:
         source_id = result.match.source.id if result.match else None
         stored = Stored(result.path, result.location, digest, self.rules_fp, self.catalogue_fp, source_id,
                         self.digests.get(source_id) if source_id else None)
-        self._upserts.append(DocumentRow(key, stored, payload))
+        self._upserts.append(DocumentRow(key, stored, payload, self._signatures.get(key), result.json_row))
         self._lookups[key] = result.lookup
 
     def finish(self) -> None:

@@ -37,6 +37,8 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import os
+import stat
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -59,8 +61,28 @@ def _digest(payload: str) -> str:
 
 
 def content_hash(data: bytes) -> str:
-    """The file's bytes, hashed: what decides whether a repost changed (not its mtime)."""
+    """The file's bytes, hashed: what decides whether a repost changed (its mtime only spares
+    reading a file that looks as it did when hashed: `file_signature`)."""
     return hashlib.sha256(data).hexdigest()[:32]
+
+
+# A file whose timestamps are this close to the moment it was looked at may still change
+# within the same timestamp (file systems that keep whole or two seconds, kernels that stamp
+# files from a clock ticking every few milliseconds): its signature is not trusted, and the
+# file is hashed until it has been left alone that long (git's "racily clean" entries).
+RACY_NS = 2_000_000_000
+
+
+def file_signature(status: os.stat_result, now_ns: int) -> str | None:
+    """What stands for a repost's bytes between runs without reading them, as git's index does:
+    size, modification and change times (ns), inode and device. Restoring the modification time
+    after an edit (`touch -d`, `cp -p`, a checkout) cannot restore the change time, so such an
+    edit is still seen; a copy or a restore from a backup gets a new inode and change time, and
+    costs one read. None when the file is not a regular file or was changed too recently to
+    trust (`RACY_NS`)."""
+    if not stat.S_ISREG(status.st_mode) or now_ns - max(status.st_mtime_ns, status.st_ctime_ns) < RACY_NS:
+        return None
+    return f"{status.st_size}:{status.st_mtime_ns}:{status.st_ctime_ns}:{status.st_ino}:{status.st_dev}"
 
 
 def catalogue_fingerprint(digests: dict[str, str]) -> str:
@@ -284,14 +306,21 @@ def _match_dict(match: Match) -> dict[str, Any]:
     }
 
 
+_INT = {int}
+
+
 def _match(d: dict[str, Any], sources: dict[str, Source]) -> Match:
     _check(isinstance(d, dict) and isinstance(d["spans"], list), "match")
     _check(_fraction(d["containment"]) and _fraction(d["coverage"]) and _whole(d["copied_words"]), "match figures")
     spans = []
+    # The same checks as `_whole` each value, without a generator per span: restoring every
+    # stored result is most of an unchanged run, and its spans most of that.
     for a, b, c, e, line, end, dc, sc in d["spans"]:
-        _check(all(_whole(v) for v in (a, b, c, e)) and _whole(line, 1) and _whole(end, 1), "span")
-        _check(all(isinstance(r, list) and len(r) == 2 and all(_whole(v) for v in r) for r in (dc, sc)), "span characters")
-        spans.append(Span(a, b, c, e, line, end, tuple(dc), tuple(sc)))
+        _check(type(dc) is list and type(sc) is list, "span characters")
+        (x, y), (z, w) = dc, sc  # ValueError unless two each
+        _check(set(map(type, (a, b, c, e, line, end, x, y, z, w))) == _INT and min(a, b, c, e, x, y, z, w) >= 0
+               and line >= 1 and end >= 1, "span")
+        spans.append(Span(a, b, c, e, line, end, (x, y), (z, w)))
     return Match(sources[d["source"]], d["containment"], d["coverage"], d["copied_words"], spans)
 
 
@@ -323,5 +352,5 @@ def result_from_json(text: str, report_path: str, location: str, load_document: 
 
 __all__ = [
     "CatalogueChange", "CatalogueSnapshot", "Current", "Stored", "affected_files", "cacheable", "catalogue_fingerprint",
-    "content_hash", "recheck_reason", "result_from_json", "result_json", "rules_fingerprint", "touched_keys", "trace_keys",
+    "content_hash", "file_signature", "recheck_reason", "result_from_json", "result_json", "rules_fingerprint", "touched_keys", "trace_keys",
 ]

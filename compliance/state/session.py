@@ -89,7 +89,8 @@ class StateSession:
         comparison = compare(previous, current, cache.moved())
         others = sum(1 for o in known if o.location not in scope)
         changes = RunChanges(upserts=cache.upserts, deletes=cache.vanished, scope=scope, open=current, traces=cache.traces,
-                             carried=cache.carried, catalogue_fp=cache.catalogue_fp, snapshot=cache.new_snapshot())
+                             carried=cache.carried, catalogue_fp=cache.catalogue_fp, snapshot=cache.new_snapshot(),
+                             signatures=cache.signatures)
         by_severity = Counter(o.severity for o in current)
         record = RunRecord(
             started=started.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"), duration=duration,

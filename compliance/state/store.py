@@ -14,6 +14,9 @@ SQLite in WAL mode, so `compliance history` can read while a scan writes. It hol
 - `document_traces` and `catalogue_snapshot` (schema 4, `CATALOGUE_TRACES`): per repost file
   the band keys it looked up and its candidates, and the catalogue the stored results hold for,
   so that a catalogue change re-checks only the reposts it touches (compliance.state.incremental).
+- `documents.signature` and `document_rows` (schema 5, `UNCHANGED_FILES`): the file's stat
+  signature when hashed and its JSON report line, so that an unchanged repost is neither read
+  nor rendered again.
 
 A run writes everything in one transaction at its end: a run that is interrupted or fails
 leaves the previous state as it was. `PRAGMA user_version` is the schema version, migrated
@@ -34,10 +37,11 @@ from typing import Any, Callable
 
 from compliance.errors import ComplianceError
 import numpy as np
+import xxhash
 
 from compliance.state.incremental import CatalogueSnapshot, Stored
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 APPLICATION_ID = 0x434D504C  # "CMPL"
 PAGE_SIZE = 16384
 _SQLITE_MAGIC = b"SQLite format 3\x00"
@@ -126,6 +130,21 @@ CATALOGUE_TRACES = """
 """
 MIGRATIONS[4] = CATALOGUE_TRACES
 
+# What spares an unchanged repost its read and its rendering: rows written before it have
+# neither, so their files are hashed once more (and the signature then stored) and their
+# report rows rendered as before. The rows live in a table of their own: a run that carries
+# every result to a new catalogue rewrites each `documents` row, and would rewrite them too.
+# (No comment after a column added: SQLite copies the rest of the statement into the table's
+# definition.) signature: incremental.file_signature and the content hash it stands for.
+UNCHANGED_FILES = """
+    ALTER TABLE documents ADD COLUMN signature TEXT;
+    CREATE TABLE document_rows (
+        file TEXT PRIMARY KEY,          -- as in documents
+        report_row TEXT NOT NULL        -- its JSON report line (DocumentResult.json_row), after its checksum
+    );
+"""
+MIGRATIONS[5] = UNCHANGED_FILES
+
 
 @dataclass(frozen=True)
 class OpenFinding:
@@ -190,6 +209,8 @@ class DocumentRow:
     file: str
     stored: Stored
     result: str
+    signature: str | None = None  # incremental.file_signature and content hash when its bytes were hashed (None: hash them)
+    report_row: str | None = None  # its JSON report line as rendered with the result (None: render it)
 
 
 @dataclass
@@ -202,6 +223,7 @@ class RunChanges:
     open: list[OpenFinding] = field(default_factory=list)  # the open findings of those locations now
     traces: list[tuple[str, bytes, str]] = field(default_factory=list)  # (file, keys, candidates) of the upserts
     carried: list[str] = field(default_factory=list)  # files whose results hold for the catalogue now too
+    signatures: list[tuple[str, str]] = field(default_factory=list)  # (signature, file): hashed again, bytes unchanged
     catalogue_fp: str = ""
     snapshot: CatalogueSnapshot | None = None  # the catalogue now, when it is not the one stored
 
@@ -321,8 +343,9 @@ class StateStore:
     @_damage_is_one_line
     def documents(self) -> dict[str, DocumentRow]:
         rows = self._db.execute(
-            "SELECT file, report_path, location, content_hash, rules_fp, catalogue_fp, source_id, source_digest, result FROM documents")
-        return {r[0]: DocumentRow(r[0], Stored(*r[1:8]), r[8]) for r in rows if _typed(r, _DOCUMENT_TYPES)}
+            "SELECT d.file, report_path, location, content_hash, rules_fp, catalogue_fp, source_id, source_digest, result,"
+            " signature, r.report_row FROM documents AS d LEFT JOIN document_rows AS r ON r.file = d.file")
+        return {r[0]: DocumentRow(r[0], Stored(*r[1:8]), r[8], r[9], _checked_row(r[10])) for r in rows if _typed(r, _DOCUMENT_TYPES)}
 
     @_damage_is_one_line
     def catalogue_snapshot(self) -> CatalogueSnapshot | None:
@@ -409,10 +432,17 @@ class StateStore:
             run_id = int(cursor.lastrowid)
             db.executemany("DELETE FROM documents WHERE file = ?", [(f,) for f in changes.deletes])
             db.executemany("DELETE FROM document_traces WHERE file = ?", [(f,) for f in changes.deletes])
+            db.executemany("DELETE FROM document_rows WHERE file = ?", [(f,) for f in changes.deletes])
+            db.executemany("UPDATE documents SET signature = ? WHERE file = ?", changes.signatures)
             db.executemany(
                 "INSERT OR REPLACE INTO documents (file, report_path, location, content_hash, rules_fp, catalogue_fp, source_id,"
-                " source_digest, result, run_id) VALUES (?,?,?,?,?,?,?,?,?,?)",
-                [(row.file, *_stored_tuple(row.stored), row.result, run_id) for row in changes.upserts])
+                " source_digest, result, signature, run_id) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                [(row.file, *_stored_tuple(row.stored), row.result, row.signature, run_id) for row in changes.upserts])
+            # A row rendered by this run replaces the stored one; a result without one (no JSON report
+            # asked for) leaves none behind that could be stale.
+            db.executemany("DELETE FROM document_rows WHERE file = ?", [(row.file,) for row in changes.upserts if row.report_row is None])
+            db.executemany("INSERT OR REPLACE INTO document_rows (file, report_row) VALUES (?,?)",
+                           [(row.file, _summed_row(row.report_row)) for row in changes.upserts if row.report_row is not None])
             db.executemany("INSERT OR REPLACE INTO document_traces (file, keys, candidates) VALUES (?,?,?)", changes.traces)
             db.executemany("UPDATE documents SET catalogue_fp = ? WHERE file = ?", [(changes.catalogue_fp, f) for f in changes.carried])
             if changes.snapshot is not None:
@@ -461,11 +491,27 @@ class StateStore:
 
 
 _TEXT, _WHOLE, _MAYBE_TEXT = (str,), (int,), (str, type(None))
-_DOCUMENT_TYPES = (_TEXT,) * 6 + (_MAYBE_TEXT, _MAYBE_TEXT, _TEXT)
+_DOCUMENT_TYPES = (_TEXT,) * 6 + (_MAYBE_TEXT, _MAYBE_TEXT, _TEXT, _MAYBE_TEXT, (object,))
 _OPEN_FINDING_TYPES = (_TEXT, _TEXT, _TEXT, _TEXT, _WHOLE, _TEXT)
 _ALERT_TYPES = (_WHOLE, _TEXT, _TEXT, _WHOLE, _TEXT)
 _DECISION_TYPES = (_WHOLE, _TEXT, _MAYBE_TEXT, _MAYBE_TEXT, _MAYBE_TEXT, _TEXT, _TEXT, _MAYBE_TEXT, _TEXT, _TEXT)
 _RUN_TYPES = (_WHOLE, _TEXT, (int, float), _TEXT, *(_WHOLE,) * 6, _TEXT, _TEXT, _TEXT)
+
+
+def _summed_row(row: str) -> str:
+    """A report row as stored: after a checksum, so that a damaged one is rendered again
+    rather than written into a report (validating it as JSON would cost what it spares)."""
+    return xxhash.xxh3_64_hexdigest(row.encode("utf-8", "surrogatepass")) + row
+
+
+def _checked_row(stored: Any) -> str | None:
+    if not isinstance(stored, str) or len(stored) < 16:
+        return None
+    row = stored[16:]
+    try:
+        return row if xxhash.xxh3_64_hexdigest(row.encode("utf-8", "surrogatepass")) == stored[:16] else None
+    except UnicodeError:
+        return None
 
 
 def _typed(row: tuple, types: tuple[tuple[type, ...], ...]) -> bool:

@@ -86,3 +86,31 @@ def desk(tmp_path, monkeypatch) -> Path:
     shutil.copytree(EXAMPLES / "sources", tmp_path / "sources")
     monkeypatch.chdir(tmp_path)
     return tmp_path
+
+
+# What each state migration added (compliance/state/store.py MIGRATIONS), undone newest first:
+# a state file as an older version of compliance left it, for the migration tests.
+_UNDO_MIGRATION = {
+    2: ["DROP TABLE pending_alerts"],
+    3: ["DROP TABLE decisions"],
+    4: ["DROP TABLE document_traces", "DROP TABLE catalogue_snapshot"],
+    5: ["ALTER TABLE documents DROP COLUMN signature", "DROP TABLE document_rows"],
+}
+
+
+def downgrade_state(path: Path, version: int) -> None:
+    """Turn the state database at `path` into one of schema `version`."""
+    import sqlite3
+
+    from compliance.state.store import SCHEMA_VERSION
+
+    assert set(_UNDO_MIGRATION) == set(range(2, SCHEMA_VERSION + 1)), "a new migration needs its undo here"
+    db = sqlite3.connect(path)
+    try:
+        for step in range(SCHEMA_VERSION, version, -1):
+            for statement in _UNDO_MIGRATION[step]:
+                db.execute(statement)
+        db.execute(f"PRAGMA user_version = {version}")
+        db.commit()
+    finally:
+        db.close()

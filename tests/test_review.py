@@ -7,11 +7,10 @@ import csv
 import io
 import json
 import shutil
-import sqlite3
 from pathlib import Path
 
 import pytest
-from conftest import EXAMPLES
+from conftest import EXAMPLES, downgrade_state
 
 from compliance.cli.main import main
 from compliance.config import load_waiver_file
@@ -296,14 +295,7 @@ def test_decisions_export_without_a_state_is_one_line(tmp_path, monkeypatch, cap
 
 
 def test_a_state_of_schema_2_gains_the_decisions_table(desk):
-    db = sqlite3.connect(desk / ".compliance" / "state.db")
-    for table in ("decisions", "document_traces", "catalogue_snapshot"):  # what schema 2 lacked
-        db.execute(f"DROP TABLE {table}")
-    db.execute("ALTER TABLE documents DROP COLUMN signature")  # added by schema 5, with document_rows
-    db.execute("DROP TABLE document_rows")
-    db.execute("PRAGMA user_version = 2")
-    db.commit()
-    db.close()
+    downgrade_state(desk / ".compliance" / "state.db", 2)
     assert client(desk).post("/api/decisions", json={"doc_path": NIAC, "status": "hold"}, headers=SAME).status_code == 201
     store = StateStore.open(desk / ".compliance" / "state.db", create=False)
     try:

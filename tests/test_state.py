@@ -12,7 +12,7 @@ from pathlib import Path
 
 import jsonschema
 import pytest
-from conftest import EXAMPLES, ROOT
+from conftest import EXAMPLES, ROOT, downgrade_state
 
 from compliance.checks import load_pack
 from compliance.cli.main import EXIT_LOCKED, main
@@ -266,14 +266,7 @@ def test_a_state_from_a_newer_compliance_is_refused(desk, capsys):
 def test_a_state_file_of_schema_1_is_migrated_in_place_and_keeps_everything(desk):
     """State files written before the alert queue existed (schema 1) keep working."""
     first = scan_json(desk)
-    db = sqlite3.connect(desk / "state.db")
-    for table in ("pending_alerts", "decisions", "document_traces", "catalogue_snapshot"):  # exactly what schema 1 had
-        db.execute(f"DROP TABLE {table}")
-    db.execute("ALTER TABLE documents DROP COLUMN signature")  # added by schema 5, with document_rows
-    db.execute("DROP TABLE document_rows")
-    db.execute("PRAGMA user_version = 1")
-    db.commit()
-    db.close()
+    downgrade_state(desk / "state.db", 1)
     second = scan_json(desk)
     assert second["summary"]["incremental"] == {"rechecked": 0, "cached": 5, "new_findings": 0, "resolved_findings": 0}
     assert without_incremental(second) == without_incremental(first)
@@ -297,14 +290,7 @@ def test_a_state_of_schema_2_gets_traces_and_its_documents_without_one_are_reche
     """A state written before traces were kept (schema 2) is migrated; a catalogue change then
     re-checks the documents it holds no trace of, as every catalogue change did then."""
     scan_json(desk)
-    db = sqlite3.connect(desk / "state.db")
-    for table in ("decisions", "document_traces", "catalogue_snapshot"):  # what schema 2 lacked
-        db.execute(f"DROP TABLE {table}")
-    db.execute("ALTER TABLE documents DROP COLUMN signature")  # added by schema 5, with document_rows
-    db.execute("DROP TABLE document_rows")
-    db.execute("PRAGMA user_version = 2")
-    db.commit()
-    db.close()
+    downgrade_state(desk / "state.db", 2)
     assert scan_json(desk)["summary"]["incremental"]["rechecked"] == 0  # the catalogue did not change
     (desk / "sources" / "unrelated.md").write_text("---\npublisher: Nobody\n---\n" + "Gardening in spring, at length. " * 40,
                                                    encoding="utf-8")

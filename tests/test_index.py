@@ -390,6 +390,23 @@ def test_index_builds_and_scans_draw_progress_on_a_terminal_only(tmp_path, monke
     assert "indexing" not in piped.getvalue()
 
 
+def assert_same_candidates(in_place, loaded, corpus, seed: int, by_shingles: bool = False) -> None:
+    """Each corpus article's band keys (and keys no source has) get the same candidates from the
+    index read in place as from its loaded arrays, and every article finds some."""
+    parameters = IndexParameters.of(MatchSettings())
+    rng = np.random.default_rng(seed)
+    asked = 0
+    for record in corpus.values():
+        body = "\n\n".join(paragraphs(record)[1:])
+        shingles = shingle_hashes(tokenize(body).hashes, parameters.shingle_words)
+        query = np.union1d(window_keys(shingles, parameters, 10), rng.integers(0, 2**63, 50, dtype=np.uint64))
+        assert in_place.candidates_with_hits(query, 20) == loaded.candidates_with_hits(query, 20)
+        asked += bool(loaded.candidates_with_hits(query, 20))
+        if by_shingles:
+            assert in_place.shingle_candidates(shingles, parameters, 10, 20) == loaded.shingle_candidates(shingles, parameters, 10, 20)
+    assert asked == len(corpus)
+
+
 @pytest.mark.skipif(not hasattr(sqlite3.Connection, "blobopen"),
                     reason="Python 3.10's sqlite3 cannot read part of a blob: every scan loads the band keys")
 def test_band_keys_looked_up_in_the_file_give_the_candidates_loaded_keys_give(tmp_path, corpus):
@@ -400,18 +417,7 @@ def test_band_keys_looked_up_in_the_file_give_the_candidates_loaded_keys_give(tm
     store = IndexStore.open(index_path)
     loaded, in_place = store.band_index(), store.band_lookup(documents=1)
     assert isinstance(in_place, StoredBandIndex) and isinstance(store.band_lookup(documents=1000), BandIndex)
-    parameters = IndexParameters.of(MatchSettings())
-    rng = np.random.default_rng(5)
-    asked = 0
-    for record in corpus.values():
-        body = "\n\n".join(paragraphs(record)[1:])
-        query = window_keys(shingle_hashes(tokenize(body).hashes, parameters.shingle_words), parameters, 10)
-        query = np.union1d(query, rng.integers(0, 2**63, 50, dtype=np.uint64))  # and keys no source has
-        assert in_place.candidates_with_hits(query, 20) == loaded.candidates_with_hits(query, 20)
-        asked += bool(loaded.candidates_with_hits(query, 20))
-        shingles = shingle_hashes(tokenize(body).hashes, parameters.shingle_words)
-        assert in_place.shingle_candidates(shingles, parameters, 10, 20) == loaded.shingle_candidates(shingles, parameters, 10, 20)
-    assert asked == len(corpus)
+    assert_same_candidates(in_place, loaded, corpus, seed=5, by_shingles=True)
 
 
 def test_an_index_of_schema_2_is_read_as_before_and_an_update_writes_the_current_schema(tmp_path, corpus):
@@ -585,16 +591,7 @@ def test_band_keys_looked_up_across_pieces_give_the_candidates_loaded_keys_give(
     store = IndexStore.open(index_path)
     loaded, in_place = store.band_index(), store.band_lookup(documents=1)
     assert isinstance(in_place, StoredBandIndex) and len(array_rows(index_path)) > 30
-    parameters = IndexParameters.of(MatchSettings())
-    rng = np.random.default_rng(7)
-    asked = 0
-    for record in corpus.values():
-        body = "\n\n".join(paragraphs(record)[1:])
-        query = window_keys(shingle_hashes(tokenize(body).hashes, parameters.shingle_words), parameters, 10)
-        query = np.union1d(query, rng.integers(0, 2**63, 50, dtype=np.uint64))
-        assert in_place.candidates_with_hits(query, 20) == loaded.candidates_with_hits(query, 20)
-        asked += bool(loaded.candidates_with_hits(query, 20))
-    assert asked == len(corpus)
+    assert_same_candidates(in_place, loaded, corpus, seed=7)
     store.end_snapshot()
 
 

@@ -27,7 +27,8 @@ from compliance.model import DocumentResult
 from compliance.state.cache import ScanCache
 from compliance.state.history import Comparison, compare, open_findings
 from compliance.state.lock import StateLock
-from compliance.state.store import DocumentRow, RunChanges, RunRecord, StateStore, refuse_unless_regular
+from compliance.state.incremental import CatalogueSnapshot
+from compliance.state.store import DocumentRow, OpenFinding, RunChanges, RunRecord, StateStore, refuse_unless_regular
 
 
 def lock_path(state_path: Path) -> Path:
@@ -47,7 +48,9 @@ class StateSession:
         self.lock = lock
         self.prepared: PreparedRun | None = None
         self._documents: dict[str, DocumentRow] | None = None
-        self._read_early: dict[str, object] = {}  # what a run reads anyway, read at opening (see `open`)
+        # What every run reads anyway, read at opening (see `open`) and handed over once:
+        self._open_findings: list[OpenFinding] | None = None
+        self._snapshot: CatalogueSnapshot | None = None
 
     @classmethod
     def open(cls, path: Path, lock_timeout: float) -> "StateSession":
@@ -65,7 +68,7 @@ class StateSession:
             session._documents = store.documents()
             # The other tables every run reads, read now too: a page damaged under any of them
             # is found while a default state can still be given up.
-            session._read_early = {"open_findings": store.open_findings(), "snapshot": store.catalogue_snapshot()}
+            session._open_findings, session._snapshot = store.open_findings(), store.catalogue_snapshot()
             return session
         except BaseException:
             if store is not None:
@@ -76,7 +79,8 @@ class StateSession:
     def cache(self, pack: RulePack, waivers: list[Waiver], today: dt.date, max_bytes: int, fetch_mode: str = "off") -> ScanCache:
         documents = self._documents if self._documents is not None else self.store.documents()
         self._documents = None  # the cache owns them now
-        snapshot = self._read_early.pop("snapshot") if "snapshot" in self._read_early else self.store.catalogue_snapshot()
+        snapshot = self._snapshot if self._snapshot is not None else self.store.catalogue_snapshot()
+        self._snapshot = None
         return ScanCache(documents, pack, waivers, today, max_bytes, fetch_mode, snapshot, self.store.traces)
 
     def prepare_run(self, documents: list[DocumentResult], cache: ScanCache, started: dt.datetime, duration: float,
@@ -84,7 +88,8 @@ class StateSession:
         """Compare with the open findings of the last run and build what `commit` will write."""
         current = open_findings(documents)
         scope = {d.repository_path for d in documents} | cache.previous_locations()
-        known = self._read_early.pop("open_findings") if "open_findings" in self._read_early else self.store.open_findings()
+        known = self._open_findings if self._open_findings is not None else self.store.open_findings()
+        self._open_findings = None
         previous = [o for o in known if o.location in scope]
         comparison = compare(previous, current, cache.moved())
         others = sum(1 for o in known if o.location not in scope)

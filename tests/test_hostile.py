@@ -486,3 +486,19 @@ def cli_report():
     from compliance.similarity.store import SyncReport
 
     return SyncReport(0, 0, 0, 0)
+
+
+def test_a_reader_that_leaves_early_ends_the_command_quietly(tmp_path):
+    """`compliance schema rulepack | head -1`: the pipe's reader is gone before the first
+    write; the command exits 141, as a shell reports SIGPIPE, with nothing on stderr."""
+    import subprocess
+    import sys
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    try:
+        done = subprocess.run([sys.executable, "-m", "compliance", "schema", "rulepack"], stdout=write_end,
+                              stderr=subprocess.PIPE, cwd=tmp_path, timeout=60)
+    finally:
+        os.close(write_end)
+    assert done.returncode == 141
+    assert done.stderr == b""

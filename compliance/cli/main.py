@@ -54,6 +54,7 @@ from compliance.state.store import StateStore
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
 EXIT_LOCKED = 3  # another scan holds the state for longer than --lock-timeout
 EXIT_INTERNAL = 4  # compliance itself failed outside any one file: a bug, never "findings"
+EXIT_PIPE = 141  # the reader of the output left (`| head`): what a shell reports for SIGPIPE
 STATE_FILE = Path(".compliance") / "state.db"
 DEFAULT_SHARDS = Path(".compliance") / "shards"  # a sharded index's folder (`index build --shards N`)
 DEFAULT_LOCK_TIMEOUT = 120.0
@@ -870,6 +871,9 @@ def main(argv: list[str] | None = None, *, exiting: bool = False) -> int:
     except KeyboardInterrupt:
         print("compliance: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # `compliance index info | head`: the reader left, as it may
+        _silence_stdout()
+        return EXIT_PIPE
     except Exception as exc:  # a bug of ours: one line, its own code (1 would read as findings)
         if os.environ.get("COMPLIANCE_TRACEBACK"):
             raise
@@ -877,6 +881,13 @@ def main(argv: list[str] | None = None, *, exiting: bool = False) -> int:
         print(f"compliance: internal error: {type(exc).__name__}: {exc} (at {Path(where.filename).name}:{where.lineno}; "
               "please report it; COMPLIANCE_TRACEBACK=1 shows the traceback)", file=sys.stderr)
         return EXIT_INTERNAL
+
+
+def _silence_stdout() -> None:
+    """Later writes (and the flush at exit) go nowhere instead of raising again."""
+    with contextlib.suppress(OSError, ValueError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
 
 
 def run() -> None:

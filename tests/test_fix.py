@@ -205,6 +205,21 @@ def test_a_file_that_cannot_be_read_is_left_alone_and_said_so(desk, capsys):
     assert latin.read_bytes() == data
 
 
+def test_a_page_in_a_legacy_encoding_is_checked_but_left_for_a_human_to_fix(desk, capsys):
+    """Read in the encoding it declares, the page has its findings like its UTF-8 twin; fixes
+    write UTF-8 only, so none is made and each finding says why."""
+    page = desk / "reposts" / "nasa-moon-shot.html"
+    text = page.read_text(encoding="utf-8").replace('<meta charset="utf-8">', '<meta charset="windows-1252">')
+    page.write_bytes(text.encode("cp1252"))
+    data = page.read_bytes()
+    assert findings("reposts/nasa-moon-shot.html")[("nasa-moon-shot.html", "caption-duplicated")] == 1
+    capsys.readouterr()
+    assert main(["fix", "reposts/nasa-moon-shot.html", "--sources", "sources"]) == 1
+    out = capsys.readouterr().out
+    assert "caption-duplicated" in out and "the file is cp1252, not UTF-8" in out and "(0 fixed," in out
+    assert page.read_bytes() == data
+
+
 def test_the_pack_sets_the_credit_line_and_a_missing_url_drops_cleanly(desk, capsys):
     pack = desk / "desk.yaml"
     pack.write_text("extends: default\nrules:\n  - id: attribution-missing\n    fix: \"Via {publisher} - {url}\"\n", encoding="utf-8")

@@ -231,6 +231,47 @@ def test_invalid_utf8_after_a_bom_names_the_line_of_the_bad_byte(tmp_path):
     assert caught.value.line == 4
 
 
+EXAMPLE_PAGE = Path(__file__).parent.parent / "examples" / "reposts" / "nasa-moon-shot.html"
+
+
+@pytest.mark.parametrize("label", ["windows-1252", "iso-8859-1", "latin1"])
+def test_an_html_page_in_the_encoding_it_declares_reads_as_its_utf8_twin(tmp_path, label):
+    """A saved page keeps its site's encoding: its curly quotes are bytes 0x91-0x94 in
+    windows-1252, which browsers also use for pages declaring ISO-8859-1."""
+    text = EXAMPLE_PAGE.read_text(encoding="utf-8")
+    assert "’" in text
+    legacy = text.replace('<meta charset="utf-8">', f'<meta http-equiv="Content-Type" content="text/html; charset={label}">')
+    path = write(tmp_path, "legacy.html", legacy.encode("cp1252"))
+    twin = write(tmp_path, "twin.html", legacy.encode("utf-8"))
+    read, expected = load(path), load(twin)
+    assert read.blocks == expected.blocks and read.title == expected.title
+
+
+@pytest.mark.parametrize("codec", ["utf-16", "utf-32", "utf-8-sig"])
+def test_a_text_with_a_byte_order_mark_reads_in_its_encoding(tmp_path, codec):
+    """Windows editors save "Unicode" as UTF-16 with a mark; the seed repost so saved reads alike."""
+    text = (Path(__file__).parent.parent / "examples" / "reposts" / "niac-missiles-repost.txt").read_text(encoding="utf-8")
+    marked, plain = write(tmp_path, "marked.txt", text.encode(codec)), write(tmp_path, "plain.txt", text.encode("utf-8"))
+    assert load(marked).blocks == load(plain).blocks
+
+
+def test_an_undeclared_legacy_page_is_unreadable_with_a_hint(tmp_path):
+    page = EXAMPLE_PAGE.read_text(encoding="utf-8").replace('<meta charset="utf-8">', "")
+    path = write(tmp_path, "legacy.html", page.encode("cp1252"))
+    with pytest.raises(InputError) as caught:
+        load(path)
+    assert caught.value.rule == "input-unreadable"
+    assert "<meta charset>" in str(caught.value)
+
+
+def test_a_page_declaring_an_encoding_its_bytes_are_not_is_unreadable(tmp_path):
+    page = EXAMPLE_PAGE.read_text(encoding="utf-8").replace('<meta charset="utf-8">', '<meta charset="shift_jis">')
+    path = write(tmp_path, "wrong.html", page.encode("cp1252"))
+    with pytest.raises(InputError) as caught:
+        load(path)
+    assert "not valid shift_jis, as it declares" in str(caught.value)
+
+
 def test_malformed_front_matter_names_its_line(tmp_path):
     path = write(tmp_path, "bad.md", b"---\ntitle: ok\nsource: Reuters: London\n---\n\nBody.\n")
     with pytest.raises(InputError) as caught:

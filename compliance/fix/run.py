@@ -20,13 +20,14 @@ from compliance.fix.context import FixContext
 from compliance.fix.edits import Fix, apply_edits, compatible
 from compliance.fix.places import FileText
 from compliance.ingest import DEFAULT_MAX_BYTES, parse_document
-from compliance.ingest.read import read_bytes
+from compliance.ingest.read import decode, read_bytes
 from compliance.model import Document, DocumentResult, Finding, Match
 
 NOT_A_RULE = "a finding about the file itself (it could not be read or checked); not a text a fix can change"
 CLASH = "its edit overlaps another fix's; run the fix again"
 UNPROVEN = "the fixed file would still have this finding (or a new one), so the fix was not made; fix it by hand"
 CHANGED = "the file changed since it was scanned; scan it again"
+NOT_UTF8 = "the file is {codec}, not UTF-8: fixes write UTF-8 only, so fix it by hand (or save it as UTF-8)"
 
 
 @dataclass
@@ -73,6 +74,10 @@ def _plan(result: DocumentResult, pack: RulePack, max_bytes: int) -> FilePlan:
     plan = FilePlan(result, path)
     try:
         plan.before = plan.after = read_bytes(path, max_bytes)
+        _, _, codec = decode(plan.before, document.format == "html", str(path))
+        if codec != "utf-8":
+            plan.left = [(f, NOT_UTF8.format(codec=codec)) for f in active]
+            return plan
         file = FileText(plan.before, document.format)
         current = parse_document(file.text, path, document.path)
     except (InputError, ComplianceError, UnicodeDecodeError):

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import codecs
 import os
+import re
 import stat
 from pathlib import Path
 
@@ -45,14 +46,59 @@ def read_bytes(file: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> bytes:
         raise InputError("input-unreadable", f"cannot read file: {exc.strerror or exc}", str(file)) from None
 
 
-def read_text(file: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> str:
-    """Read a file as UTF-8 text (a BOM is allowed), or raise InputError saying why not."""
-    data = read_bytes(file, max_bytes)
-    if b"\x00" in data[:8192]:
-        raise InputError("input-unreadable", "file is binary, not text", str(file))
-    bom = len(codecs.BOM_UTF8) if data.startswith(codecs.BOM_UTF8) else 0
+# Byte-order marks, longest first: UTF-32's little-endian mark begins with UTF-16's.
+_BOMS = ((codecs.BOM_UTF8, "utf-8"), (codecs.BOM_UTF32_LE, "utf-32-le"), (codecs.BOM_UTF32_BE, "utf-32-be"),
+         (codecs.BOM_UTF16_LE, "utf-16-le"), (codecs.BOM_UTF16_BE, "utf-16-be"))
+_DECLARED = re.compile(rb"""<meta\b[^>]*?charset\s*=\s*["']?\s*([A-Za-z0-9._:-]+)""", re.IGNORECASE)
+_HTML_SUFFIXES = (".html", ".htm")
+_PRESCAN = 1024  # how far a browser looks for a page's declared encoding (HTML's prescan)
+# Labels HTML reads as another encoding than Python's codec of that name: a page declaring
+# ISO-8859-1 is windows-1252 in every browser (its quotes and dashes are 0x80-0x9f).
+_AS_BROWSERS_READ = {"iso-8859-1": "cp1252", "iso8859-1": "cp1252", "latin1": "cp1252", "latin-1": "cp1252",
+                     "l1": "cp1252", "us-ascii": "cp1252", "ascii": "cp1252", "iso-8859-9": "cp1254", "latin5": "cp1254"}
+
+
+def declared_encoding(data: bytes) -> str | None:
+    """The encoding an HTML page declares in a `<meta>` of its first 1,024 bytes, as a codec
+    name Python knows (None if none is declared, or one Python does not know)."""
+    found = _DECLARED.search(data[:_PRESCAN])
+    if not found:
+        return None
+    label = found.group(1).decode("ascii").lower()
     try:
-        return data[bom:].decode("utf-8")
+        return _AS_BROWSERS_READ.get(label) or codecs.lookup(label).name
+    except LookupError:
+        return None
+
+
+def decode(data: bytes, html: bool, origin: str) -> tuple[str, int, str]:
+    """A repost's text, the length of its byte-order mark and the codec it was read with:
+    UTF-8 unless a mark says otherwise, or an HTML page that is not UTF-8 declares its
+    encoding (saved pages keep their site's windows-1252 or Shift_JIS). InputError if none
+    reads it."""
+    bom, codec = 0, "utf-8"
+    for mark, marked in _BOMS:
+        if data.startswith(mark):
+            bom, codec = len(mark), marked
+            break
+    if codec == "utf-8" and b"\x00" in data[:8192]:
+        raise InputError("input-unreadable", "file is binary, not text", origin)
+    try:
+        return data[bom:].decode(codec), bom, codec
     except UnicodeDecodeError as exc:
-        line = data[bom : bom + exc.start].count(b"\n") + 1
-        raise InputError("input-unreadable", f"not valid UTF-8 (byte {bom + exc.start})", str(file), line) from None
+        failed = exc
+    declared = declared_encoding(data) if html and not bom else None
+    if declared and not declared.startswith("utf"):  # a page wrongly claiming UTF-8 stays an error
+        try:
+            return data.decode(declared), 0, declared
+        except UnicodeDecodeError as exc:
+            raise InputError("input-unreadable", f"not valid {declared}, as it declares (byte {exc.start})", origin,
+                             data[: exc.start].count(b"\n") + 1) from None
+    line = data[bom : bom + failed.start].count(b"\n") + 1
+    hint = "; an HTML page may declare its encoding in a <meta charset>" if html else "; save it as UTF-8"
+    raise InputError("input-unreadable", f"not valid {codec.upper()} (byte {bom + failed.start}){hint}", origin, line)
+
+
+def read_text(file: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> str:
+    """Read a file as text (`decode`), or raise InputError saying why not."""
+    return decode(read_bytes(file, max_bytes), file.suffix.lower() in _HTML_SUFFIXES, str(file))[0]

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
+from compliance.errors import InputError
+from compliance.ingest.read import decode
 from compliance.report.context import ReportInput
 from compliance.report.summary import summarize
 
@@ -151,7 +153,12 @@ class _SourceLines:
                 path = self.root / name
                 if not path.is_file() or path.stat().st_size > _MAX_SOURCE_BYTES:
                     raise OSError
-                self.files[name] = path.read_text(encoding="utf-8", errors="replace").splitlines()
+                data = path.read_bytes()
+                try:  # in the encoding the scan read it with
+                    text = decode(data, path.suffix.lower() in (".html", ".htm"), name)[0]
+                except InputError:
+                    text = data.decode("utf-8", errors="replace")
+                self.files[name] = text.splitlines()
             except (OSError, ValueError):
                 self.files[name] = None  # gone, a folder, unreadable: the finding line says enough
         return self.files[name]

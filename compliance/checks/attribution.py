@@ -34,6 +34,10 @@ ATTRIBUTION_FORMS = [
     r"(?:read|see|view)\s+(?:the\s+)?original\s+(?:article|story|post)?\s*(?:at|on|in)?\s*[:：]?",
     r"(?:adapted|taken|copied)\s+from\s*[:：]?",
     r"attribution\s*[:：]",
+    r"sourced\s+from\s*[:：]?",
+    r"(?:content|story|article)\s+(?:courtesy\s+of|provided\s+by|from)\s*[:：]?",
+    r"provided\s+by\s*[:：]?",  # phys.org's "Provided by European Space Agency"
+    r"(?:original|article|story)\s+(?:source|article|story|post|link|url)\s*[:：]",  # "Original article: https://..."
 ]
 _FORM = re.compile(r"^\s*(?:" + "|".join(ATTRIBUTION_FORMS) + r")\s*(?P<target>\S.*)$", re.IGNORECASE)
 _URL = re.compile(r"https?://[^\s<>()\"']+|\b(?:www\.)?[a-z0-9-]+(?:\.[a-z0-9-]+)*\.(?:com|org|net|info|news|co\.uk|co|io|fr|de|it|es|br|ar|cz|kr|uk|in|au|ca)\b", re.IGNORECASE)
@@ -42,14 +46,17 @@ _DOMAIN_NAME = re.compile(DOMAIN, re.IGNORECASE)  # "© 2020 dropbox.tech"
 _MAX_WORDS = 30  # attribution lines are short; a long sentence that starts "Via ..." is prose
 _FRONT_MATTER_KEYS = ("source", "source_name", "source_url", "original_url", "canonical_url", "via", "credit", "attribution")
 _SECOND_LEVEL = {"co", "com", "org", "net", "gov", "ac", "edu", "ne", "or", "gob"}
-_GENERIC_ENDINGS = {"inc", "ltd", "llc", "plc", "co", "corp", "gmbh", "sa", "the"}
+# Company forms, and words a publisher's name may carry or drop: "Newsweek Magazine", "Vox
+# Media", "Newsweek Digital LLC" and "Guardian Media Group" credit Newsweek, Vox and the Guardian.
+_GENERIC_ENDINGS = {"inc", "ltd", "llc", "plc", "co", "corp", "gmbh", "sa", "the", "magazine", "newspaper", "online",
+                    "digital", "media", "group", "company"}
 
 
 # What can credit a source, as the attribution-missing rule's `credit_forms` option names them.
 CREDIT_FORMS = ("line", "front-matter", "link", "byline", "dateline", "copyright")
 _COPIED_FORMS = frozenset({"byline", "dateline", "copyright"})
 
-_BY = re.compile(r"^by\s*:?\s+", re.IGNORECASE)
+_BY = re.compile(r"^(?:(?:written|reported|story|words|text)\s+)?by\s*:?\s+", re.IGNORECASE)  # "Written by Jane Doe for Reuters"
 _BYLINE_MAX_WORDS = 16  # "By MEG KINNARD and ERRIN HAINES, Associated Press"
 _NAME_LINE_MAX_WORDS = 8  # a byline without "By": "Tom Davies Associated Press"
 _BYLINE_PARTS = re.compile(r"\s*(?:[,;|/•·]|\s[-–—]\s|\s(?:and|&)\s)\s*", re.IGNORECASE)
@@ -198,9 +205,9 @@ def desk_attributions(document: Document, blocks: list[Block], source: Source | 
 
 def credits_source(attribution: Attribution, source: Source) -> bool:
     source_domain = registrable_domain(source.url) if source.url else ""
-    if source_domain and any(registrable_domain(url) == source_domain for url in attribution.urls):
-        return True
     known_names = publisher_names(source)
+    if any(_site_of(registrable_domain(url), source_domain, known_names) for url in attribution.urls):
+        return True
     for name in attribution.names:
         if attribution.form not in _COPIED_FORMS:
             agrees = any(names_agree(name, known) for known in known_names)
@@ -211,6 +218,19 @@ def credits_source(attribution: Attribution, source: Source) -> bool:
         if source_domain and _URL.fullmatch(name.strip()) and registrable_domain(name.strip()) == source_domain:
             return True
     return False
+
+
+def _site_of(domain: str, source_domain: str, known_names: tuple[str, ...]) -> bool:
+    """Whether a credited site is the publisher's: the source's own site, one the outlet table
+    gives the publisher (apnews.com for "AP"), or one named as the publisher is (newsweek.com
+    for Newsweek, when the catalogue gives no URL)."""
+    if not domain:
+        return False
+    if domain == source_domain:
+        return True
+    outlet = outlet_for_domain(domain)
+    key = name_key(domain)
+    return any((outlet is not None and known == outlet.name) or name_key(known) == key for known in known_names)
 
 
 def credit_test(document: Document) -> Callable[[Source], bool]:
@@ -234,11 +254,9 @@ def links_to_source(document: Document, source: Source) -> bool:
 
 
 def _link_credits(document: Document, source: Source) -> list[Attribution]:
-    if not source.url:
-        return []
-    domain = registrable_domain(source.url)
+    domain, known = registrable_domain(source.url) if source.url else "", publisher_names(source)
     return [Attribution(link.line, link.url, (), (link.url,), "link") for link in document.links
-            if link.url.startswith("http") and registrable_domain(link.url) == domain][:1]
+            if link.url.startswith("http") and _site_of(registrable_domain(link.url), domain, known)][:1]
 
 
 def source_credits(document: Document, blocks: list[Block], source: Source) -> list[Attribution]:

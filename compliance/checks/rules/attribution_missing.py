@@ -2,8 +2,9 @@
 
 A credit is an attribution line in the rule's scope ("Source: X", "Originally published
 by X", "Credit: X", "Courtesy of X", "Via X", "This article first appeared on X",
-"Reprinted from X", ...), an attribution field in the front matter, a link to the
-source's site, or the credit wire copy carries with it: a byline ("By JILL COLVIN,
+"Reprinted from X", "Sourced from X", "Provided by X", "Original article: URL", ...), an
+attribution field in the front matter, a link to the source's site (or one named as the
+publisher is: newsweek.com for Newsweek), or the credit wire copy carries with it: a byline ("By JILL COLVIN,
 Associated Press", "By The Associated Press"), a wire dateline ("WASHINGTON (Reuters) -")
 or a copyright line ("Copyright 2018 The Associated Press") that names the source (its
 publisher, an alias, or a known short form such as AP or AFP). A byline naming a person

@@ -41,6 +41,9 @@ class BlockKind(str, Enum):
     PARAGRAPH = "paragraph"
     HEADING = "heading"
     CAPTION = "caption"
+    # Text of an HTML page outside its article (navigation, headers, footers, sidebars): in
+    # `Document.furniture`, never in `blocks`; only the `page` scope reads it.
+    FURNITURE = "furniture"
 
 
 @dataclass(frozen=True)
@@ -80,6 +83,9 @@ class Document:
     links: list[Link] = field(default_factory=list)
     file_path: str = ""  # where it was read from, for messages
     directives: list[Any] = field(default_factory=list)  # ingest.directives.Directive: in-document suppressions
+    # An HTML page's text outside the article, as FURNITURE blocks: where a desk's template may
+    # put its disclaimer or credit line (a post footer, a sidebar box). Matching never reads it.
+    furniture: list[Block] = field(default_factory=list)
 
     @cached_property  # every rule asks; the blocks do not change once a document is read
     def body(self) -> list[Block]:

@@ -242,7 +242,7 @@ def credit_test(document: Document) -> Callable[[Source], bool]:
     def credits(source: Source) -> bool:
         nonlocal lines
         if lines is None:
-            lines = [a for a in attribution_lines(document, document.blocks) if a.credits_anyone]
+            lines = [a for a in attribution_lines(document, [*document.blocks, *document.furniture]) if a.credits_anyone]
             lines += copied_credits(document.blocks)
         return any(credits_source(line, source) for line in lines) or links_to_source(document, source)
     return credits
@@ -269,7 +269,7 @@ def copied_credits(blocks: list[Block]) -> list[Attribution]:
     """Bylines, wire datelines and copyright lines: the credit copied text carries with it."""
     found: list[Attribution] = []
     for block in blocks:
-        if block.kind in (BlockKind.TITLE, BlockKind.CAPTION):
+        if block.kind in (BlockKind.TITLE, BlockKind.CAPTION, BlockKind.FURNITURE):  # the page's other stories' bylines are not this one's
             continue
         text = block.text
         dateline = WIRE_DATELINE.match(text) if "(" in text[:100] else None

@@ -82,7 +82,7 @@ def rulepack_schema() -> dict:
         "message": {"type": "string", "errorMessage": "must be text",
                     "description": "replaces the finding's message; {name} placeholders take its evidence fields"},
         "scope": {"anyOf": [{"type": "string"}, {"type": "array", "items": {"type": "string", "errorMessage": "must be text"}}],
-                  "errorMessage": "must be a scope (all, title, body, paragraphs, headings, captions, first:N, last:N) or a list of them"},
+                  "errorMessage": "must be a scope (all, page, title, body, paragraphs, headings, captions, first:N, last:N) or a list of them"},
         "paths": {"anyOf": [{"type": "string"}, {"type": "array", "items": {"type": "string", "errorMessage": "must be text"}}],
                   "errorMessage": "must be a list of globs", "description": "the rule applies only to files matching one"},
         "description": {"type": ["string", "number"], "description": "what reports say about the rule"},

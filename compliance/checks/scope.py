@@ -1,6 +1,8 @@
 """Scopes name the parts of a document a rule looks at, as Vale's scopes do.
 
     all          every block, the desk's header lines included
+    page         every block, and on an HTML page its text outside the article too (headers,
+                 footers, sidebars: where a template may put the disclaimer or credit line)
     title        the title
     body         paragraphs, headings and captions (the default)
     paragraphs   paragraphs only
@@ -25,7 +27,7 @@ _KINDS = {
     "captions": {BlockKind.CAPTION},
     "title": {BlockKind.TITLE},
 }
-NAMES = ("all", "body", *_KINDS, "first:N", "last:N")
+NAMES = ("all", "page", "body", *_KINDS, "first:N", "last:N")
 
 
 @dataclass(frozen=True)
@@ -36,13 +38,17 @@ class Scope:
     def parse(cls, value: str | list[str]) -> "Scope":
         parts = [value] if isinstance(value, str) else list(value)
         for part in parts:
-            if not isinstance(part, str) or not (part in ("all", "body") or part in _KINDS or _EDGE.match(part)):
+            if not isinstance(part, str) or not (part in ("all", "page", "body") or part in _KINDS or _EDGE.match(part)):
                 raise ValueError(f"unknown scope {part!r} (known: {', '.join(NAMES)})")
         return cls(tuple(parts))
 
     def select(self, document: Document) -> list[Block]:
         if self.parts == ("all",):  # the common scopes, without building sets per rule
             return list(document.blocks)
+        if "page" in self.parts:  # all of it: nothing else can add to it
+            if not document.furniture:
+                return list(document.blocks)
+            return sorted([*document.blocks, *document.furniture], key=lambda b: (b.line, b.kind == BlockKind.FURNITURE))
         if self.parts == ("body",):
             return list(document.body)
         body = document.body

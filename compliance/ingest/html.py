@@ -252,9 +252,23 @@ def _plain_selection(candidates: list[Candidate]) -> list[int]:
 
 
 def parse_html(text: str, extract: bool | None = None) -> tuple[str, list[Block], list[Link]]:
-    """The title, the article's blocks and its links. `extract`: whether trafilatura decides
-    which blocks are the article (`extract.article_blocks`); by default, for whole saved pages
-    only (`extract.whole_page`)."""
+    """The title, the article's blocks and its links (`parse_page`)."""
+    page = parse_page(text, extract)
+    return page.title, page.blocks, page.links
+
+
+@dataclass
+class Page:
+    title: str
+    blocks: list[Block]  # the article's
+    links: list[Link]  # the article's
+    furniture: list[Block]  # the rest of the page's text, as FURNITURE blocks
+
+
+def parse_page(text: str, extract: bool | None = None) -> Page:
+    """An HTML page read: the title, the article's blocks and links, and the rest of its text.
+    `extract`: whether trafilatura decides which blocks are the article
+    (`extract.article_blocks`); by default, for whole saved pages only (`extract.whole_page`)."""
     parser = _PageParser()
     parser.feed(text)
     parser.close()
@@ -289,4 +303,9 @@ def parse_html(text: str, extract: bool | None = None) -> tuple[str, list[Block]
                 seen_title = True
                 title = title or candidate.text
         blocks.append(Block(kind, candidate.text, candidate.line, candidate.end_line, image=candidate.image))
-    return title, blocks, links
+    taken = set(chosen)
+    # Not a link's text alone: a list of other stories' headlines ("Sources: Despite Huge
+    # Sales, ...") is no line of this page's; a credit line has its label outside its link.
+    furniture = [Block(BlockKind.FURNITURE, c.text, c.line, c.end_line) for i, c in enumerate(candidates)
+                 if i not in taken and c.kind != BlockKind.TITLE and c.link_chars < 0.9 * len(c.text)]
+    return Page(title, blocks, links, furniture)

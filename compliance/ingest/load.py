@@ -7,7 +7,7 @@ from pathlib import Path
 from compliance.errors import ComplianceError, InputError
 from compliance.ingest.directives import blank_text_directives, find_directives
 from compliance.ingest.discover import DEFAULT_MAX_BYTES, SUPPORTED_SUFFIXES
-from compliance.ingest.html import parse_html
+from compliance.ingest.html import parse_page
 from compliance.ingest.markdown import parse_markdown
 from compliance.ingest.plaintext import POSTED_LINE, parse_plaintext
 from compliance.ingest.read import read_text
@@ -47,15 +47,17 @@ def parse_document(text: str, file: Path, report_path: str) -> Document:
     metadata: dict = {}
     links: list[Link] = []
     directives = find_directives(text, fmt)
+    furniture: list[Block] = []
     try:
         if fmt == "txt":
             title, blocks = parse_plaintext(blank_text_directives(text) if directives else text)
         elif fmt == "md":
             title, metadata, blocks, links = parse_markdown(text, str(file))
         else:
-            title, blocks, links = parse_html(text)
+            page = parse_page(text)
+            title, blocks, links, furniture = page.title, page.blocks, page.links, page.furniture
     except ComplianceError as exc:
         raise InputError("input-unreadable", exc.message, str(file), exc.line) from None
     blocks = _mark_desk_header(blocks)
     links = links + [link for link in _bare_links(blocks) if link.url not in {l.url for l in links}]
-    return Document(report_path, fmt, title, blocks, metadata, links, str(file), directives)
+    return Document(report_path, fmt, title, blocks, metadata, links, str(file), directives, furniture)

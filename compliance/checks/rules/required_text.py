@@ -32,7 +32,7 @@ from compliance.checks.context import CheckContext, shorten
 from compliance.checks.options import Option
 from compliance.fix.context import DISCLAIMER_ORDER, FixContext
 from compliance.fix.edits import Fix
-from compliance.model import Block, Finding
+from compliance.model import Block, BlockKind, Finding
 from compliance.similarity.tokens import normalize_text
 
 TYPE = "required-text"
@@ -144,7 +144,8 @@ def check(context: CheckContext) -> Iterator[Finding]:
             block, excerpt=shorten(found), **evidence,
         )
     else:
-        last = context.blocks[-1] if context.blocks else None
+        # Where it should have been: the article's end, not a page footer the `page` scope read.
+        last = next((b for b in reversed(context.blocks) if b.kind != BlockKind.FURNITURE), None)
         line = last.end_line if last else 1
         shared, near = _nearest(expected, context.blocks)
         if near is None:

@@ -368,3 +368,31 @@ def test_credit_lines_as_desks_write_them_credit_the_publisher(desk, line):
                                   for line in CREDIT_LINES if "Tom" not in line and "Copyright" not in line])
 def test_the_same_lines_naming_another_publisher_are_a_mismatch(desk, line):
     assert _seed_with(desk, line) == ["attribution-mismatch"]
+
+
+@pytest.mark.parametrize("field", [
+    "source: VentureBeat", "sourceUrl: https://venturebeat.com/2019/11/18/x/", "canonical: https://venturebeat.com/x/",
+    "original-link: https://venturebeat.com/x/", "credits: [VentureBeat, venturebeat.com]",
+    "source:\n  name: VentureBeat\n  url: https://venturebeat.com/x/",
+])
+def test_front_matter_credits_as_site_generators_write_them(desk, field):
+    """The WeWork example without its credit line, the credit in its front matter instead."""
+    import json
+
+    from compliance.cli.main import main
+
+    repost = desk / "reposts" / "wework-investigation.md"
+    text = repost.read_text(encoding="utf-8")
+    line = next(line for line in text.splitlines() if line.startswith("Source: VentureBeat"))
+    repost.write_text(text.replace(line + "\n\n", ""), encoding="utf-8")
+
+    def rules() -> set[str]:
+        main(["scan", str(repost), "--sources", "sources", "--no-state", "--format", "json", "--output", "r.json",
+              "--fail-on", "never", "-q"])
+        [document] = json.loads((desk / "r.json").read_text(encoding="utf-8"))["documents"]
+        return {f["rule"] for f in document["findings"]} & {"attribution-missing", "attribution-mismatch"}
+
+    assert rules() == {"attribution-missing"}
+    repost.write_text(repost.read_text(encoding="utf-8").replace("category: Business\n", f"category: Business\n{field}\n"),
+                      encoding="utf-8")
+    assert rules() == set()

@@ -44,7 +44,23 @@ _URL = re.compile(r"https?://[^\s<>()\"']+|\b(?:www\.)?[a-z0-9-]+(?:\.[a-z0-9-]+
 _PARENS = re.compile(r"\([^)]*\)")
 _DOMAIN_NAME = re.compile(DOMAIN, re.IGNORECASE)  # "© 2020 dropbox.tech"
 _MAX_WORDS = 30  # attribution lines are short; a long sentence that starts "Via ..." is prose
-_FRONT_MATTER_KEYS = ("source", "source_name", "source_url", "original_url", "canonical_url", "via", "credit", "attribution")
+# Front-matter fields that credit, as site generators spell them (folded: case, "_" and "-" ignored):
+# `sourceUrl`, `canonical`, `original-link`, `credits`, `source_link`...
+_FRONT_MATTER_FOLDED = frozenset({"source", "sourcename", "sourceurl", "sourcelink", "original", "originalurl",
+                                  "originallink", "originalsource", "canonical", "canonicalurl", "canonicallink", "via",
+                                  "credit", "credits", "attribution", "attributionurl", "syndicatedfrom", "republishedfrom"})
+
+
+def _front_matter_credits(metadata: dict) -> list[tuple[str, str]]:
+    """(key, text) of each attribution field: a text, a list of them (`credits: [AP, Reuters]`)
+    or a mapping's texts (`source: {name: Reuters, url: ...}`)."""
+    found: list[tuple[str, str]] = []
+    for key, value in (metadata.items() if isinstance(metadata, dict) else ()):
+        if not isinstance(key, str) or re.sub(r"[_\-\s]", "", key).casefold() not in _FRONT_MATTER_FOLDED:
+            continue
+        values = value if isinstance(value, list) else list(value.values()) if isinstance(value, dict) else [value]
+        found += [(key, text) for text in values if isinstance(text, str) and text.strip()]
+    return found
 _SECOND_LEVEL = {"co", "com", "org", "net", "gov", "ac", "edu", "ne", "or", "gob"}
 # Company forms, and words a publisher's name may carry or drop: "Newsweek Magazine", "Vox
 # Media", "Newsweek Digital LLC" and "Guardian Media Group" credit Newsweek, Vox and the Guardian.
@@ -177,11 +193,9 @@ def _split_target(target: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
 def attribution_lines(document: Document, blocks: list[Block]) -> list[Attribution]:
     """Attribution lines among `blocks`, plus attribution fields of Markdown front matter."""
     found: list[Attribution] = []
-    for key in _FRONT_MATTER_KEYS:
-        value = document.metadata.get(key)
-        if isinstance(value, str) and value.strip():
-            names, urls = _split_target(value)
-            found.append(Attribution(1, f"{key}: {value}", names, urls, "front-matter"))
+    for key, value in _front_matter_credits(document.metadata):
+        names, urls = _split_target(value)
+        found.append(Attribution(1, f"{key}: {value}", names, urls, "front-matter"))
     for block in blocks:
         if block.kind == BlockKind.CAPTION:
             continue

@@ -157,3 +157,37 @@ def test_a_scan_against_an_updated_index_reports_as_against_a_fresh_one(tmp_path
     assert reports[:2] == reports[2:]
     matched = [d for d in json.loads(reports[0])["documents"] if d["source"]]
     assert len(matched) >= len(corpus) * 3 and any(d["source"]["id"].startswith("moved") for d in matched)
+
+
+def test_band_keys_files_of_killed_runs_go_at_the_next_update_and_a_copy_with_its_files_scans_alike(tmp_path, corpus, catalogue):
+    import shutil
+
+    from conftest import EXAMPLES
+
+    path, index = tmp_path / "catalogue.jsonl", tmp_path / "desk" / "index.db"
+    write_catalogue(path, catalogue)
+    assert main(["index", "build", "--sources", str(path), "--index", str(index), "-q", "--jobs", "1"]) == 0
+    named = sorted(Path(file["path"]).name for file in IndexStore.open(index).band_files())
+    killed = [index.with_name("index.db.bands-0123456789abcdef"),  # renamed, its commit never came
+              index.with_name(".index.db.bands-fedcba9876543210.999999999.tmp")]  # being written (no such process)
+    other = index.with_name("other.db.bands-0123456789abcdef")  # another index's: not this one's to remove
+    for leftover in (*killed, other):
+        leftover.write_bytes(b"partial")
+    copy = tmp_path / "copy"
+    copy.mkdir()
+    for file in index.parent.glob("index.db*"):  # cp index.db* copy/
+        shutil.copy(file, copy / file.name)
+    reports = []
+    for used in (index, copy / "index.db"):
+        output = tmp_path / f"{used.parent.name}.json"
+        assert main(["scan", str(EXAMPLES / "reposts"), "--index", str(used), "--no-state", "--format", "json", "--output",
+                     str(output), "--fail-on", "never", "-q"]) == 0
+        reports.append(output.read_bytes().replace(str(used).encode(), b"INDEX"))
+    assert reports[0] == reports[1]
+    assert all(leftover.exists() for leftover in killed)  # a scan writes nothing there
+    catalogue["a0"] += " Changed."
+    write_catalogue(path, catalogue)
+    assert main(["index", "update", "--sources", str(path), "--index", str(index), "-q"]) == 0
+    now = sorted(Path(file["path"]).name for file in IndexStore.open(index).band_files())
+    assert sorted(p.name for p in index.parent.iterdir() if ".bands-" in p.name) == sorted(now + [other.name])
+    assert now[0] in named or now[1] in named  # the main keys stay; a delta joined them

@@ -744,7 +744,7 @@ class IndexStore:
         (which stay as they are, those of replaced sources masked) while it stays small
         (`FOLD_FRACTION`); else the main keys are written again whole, the delta folded in."""
         bands = self._bands_meta()
-        old = self.band_index()
+        old = self.band_index(whole=False)  # (a delta's update reads none of the main keys)
         main = BandIndex(old.keys, old.owners, old.directory)
         delta = old.delta if isinstance(old, LayeredBandIndex) else None
         replaced_numbers = np.fromiter(sorted(replaced), dtype=np.int32, count=len(replaced))

@@ -341,17 +341,24 @@ def test_a_scan_with_sources_builds_a_missing_index(tmp_path, monkeypatch, large
     "UPDATE arrays SET data = substr(data, 1, 100) WHERE name = 'keys'",
     "DELETE FROM meta WHERE name = 'parameters'",
     "UPDATE sources SET record = '{broken'",
+    "UPDATE meta SET value = '{broken' WHERE name = 'bands'",
 ])
 def test_an_index_with_damaged_contents_is_a_one_line_error(tmp_path, capsys, damage):
     index = tmp_path / "index.db"
     main(["index", "build", "--sources", str(SOURCES), "--index", str(index), "-q"])
     if "arrays" in damage:
         as_schema_4(index)
+    files = sorted(tmp_path.glob("index.db.bands-*"))
     with sqlite3.connect(index) as db:
         db.execute(damage)
     assert main(["scan", str(REPOSTS), "--index", str(index), "--no-state"]) == 2
     error = capsys.readouterr().err.strip()
     assert error.count("\n") == 0 and str(index) in error and "rebuild it" in error
+    if "bands" in damage:  # an update neither reads through it nor takes the files for unused
+        assert main(["index", "update", "--sources", str(DATA / "corpus.jsonl"), "--index", str(index), "-q"]) == 2
+        error = capsys.readouterr().err.strip()
+        assert error.count("\n") == 0 and str(index) in error and "rebuild it" in error
+        assert sorted(tmp_path.glob("index.db.bands-*")) == files and files
 
 
 @pytest.mark.parametrize("damage", ["missing", "truncated", "another index's", "renamed index"])

@@ -743,14 +743,19 @@ class IndexStore:
         row = self.db.execute("SELECT value FROM meta WHERE name = 'bands'").fetchone()
         if row is None:
             return None
-        named = json.loads(row[0])
-        return {layer: None if named.get(layer) is None else BandsFile(**named[layer]) for layer in ("main", "delta")}
+        try:
+            named = json.loads(row[0])
+            return {layer: None if named.get(layer) is None else BandsFile(**named[layer]) for layer in ("main", "delta")}
+        except (AttributeError, KeyError, TypeError, ValueError) as error:
+            raise self._damaged(f"meta 'bands': {type(error).__name__} {error}") from None
 
-    def _bands_tokens(self) -> set[str]:
+    def _bands_tokens(self) -> set[str] | None:
+        """The tokens of the band keys files the index names; None when its meta is damaged
+        (then no file is removed as unused: it may be one the index named)."""
         try:
             bands = self._bands_meta() or {}
-        except (KeyError, TypeError, ValueError):
-            return set()
+        except ComplianceError:
+            return None
         return {file.token for file in bands.values() if file is not None}
 
     def _write_arrays(self, replaced: set[int], spill: "_KeySpill", held_before: set[int]) -> None:
@@ -759,8 +764,8 @@ class IndexStore:
         of each) from `spill`, grouped. Written as a delta beside the main keys
         (which stay as they are, those of replaced sources masked) while it stays small
         (`FOLD_FRACTION`); else the main keys are written again whole, the delta folded in."""
+        old = self.band_index(whole=False)  # (a delta's update reads none of the main keys; a damaged index is refused here)
         bands = self._bands_meta()
-        old = self.band_index(whole=False)  # (a delta's update reads none of the main keys)
         main = BandIndex(old.keys, old.owners, old.directory)
         delta = old.delta if isinstance(old, LayeredBandIndex) else None
         replaced_numbers = np.fromiter(sorted(replaced), dtype=np.int32, count=len(replaced))
@@ -772,9 +777,11 @@ class IndexStore:
         masked_keys = len(masked) * len(main.keys) / max(len(self), 1)
         if bands is not None and bands["main"] is not None and delta_kept + spill.count + masked_keys <= FOLD_FRACTION * len(main.keys):
             keys, owners = _zeros(delta_kept + spill.count, np.uint64), _zeros(delta_kept + spill.count, np.int32)
-            if delta is not None:
-                np.compress(delta_keep, delta.keys, out=keys[:delta_kept]) if delta_keep is not None else keys.__setitem__(slice(0, delta_kept), delta.keys)
-                np.compress(delta_keep, delta.owners, out=owners[:delta_kept]) if delta_keep is not None else owners.__setitem__(slice(0, delta_kept), delta.owners)
+            if delta is not None and delta_keep is not None:
+                np.compress(delta_keep, delta.keys, out=keys[:delta_kept])
+                np.compress(delta_keep, delta.owners, out=owners[:delta_kept])
+            elif delta is not None:
+                keys[:delta_kept], owners[:delta_kept] = delta.keys, delta.owners
             spill.read_into(keys[delta_kept:], owners[delta_kept:])
             self._set_bands(bands["main"], self._write_bands(BandIndex.grouped(keys, owners), masked))
             return
@@ -839,10 +846,7 @@ class IndexStore:
     def band_index(self, whole: bool = True) -> BandIndex:
         """All band keys: memory-mapped from the index's band keys files (schema 5; a
         `LayeredBandIndex` when updates left a delta), or loaded from `arrays` (older)."""
-        try:
-            bands = self._bands_meta()
-        except (KeyError, TypeError, ValueError) as error:
-            raise self._damaged(f"meta 'bands': {type(error).__name__} {error}") from None
+        bands = self._bands_meta()
         if bands is not None:
             return self._mapped_bands(bands, whole)
         try:
@@ -1058,10 +1062,12 @@ def remove_temporaries(path: Path) -> list[Path]:
     return remove_leftovers(path.parent, re.compile(re.escape(f".{path.name}.") + r"(?:bands-[0-9a-f]{16}\.)?(?P<pid>\d+)\.tmp(?:-wal|-shm|-journal)?"))
 
 
-def remove_unused_bands(path: Path, used: set[str]) -> list[Path]:
-    """Remove the band keys files named after the index at `path` that it does not name (`used`):
-    those it named before an update or a build replaced them, and those of a run killed
-    before its commit. Called by whoever holds the index for writing."""
+def remove_unused_bands(path: Path, used: set[str] | None) -> list[Path]:
+    """Remove the band keys files named after the index at `path` that it does not name (`used`;
+    None: not known, none removed): those it named before an update or a build replaced them,
+    and those of a run killed before its commit. Called by whoever holds the index for writing."""
+    if used is None:
+        return []
     pattern = re.compile(re.escape(f"{path.name}.bands-") + r"(?P<token>[0-9a-f]{16})")
     removed = []
     with contextlib.suppress(OSError):

@@ -6,11 +6,12 @@ from __future__ import annotations
 
 import json
 import random
+import shutil
 from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import DATA, paragraphs, write_txt
+from conftest import EXAMPLES, paragraphs, write_txt
 
 from compliance.cli.main import main
 from compliance.similarity import MatchSettings, load_catalogue
@@ -160,10 +161,6 @@ def test_a_scan_against_an_updated_index_reports_as_against_a_fresh_one(tmp_path
 
 
 def test_band_keys_files_of_killed_runs_go_at_the_next_update_and_a_copy_with_its_files_scans_alike(tmp_path, corpus, catalogue):
-    import shutil
-
-    from conftest import EXAMPLES
-
     path, index = tmp_path / "catalogue.jsonl", tmp_path / "desk" / "index.db"
     write_catalogue(path, catalogue)
     assert main(["index", "build", "--sources", str(path), "--index", str(index), "-q", "--jobs", "1"]) == 0

@@ -255,7 +255,7 @@ def report_accuracy(report: Path, truth: list[str | None]) -> tuple[float, int]:
 
 
 MIN_TIME_BEYOND_FIXED_S = 0.25  # below it, a rate after the fixed costs is mostly the runs' noise
-FEW = 17  # reposts: one more than a scan looks band keys up in place for, so it loads them all
+FEW = 17  # reposts: one more than a scan of a schema-4 index looked band keys up in place for
 
 
 def fixed_costs(folder: Path, reposts: Path, index: Path) -> float:
@@ -471,7 +471,7 @@ def main() -> None:
         after = seconds_per_repost_after_fixed(len(bodies), scan_s, fixed_s)
         marginal = None if after is None else 1 / after
         beyond = "too little time beyond them to tell" if marginal is None else f"then {marginal:,.0f} reposts/s"
-        print(f"  of which fixed costs (loading the compiled kernels and all band keys: a {FEW}-repost scan) {fixed_s:.1f}s; {beyond}")
+        print(f"  of which fixed costs (loading the compiled kernels, mapping the band keys: a {FEW}-repost scan) {fixed_s:.1f}s; {beyond}")
         print(f"one repost: with the index {one_index_wall:.2f}s wall" + (
               "" if args.folder else f", re-indexing the catalogue {one_sources_wall:.2f}s wall ({one_sources_wall / one_index_wall:.0f}x)"))
         if updates is not None:

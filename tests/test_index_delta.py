@@ -188,3 +188,23 @@ def test_band_keys_files_of_killed_runs_go_at_the_next_update_and_a_copy_with_it
     now = sorted(Path(file["path"]).name for file in IndexStore.open(index).band_files())
     assert sorted(p.name for p in index.parent.iterdir() if ".bands-" in p.name) == sorted(now + [other.name])
     assert now[0] in named or now[1] in named  # the main keys stay; a delta joined them
+
+
+def test_a_scan_keeps_the_band_keys_it_began_with_when_a_build_replaces_the_index(tmp_path, corpus, catalogue):
+    """A scan maps the band keys files when its snapshot begins: a build that replaces the index
+    meanwhile (and removes the files the old one named) leaves the scan its keys."""
+    path, index = tmp_path / "catalogue.jsonl", tmp_path / "index.db"
+    write_catalogue(path, catalogue)
+    assert main(["index", "build", "--sources", str(path), "--index", str(index), "-q", "--jobs", "1"]) == 0
+    asked = queries(corpus, stock_passage(corpus), seed=4)
+    expected = [IndexStore.open(index).band_index().candidates_with_hits(query, 20) for query in asked]
+    scan = IndexStore.open(index)
+    scan.begin_snapshot()
+    old_files = sorted(tmp_path.glob("index.db.bands-*"))
+    write_catalogue(path, dict(list(catalogue.items())[:100]))
+    assert main(["index", "build", "--sources", str(path), "--index", str(index), "-q", "--jobs", "1"]) == 0
+    assert not any(file.exists() for file in old_files)  # the old index's files are gone
+    for documents in (1, 100):
+        lookup = scan.band_lookup(documents)
+        assert [lookup.candidates_with_hits(query, 20) for query in asked] == expected
+    scan.end_snapshot()

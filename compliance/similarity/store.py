@@ -367,7 +367,7 @@ def _write_bands(path: Path, token: str, index: BandIndex, masked: np.ndarray) -
     return BandsFile(token, len(index.keys), size)
 
 
-def _read_bands(path: Path, expected: BandsFile, whole: bool = True) -> tuple[BandIndex, np.ndarray]:
+def _read_bands(path: Path, expected: BandsFile, whole: bool = True) -> tuple[BandIndex, np.ndarray, mmap.mmap]:
     """The band keys (and masked source numbers) of a file `_write_bands` wrote, memory-mapped:
     a scan, its forked workers and the next scan share the pages the kernel keeps, instead of
     each copying gigabytes. The kernel is told to read all of it ahead when it will be read
@@ -378,9 +378,9 @@ def _read_bands(path: Path, expected: BandsFile, whole: bool = True) -> tuple[Ba
             size = os.fstat(handle.fileno()).st_size
             if size != expected.size:
                 raise ValueError(f"{path.name} is {size:,} bytes, not the {expected.size:,} the index wrote")
-            mapped = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) if size else b""
-            if whole and size and hasattr(mmap, "MADV_WILLNEED"):
-                mapped.madvise(mmap.MADV_WILLNEED)
+            mapped = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
+            if whole:
+                _willneed(mapped)
     except FileNotFoundError:
         raise ValueError(f"{path.name} is missing (copy an index with the files beside it: cp index.db* ...)") from None
     magic, token, keys, entries, itemsize, masked = _BANDS_HEADER.unpack_from(mapped, 0)
@@ -397,7 +397,12 @@ def _read_bands(path: Path, expected: BandsFile, whole: bool = True) -> tuple[Ba
     prefix_shift(len(arrays[2]) - 1)
     if arrays[2][-1] != keys:
         raise ValueError(f"{path.name}: the directory does not fit the keys")
-    return BandIndex(*arrays[:3]), arrays[3]
+    return BandIndex(*arrays[:3]), arrays[3], mapped
+
+
+def _willneed(mapped: mmap.mmap) -> None:
+    if hasattr(mmap, "MADV_WILLNEED") and len(mapped):
+        mapped.madvise(mmap.MADV_WILLNEED)
 
 
 def _new_token() -> str:
@@ -425,6 +430,9 @@ class IndexStore:
         # index, the path it is moved to (its files are written there under their final names).
         self.bands_name = path
         self._written: list[Path] = []  # band keys files written by an update not committed yet
+        # Band keys files mapped when a snapshot began, by token: a build that replaces the index
+        # meanwhile removes the files the old one named, and a mapping outlives its file's name.
+        self._snapshot_files: dict[str, tuple[BandIndex, np.ndarray, mmap.mmap]] = {}
 
     @property
     def db(self) -> sqlite3.Connection:
@@ -489,6 +497,9 @@ class IndexStore:
         Forked workers read in transactions of their own, begun while this one holds the file."""
         self.db.execute("BEGIN")
         self.db.execute("SELECT 1 FROM meta LIMIT 1").fetchone()  # SQLite takes its lock at the first read
+        bands = self._bands_meta()
+        if bands is not None:
+            self._mapped_bands(bands, whole=False)  # (mapped now, read when looked up)
 
     def end_snapshot(self) -> None:
         """The scan has read all it needed: the index is let go now, not when the store is
@@ -498,6 +509,7 @@ class IndexStore:
         for lookup in self._in_place:
             lookup.close()
         self._in_place.clear()
+        self._snapshot_files.clear()
         if self._connection.in_transaction:
             self._connection.execute("COMMIT")
 
@@ -729,10 +741,12 @@ class IndexStore:
         reads)."""
         self._cache.clear()
         self._written.clear()
+        self._snapshot_files.clear()
         if self.bands_name == self.path:
             remove_unused_bands(self.path, self._bands_tokens())
 
     def _forget_written(self) -> None:
+        self._snapshot_files.clear()
         for path in self._written:
             path.unlink(missing_ok=True)
         self._written.clear()
@@ -873,11 +887,18 @@ class IndexStore:
                 layers.append(None)
                 continue
             path = bands_file(self.bands_name, named.token)
-            try:
-                layers.append(_read_bands(path, named, whole))
-            except (OSError, ValueError) as error:
-                raise ComplianceError(f"damaged compliance source index (band keys: {error}); "
-                                      "rebuild it with `compliance index build`", str(path)) from None
+            mapped = self._snapshot_files.get(named.token) if self.db.in_transaction else None
+            if mapped is None:
+                try:
+                    mapped = _read_bands(path, named, whole)
+                except (OSError, ValueError) as error:
+                    raise ComplianceError(f"damaged compliance source index (band keys: {error}); "
+                                          "rebuild it with `compliance index build`", str(path)) from None
+                if self.db.in_transaction:
+                    self._snapshot_files[named.token] = mapped
+            elif whole:
+                _willneed(mapped[2])
+            layers.append(mapped[:2])
         if layers[0] is None:
             raise self._damaged("band keys: no main file named")
         (main, _), delta = layers

@@ -255,7 +255,7 @@ def report_accuracy(report: Path, truth: list[str | None]) -> tuple[float, int]:
 
 
 MIN_TIME_BEYOND_FIXED_S = 0.25  # below it, a rate after the fixed costs is mostly the runs' noise
-FEW = 17  # reposts: one more than a scan looks band keys up in place for, so it loads them all
+FEW = 17  # reposts: one more than a scan of a schema-4 index looked band keys up in place for
 
 
 def fixed_costs(folder: Path, reposts: Path, index: Path) -> float:
@@ -319,6 +319,66 @@ def plain_datasketch_share(sources, bodies, truth, max_sources: int):
     return sources[:count], [d for d, _ in pairs], [t for _, t in pairs], len(kept_unrelated)
 
 
+def new_sources_file(path: Path, count: int, seed: int, first: int) -> Path:
+    """`count` articles of a seed of their own, as a JSONL catalogue file, ids from `first` on."""
+    words = vocabulary(random.Random(seed))
+    with path.open("w") as out:
+        for number, paragraphs in enumerate(articles(seed, count, words), start=first):
+            out.write(json.dumps({"id": f"new{number}", "publisher": "Wire", "text": "\n\n".join(paragraphs)}) + "\n")
+    return path
+
+
+def _processor_seconds(run) -> tuple[float, float, float]:
+    """`run()`'s (seconds, wall, MB) and the processor seconds of its process and workers."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    seconds, wall, mb = run()
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return seconds, wall, after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
+
+
+def index_updates(folder: Path, catalogue: Path, index: Path, args) -> dict[str, tuple[float, float, float, float]]:
+    """`compliance index update` of the built index: finding nothing new (fastest of 3), and
+    finding `--updates` new sources (a file of them beside the catalogue; memory in another
+    such update, of other new sources). (seconds, wall, processor seconds, MB) of each."""
+    def update(*extra: Path, memory: bool = False):
+        argv = ["index", "update", "--sources", str(catalogue), *[a for path in extra for a in ("--sources", str(path))],
+                "--index", str(index), "-q", "--jobs", str(args.jobs)]
+        return run_cli(*argv, memory=memory)
+
+    nothing = min(_processor_seconds(update) for _ in range(3))
+    _, _, nothing_mb = update(memory=True)
+    first = new_sources_file(folder / "new-a.jsonl", args.updates, args.seed + 7, 0)
+    found = _processor_seconds(lambda: update(first))
+    second = new_sources_file(folder / "new-b.jsonl", args.updates, args.seed + 8, args.updates)
+    _, _, found_mb = update(first, second, memory=True)
+    return {"nothing new": (*nothing, nothing_mb), f"{args.updates:,} new sources": (*found, found_mb)}
+
+
+def _corpus_marker(args) -> str:
+    return f"{args.sources} {args.reposts} {args.seed}\n"
+
+
+def stored_corpus(folder: Path, args):
+    """(sources, bodies, truth) of a corpus written to `folder` with these arguments, or None.
+    Only their counts are read: sources as None, bodies as their number of placeholders."""
+    marker = folder / ".written"
+    if not marker.exists() or marker.read_text() != _corpus_marker(args):
+        return None
+    truth = json.loads((folder / "truth.json").read_text())
+    return [None] * args.sources, [None] * len(truth), truth
+
+
+def store_corpus(folder: Path, args, sources, bodies, truth) -> None:
+    """`write_corpus` into `folder`, with the truth, and a marker written last (a folder whose
+    writing was interrupted is written again)."""
+    if folder.exists():
+        shutil.rmtree(folder)
+    folder.mkdir(parents=True)
+    write_corpus(folder, sources, bodies)
+    (folder / "truth.json").write_text(json.dumps(truth))
+    (folder / ".written").write_text(_corpus_marker(args))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sources", type=int, default=2000)
@@ -329,15 +389,35 @@ def main() -> None:
                         help="plain datasketch indexes at most this many sources (it runs at ~100 sources/s)")
     parser.add_argument("--skip-baseline", action="store_true", help="do not run plain datasketch")
     parser.add_argument("--skip-curve", action="store_true", help="do not measure the scaling curve")
+    parser.add_argument("--folder", type=Path, help="write the corpus here, or reuse the one written here before with the "
+                        "same --sources, --reposts and --seed (a million sources take minutes to generate; the "
+                        "baseline and the curve need the corpus generated: use them with --skip-*)")
+    parser.add_argument("--write-only", action="store_true", help="write the corpus to --folder and stop")
+    parser.add_argument("--updates", type=int, default=0, metavar="N",
+                        help="also time `index update` finding nothing, and finding N new sources, then the scans again")
     args = parser.parse_args()
 
     t0 = time.perf_counter()
-    sources, bodies, truth = build_bodies(args.sources, args.reposts, args.seed)
-    print(f"corpus: {len(sources):,} sources of ~600 words, {len(bodies):,} reposts (70% edited copies, 15% excerpts, "
-          f"15% unrelated), seed {args.seed}, generated in {time.perf_counter() - t0:.1f}s; {args.jobs} jobs")
+    reused = args.folder is not None and stored_corpus(args.folder, args) is not None
+    if reused:
+        sources, bodies, truth = stored_corpus(args.folder, args)
+        print(f"corpus: reused from {args.folder}: {args.sources:,} sources, {len(bodies):,} reposts, seed {args.seed}; {args.jobs} jobs")
+    else:
+        sources, bodies, truth = build_bodies(args.sources, args.reposts, args.seed)
+        print(f"corpus: {len(sources):,} sources of ~600 words, {len(bodies):,} reposts (70% edited copies, 15% excerpts, "
+              f"15% unrelated), seed {args.seed}, generated in {time.perf_counter() - t0:.1f}s; {args.jobs} jobs")
     with tempfile.TemporaryDirectory(prefix="bench-scan-") as tmp:
         folder = Path(tmp)
-        catalogue, reposts = write_corpus(folder, sources, bodies)
+        if args.folder is None:
+            catalogue, reposts = write_corpus(folder, sources, bodies)
+        else:
+            catalogue, reposts = args.folder / "sources.jsonl", args.folder / "reposts"
+            if not reused:
+                store_corpus(args.folder, args, sources, bodies, truth)
+            if args.write_only:
+                return
+            if reused and not (args.skip_baseline and args.skip_curve):
+                raise SystemExit("a reused corpus is not held in memory: give --skip-baseline --skip-curve")
         index, report = folder / "index.db", folder / "report.json"
 
         os.sync()  # written files are flushed first: writing them back would slow whatever runs next
@@ -369,13 +449,20 @@ def main() -> None:
         one = reposts / "r000000.txt"
         _, one_index_wall, _ = run_cli("scan", str(one), "--index", str(index), "--no-state", "--format", "json", "--fail-on", "never", "-q", "--jobs", "1")
         _, one_sources_wall, _ = run_cli("scan", str(one), "--sources", str(catalogue), "--no-state", "--format", "json", "--fail-on", "never", "-q",
-                                         "--jobs", str(args.jobs))
+                                         "--jobs", str(args.jobs)) if args.folder is None else (0.0, float("nan"), 0.0)
+        updates = index_updates(folder, catalogue, index, args) if args.updates else None
+        if updates is not None:  # the scans again, against the index the updates left (its main keys and a delta)
+            after_update = min(run_cli(*scan) for _ in range(MATCH_PASSES))
+            _, _, after_update_mb = run_cli(*scan, memory=True)
+            _, one_after_update_wall, _ = run_cli("scan", str(one), "--index", str(index), "--no-state", "--format", "json", "--fail-on",
+                                                  "never", "-q", "--jobs", "1")
 
         print()
         print("(seconds inside the command; wall adds starting Python and importing, about a second)")
         print(f"compliance index build: {build_s:.1f}s ({build_wall:.1f}s wall), {len(sources) / build_s:,.0f} sources/s, "
               f"peak {build_mb:,.0f} MB (memory measured in another run)")
-        print(f"  index file {index.stat().st_size / 1e6:,.0f} MB ({index.stat().st_size / len(sources):,.0f} bytes/source on disk, "
+        index_bytes = sum(path.stat().st_size for path in folder.glob("index.db*"))  # with its band keys files
+        print(f"  index files {index_bytes / 1e6:,.0f} MB ({index_bytes / len(sources):,.0f} bytes/source on disk, "
               f"{12 * keys.get('band_keys', 0) / len(sources):,.0f} bytes/source of band keys in memory)")
         print(f"compliance scan (parse, match, verify, all default rules, JSON report): {scan_s:.1f}s ({scan_wall:.1f}s wall), "
               f"{len(bodies) / scan_s:,.0f} reposts/s ({len(bodies) / scan_wall:,.0f} wall), peak {scan_mb:,.0f} MB; "
@@ -384,9 +471,15 @@ def main() -> None:
         after = seconds_per_repost_after_fixed(len(bodies), scan_s, fixed_s)
         marginal = None if after is None else 1 / after
         beyond = "too little time beyond them to tell" if marginal is None else f"then {marginal:,.0f} reposts/s"
-        print(f"  of which fixed costs (loading the compiled kernels and all band keys: a {FEW}-repost scan) {fixed_s:.1f}s; {beyond}")
-        print(f"one repost: with the index {one_index_wall:.2f}s wall, re-indexing the catalogue {one_sources_wall:.2f}s wall "
-              f"({one_sources_wall / one_index_wall:.0f}x)")
+        print(f"  of which fixed costs (loading the compiled kernels, mapping the band keys: a {FEW}-repost scan) {fixed_s:.1f}s; {beyond}")
+        print(f"one repost: with the index {one_index_wall:.2f}s wall" + (
+              "" if args.folder else f", re-indexing the catalogue {one_sources_wall:.2f}s wall ({one_sources_wall / one_index_wall:.0f}x)"))
+        if updates is not None:
+            for what, (seconds, wall, cpu, mb) in updates.items():
+                print(f"compliance index update, {what}: {seconds:.2f}s ({wall:.2f}s wall, {cpu:.1f} processor s), peak {mb:,.0f} MB "
+                      f"(memory measured in another run of the same kind)")
+            print(f"after the updates: scan {after_update[0]:.1f}s, {len(bodies) / after_update[0]:,.0f} reposts/s, peak {after_update_mb:,.0f} MB; "
+                  f"one repost {one_after_update_wall:.2f}s wall")
 
         if not args.skip_baseline:
             found, plain_match_s = min(plain_passes, key=lambda found_and_seconds: found_and_seconds[1])

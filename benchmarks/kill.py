@@ -92,6 +92,20 @@ def temporaries(desk: Path, everywhere: bool = False) -> set[str]:
     return found
 
 
+def unnamed_bands(desk: Path) -> list[str]:
+    """Band keys files beside the index that it does not name (a killed update's or build's,
+    or replaced ones): whoever writes the index next removes them."""
+    import sqlite3
+
+    try:
+        with sqlite3.connect(f"file:{desk / 'index.db'}?mode=ro", uri=True) as db:
+            row = db.execute("SELECT value FROM meta WHERE name = 'bands'").fetchone()
+    except sqlite3.Error:
+        return []
+    named = {f"index.db.bands-{layer['token']}" for layer in json.loads(row[0]).values() if layer} if row else set()
+    return sorted(path.name for path in desk.glob("index.db.bands-*") if path.name not in named)
+
+
 class Desk:
     def __init__(self, root: Path, n_sources: int, n_reposts: int, seed: int):
         self.root = root
@@ -230,6 +244,9 @@ def main() -> int:
         stale = (after_kill - before) & temporaries(where)  # written by the killed scan, still there after the next one
         for name in stale:
             left_behind[_pattern(name)] += 1
+        if unnamed_bands(where):
+            left_behind["index.db.bands-TOKEN not named by the index"] += 1
+            stale = stale | set(unnamed_bands(where))
         got = findings(where / "reports")
         if after.returncode == 3:
             outcomes["lock blocked"] += 1

@@ -266,7 +266,8 @@ def test_an_interrupted_build_leaves_the_previous_index_intact(tmp_path, monkeyp
     with pytest.raises(KeyboardInterrupt):
         build_index(index, load_catalogue([DATA / "corpus.jsonl"]).sources, IndexParameters.of(MatchSettings()))
     assert index.read_bytes() == before
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["index.db"]
+    named = [Path(file["path"]).name for file in IndexStore.open(index).band_files()]
+    assert len(named) == 1 and sorted(p.name for p in tmp_path.iterdir()) == sorted(["index.db", *named])
     assert sqlite3.connect(index).execute("PRAGMA integrity_check").fetchone() == ("ok",)
 
 
@@ -340,15 +341,58 @@ def test_a_scan_with_sources_builds_a_missing_index(tmp_path, monkeypatch, large
     "UPDATE arrays SET data = substr(data, 1, 100) WHERE name = 'keys'",
     "DELETE FROM meta WHERE name = 'parameters'",
     "UPDATE sources SET record = '{broken'",
+    "UPDATE meta SET value = '{broken' WHERE name = 'bands'",
 ])
 def test_an_index_with_damaged_contents_is_a_one_line_error(tmp_path, capsys, damage):
     index = tmp_path / "index.db"
     main(["index", "build", "--sources", str(SOURCES), "--index", str(index), "-q"])
+    if "arrays" in damage:
+        as_schema_4(index)
+    files = sorted(tmp_path.glob("index.db.bands-*"))
     with sqlite3.connect(index) as db:
         db.execute(damage)
     assert main(["scan", str(REPOSTS), "--index", str(index), "--no-state"]) == 2
     error = capsys.readouterr().err.strip()
     assert error.count("\n") == 0 and str(index) in error and "rebuild it" in error
+    if "bands" in damage:  # an update neither reads through it nor takes the files for unused
+        assert main(["index", "update", "--sources", str(DATA / "corpus.jsonl"), "--index", str(index), "-q"]) == 2
+        error = capsys.readouterr().err.strip()
+        assert error.count("\n") == 0 and str(index) in error and "rebuild it" in error
+        assert sorted(tmp_path.glob("index.db.bands-*")) == files and files
+
+
+@pytest.mark.parametrize("damage", ["missing", "truncated", "another index's", "renamed index"])
+@pytest.mark.parametrize("documents", [1, 20])  # a few reposts, or more than one looks keys up in place for
+def test_a_missing_or_mismatching_band_keys_file_is_a_one_line_error_naming_it(tmp_path, capsys, damage, documents):
+    """The band keys lie in a file beside the index, which `meta` names (token and size): a
+    missing, cut or foreign one is refused before the scan reads a key."""
+    index, other = tmp_path / "index.db", tmp_path / "other.db"
+    reposts = tmp_path / "reposts"
+    reposts.mkdir()
+    for number in range(documents):
+        shutil.copy(sorted(REPOSTS.glob("*.txt"))[number % 2], reposts / f"r{number}.txt")
+    for path in (index, other):
+        assert main(["index", "build", "--sources", str(SOURCES), "--index", str(path), "-q"]) == 0
+    (keys_file,) = [Path(file["path"]) for file in IndexStore.open(index).band_files()]
+    (other_file,) = [Path(file["path"]) for file in IndexStore.open(other).band_files()]
+    if damage == "missing":
+        keys_file.unlink()
+    elif damage == "truncated":
+        os.truncate(keys_file, keys_file.stat().st_size - 8)
+    elif damage == "another index's":  # same size, same keys: another build's
+        os.replace(other_file, keys_file)
+    else:
+        os.replace(index, tmp_path / "moved.db")  # moved without its band keys file
+        os.replace(other, index)
+        keys_file = other_file.with_name(other_file.name.replace("other.db", "index.db"))
+        other_file.unlink()
+    assert main(["scan", str(reposts), "--index", str(index), "--no-state", "-q"]) == 2
+    error = capsys.readouterr().err.strip()
+    assert error.count("\n") == 0 and str(keys_file) in error and "rebuild it" in error, error
+    # an update that changes keys reads them first (one that changes nothing needs none)
+    assert main(["index", "update", "--sources", str(DATA / "corpus.jsonl"), "--index", str(index), "-q"]) == 2
+    error = capsys.readouterr().err.strip()
+    assert error.count("\n") == 0 and str(keys_file) in error, error
 
 
 def copies_catalogue(path: Path, corpus: dict, cut: bool = False) -> Path:
@@ -414,6 +458,7 @@ def test_band_keys_looked_up_in_the_file_give_the_candidates_loaded_keys_give(tm
 
     index_path = tmp_path / "index.db"
     assert main(["index", "build", "--sources", str(DATA / "corpus.jsonl"), "--index", str(index_path), "-q"]) == 0
+    as_schema_4(index_path)
     store = IndexStore.open(index_path)
     loaded, in_place = store.band_index(), store.band_lookup(documents=1)
     assert isinstance(in_place, StoredBandIndex) and isinstance(store.band_lookup(documents=1000), BandIndex)
@@ -436,6 +481,7 @@ def test_an_index_of_schema_2_is_read_as_before_and_an_update_writes_the_current
     assert sum(map(bool, expected)) >= 4
 
     coarser = np.ascontiguousarray(built.directory[::2]).astype(np.int64)  # what schema 2's builds wrote
+    as_schema_4(index_path)
     with sqlite3.connect(index_path) as db:
         db.execute("UPDATE arrays SET data = ? WHERE name = 'directory'", (coarser.tobytes(),))
         db.execute("UPDATE meta SET value = '2' WHERE name = 'schema'")
@@ -449,7 +495,7 @@ def test_an_index_of_schema_2_is_read_as_before_and_an_update_writes_the_current
     assert main(["index", "update", "--sources", str(catalogue), "--index", str(index_path), "-q"]) == 0
     updated = IndexStore.open(index_path)
     assert updated.info()["schema"] == SCHEMA_VERSION and updated.band_index().directory.dtype == np.uint32
-    assert len(updated.band_index()) < len(built)
+    assert len(updated.band_index()) < len(built) and not array_rows(index_path) and len(updated.band_files()) == 1
 
 
 def test_lookups_in_a_loaded_or_built_index_use_the_kernels_warming_up_loaded(tmp_path):
@@ -525,6 +571,28 @@ def test_an_index_build_whose_worker_dies_stops_with_one_line(tmp_path, monkeypa
     assert not (tmp_path / "index.db").exists()
 
 
+def as_schema_4(index: Path, piece: int = 1 << 28) -> None:
+    """Rewrite an index as schema 4 wrote it: its band keys in rows of `arrays` of at most
+    `piece` bytes, no band keys files."""
+    store = IndexStore.open(index)
+    band = store.band_index()
+    files = [Path(file["path"]) for file in store.band_files()]
+    assert files and not array_rows(index)
+    kept, store_module.ARRAY_PIECE = store_module.ARRAY_PIECE, piece
+    try:
+        store.db.execute("BEGIN")
+        for name in ("keys", "owners", "directory"):
+            store._write_array(name, getattr(band, name))
+        store.db.execute("DELETE FROM meta WHERE name = 'bands'")
+        store.db.execute("UPDATE meta SET value = '4' WHERE name = 'schema'")
+        store.db.execute("COMMIT")
+    finally:
+        store_module.ARRAY_PIECE = kept
+    store.close()
+    for path in files:
+        path.unlink()
+
+
 def array_rows(index: Path) -> dict[str, int]:
     """Bytes of each row of the index's arrays, by row name."""
     with sqlite3.connect(index) as db:
@@ -551,15 +619,17 @@ def some_reposts(tmp_path, corpus) -> Path:
 
 
 def test_arrays_stored_in_small_pieces_give_the_scan_the_same_report(tmp_path, corpus, monkeypatch, some_reposts):
-    """SQLite refuses a blob over 1 GB (a million sources' keys are 1.9 GB): each array is
-    stored in rows of at most `ARRAY_PIECE` bytes, read back as one array."""
+    """SQLite refuses a blob over 1 GB (a million sources' keys are 1.9 GB): schema 4 stored
+    each array in rows of at most `ARRAY_PIECE` bytes, read back as one array; schema 5 maps
+    band keys files, and gives the scan the same report."""
     catalogue = copies_catalogue(tmp_path / "catalogue.jsonl", corpus, cut=True)
-    whole, pieced = tmp_path / "whole.db", tmp_path / "pieced.db"
-    assert main(["index", "build", "--sources", str(catalogue), "--index", str(whole), "-q", "--jobs", "1"]) == 0
+    whole, pieced, mapped = tmp_path / "whole.db", tmp_path / "pieced.db", tmp_path / "mapped.db"
+    for path in (whole, pieced, mapped):
+        assert main(["index", "build", "--sources", str(catalogue), "--index", str(path), "-q", "--jobs", "1"]) == 0
+    as_schema_4(whole)
     assert sorted(array_rows(whole)) == ["directory", "keys", "owners"]  # a small catalogue's arrays fit one row each
-    monkeypatch.setattr(store_module, "ARRAY_PIECE", 4 * 1024 + 3)  # (rounded down to whole values)
     monkeypatch.setattr(store_module, "_PIECE", 1000)  # written, and read, in parts of a row too
-    assert main(["index", "build", "--sources", str(catalogue), "--index", str(pieced), "-q", "--jobs", "1"]) == 0
+    as_schema_4(pieced, 4 * 1024 + 3)  # (rounded down to whole values)
     rows = array_rows(pieced)
     keys = [rows["keys"]] + [rows[f"keys.{n}"] for n in range(1, len(rows)) if f"keys.{n}" in rows]
     assert len(keys) > 10 and set(keys[:-1]) == {4096} and 0 < keys[-1] <= 4096
@@ -570,14 +640,14 @@ def test_arrays_stored_in_small_pieces_give_the_scan_the_same_report(tmp_path, c
     for name in ("keys", "owners", "directory"):
         assert np.array_equal(getattr(loaded[whole], name), getattr(loaded[pieced], name))
     info = IndexStore.open(pieced).info()
-    assert info["band_keys"] == len(loaded[whole]) and info["schema"] == SCHEMA_VERSION
-    monkeypatch.setattr(store_module, "ARRAY_PIECE", 1 << 28)  # a scan reads whatever pieces it finds
-    reports = [scan_report(tmp_path, some_reposts, path, f"{path.stem}.json") for path in (whole, pieced)]
-    assert reports[0].replace(b"whole.db", b"pieced.db") == reports[1]
+    assert info["band_keys"] == len(loaded[whole]) and info["schema"] == 4
+    reports = [scan_report(tmp_path, some_reposts, path, f"{path.stem}.json").replace(path.name.encode(), b"INDEX")
+               for path in (whole, pieced, mapped)]
+    assert reports[0] == reports[1] == reports[2]
     assert len(json.loads(reports[0])["documents"]) == 20
     one = some_reposts / "r03.txt"  # a handful of reposts looks the keys up where they lie: across pieces too
-    assert scan_report(tmp_path, one, whole, "one-whole.json").replace(b"whole.db", b"pieced.db") == scan_report(
-        tmp_path, one, pieced, "one-pieced.json")
+    assert len({scan_report(tmp_path, one, path, f"one-{path.stem}.json").replace(path.name.encode(), b"INDEX")
+                for path in (whole, pieced, mapped)}) == 1
 
 
 @pytest.mark.skipif(not hasattr(sqlite3.Connection, "blobopen"),
@@ -586,8 +656,8 @@ def test_band_keys_looked_up_across_pieces_give_the_candidates_loaded_keys_give(
     from compliance.similarity.store import StoredBandIndex
 
     index_path = tmp_path / "index.db"
-    monkeypatch.setattr(store_module, "ARRAY_PIECE", 100)  # keys 96 bytes a row: buckets straddle rows
     assert main(["index", "build", "--sources", str(DATA / "corpus.jsonl"), "--index", str(index_path), "-q"]) == 0
+    as_schema_4(index_path, 100)  # keys 96 bytes a row: buckets straddle rows
     store = IndexStore.open(index_path)
     loaded, in_place = store.band_index(), store.band_lookup(documents=1)
     assert isinstance(in_place, StoredBandIndex) and len(array_rows(index_path)) > 30
@@ -608,7 +678,7 @@ def single_rows(index: Path) -> None:
         db.execute("UPDATE meta SET value = '3' WHERE name = 'schema'")
 
 
-def test_an_index_of_schema_3_in_single_blobs_scans_as_before_and_an_update_writes_pieces(tmp_path, corpus, monkeypatch,
+def test_an_index_of_schema_3_in_single_blobs_scans_as_before_and_an_update_writes_band_files(tmp_path, corpus, monkeypatch,
                                                                                          some_reposts):
     catalogue = tmp_path / "sources"
     shutil.copytree(SOURCES, catalogue)
@@ -616,10 +686,11 @@ def test_an_index_of_schema_3_in_single_blobs_scans_as_before_and_an_update_writ
         (catalogue / f"extra-{number}.md").write_text(f"---\nid: extra-{number}\npublisher: {record['publisher']}\n---\n"
                                                       f"{record['text']}\n", encoding="utf-8")
     index = tmp_path / "index.db"
-    monkeypatch.setattr(store_module, "ARRAY_PIECE", 4096)
     assert main(["index", "build", "--sources", str(catalogue), "--index", str(index), "-q", "--jobs", "1"]) == 0
     one = some_reposts / "r01.txt"
     before = scan_report(tmp_path, some_reposts, index, "pieced.json"), scan_report(tmp_path, one, index, "one.json")
+    as_schema_4(index, 4096)
+    assert scan_report(tmp_path, some_reposts, index, "pieced.json") == before[0]
     single_rows(index)
     assert sorted(array_rows(index)) == ["directory", "keys", "owners"] and array_rows(index)["keys"] > 4096
     old = IndexStore.open(index)
@@ -629,8 +700,8 @@ def test_an_index_of_schema_3_in_single_blobs_scans_as_before_and_an_update_writ
 
     (catalogue / "extra-0.md").unlink()
     assert main(["index", "update", "--sources", str(catalogue), "--index", str(index), "-q"]) == 0
-    assert IndexStore.open(index).info()["schema"] == SCHEMA_VERSION and "keys.1" in array_rows(index)
-    assert all(size <= 4096 for size in array_rows(index).values())
+    assert IndexStore.open(index).info()["schema"] == SCHEMA_VERSION and not array_rows(index)
+    assert len(IndexStore.open(index).band_files()) == 1
     assert scan_report(tmp_path, some_reposts, index, "updated.json") != before[0]  # extra-0 is gone
 
 
@@ -657,8 +728,9 @@ def test_an_index_built_on_workers_holds_what_one_built_in_one_process_holds(tmp
     for jobs in ("1", "2"):
         index = tmp_path / f"index-{jobs}.db"
         assert main(["index", "build", "--sources", str(catalogue), "--index", str(index), "--jobs", jobs, "-q"]) == 0
+        band = IndexStore.open(index).band_index()
         with sqlite3.connect(index) as db:
-            contents.append((db.execute("SELECT name, data FROM arrays ORDER BY name").fetchall(),
+            contents.append(([getattr(band, name).tobytes() for name in ("keys", "owners", "directory")],
                              db.execute("SELECT number, id, content_hash, record, origin, text FROM sources ORDER BY number").fetchall()))
     assert contents[0] == contents[1] and len(contents[0][1]) == 1200
 

@@ -742,6 +742,8 @@ def describe_index(details: dict) -> str:
     return "\n".join([
         f"index:      {details['path']} ({details['size_bytes'] / 1e6:.1f} MB, schema {details['schema']})",
         f"sources:    {details['sources']:,} ({details['band_keys']:,} band keys)",
+        *[f"band keys:  {file['path']} ({file['size_bytes'] / 1e6:.1f} MB, {file['band_keys']:,} keys, {file['layer']})"
+          for file in details.get("band_files", [])],
         f"parameters: {parameters}",
         f"hashing:    {details['hashing']}",
         f"datasketch: {details['datasketch']}",

@@ -229,13 +229,14 @@ ACTOR_BASE_BYTES = 200 * 2**20  # Python, numpy, numba's kernels and Ray's worke
 
 
 def shard_memory(path: Path) -> int:
-    """Bytes a shard's actor holds: its stored arrays (loaded whole) and the process around them."""
+    """Bytes a shard's actor holds: its band keys (loaded, or mapped and read whole in time) and
+    the process around them."""
     store = IndexStore.open(path)
     try:
-        (arrays,) = store.db.execute("SELECT coalesce(sum(length(data)), 0) FROM arrays").fetchone()
+        arrays = store.band_bytes()
     finally:
         store.close()
-    return int(arrays) + ACTOR_BASE_BYTES
+    return arrays + ACTOR_BASE_BYTES
 
 
 def status() -> list[dict]:

@@ -3,7 +3,8 @@
 Layout of a sharded index folder:
     manifest.json        {"format": 1, "shards": N, "catalogue": fingerprint, "parameters": {...},
                           "files": ["shard-0.db", ...]}
-    shard-K.db           an index of the single machine's format (schema 4) holding the sources
+    shard-K.db           an index of the single machine's format (schema 5, its band keys in
+                         shard-K.db.bands-TOKEN files beside it) holding the sources
                          whose id hashes to K; sources keep the numbers an index of the whole
                          catalogue gives them, so that merged rankings break ties alike
 
@@ -22,7 +23,7 @@ import xxhash
 from compliance.errors import ComplianceError
 from compliance.model import Source
 from compliance.similarity.index import IndexParameters
-from compliance.similarity.store import SyncReport, build_index, content_hash
+from compliance.similarity.store import SyncReport, build_index, content_hash, remove_unused_bands
 
 MANIFEST = "manifest.json"
 FORMAT = 1
@@ -108,6 +109,7 @@ def build_shards(folder: Path, sources: list[Source], parameters: IndexParameter
     for stale in folder.glob("shard-*.db"):  # of an earlier build with more shards
         if stale.name not in {shard_file(number) for number in range(count)}:
             stale.unlink(missing_ok=True)
+            remove_unused_bands(stale, set())
     return SyncReport(len(sources), 0, 0, 0)
 
 

@@ -20,7 +20,7 @@ from collections import deque
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, NamedTuple
+from typing import Any, Callable, Iterable, NamedTuple
 
 import numpy as np
 
@@ -57,7 +57,7 @@ class IndexedFiles:
     holds the index for the update until it is done)."""
 
     signatures: dict[str, Signature]  # path -> as stat'ed before the file was read
-    holders: Callable[[], dict[str, tuple[str, str]]]  # source id -> (path, origin) of the file that gave it
+    holders: Callable[[Iterable[str]], dict[str, tuple[str, str]]]  # of these source ids: -> (path, origin) of the file that gave it
     store: Any  # the IndexStore to sync the catalogue with
 
 
@@ -414,7 +414,7 @@ def _keep_first_of_each_id(loaded: list[tuple[int, Source, str]], catalogue: Cat
     held: dict[str, tuple[str, str]] = {}  # id -> (file, origin) of the sources of unchanged files
     position_of: dict[str, int] = {}
     if loaded and catalogue.unchanged and catalogue.indexed:
-        held = catalogue.indexed.holders()
+        held = catalogue.indexed.holders({source.id for _, source, _ in loaded})
         unchanged = set(catalogue.unchanged)
         for position, file in enumerate(catalogue.files):
             if file.path in unchanged:

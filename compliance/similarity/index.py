@@ -310,6 +310,64 @@ class BandIndex:
         return np.sort(kernels.overfull_keys(self.keys, self.directory, MAX_BUCKET))
 
 
+@dataclass(frozen=True)
+class LayeredBandIndex(BandIndex):
+    """An index file's band keys after small updates: the main keys as last written whole
+    (`keys`, `owners`, `directory`, memory-mapped), the keys of sources added or replaced
+    since (`delta`, a small `BandIndex`), and the sources whose main keys no longer count
+    (`masked`, by number: removed or replaced). An update then rewrites the delta, not the
+    millions of main keys; lookups answer exactly what one index of the same sources would
+    (buckets counted across both layers, so the same candidates rank alike, ties too)."""
+
+    delta: BandIndex = None  # type: ignore[assignment]
+    masked: np.ndarray = None  # type: ignore[assignment]  # bool, by source number (shorter: the rest unmasked)
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        object.__setattr__(self, "masked", kernels.read_only(np.ascontiguousarray(self.masked, dtype=np.bool_)))
+
+    @property
+    def main(self) -> BandIndex:
+        return BandIndex(self.keys, self.owners, self.directory)
+
+    def __len__(self) -> int:
+        return len(self.keys) + len(self.delta.keys)
+
+    @property
+    def nbytes(self) -> int:
+        return self.keys.nbytes + self.owners.nbytes + self.delta.nbytes + self.delta.directory.nbytes + self.masked.nbytes
+
+    def _layers(self) -> tuple:
+        return (self.keys, self.owners, self.directory, self._shift, self.masked,  # type: ignore[attr-defined]
+                self.delta.keys, self.delta.owners, self.delta.directory, self.delta._shift)  # type: ignore[attr-defined]
+
+    def key_matches(self, query_keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        if not len(query_keys):
+            return np.zeros(0, np.int32), np.zeros(0, np.int32)
+        return kernels.layered_key_matches(*self._layers(), np.ascontiguousarray(query_keys, dtype=np.uint64), MAX_BUCKET)
+
+    def candidates_with_hits(self, query_keys: np.ndarray, limit: int) -> list[tuple[int, int]]:
+        return ranked_candidates(self.key_matches(query_keys)[1], limit)
+
+    def shingle_candidates_with_keys(self, shingles: np.ndarray, parameters: IndexParameters, stride: int,
+                                     limit: int) -> tuple[list[tuple[int, int]], np.ndarray]:
+        keys = query_keys(shingles, parameters, stride) if len(shingles) else np.zeros(0, np.uint64)
+        return self.candidates_with_hits(keys, limit), keys
+
+    def bucket_sizes(self, keys: np.ndarray) -> np.ndarray:
+        keys = np.ascontiguousarray(keys, dtype=np.uint64)
+        main, delta = self._layers()[:5], self.delta
+        return kernels.layered_bucket_sizes(*main, delta.keys, delta.directory, delta._shift, keys)  # type: ignore[attr-defined]
+
+    def overfull_keys(self) -> np.ndarray:
+        """Keys over `MAX_BUCKET` across both layers: among the main keys over it less the
+        largest delta bucket, and the delta's own keys."""
+        delta_keys = np.unique(self.delta.keys)
+        most = int(self.delta.bucket_sizes(delta_keys).max()) if len(delta_keys) else 0
+        possible = np.union1d(kernels.overfull_keys(self.keys, self.directory, max(MAX_BUCKET - most, 0)), delta_keys)
+        return np.sort(possible[self.bucket_sizes(possible) > MAX_BUCKET])
+
+
 class CandidateLookup(Protocol):
     """A repost's shingles to candidates: a `BandIndex` in memory, or one read in place from an index file."""
 

@@ -300,6 +300,74 @@ def key_matches(keys, owners, directory, shift, query_keys, max_bucket):
 
 
 @njit(cache=True, nogil=True)
+def _unmasked_equal(keys, owners, directory, shift, masked, query):
+    """How many of the index keys equal `query` belong to a source `masked` does not mark."""
+    top = np.int64(query >> np.uint64(shift))
+    equal = 0
+    for position in range(directory[top], directory[top + 1]):
+        if keys[position] == query:
+            owner = owners[position]
+            if owner >= len(masked) or not masked[owner]:
+                equal += 1
+    return equal
+
+
+@njit(cache=True, nogil=True)
+def layered_key_matches(keys, owners, directory, shift, masked, delta_keys, delta_owners, delta_directory, delta_shift,
+                        query_keys, max_bucket):
+    """`key_matches` of an index in two layers: the main keys but those of sources `masked`
+    marks (removed or replaced since the main keys were written), and the delta's keys (of
+    sources added or replaced since). Buckets are counted across both, as one index of the
+    same sources counts them, so that candidates rank alike."""
+    n = len(query_keys)
+    counts = np.zeros(n, np.int32)
+    total = 0
+    for q in range(n):
+        query = query_keys[q]
+        equal = _unmasked_equal(keys, owners, directory, shift, masked, query)
+        top = np.int64(query >> np.uint64(delta_shift))
+        for position in range(delta_directory[top], delta_directory[top + 1]):
+            equal += delta_keys[position] == query
+        if equal > max_bucket:
+            counts[q] = max_bucket + 1
+        else:
+            counts[q] = equal
+            total += equal
+    found = np.empty(total, np.int32)
+    total = 0
+    for q in range(n):
+        if counts[q] == 0 or counts[q] > max_bucket:
+            continue
+        query = query_keys[q]
+        top = np.int64(query >> np.uint64(shift))
+        for position in range(directory[top], directory[top + 1]):
+            if keys[position] == query:
+                owner = owners[position]
+                if owner >= len(masked) or not masked[owner]:
+                    found[total] = owner
+                    total += 1
+        top = np.int64(query >> np.uint64(delta_shift))
+        for position in range(delta_directory[top], delta_directory[top + 1]):
+            if delta_keys[position] == query:
+                found[total] = delta_owners[position]
+                total += 1
+    return counts, found
+
+
+@njit(cache=True, nogil=True)
+def layered_bucket_sizes(keys, owners, directory, shift, masked, delta_keys, delta_directory, delta_shift, query_keys):
+    """`bucket_sizes` of an index in two layers (see `layered_key_matches`)."""
+    sizes = np.zeros(len(query_keys), np.int64)
+    for q in range(len(query_keys)):
+        query = query_keys[q]
+        sizes[q] = _unmasked_equal(keys, owners, directory, shift, masked, query)
+        top = np.int64(query >> np.uint64(delta_shift))
+        for position in range(delta_directory[top], delta_directory[top + 1]):
+            sizes[q] += delta_keys[position] == query
+    return sizes
+
+
+@njit(cache=True, nogil=True)
 def _table_size(count):
     """Slots for an open-addressing table of `count` values: a power of two, at most half full."""
     size = 16

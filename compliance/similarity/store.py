@@ -1,31 +1,48 @@
-"""The persistent source index: a catalogue's fingerprints in one SQLite file.
+"""The persistent source index: a catalogue's fingerprints in one SQLite file, its band keys in
+files beside it.
 
 A scheduled scan opens it instead of reading and hashing tens of thousands of source files:
-it loads the band keys (two arrays, one read per row of at most 256 MB) and fetches a
-source's text only when the source is a candidate. `sync` brings it in line with a
-catalogue, fingerprinting only new and changed sources, in one transaction: an interrupted
-update leaves the index as it was.
+it maps the band keys into memory (the kernel's page cache shares them between the scan, its
+forked workers and the next scan; nothing is copied, and a one-repost scan reads only the
+pages it looks at) and fetches a source's text only when the source is a candidate. `sync`
+brings it in line with a catalogue, fingerprinting only new and changed sources, in one
+transaction: an interrupted update leaves the index as it was.
 
-Layout (schema 4):
-    meta(name, value)        parameters (JSON), hashing scheme, datasketch version, times
+Layout (schema 5):
+    meta(name, value)        parameters (JSON), hashing scheme, datasketch version, times, and
+                             'bands': the band keys files in use, {"main": {"token", "keys",
+                             "size"}, "delta": {...} or null}
     sources(number, id, content_hash, record, origin, text)
                              record: the Source's fields as JSON
-    arrays(name, data)       'keys' (uint64, grouped by prefix), 'owners' (int32) and 'directory'
-                             (uint32; int64 from 2**32 keys): the merged BandIndex, each array in
-                             rows of at most `ARRAY_PIECE` bytes named 'keys', 'keys.1', 'keys.2'...
-                             (SQLite refuses a blob over 1 GB: a million sources' keys are 1.9 GB)
+    arrays(name, data)       empty (older schemas' band keys)
     files(path, size, mtime_ns, inode, ctime_ns)
                              catalogue files read, by stat signature: an update reads only the
                              files whose signature changed, and those it does not remember
     file_sources(id, path, origin)
                              the sources each of those files gave; writing a source forgets its
                              file (triggers on `sources`)
+    INDEX.bands-TOKEN        (beside the index file INDEX, `bands_file`) a 64-byte header (magic,
+                             token, counts), then 'keys' (uint64, grouped by prefix), 'owners'
+                             (int32), 'directory' (uint32; int64 from 2**32 keys): a `BandIndex`,
+                             and the numbers of masked sources (int32), each at a multiple of 8
+                             bytes. The main file holds the keys as last written whole; a delta
+                             file the keys of sources added or replaced since, and the sources
+                             whose main keys no longer count (`LayeredBandIndex`). An update
+                             writes a new delta (its cost grows with what changed, not with the
+                             catalogue) until the delta would hold `FOLD_FRACTION` of the main
+                             keys; then it writes the main keys again, the delta folded in.
+                             New files are written under a temporary name, flushed and renamed
+                             before the commit that names them; whoever holds the index for
+                             writing next removes the files it does not name (replaced ones, and
+                             those of a run killed before its commit). Copy an index with its
+                             files (`cp index.db* elsewhere/`).
 
-Schema 3 differs only in holding each array in one row (the first piece of schema 4: it is
-read as it is). Schema 2 differs from 3 in its directory, always int64 and coarser. Both are
-still read, and an update writes schema 4. An index without `files` (written before it was
-kept) is read as before; its first update adds the tables and reads every file, as every
-update did.
+Schema 4 held the band keys in `arrays`, each array in rows of at most `ARRAY_PIECE` bytes
+named 'keys', 'keys.1', 'keys.2'... (SQLite refuses a blob over 1 GB). Schema 3 held each
+array in one row (the first piece of schema 4). Schema 2 differs from 3 in its directory,
+always int64 and coarser. All three are still read, and an update writes schema 5. An index
+without `files` (written before it was kept) is read as before; its first update adds the
+tables and reads every file, as every update did.
 """
 from __future__ import annotations
 
@@ -38,7 +55,9 @@ import datetime as dt
 import gc
 import json
 import os
+import mmap
 import re
+import secrets
 import sqlite3
 import struct
 import sys
@@ -59,15 +78,18 @@ from compliance.model import License, Source
 from compliance.similarity.catalogue import Catalogue, IndexedFiles
 from compliance.similarity.fingerprint import Banding, permutations, remember_permutations
 from compliance.similarity.index import (
-    MAX_BUCKET, BandIndex, IndexParameters, directory_type, keys_in_chunks, keys_of_all, prefix_shift, query_keys,
+    MAX_BUCKET, BandIndex, IndexParameters, LayeredBandIndex, directory_type, keys_in_chunks, keys_of_all, prefix_shift, query_keys,
     ranked_candidates,
 )
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 _PIECE = 1 << 24  # bytes of an array written at a time
 # Bytes of an array one row holds at most (in whole values): SQLite's limit is 1 GB a blob.
 ARRAY_PIECE = 1 << 28
-_READABLE_SCHEMAS = {"2", "3", "4"}
+_READABLE_SCHEMAS = {"2", "3", "4", "5"}
+# The delta is folded into the main keys once it (with the main keys of sources masked) holds
+# this share of them: lookups then pay for two layers on a small share of keys only.
+FOLD_FRACTION = 0.05
 # Sources are numbered in int32 (the band keys' owners): a catalogue with more is refused
 # before any is fingerprinted.
 MAX_SOURCE_NUMBER = 2**31 - 1
@@ -139,6 +161,7 @@ def _is_racy(signature: tuple[int, int, int, int], listed_ns: int) -> bool:
     return max(mtime_ns, ctime_ns) >= listed_ns - RACY_NS
 
 
+_ROWS_LOOKED_UP = 20_000  # rows an update looks up one by one; beyond, it reads them all (`IndexStore._rows_of`)
 _SOURCES_KEPT = 256  # read sources kept: a chunk's candidates (see `Matcher._source_tokens`)
 
 
@@ -297,6 +320,95 @@ class _KeySpill:
             file.close()
 
 
+_BANDS_MAGIC = b"CMPBAND1"
+_BANDS_HEADER = struct.Struct("<8s16sQQQQ")  # magic, token, keys, directory entries, directory item size, masked
+_BANDS_HEADER_SIZE = 64
+
+
+def bands_file(index: Path, token: str) -> Path:
+    """Where the band keys of `token` lie for the index at `index`: beside it, named after it
+    (`cp index.db* elsewhere/` copies an index whole)."""
+    return index.with_name(f"{index.name}.bands-{token}")
+
+
+@dataclass(frozen=True)
+class BandsFile:
+    """One file of band keys, as the index's `meta` names it: which (`token`, also in the
+    file's header, so that a file of another index or generation is refused) and how large."""
+
+    token: str
+    keys: int
+    size: int
+
+    def as_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+
+def _aligned(size: int) -> int:
+    return -(-size // 8) * 8
+
+
+def _write_bands(path: Path, token: str, index: BandIndex, masked: np.ndarray) -> BandsFile:
+    """Write `index` (and the `masked` source numbers) to `path`: a header, then keys, owners,
+    directory and masked numbers, each at a multiple of 8 bytes, flushed to disk before
+    the index's commit names the file."""
+    masked = np.ascontiguousarray(masked, dtype=np.int32)
+    header = _BANDS_HEADER.pack(_BANDS_MAGIC, token.encode(), len(index.keys), len(index.directory), index.directory.itemsize, len(masked))
+    with open(path, "xb") as out:
+        out.write(header.ljust(_BANDS_HEADER_SIZE, b"\0"))
+        for values in (index.keys, index.owners, index.directory, masked):
+            data = memoryview(np.ascontiguousarray(values)).cast("B")
+            for at in range(0, len(data), _PIECE):
+                out.write(data[at : at + _PIECE])
+            out.write(b"\0" * (_aligned(len(data)) - len(data)))
+        out.flush()
+        os.fsync(out.fileno())
+        size = out.tell()
+    return BandsFile(token, len(index.keys), size)
+
+
+def _read_bands(path: Path, expected: BandsFile, whole: bool = True) -> tuple[BandIndex, np.ndarray, mmap.mmap]:
+    """The band keys (and masked source numbers) of a file `_write_bands` wrote, memory-mapped:
+    a scan, its forked workers and the next scan share the pages the kernel keeps, instead of
+    each copying gigabytes. The kernel is told to read all of it ahead when it will be read
+    `whole` (a large scan; pages not in the cache then come in large reads, not one fault at
+    a time). ValueError naming what is wrong."""
+    try:
+        with open(path, "rb") as handle:
+            size = os.fstat(handle.fileno()).st_size
+            if size != expected.size:
+                raise ValueError(f"{path.name} is {size:,} bytes, not the {expected.size:,} the index wrote")
+            mapped = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
+            if whole:
+                _willneed(mapped)
+    except FileNotFoundError:
+        raise ValueError(f"{path.name} is missing (copy an index with the files beside it: cp index.db* ...)") from None
+    magic, token, keys, entries, itemsize, masked = _BANDS_HEADER.unpack_from(mapped, 0)
+    if magic != _BANDS_MAGIC or token.decode(errors="replace") != expected.token or keys != expected.keys:
+        raise ValueError(f"{path.name} is not the band keys file this index wrote")
+    directory_dtype = np.uint32 if itemsize == 4 else np.int64
+    offset, arrays = _BANDS_HEADER_SIZE, []
+    for dtype, count in ((np.uint64, keys), (np.int32, keys), (directory_dtype, entries), (np.int32, masked)):
+        nbytes = count * np.dtype(dtype).itemsize
+        if offset + nbytes > size:
+            raise ValueError(f"{path.name} is shorter than its header says")
+        arrays.append(np.frombuffer(mapped, dtype=dtype, count=count, offset=offset))
+        offset += _aligned(nbytes)
+    prefix_shift(len(arrays[2]) - 1)
+    if arrays[2][-1] != keys:
+        raise ValueError(f"{path.name}: the directory does not fit the keys")
+    return BandIndex(*arrays[:3]), arrays[3], mapped
+
+
+def _willneed(mapped: mmap.mmap) -> None:
+    if hasattr(mmap, "MADV_WILLNEED") and len(mapped):
+        mapped.madvise(mmap.MADV_WILLNEED)
+
+
+def _new_token() -> str:
+    return secrets.token_hex(8)
+
+
 @dataclass(frozen=True)
 class SyncReport:
     added: int
@@ -314,6 +426,13 @@ class IndexStore:
         self._pid = os.getpid()
         self._cache: OrderedDict[int, Source] = OrderedDict()
         self._in_place: list[StoredBandIndex] = []  # lookups reading the file, closed by `end_snapshot`
+        # What band keys files are named after: the index's own path, but for a build's temporary
+        # index, the path it is moved to (its files are written there under their final names).
+        self.bands_name = path
+        self._written: list[Path] = []  # band keys files written by an update not committed yet
+        # Band keys files mapped when a snapshot began, by token: a build that replaces the index
+        # meanwhile removes the files the old one named, and a mapping outlives its file's name.
+        self._snapshot_files: dict[str, tuple[BandIndex, np.ndarray, mmap.mmap]] = {}
 
     @property
     def db(self) -> sqlite3.Connection:
@@ -378,6 +497,9 @@ class IndexStore:
         Forked workers read in transactions of their own, begun while this one holds the file."""
         self.db.execute("BEGIN")
         self.db.execute("SELECT 1 FROM meta LIMIT 1").fetchone()  # SQLite takes its lock at the first read
+        bands = self._bands_meta()
+        if bands is not None:
+            self._mapped_bands(bands, whole=False)  # (mapped now, read when looked up)
 
     def end_snapshot(self) -> None:
         """The scan has read all it needed: the index is let go now, not when the store is
@@ -387,6 +509,7 @@ class IndexStore:
         for lookup in self._in_place:
             lookup.close()
         self._in_place.clear()
+        self._snapshot_files.clear()
         if self._connection.in_transaction:
             self._connection.execute("COMMIT")
 
@@ -423,8 +546,22 @@ class IndexStore:
         what it remembers of the catalogue files it read."""
         self._begin_writing()
         signatures = {row[0]: row[1:] for row in self.db.execute("SELECT path, size, mtime_ns, inode, ctime_ns FROM files")}
-        return IndexedFiles(signatures, lambda: {source_id: (path, origin) for source_id, path, origin in
-                                                 self.db.execute("SELECT id, path, origin FROM file_sources")}, self)
+        return IndexedFiles(signatures, lambda ids: {source_id: (path, origin) for source_id, path, origin in self._rows_of(
+            "file_sources", ("id", "path", "origin"), ids)}, self)
+
+    def _rows_of(self, table: str, columns: tuple[str, ...], values) -> list[tuple]:
+        """`columns` of the rows of `table` whose first column is one of `values`: looked up one
+        by one (by an index of that column) for a few, all read for many. An update that read a
+        few catalogue files thus costs what it read, not a pass over a million sources' rows
+        (2 s each)."""
+        query = f"SELECT {', '.join(columns)} FROM {table}"
+        if len(values) > _ROWS_LOOKED_UP:
+            wanted = set(values)
+            return [row for row in self.db.execute(query) if row[0] in wanted]
+        found = []
+        for value in values:
+            found.extend(self.db.execute(f"{query} WHERE {columns[0]} = ?", (value,)))
+        return found
 
     def _begin_writing(self) -> None:
         """The write transaction of an update, in which an index written before files were
@@ -440,6 +577,8 @@ class IndexStore:
         try:
             for statement in _FILE_TABLES:  # (`executescript` would commit first)
                 self.db.execute(statement)
+            if self.bands_name == self.path:  # (a build's temporary index names none of the files there)
+                remove_unused_bands(self.path, self._bands_tokens())
         except BaseException:
             self.db.execute("ROLLBACK")
             raise
@@ -477,15 +616,16 @@ class IndexStore:
             # What may go: the sources of the files read again or gone, and those no file gave
             # (of files read but not remembered, or written by another version).
             again = {path for path in remembered if path not in unchanged}
-            going = {source_id for source_id, path in self.db.execute("SELECT id, path FROM file_sources") if path in again} if again else set()
+            going = {source_id for _, source_id in self._rows_of("file_sources", ("path", "id"), again)}
             attributed = self.db.execute("SELECT count(*) FROM file_sources").fetchone()[0]
             held = attributed - len(going) - len(catalogue.dropped)
             if attributed < self.db.execute("SELECT count(*) FROM sources").fetchone()[0]:
                 going.update(source_id for (source_id,) in self.db.execute(
                     "SELECT id FROM sources AS s WHERE NOT EXISTS (SELECT 1 FROM file_sources AS f WHERE f.id = s.id)"))
             going -= wanted
-            stored = {source_id: (number, digest) for source_id, number, digest in self.db.execute(
-                "SELECT id, number, content_hash FROM sources")} if sources or going else {}
+            # (the stored sources of those read and those that may go: the others stay as they are)
+            stored = {source_id: (number, digest) for source_id, number, digest in self._rows_of(
+                "sources", ("id", "number", "content_hash"), wanted | going)}
             removed = [stored[source_id][0] for source_id in going if source_id in stored]
             if stored:
                 records = [_record(source) for source in sources]
@@ -511,7 +651,7 @@ class IndexStore:
             self.db.executemany("DELETE FROM sources WHERE number = ?", [(number,) for number in removed])
             changed = sum(1 for source, _, _ in todo if source.id in stored)
             report = SyncReport(len(todo) - changed, changed, len(removed), len(sources) - len(todo) + held)
-            rewrite = bool(todo or removed or not self.db.execute("SELECT 1 FROM arrays").fetchone())
+            rewrite = bool(todo or removed or (self._bands_meta() is None and not self.db.execute("SELECT 1 FROM arrays").fetchone()))
             with _KeySpill(self.path.parent) as spill:
                 done = 0
                 for keys in keys_in_chunks([source.text for source, _, _ in todo], parameters, jobs, pool):
@@ -530,21 +670,23 @@ class IndexStore:
                 # The texts are written: they go before the keys are grouped (a million sources'
                 # are 4 GB, which with the keys and their grouping's spare copy made the peak).
                 replaced = set(removed) | set(numbers)
+                held_before = set(removed) | {number for (source, _, _), number in zip(todo, numbers) if source.id in stored}
                 del todo, sources, records, numbers
                 catalogue.sources = []
                 _give_back_freed_memory()
                 if rewrite:
-                    self._write_arrays(replaced, spill)
+                    self._write_arrays(replaced, spill, held_before)
             now = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
             self.db.execute("UPDATE meta SET value = ? WHERE name = 'updated'", (now,))
             self.db.execute("COMMIT")
         except BaseException as error:
             self.db.execute("ROLLBACK")
+            self._forget_written()
             if isinstance(error, sqlite3.OperationalError) and "locked" in str(error):
                 raise ComplianceError(f"the index is being read by a scan that did not end within {WAIT_FOR_SCANS:.0f} s; "
                                       "update it again when the scan is done", str(self.path)) from None
             raise
-        self._cache.clear()
+        self._committed()
         return report
 
     def apply(self, changed: list[tuple[int, Source]], removed: list[str]) -> SyncReport:
@@ -565,14 +707,16 @@ class IndexStore:
             with _KeySpill(self.path.parent) as spill:
                 for k, number in zip(keys, numbers):
                     spill.add(k, np.full(len(k), number, np.int32))
-                self._write_arrays(set(gone) | set(numbers) | {stored[s.id] for _, s in changed if s.id in stored}, spill)
+                held_before = set(gone) | {stored[s.id] for _, s in changed if s.id in stored}
+                self._write_arrays(held_before | set(numbers), spill, held_before)
             now = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
             self.db.execute("UPDATE meta SET value = ? WHERE name = 'updated'", (now,))
             self.db.execute("COMMIT")
         except BaseException:
             self.db.execute("ROLLBACK")
+            self._forget_written()
             raise
-        self._cache.clear()
+        self._committed()
         changed_count = sum(1 for _, source in changed if source.id in stored)
         return SyncReport(len(changed) - changed_count, changed_count, len(gone), len(stored) - len(gone) - changed_count)
 
@@ -591,26 +735,107 @@ class IndexStore:
         self.db.executemany("INSERT INTO file_sources VALUES (?, ?, ?)", [
             (source.id, catalogue.file_of[source.id], source.origin) for source in catalogue.sources if catalogue.file_of.get(source.id) in read])
 
-    def _write_arrays(self, replaced: set[int], spill: "_KeySpill") -> None:
-        """The merged arrays without the keys of replaced sources, plus the new keys (and the
-        number of the source of each) from `spill`, grouped. Each is made once at its final
-        size: joining copies of them cost the size of the arrays again at the peak."""
-        old = self.band_index()
-        keep = None
-        if replaced and len(old):
-            keep = ~np.isin(old.owners, np.fromiter(replaced, dtype=np.int32, count=len(replaced)))
-        kept = len(old) if keep is None else int(np.count_nonzero(keep))
-        keys, owners = _zeros(kept + spill.count, np.uint64), _zeros(kept + spill.count, np.int32)
-        if keep is None:
-            keys[:kept], owners[:kept] = old.keys, old.owners
-        else:
-            np.compress(keep, old.keys, out=keys[:kept])
-            np.compress(keep, old.owners, out=owners[:kept])
-        del old, keep  # grouping needs as much room again
-        spill.read_into(keys[kept:], owners[kept:])
-        index = BandIndex.grouped(keys, owners)
-        for name in ("keys", "owners", "directory"):
-            self._write_array(name, getattr(index, name))
+    def _committed(self) -> None:
+        """After an update's commit: the band keys files it no longer names go (no scan reads
+        them: a commit waits for the scans reading the index, and a scan maps its files while it
+        reads)."""
+        self._cache.clear()
+        self._written.clear()
+        self._snapshot_files.clear()
+        if self.bands_name == self.path:
+            remove_unused_bands(self.path, self._bands_tokens())
+
+    def _forget_written(self) -> None:
+        self._snapshot_files.clear()
+        for path in self._written:
+            path.unlink(missing_ok=True)
+        self._written.clear()
+
+    def _bands_meta(self) -> dict[str, BandsFile | None] | None:
+        """The band keys files the index names (schema 5): 'main' and 'delta' (None when there
+        is none); None for an index that holds its keys in `arrays`."""
+        row = self.db.execute("SELECT value FROM meta WHERE name = 'bands'").fetchone()
+        if row is None:
+            return None
+        try:
+            named = json.loads(row[0])
+            return {layer: None if named.get(layer) is None else BandsFile(**named[layer]) for layer in ("main", "delta")}
+        except (AttributeError, KeyError, TypeError, ValueError) as error:
+            raise self._damaged(f"meta 'bands': {type(error).__name__} {error}") from None
+
+    def _bands_tokens(self) -> set[str] | None:
+        """The tokens of the band keys files the index names; None when its meta is damaged
+        (then no file is removed as unused: it may be one the index named)."""
+        try:
+            bands = self._bands_meta() or {}
+        except ComplianceError:
+            return None
+        return {file.token for file in bands.values() if file is not None}
+
+    def _write_arrays(self, replaced: set[int], spill: "_KeySpill", held_before: set[int]) -> None:
+        """The band keys without those of replaced sources (of `held_before`, the numbers the
+        index held before: the rest are new), plus the new keys (and the number of the source
+        of each) from `spill`, grouped. Written as a delta beside the main keys
+        (which stay as they are, those of replaced sources masked) while it stays small
+        (`FOLD_FRACTION`); else the main keys are written again whole, the delta folded in."""
+        old = self.band_index(whole=False)  # (a delta's update reads none of the main keys; a damaged index is refused here)
+        bands = self._bands_meta()
+        main = BandIndex(old.keys, old.owners, old.directory)
+        delta = old.delta if isinstance(old, LayeredBandIndex) else None
+        replaced_numbers = np.fromiter(sorted(replaced), dtype=np.int32, count=len(replaced))
+        masked = np.union1d(np.flatnonzero(old.masked).astype(np.int32) if isinstance(old, LayeredBandIndex) else np.zeros(0, np.int32),
+                            np.fromiter(held_before, dtype=np.int32, count=len(held_before))).astype(np.int32)
+        delta_keep = None if delta is None or not len(replaced) else ~np.isin(delta.owners, replaced_numbers)
+        delta_kept = 0 if delta is None else len(delta.keys) if delta_keep is None else int(np.count_nonzero(delta_keep))
+        # (the main keys of masked sources, estimated from the keys a source holds on average)
+        masked_keys = len(masked) * len(main.keys) / max(len(self), 1)
+        if bands is not None and bands["main"] is not None and delta_kept + spill.count + masked_keys <= FOLD_FRACTION * len(main.keys):
+            keys, owners = _zeros(delta_kept + spill.count, np.uint64), _zeros(delta_kept + spill.count, np.int32)
+            if delta is not None and delta_keep is not None:
+                np.compress(delta_keep, delta.keys, out=keys[:delta_kept])
+                np.compress(delta_keep, delta.owners, out=owners[:delta_kept])
+            elif delta is not None:
+                keys[:delta_kept], owners[:delta_kept] = delta.keys, delta.owners
+            spill.read_into(keys[delta_kept:], owners[delta_kept:])
+            self._set_bands(bands["main"], self._write_bands(BandIndex.grouped(keys, owners), masked))
+            return
+        layers = [(main, masked)] + ([(delta, replaced_numbers)] if delta is not None else [])
+        keeps = [None if not len(dropped) or not len(layer.keys) else ~np.isin(layer.owners, dropped) for layer, dropped in layers]
+        kept = [len(layer.keys) if keep is None else int(np.count_nonzero(keep)) for (layer, _), keep in zip(layers, keeps)]
+        keys, owners = _zeros(sum(kept) + spill.count, np.uint64), _zeros(sum(kept) + spill.count, np.int32)
+        at = 0
+        for (layer, _), keep, count in zip(layers, keeps, kept):
+            if keep is None:
+                keys[at : at + count], owners[at : at + count] = layer.keys, layer.owners
+            else:
+                np.compress(keep, layer.keys, out=keys[at : at + count])
+                np.compress(keep, layer.owners, out=owners[at : at + count])
+            at += count
+        del old, main, delta, layers, keeps  # grouping needs as much room again
+        spill.read_into(keys[at:], owners[at:])
+        self._set_bands(self._write_bands(BandIndex.grouped(keys, owners), np.zeros(0, np.int32)), None)
+
+    def _write_bands(self, index: BandIndex, masked: np.ndarray) -> BandsFile:
+        """A new band keys file, written under a temporary name and put in place (flushed to
+        disk, with its folder) before the commit that names it; a run killed before the commit
+        leaves a file no index names, which the next update removes."""
+        token = _new_token()
+        final = bands_file(self.bands_name, token)
+        temporary = final.with_name(f".{final.name}.{os.getpid()}.tmp")
+        try:
+            written = _write_bands(temporary, token, index, masked)
+            os.replace(temporary, final)
+        except BaseException:
+            temporary.unlink(missing_ok=True)
+            raise
+        self._written.append(final)
+        _sync_folder(final.parent)
+        return written
+
+    def _set_bands(self, main: BandsFile, delta: BandsFile | None) -> None:
+        self.db.execute("INSERT OR REPLACE INTO meta VALUES ('bands', ?)",
+                        (json.dumps({"main": main.as_dict(), "delta": None if delta is None else delta.as_dict()}),))
+        self.db.execute("DELETE FROM arrays")  # (an older schema's)
         self.db.execute("UPDATE meta SET value = ? WHERE name = 'schema'", (str(SCHEMA_VERSION),))
 
     def _write_array(self, name: str, values: np.ndarray) -> None:
@@ -632,7 +857,12 @@ class IndexStore:
                 for at in range(0, len(piece), _PIECE):
                     blob.write(piece[at : at + _PIECE])
 
-    def band_index(self) -> BandIndex:
+    def band_index(self, whole: bool = True) -> BandIndex:
+        """All band keys: memory-mapped from the index's band keys files (schema 5; a
+        `LayeredBandIndex` when updates left a delta), or loaded from `arrays` (older)."""
+        bands = self._bands_meta()
+        if bands is not None:
+            return self._mapped_bands(bands, whole)
         try:
             pieces = _array_pieces(self.db)
             if not pieces:
@@ -649,9 +879,54 @@ class IndexStore:
             raise self._damaged(f"band keys: {error}") from None
         return BandIndex(keys, owners, directory)
 
+    def _mapped_bands(self, bands: dict[str, BandsFile | None], whole: bool) -> BandIndex:
+        layers = []
+        for layer in ("main", "delta"):
+            named = bands[layer]
+            if named is None:
+                layers.append(None)
+                continue
+            path = bands_file(self.bands_name, named.token)
+            mapped = self._snapshot_files.get(named.token) if self.db.in_transaction else None
+            if mapped is None:
+                try:
+                    mapped = _read_bands(path, named, whole)
+                except (OSError, ValueError) as error:
+                    raise ComplianceError(f"damaged compliance source index (band keys: {error}); "
+                                          "rebuild it with `compliance index build`", str(path)) from None
+                if self.db.in_transaction:
+                    self._snapshot_files[named.token] = mapped
+            elif whole:
+                _willneed(mapped[2])
+            layers.append(mapped[:2])
+        if layers[0] is None:
+            raise self._damaged("band keys: no main file named")
+        (main, _), delta = layers
+        if delta is None:
+            return main
+        masked = np.zeros(int(delta[1].max()) + 1 if len(delta[1]) else 0, np.bool_)
+        masked[delta[1]] = True
+        return LayeredBandIndex(main.keys, main.owners, main.directory, delta[0], masked)
+
+    def band_files(self) -> list[dict]:
+        """The band keys files the index names: path, bytes and keys of each (`index info`)."""
+        bands = self._bands_meta() or {}
+        return [{"layer": layer, "path": str(bands_file(self.bands_name, named.token)), "size_bytes": named.size,
+                 "band_keys": named.keys} for layer, named in bands.items() if named is not None]
+
+    def band_bytes(self) -> int:
+        """Bytes of band keys a process holding them all loads (or maps)."""
+        files = self.band_files()
+        if files:
+            return sum(file["size_bytes"] for file in files)
+        return int(self.db.execute("SELECT coalesce(sum(length(data)), 0) FROM arrays").fetchone()[0])
+
     def band_lookup(self, documents: int) -> "BandIndex | StoredBandIndex":
-        """What a scan of `documents` reposts looks band keys up in: for a handful, the keys
-        where they lie in the file; for more, all of them loaded (`band_index`)."""
+        """What a scan of `documents` reposts looks band keys up in: memory-mapped files (schema
+        5) read only the pages looked at, whatever the number. An older index's keys: for a
+        handful, looked up where they lie in the file; for more, all of them loaded (`band_index`)."""
+        if self._bands_meta() is not None:
+            return self.band_index(whole=documents > StoredBandIndex.MAX_DOCUMENTS)
         if documents > StoredBandIndex.MAX_DOCUMENTS or not hasattr(self.db, "blobopen") or not self.db.execute(
                 "SELECT 1 FROM arrays").fetchone():
             return self.band_index()
@@ -766,10 +1041,11 @@ class IndexStore:
 
     def info(self) -> dict:
         meta = self.meta()
-        keys = self.db.execute("SELECT coalesce(sum(length(data)), 0) / 8 FROM arrays WHERE name = 'keys' OR name GLOB 'keys.*'"
-                               ).fetchone()[0]
+        files = self.band_files()
+        keys = sum(file["band_keys"] for file in files) if files else self.db.execute(
+            "SELECT coalesce(sum(length(data)), 0) / 8 FROM arrays WHERE name = 'keys' OR name GLOB 'keys.*'").fetchone()[0]
         return {
-            "path": str(self.path), "sources": len(self), "band_keys": keys,
+            "path": str(self.path), "sources": len(self), "band_keys": keys, "band_files": files,
             "size_bytes": os.path.getsize(self.path), "parameters": json.loads(meta["parameters"]),
             "banding": json.loads(meta["banding"]),
             "hashing": meta["hashing"], "datasketch": meta["datasketch"], "schema": int(meta["schema"]),
@@ -801,9 +1077,38 @@ def _temporary(path: Path) -> Path:
 
 
 def remove_temporaries(path: Path) -> list[Path]:
-    """The temporary files of builds of the index at `path` that were killed (`_temporary`,
-    with SQLite's journal files), whose process is gone."""
-    return remove_leftovers(path.parent, re.compile(re.escape(f".{path.name}.") + r"(?P<pid>\d+)\.tmp(?:-wal|-shm|-journal)?"))
+    """The temporary files of builds and updates of the index at `path` that were killed
+    (`_temporary`, with SQLite's journal files, and band keys files being written), whose
+    process is gone."""
+    return remove_leftovers(path.parent, re.compile(re.escape(f".{path.name}.") + r"(?:bands-[0-9a-f]{16}\.)?(?P<pid>\d+)\.tmp(?:-wal|-shm|-journal)?"))
+
+
+def remove_unused_bands(path: Path, used: set[str] | None) -> list[Path]:
+    """Remove the band keys files named after the index at `path` that it does not name (`used`;
+    None: not known, none removed): those it named before an update or a build replaced them,
+    and those of a run killed before its commit. Called by whoever holds the index for writing."""
+    if used is None:
+        return []
+    pattern = re.compile(re.escape(f"{path.name}.bands-") + r"(?P<token>[0-9a-f]{16})")
+    removed = []
+    with contextlib.suppress(OSError):
+        for entry in os.scandir(path.parent):
+            found = pattern.fullmatch(entry.name)
+            if found and found.group("token") not in used:
+                with contextlib.suppress(OSError):
+                    os.unlink(entry.path)
+                    removed.append(Path(entry.path))
+    return removed
+
+
+def _sync_folder(folder: Path) -> None:
+    """A rename in `folder` made durable (POSIX: the folder's entry is flushed on its own)."""
+    with contextlib.suppress(OSError):
+        descriptor = os.open(folder, os.O_RDONLY)
+        try:
+            os.fsync(descriptor)
+        finally:
+            os.close(descriptor)
 
 
 def build_index(path: Path, sources: Catalogue | list[Source], parameters: IndexParameters, jobs: int = 1, progress=None,
@@ -820,16 +1125,21 @@ def build_index(path: Path, sources: Catalogue | list[Source], parameters: Index
     store = None
     try:
         store = IndexStore.create(temporary, parameters)
+        store.bands_name = path  # its band keys files are written under their final names
         if meta:
             store.db.executemany("INSERT INTO meta VALUES (?, ?)", list(meta.items()))
         report = store.sync(sources, jobs, progress, pool, numbering)
         store.db.execute("PRAGMA journal_mode=DELETE")  # updates of the finished index are journalled
+        used = store._bands_tokens()
         store.close()
         os.replace(temporary, path)
+        _sync_folder(path.parent)
     except BaseException:
         if store is not None:
             store.close()
+            store._forget_written()
         for leftover in leftovers:
             leftover.unlink(missing_ok=True)
         raise
+    remove_unused_bands(path, used)  # the replaced index's
     return report

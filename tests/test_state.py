@@ -23,7 +23,7 @@ from compliance.state.cache import ScanCache
 from compliance.state.incremental import Current, Stored, recheck_reason
 from compliance.state.lock import StateLock
 from compliance.state.session import lock_path
-from compliance.state.store import StateStore
+from compliance.state.store import SCHEMA_VERSION, StateStore
 
 SCHEMA = json.loads((ROOT / "compliance" / "report" / "report.schema.json").read_text(encoding="utf-8"))
 
@@ -78,12 +78,12 @@ def test_cached_results_render_the_same_reports_as_a_full_scan(desk):
         import datetime as dt
 
         today = dt.date.today()
-        cache = ScanCache(store.documents(), pack, [], today, 5 * 1024 * 1024)
+        cache = ScanCache(store.documents(), pack, [], today, 5 * 1024 * 1024, results=store.result)
         primed, _ = report(cache)
         from compliance.state.store import RunChanges, RunRecord
 
         store.commit_run(RunRecord("t", 0, "v", 5, 5, 0, 0, 0, 0, {}, {}, []), RunChanges(upserts=cache.upserts))
-        cache = ScanCache(store.documents(), pack, [], today, 5 * 1024 * 1024)
+        cache = ScanCache(store.documents(), pack, [], today, 5 * 1024 * 1024, results=store.result)
         cached, result = report(cache)
     finally:
         store.close()
@@ -272,7 +272,7 @@ def test_a_state_file_of_schema_1_is_migrated_in_place_and_keeps_everything(desk
     assert without_incremental(second) == without_incremental(first)
     db = sqlite3.connect(desk / "state.db")
     try:
-        assert db.execute("PRAGMA user_version").fetchone()[0] == 5
+        assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
         assert db.execute("PRAGMA page_size").fetchone()[0] == 16384  # as the state was created
         tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
     finally:
@@ -533,3 +533,87 @@ def test_a_stored_span_that_is_not_one_is_refused(desk):
     payload["matches"][0]["spans"][0][4] = 0  # lines count from 1
     with pytest.raises(ValueError):
         result_from_json(json.dumps(payload), matched.path, matched.location, lambda: None, sources)
+
+
+def _reports(desk: Path, folder: str, *extra: str) -> tuple[int, dict[str, str]]:
+    """A scan writing JSON, SARIF and JUnit; its exit code and the reports' texts, the JSON's
+    `incremental` left out (a scan without state has none)."""
+    code = main(["scan", "reposts", "--sources", "sources", "--format", "json", "--format", "sarif", "--format", "junit",
+                 "--report-dir", folder, "-q", *extra])
+    texts = {path.name: path.read_text(encoding="utf-8") for path in sorted((desk / folder).iterdir())}
+    report = json.loads(texts["report.json"])
+    report["summary"].pop("incremental", None)
+    texts["report.json"] = json.dumps(report, ensure_ascii=False, indent=2)
+    return code, texts
+
+
+def test_unchanged_results_are_not_restored_for_json_sarif_and_junit_and_report_the_same(desk, monkeypatch):
+    """An unchanged document costs its stored findings and report row: its matches (and the
+    sources they name) are never rebuilt, and every report, the exit code and the history are
+    those of a full scan."""
+    import compliance.state.cache as cache_module
+
+    restored = []
+    whole = cache_module.result_from_json
+    monkeypatch.setattr(cache_module, "result_from_json", lambda *a, **k: restored.append(a[1]) or whole(*a, **k))
+    state = ("--state", "state.db")
+    assert _reports(desk, "first", *state)[0] == 1
+    seed = desk / "reposts" / "niac-missiles-repost.txt"
+    seed.write_text(seed.read_text(encoding="utf-8").replace("Iran", "Tehran", 1), encoding="utf-8")
+    (desk / "reposts" / "home-depot-sales.txt").unlink()
+    code, reports = _reports(desk, "second", *state)
+    assert restored == []
+    assert (code, reports) == _reports(desk, "full", "--no-state")
+    second = runs(desk / "state.db")[-1]
+    assert (second.documents, second.rechecked) == (4, 1)
+    store = StateStore.open(desk / "state.db", create=False)
+    try:
+        kept = sorted((o.location, o.fingerprint, o.rule, o.line) for o in store.open_findings())
+    finally:
+        store.close()
+    fresh = desk / "fresh.db"
+    _reports(desk, "again", "--state", str(fresh))
+    store = StateStore.open(fresh, create=False)
+    try:
+        assert kept == sorted((o.location, o.fingerprint, o.rule, o.line) for o in store.open_findings())
+    finally:
+        store.close()
+
+
+def test_a_baseline_restores_the_matches_of_unchanged_results_and_reports_as_a_full_scan(desk, monkeypatch):
+    """A baseline marks findings on copies of the results, which read their matches: restored
+    then, from the full stored result."""
+    import compliance.state.cache as cache_module
+
+    assert main(["baseline", "create", "reposts", "--sources", "sources", "--output", "base.json"]) == 0
+    entries = json.loads((desk / "base.json").read_text(encoding="utf-8"))
+    entries["findings"] = entries["findings"][::2]  # some findings accepted, others not
+    (desk / "base.json").write_text(json.dumps(entries), encoding="utf-8")
+    state = ("--state", "state.db", "--baseline", "base.json")
+    _reports(desk, "first", *state)
+    restored = []
+    whole = cache_module.result_from_json
+    monkeypatch.setattr(cache_module, "result_from_json", lambda *a, **k: restored.append(a[1]) or whole(*a, **k))
+    code, reports = _reports(desk, "second", *state)
+    assert len(restored) == 5 and runs(desk / "state.db")[-1].rechecked == 0
+    assert (code, reports) == _reports(desk, "full", "--no-state", "--baseline", "base.json")
+
+
+def test_a_state_of_schema_5_restores_its_results_whole_once_then_keeps_their_outcomes(desk, monkeypatch):
+    """Its rows have no outcome: restored whole once (as that version did), and kept with one."""
+    import compliance.state.cache as cache_module
+
+    first = scan_json(desk)
+    downgrade_state(desk / "state.db", 5)
+    restored = []
+    whole = cache_module.result_from_json
+    monkeypatch.setattr(cache_module, "result_from_json", lambda *a, **k: restored.append(a[1]) or whole(*a, **k))
+    second = scan_json(desk)
+    assert second["summary"]["incremental"]["cached"] == 5 and len(restored) == 5
+    assert without_incremental(second) == without_incremental(first)
+    restored.clear()
+    seed = desk / "reposts" / "niac-missiles-repost.txt"
+    seed.write_text(seed.read_text(encoding="utf-8") + "\nOne more line.\n", encoding="utf-8")
+    assert scan_json(desk)["summary"]["incremental"]["rechecked"] == 1
+    assert without_incremental(scan_json(desk)) == without_incremental(scan_json(desk, "--no-state", name="full.json"))
+    assert restored == []

@@ -23,13 +23,19 @@ class Comparison:
 
 
 def open_findings(documents: list[DocumentResult]) -> list[OpenFinding]:
-    """The active findings of a scan (after suppressions and the baseline), in report order."""
-    return [
-        OpenFinding(d.repository_path, finding_fingerprint(d.repository_path, f), f.rule, f.severity.value, f.line, f.message)
-        for d in sorted(documents, key=lambda d: d.path)
-        for f in d.findings
-        if f.is_active
-    ]
+    """The active findings of a scan (after suppressions and the baseline), in report order.
+    An unchanged result from the state brings its findings' fingerprints along."""
+    found = []
+    for d in sorted(documents, key=lambda d: d.path):
+        if not d.findings:
+            continue
+        location = d.repository_path
+        stored = getattr(d, "fingerprints", None)
+        for i, f in enumerate(d.findings):
+            if f.is_active:
+                found.append(OpenFinding(location, stored[i] if stored is not None else finding_fingerprint(location, f),
+                                         f.rule, f.severity.value, f.line, f.message))
+    return found
 
 
 def compare(previous: list[OpenFinding], current: list[OpenFinding], moved: dict[str, str] | None = None) -> Comparison:

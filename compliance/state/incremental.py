@@ -51,7 +51,7 @@ from compliance.checks.rulepack import RulePack
 from compliance.checks.suppressions import Waiver
 from compliance.similarity import kernels
 from compliance.similarity.index import MAX_BUCKET
-from compliance.model import Document, DocumentResult, Finding, Match, Severity, Source, Span, Suppression
+from compliance.model import Document, DocumentResult, Finding, Match, Severity, Source, Span, Suppression, finding_fingerprint
 
 RESULT_FORMAT = 3  # the JSON shape of a stored result; bump to invalidate every cached result (2: every source matched; 3: traces kept)
 
@@ -350,7 +350,71 @@ def result_from_json(text: str, report_path: str, location: str, load_document: 
                           [_finding(f) for f in d["findings"]], document, location, matches=matches)
 
 
+# ---------------------------------------------------------------------------------------------
+# What a run needs of an unchanged result. Reports other than HTML, the exit code and the
+# history read a result's findings (and their fingerprints) and whether it matched, and a JSON
+# report copies its stored row: the matches, most of a stored result's bytes, and each matched
+# source read from the index were restored for nothing (most of an unchanged run's cost).
+
+
+def outcome_json(result: DocumentResult) -> str:
+    """The findings of `result`, their fingerprints (`finding_fingerprint`, from the same
+    path as the history takes them), and whether it matched. Raises TypeError as result_json."""
+    payload = {
+        "format": result.format, "title": result.title, "matched": result.match is not None,
+        "findings": [_finding_dict(f) for f in result.findings],
+        "fingerprints": [finding_fingerprint(result.repository_path, f) for f in result.findings],
+    }
+    return json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
+
+
+class StoredResult(DocumentResult):
+    """An unchanged document's result as `outcome_json` kept it: its findings now, its matches
+    (`match`, `matches`) restored from the full stored result the first time something reads
+    them (a baseline marking findings, a report row rendered again). No document: reports that
+    show texts restore the whole result instead."""
+
+    def __getattr__(self, name: str) -> Any:
+        # Called only for what is not set yet: the matches, once.
+        restore = self.__dict__.pop("_restore", None) if name in ("match", "matches") else None
+        if restore is None:
+            raise AttributeError(name)
+        full = restore()
+        self.__dict__.update(match=full.match, matches=full.matches)
+        return self.__dict__[name]
+
+    @property
+    def matched(self) -> bool:
+        return self.match is not None if "match" in self.__dict__ else self.__dict__["_matched"]
+
+    @property
+    def fingerprints(self) -> list[str] | None:
+        """Each finding's fingerprint as stored; None once the findings may be others (a copy)."""
+        return self.__dict__.get("_fingerprints")
+
+
+def result_from_outcome(text: str, report_path: str, location: str, restore: Callable[[], DocumentResult]) -> StoredResult:
+    """`restore` rebuilds the whole result when the matches are read. ValueError (or KeyError,
+    TypeError) when `text` is not an outcome `outcome_json` wrote."""
+    try:
+        d = json.loads(text)
+    except RecursionError:
+        raise ValueError("stored outcome: nested too deeply") from None
+    _check(isinstance(d, dict) and d["format"] in ("txt", "md", "html", "folder") and isinstance(d["title"], str)
+           and isinstance(d["findings"], list) and type(d["matched"]) is bool, "not a stored outcome")
+    fingerprints = d["fingerprints"]
+    _check(type(fingerprints) is list and len(fingerprints) == len(d["findings"])
+           and all(type(f) is str for f in fingerprints), "fingerprints")
+    result = object.__new__(StoredResult)
+    # The fields DocumentResult.__init__ would set, but `match` and `matches`: see __getattr__.
+    result.__dict__.update(path=report_path, format=d["format"], title=d["title"], findings=[_finding(f) for f in d["findings"]],
+                           document=None, location=location, text_dropped=False, _restore=restore, _matched=d["matched"],
+                           _fingerprints=fingerprints)
+    return result
+
+
 __all__ = [
-    "CatalogueChange", "CatalogueSnapshot", "Current", "Stored", "affected_files", "cacheable", "catalogue_fingerprint",
-    "content_hash", "file_signature", "recheck_reason", "result_from_json", "result_json", "rules_fingerprint", "touched_keys", "trace_keys",
+    "CatalogueChange", "CatalogueSnapshot", "Current", "Stored", "StoredResult", "affected_files", "cacheable", "catalogue_fingerprint",
+    "content_hash", "file_signature", "outcome_json", "recheck_reason",
+    "result_from_json", "result_from_outcome", "result_json", "rules_fingerprint", "touched_keys", "trace_keys",
 ]

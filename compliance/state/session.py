@@ -81,7 +81,7 @@ class StateSession:
         self._documents = None  # the cache owns them now
         snapshot = self._snapshot if self._snapshot is not None else self.store.catalogue_snapshot()
         self._snapshot = None
-        return ScanCache(documents, pack, waivers, today, max_bytes, fetch_mode, snapshot, self.store.traces)
+        return ScanCache(documents, pack, waivers, today, max_bytes, fetch_mode, snapshot, self.store.traces, self.store.result)
 
     def prepare_run(self, documents: list[DocumentResult], cache: ScanCache, started: dt.datetime, duration: float,
                     paths: list[str]) -> PreparedRun:
@@ -95,7 +95,7 @@ class StateSession:
         others = sum(1 for o in known if o.location not in scope)
         changes = RunChanges(upserts=cache.upserts, deletes=cache.vanished, scope=scope, open=current, traces=cache.traces,
                              carried=cache.carried, catalogue_fp=cache.catalogue_fp, snapshot=cache.new_snapshot(),
-                             signatures=cache.signatures)
+                             signatures=cache.signatures, outcomes=cache.outcomes)
         by_severity = Counter(o.severity for o in current)
         record = RunRecord(
             started=started.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"), duration=duration,

@@ -17,6 +17,9 @@ SQLite in WAL mode, so `compliance history` can read while a scan writes. It hol
 - `documents.signature` and `document_rows` (schema 5, `UNCHANGED_FILES`): the file's stat
   signature when hashed and its JSON report line, so that an unchanged repost is neither read
   nor rendered again.
+- `documents.outcome` (schema 6, `OUTCOMES`): what a run needs of an unchanged result
+  (findings and their fingerprints, whether it matched), so that the full result (its
+  matches and spans) is read only when a report shows it.
 
 A run writes everything in one transaction at its end: a run that is interrupted or fails
 leaves the previous state as it was. `PRAGMA user_version` is the schema version, migrated
@@ -41,7 +44,7 @@ import xxhash
 
 from compliance.state.incremental import CatalogueSnapshot, Stored
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 APPLICATION_ID = 0x434D504C  # "CMPL"
 PAGE_SIZE = 16384
 _SQLITE_MAGIC = b"SQLite format 3\x00"
@@ -145,6 +148,15 @@ UNCHANGED_FILES = """
 """
 MIGRATIONS[5] = UNCHANGED_FILES
 
+# What an unchanged repost costs a JSON, SARIF or JUnit run: this small row, not its whole
+# result (matches with their spans, each matched source read from the index) parsed and
+# rebuilt. Rows written before it have none: their results are restored in full, as before,
+# until they are checked again. outcome: incremental.outcome_json.
+OUTCOMES = """
+    ALTER TABLE documents ADD COLUMN outcome TEXT
+"""
+MIGRATIONS[6] = OUTCOMES
+
 
 @dataclass(frozen=True)
 class OpenFinding:
@@ -208,9 +220,10 @@ class DecisionRow:
 class DocumentRow:
     file: str
     stored: Stored
-    result: str
+    result: str | None  # incremental.result_json; None as read: `StateStore.result` reads it when it is wanted
     signature: str | None = None  # incremental.file_signature and content hash when its bytes were hashed (None: hash them)
     report_row: str | None = None  # its JSON report line as rendered with the result (None: render it)
+    outcome: str | None = None  # incremental.outcome_json (None: written before it, restore the whole result)
 
 
 @dataclass
@@ -224,6 +237,7 @@ class RunChanges:
     traces: list[tuple[str, bytes, str]] = field(default_factory=list)  # (file, keys, candidates) of the upserts
     carried: list[str] = field(default_factory=list)  # files whose results hold for the catalogue now too
     signatures: list[tuple[str, str]] = field(default_factory=list)  # (signature, file): hashed again, bytes unchanged
+    outcomes: list[tuple[str, str]] = field(default_factory=list)  # (outcome, file): stored before outcomes were kept
     catalogue_fp: str = ""
     snapshot: CatalogueSnapshot | None = None  # the catalogue now, when it is not the one stored
 
@@ -342,10 +356,18 @@ class StateStore:
 
     @_damage_is_one_line
     def documents(self) -> dict[str, DocumentRow]:
+        """Every file's row without its full result (most runs need only the outcome of most)."""
         rows = self._db.execute(
-            "SELECT d.file, report_path, location, content_hash, rules_fp, catalogue_fp, source_id, source_digest, result,"
-            " signature, r.report_row FROM documents AS d LEFT JOIN document_rows AS r ON r.file = d.file")
-        return {r[0]: DocumentRow(r[0], Stored(*r[1:8]), r[8], r[9], _checked_row(r[10])) for r in rows if _typed(r, _DOCUMENT_TYPES)}
+            "SELECT d.file, report_path, location, content_hash, rules_fp, catalogue_fp, source_id, source_digest,"
+            " signature, r.report_row, outcome FROM documents AS d LEFT JOIN document_rows AS r ON r.file = d.file")
+        return {r[0]: DocumentRow(r[0], Stored(*r[1:8]), None, r[8], _checked_row(r[9]), r[10])
+                for r in rows if _typed(r, _DOCUMENT_TYPES)}
+
+    @_damage_is_one_line
+    def result(self, file: str) -> str | None:
+        """A file's full stored result (incremental.result_json), None when there is none usable."""
+        row = self._db.execute("SELECT result FROM documents WHERE file = ?", (file,)).fetchone()
+        return row[0] if row is not None and isinstance(row[0], str) else None
 
     @_damage_is_one_line
     def catalogue_snapshot(self) -> CatalogueSnapshot | None:
@@ -434,10 +456,11 @@ class StateStore:
             db.executemany("DELETE FROM document_traces WHERE file = ?", [(f,) for f in changes.deletes])
             db.executemany("DELETE FROM document_rows WHERE file = ?", [(f,) for f in changes.deletes])
             db.executemany("UPDATE documents SET signature = ? WHERE file = ?", changes.signatures)
+            db.executemany("UPDATE documents SET outcome = ? WHERE file = ?", changes.outcomes)
             db.executemany(
                 "INSERT OR REPLACE INTO documents (file, report_path, location, content_hash, rules_fp, catalogue_fp, source_id,"
-                " source_digest, result, signature, run_id) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-                [(row.file, *_stored_tuple(row.stored), row.result, row.signature, run_id) for row in changes.upserts])
+                " source_digest, result, signature, outcome, run_id) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+                [(row.file, *_stored_tuple(row.stored), row.result, row.signature, row.outcome, run_id) for row in changes.upserts])
             # A row rendered by this run replaces the stored one; a result without one (no JSON report
             # asked for) leaves none behind that could be stale.
             db.executemany("DELETE FROM document_rows WHERE file = ?", [(row.file,) for row in changes.upserts if row.report_row is None])
@@ -491,7 +514,7 @@ class StateStore:
 
 
 _TEXT, _WHOLE, _MAYBE_TEXT = (str,), (int,), (str, type(None))
-_DOCUMENT_TYPES = (_TEXT,) * 6 + (_MAYBE_TEXT, _MAYBE_TEXT, _TEXT, _MAYBE_TEXT, (object,))
+_DOCUMENT_TYPES = (_TEXT,) * 6 + (_MAYBE_TEXT, _MAYBE_TEXT, _MAYBE_TEXT, (object,), _MAYBE_TEXT)
 _OPEN_FINDING_TYPES = (_TEXT, _TEXT, _TEXT, _TEXT, _WHOLE, _TEXT)
 _ALERT_TYPES = (_WHOLE, _TEXT, _TEXT, _WHOLE, _TEXT)
 _DECISION_TYPES = (_WHOLE, _TEXT, _MAYBE_TEXT, _MAYBE_TEXT, _MAYBE_TEXT, _TEXT, _TEXT, _MAYBE_TEXT, _TEXT, _TEXT)

@@ -617,3 +617,32 @@ def test_a_state_of_schema_5_restores_its_results_whole_once_then_keeps_their_ou
     assert scan_json(desk)["summary"]["incremental"]["rechecked"] == 1
     assert without_incremental(scan_json(desk)) == without_incremental(scan_json(desk, "--no-state", name="full.json"))
     assert restored == []
+
+
+def test_a_run_rewrites_the_open_findings_of_the_files_whose_findings_changed_only(desk):
+    def rewritten() -> list[str]:
+        """The locations whose open findings were deleted (to be written again) since the last call."""
+        db = sqlite3.connect(desk / "state.db")
+        try:
+            db.execute("CREATE TABLE IF NOT EXISTS rewritten (location TEXT)")
+            db.execute("CREATE TRIGGER IF NOT EXISTS note_rewritten AFTER DELETE ON open_findings"
+                       " BEGIN INSERT INTO rewritten VALUES (old.location); END")
+            locations = sorted({row[0] for row in db.execute("SELECT location FROM rewritten")})
+            db.execute("DELETE FROM rewritten")
+            db.commit()
+            return locations
+        finally:
+            db.close()
+
+    first = scan_json(desk)
+    assert rewritten() == []
+    second = scan_json(desk)
+    assert rewritten() == [] and second["summary"]["incremental"]["new_findings"] == 0
+    edited = "reposts/niac-missiles-repost.txt"
+    seed = desk / edited
+    lines = seed.read_text(encoding="utf-8").split("\n")
+    seed.write_text("\n".join([lines[0], "", *lines[1:]]), encoding="utf-8")  # its findings one line lower
+    third = scan_json(desk)
+    assert rewritten() == [edited]
+    assert third["summary"]["findings"] == first["summary"]["findings"] and third["summary"]["incremental"]["new_findings"] == 0
+    assert [r.open for r in runs(desk / "state.db")] == [first["summary"]["findings"]] * 3

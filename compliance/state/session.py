@@ -42,6 +42,17 @@ class PreparedRun:
     changes: RunChanges
 
 
+def _differing(previous: list[OpenFinding], current: list[OpenFinding]) -> set[str]:
+    """The locations whose open findings are not the same list before and now."""
+    before: dict[str, list[OpenFinding]] = {}
+    for o in previous:
+        before.setdefault(o.location, []).append(o)
+    now: dict[str, list[OpenFinding]] = {}
+    for o in current:
+        now.setdefault(o.location, []).append(o)
+    return {location for location in before.keys() | now.keys() if before.get(location) != now.get(location)}
+
+
 class StateSession:
     def __init__(self, store: StateStore, lock: StateLock):
         self.store = store
@@ -91,9 +102,14 @@ class StateSession:
         known = self._open_findings if self._open_findings is not None else self.store.open_findings()
         self._open_findings = None
         previous = [o for o in known if o.location in scope]
-        comparison = compare(previous, current, cache.moved())
+        moved = cache.moved()
+        # Run after run, most locations' open findings are the ones stored: those are neither
+        # compared (nothing there is new or resolved) nor written again.
+        changed = _differing(previous, current) | set(moved) | set(moved.values())
+        comparison = compare([o for o in previous if o.location in changed], [o for o in current if o.location in changed], moved)
         others = sum(1 for o in known if o.location not in scope)
-        changes = RunChanges(upserts=cache.upserts, deletes=cache.vanished, scope=scope, open=current, traces=cache.traces,
+        changes = RunChanges(upserts=cache.upserts, deletes=cache.vanished, scope=changed & scope,
+                             open=[o for o in current if o.location in changed], traces=cache.traces,
                              carried=cache.carried, catalogue_fp=cache.catalogue_fp, snapshot=cache.new_snapshot(),
                              signatures=cache.signatures, outcomes=cache.outcomes)
         by_severity = Counter(o.severity for o in current)

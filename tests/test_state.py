@@ -646,3 +646,48 @@ def test_a_run_rewrites_the_open_findings_of_the_files_whose_findings_changed_on
     assert rewritten() == [edited]
     assert third["summary"]["findings"] == first["summary"]["findings"] and third["summary"]["incremental"]["new_findings"] == 0
     assert [r.open for r in runs(desk / "state.db")] == [first["summary"]["findings"]] * 3
+
+
+def test_a_catalogue_change_rewrites_no_row_it_leaves_and_blanks_those_it_touched_unscanned(desk):
+    """Results the change does not touch hold for the new catalogue through one alias, not a
+    rewrite of their rows; a touched file the run did not scan is checked at its next scan."""
+    def updated() -> int:
+        """`documents` rows updated since the last call (a trigger counts them)."""
+        db = sqlite3.connect(desk / "state.db")
+        try:
+            db.execute("CREATE TABLE IF NOT EXISTS updates (file TEXT)")
+            db.execute("CREATE TRIGGER IF NOT EXISTS note_update AFTER UPDATE ON documents BEGIN INSERT INTO updates VALUES (old.file); END")
+            count = db.execute("SELECT count(*) FROM updates").fetchone()[0]
+            db.execute("DELETE FROM updates")
+            db.commit()
+            return count
+        finally:
+            db.close()
+
+    index = ("--index", "index.db")
+    scan_json(desk, *index)
+    updated()
+    unrelated = "---\npublisher: Nobody\n---\n\n" + "Gardening in spring, at length, with tulips and patience. " * 40
+    (desk / "sources" / "unrelated.md").write_text(unrelated, encoding="utf-8")
+    assert scan_json(desk, *index)["summary"]["incremental"]["rechecked"] == 0
+    assert updated() == 0
+    assert scan_json(desk, *index)["summary"]["incremental"]["rechecked"] == 0  # the alias holds run after run
+    # A copy of one repost catalogued as a source touches it; a scan of another file leaves it unchecked.
+    copied = (desk / "reposts" / "home-depot-sales.txt").read_text(encoding="utf-8")
+    (desk / "sources" / "copy.md").write_text("---\npublisher: Copycat Wire\n---\n\n" + copied, encoding="utf-8")
+    code = main(["scan", "reposts/niac-missiles-repost.txt", "--sources", "sources", "--state", "state.db", *index,
+                 "--format", "json", "--output", "one.json", "-q"])
+    assert code in (0, 1)
+
+    def catalogue_of(name: str) -> str:
+        db = sqlite3.connect(desk / "state.db")
+        try:
+            return db.execute("SELECT catalogue_fp FROM documents WHERE location = ?", (f"reposts/{name}",)).fetchone()[0]
+        finally:
+            db.close()
+
+    assert catalogue_of("home-depot-sales.txt") == ""  # touched, not scanned: checked at its next scan
+    assert catalogue_of("desk-column.md") != ""
+    report = scan_json(desk, *index)
+    assert report["summary"]["incremental"]["rechecked"] >= 1 and catalogue_of("home-depot-sales.txt") != ""
+    assert without_incremental(report) == scan_json(desk, "--no-state", *index, name="full.json")

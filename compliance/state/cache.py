@@ -69,7 +69,6 @@ class ScanCache:
         self._follows_catalogue = fetch_mode == "off"
         self.carried_fp: str | None = None  # the stored catalogue, when this run's change leaves most results as they are
         self.affected: set[str] = set()  # files whose results that change may alter
-        self.carried: list[str] = []  # files whose stored results hold for this run's catalogue too
         self._overfull: np.ndarray | None = None  # the overfull keys now, once known
         self._lookups: dict[str, LookupTrace | None] = {}  # file -> trace of what this run checked
         self.change: CatalogueChange | None = None
@@ -145,8 +144,6 @@ class ScanCache:
             result = self._restore(row, file, report_path, location)
             if result is not None:
                 self.cached += 1
-                if row.stored.catalogue_fp != self.catalogue_fp:
-                    self.carried.append(key)
                 return result
             reason = "stored result unusable"
         self.reasons[report_path] = reason
@@ -223,6 +220,17 @@ class ScanCache:
     @property
     def upserts(self) -> list[DocumentRow]:
         return self._upserts
+
+    @property
+    def carry(self) -> tuple[str, str] | None:
+        """(the stored catalogue, this run's) when the results this run's change did not touch
+        hold for its catalogue too."""
+        return (self.carried_fp, self.catalogue_fp) if self.carried_fp is not None else None
+
+    def invalidated(self) -> list[str]:
+        """The files the catalogue change touched whose results this run did not replace."""
+        replaced = {row.file for row in self._upserts if row.stored.catalogue_fp == self.catalogue_fp}
+        return sorted(f for f in self.affected if f not in replaced)
 
     def moved(self) -> dict[str, str]:
         """Files now named otherwise with the same bytes (old location -> new): a state written

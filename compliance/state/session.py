@@ -110,7 +110,7 @@ class StateSession:
         others = sum(1 for o in known if o.location not in scope)
         changes = RunChanges(upserts=cache.upserts, deletes=cache.vanished, scope=changed & scope,
                              open=[o for o in current if o.location in changed], traces=cache.traces,
-                             carried=cache.carried, catalogue_fp=cache.catalogue_fp, snapshot=cache.new_snapshot(),
+                             carry=cache.carry, invalidated=cache.invalidated(), catalogue_fp=cache.catalogue_fp, snapshot=cache.new_snapshot(),
                              signatures=cache.signatures, outcomes=cache.outcomes)
         by_severity = Counter(o.severity for o in current)
         record = RunRecord(

@@ -17,9 +17,10 @@ SQLite in WAL mode, so `compliance history` can read while a scan writes. It hol
 - `documents.signature` and `document_rows` (schema 5, `UNCHANGED_FILES`): the file's stat
   signature when hashed and its JSON report line, so that an unchanged repost is neither read
   nor rendered again.
-- `documents.outcome` (schema 6, `OUTCOMES`): what a run needs of an unchanged result
-  (findings and their fingerprints, whether it matched), so that the full result (its
-  matches and spans) is read only when a report shows it.
+- `documents.outcome` and `catalogue_aliases` (schema 6, `OUTCOMES`): what a run needs of an
+  unchanged result (findings and their fingerprints, whether it matched), so that the full
+  result (its matches and spans) is read only when a report shows it; and the catalogues whose
+  untouched results hold for a later one, so that a catalogue change rewrites no row it leaves.
 
 A run writes everything in one transaction at its end: a run that is interrupted or fails
 leaves the previous state as it was. `PRAGMA user_version` is the schema version, migrated
@@ -150,10 +151,17 @@ MIGRATIONS[5] = UNCHANGED_FILES
 
 # What an unchanged repost costs a JSON, SARIF or JUnit run: this small row, not its whole
 # result (matches with their spans, each matched source read from the index) parsed and
-# rebuilt. Rows written before it have none: their results are restored in full, as before,
-# until they are checked again. outcome: incremental.outcome_json.
+# rebuilt. Rows written before it have none: their results are restored in full once, and
+# their outcomes kept. outcome: incremental.outcome_json.
+# A catalogue change leaves most results as they are: rather than each such row rewritten with
+# the new catalogue's fingerprint, one alias says that the results stored for the old catalogue
+# (but those the change touched, whose fingerprint is blanked) hold for the new one.
 OUTCOMES = """
-    ALTER TABLE documents ADD COLUMN outcome TEXT
+    ALTER TABLE documents ADD COLUMN outcome TEXT;
+    CREATE TABLE catalogue_aliases (
+        fingerprint TEXT PRIMARY KEY,   -- documents.catalogue_fp of results stored for an earlier catalogue
+        holds_for TEXT NOT NULL         -- the catalogue they hold for now (catalogue_snapshot.fingerprint)
+    );
 """
 MIGRATIONS[6] = OUTCOMES
 
@@ -235,7 +243,11 @@ class RunChanges:
     scope: set[str] = field(default_factory=set)  # locations whose open findings this run replaces
     open: list[OpenFinding] = field(default_factory=list)  # the open findings of those locations now
     traces: list[tuple[str, bytes, str]] = field(default_factory=list)  # (file, keys, candidates) of the upserts
-    carried: list[str] = field(default_factory=list)  # files whose results hold for the catalogue now too
+    # (the catalogue the stored results were validated against, this run's) when this run's
+    # catalogue change leaves most of them as they are; `invalidated`: the files it touched
+    # that this run did not check again (outside the folders scanned, or not cacheable).
+    carry: tuple[str, str] | None = None
+    invalidated: list[str] = field(default_factory=list)
     signatures: list[tuple[str, str]] = field(default_factory=list)  # (signature, file): hashed again, bytes unchanged
     outcomes: list[tuple[str, str]] = field(default_factory=list)  # (outcome, file): stored before outcomes were kept
     catalogue_fp: str = ""
@@ -357,11 +369,19 @@ class StateStore:
     @_damage_is_one_line
     def documents(self) -> dict[str, DocumentRow]:
         """Every file's row without its full result (most runs need only the outcome of most)."""
+        aliases = self.catalogue_aliases()
         rows = self._db.execute(
             "SELECT d.file, report_path, location, content_hash, rules_fp, catalogue_fp, source_id, source_digest,"
             " signature, r.report_row, outcome FROM documents AS d LEFT JOIN document_rows AS r ON r.file = d.file")
-        return {r[0]: DocumentRow(r[0], Stored(*r[1:8]), None, r[8], _checked_row(r[9]), r[10])
+        return {r[0]: DocumentRow(r[0], Stored(r[1], r[2], r[3], r[4], aliases.get(r[5], r[5]), r[6], r[7]), None, r[8],
+                                  _checked_row(r[9]), r[10])
                 for r in rows if _typed(r, _DOCUMENT_TYPES)}
+
+    @_damage_is_one_line
+    def catalogue_aliases(self) -> dict[str, str]:
+        """Catalogue fingerprint of stored results -> the catalogue they hold for now."""
+        rows = self._db.execute("SELECT fingerprint, holds_for FROM catalogue_aliases")
+        return {r[0]: r[1] for r in rows if _typed(r, (_TEXT, _TEXT))}
 
     @_damage_is_one_line
     def result(self, file: str) -> str | None:
@@ -387,7 +407,8 @@ class StateStore:
         """(file, keys, candidates) of the documents whose results hold for `catalogue_fp`; keys
         and candidates None for a document without a usable trace (it is re-checked)."""
         rows = self._db.execute("SELECT d.file, t.keys, t.candidates FROM documents AS d LEFT JOIN document_traces AS t"
-                                " ON t.file = d.file WHERE d.catalogue_fp = ?", (catalogue_fp,))
+                                " ON t.file = d.file WHERE d.catalogue_fp = ? OR d.catalogue_fp IN"
+                                " (SELECT fingerprint FROM catalogue_aliases WHERE holds_for = ?)", (catalogue_fp, catalogue_fp))
         return [r if _typed(r, (_TEXT, (bytes,), _TEXT)) and len(r[1]) % 4 == 0 else (r[0], None, None)
                 for r in rows if isinstance(r[0], str)]
 
@@ -467,7 +488,12 @@ class StateStore:
             db.executemany("INSERT OR REPLACE INTO document_rows (file, report_row) VALUES (?,?)",
                            [(row.file, _summed_row(row.report_row)) for row in changes.upserts if row.report_row is not None])
             db.executemany("INSERT OR REPLACE INTO document_traces (file, keys, candidates) VALUES (?,?,?)", changes.traces)
-            db.executemany("UPDATE documents SET catalogue_fp = ? WHERE file = ?", [(changes.catalogue_fp, f) for f in changes.carried])
+            if changes.carry is not None:
+                before, now = changes.carry
+                db.executemany("UPDATE documents SET catalogue_fp = '' WHERE file = ?", [(f,) for f in changes.invalidated])
+                db.execute("UPDATE catalogue_aliases SET holds_for = ? WHERE holds_for = ?", (now, before))
+                db.execute("DELETE FROM catalogue_aliases WHERE fingerprint = ?", (now,))  # its rows are this run's
+                db.execute("INSERT OR REPLACE INTO catalogue_aliases (fingerprint, holds_for) VALUES (?,?)", (before, now))
             if changes.snapshot is not None:
                 snapshot = changes.snapshot
                 db.execute("DELETE FROM catalogue_snapshot")

@@ -284,17 +284,22 @@ def _fraction(value: Any) -> bool:
     return type(value) in (int, float) and 0 <= value <= 1
 
 
+_SEVERITIES = {s.value: s for s in Severity}  # a dict look-up: Severity(value) costs a microsecond, per finding restored
+
+
 def _finding(d: dict[str, Any]) -> Finding:
-    """A stored finding; ValueError when it is not one `_finding_dict` wrote (a damaged state)."""
-    _check(isinstance(d, dict), "a finding is not an object")
-    suppression = d["suppression"]
-    _check(isinstance(d["rule"], str) and isinstance(d["message"], str) and isinstance(d["excerpt"], str), "texts")
-    _check(_whole(d["line"], 1) and _whole(d["column"], 1) and (d["end_line"] is None or _whole(d["end_line"], 1)), "lines")
-    _check(isinstance(d["evidence"], dict), "evidence")
-    _check(suppression is None or isinstance(suppression, list) and len(suppression) == 2
-           and suppression[0] in ("inline", "waiver", "baseline") and isinstance(suppression[1], str), "suppression")
-    return Finding(d["rule"], Severity(d["severity"]), d["message"], d["line"], d["column"], d["end_line"],
-                   d["excerpt"], d["evidence"], Suppression(*suppression) if suppression else None)
+    """A stored finding; ValueError (or KeyError) when it is not one `_finding_dict` wrote (a
+    damaged state). The checks compare types directly: every unchanged finding passes here."""
+    _check(type(d) is dict, "a finding is not an object")
+    rule, message, excerpt, evidence = d["rule"], d["message"], d["excerpt"], d["evidence"]
+    line, column, end_line, suppression = d["line"], d["column"], d["end_line"], d["suppression"]
+    _check(type(rule) is str and type(message) is str and type(excerpt) is str and type(evidence) is dict, "texts")
+    _check(type(line) is int and type(column) is int and line >= 1 and column >= 1
+           and (end_line is None or type(end_line) is int and end_line >= 1), "lines")
+    _check(suppression is None or type(suppression) is list and len(suppression) == 2
+           and suppression[0] in ("inline", "waiver", "baseline") and type(suppression[1]) is str, "suppression")
+    return Finding(rule, _SEVERITIES[d["severity"]], message, line, column, end_line, excerpt, evidence,
+                   Suppression(*suppression) if suppression else None)
 
 
 def _match_dict(match: Match) -> dict[str, Any]:

@@ -564,7 +564,8 @@ def _checked_row(stored: Any) -> str | None:
 
 
 def _typed(row: tuple, types: tuple[tuple[type, ...], ...]) -> bool:
-    return len(row) == len(types) and all(isinstance(value, kinds) for value, kinds in zip(row, types))
+    # map, not a generator: every row of the state passes here (300,000 for 100,000 reposts)
+    return len(row) == len(types) and all(map(isinstance, row, types))
 
 
 def _run_record(row: tuple) -> RunRecord | None:

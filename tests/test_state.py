@@ -611,6 +611,14 @@ def test_a_state_of_schema_5_restores_its_results_whole_once_then_keeps_their_ou
     second = scan_json(desk)
     assert second["summary"]["incremental"]["cached"] == 5 and len(restored) == 5
     assert without_incremental(second) == without_incremental(first)
+    # Its open findings had no digests: read whole once, and their digests written.
+    assert second["summary"]["incremental"]["new_findings"] == second["summary"]["incremental"]["resolved_findings"] == 0
+    store = StateStore.open(desk / "state.db", create=False)
+    try:
+        digests, complete = store.open_digests()
+        assert complete and sum(count for _, count in digests.values()) == first["summary"]["findings"] > 0
+    finally:
+        store.close()
     restored.clear()
     seed = desk / "reposts" / "niac-missiles-repost.txt"
     seed.write_text(seed.read_text(encoding="utf-8") + "\nOne more line.\n", encoding="utf-8")

@@ -17,10 +17,12 @@ SQLite in WAL mode, so `compliance history` can read while a scan writes. It hol
 - `documents.signature` and `document_rows` (schema 5, `UNCHANGED_FILES`): the file's stat
   signature when hashed and its JSON report line, so that an unchanged repost is neither read
   nor rendered again.
-- `documents.outcome` and `catalogue_aliases` (schema 6, `OUTCOMES`): what a run needs of an
-  unchanged result (findings and their fingerprints, whether it matched), so that the full
-  result (its matches and spans) is read only when a report shows it; and the catalogues whose
-  untouched results hold for a later one, so that a catalogue change rewrites no row it leaves.
+- `documents.outcome`, `catalogue_aliases` and `open_digests` (schema 6, `OUTCOMES`): what a
+  run needs of an unchanged result (findings and their fingerprints, whether it matched), so
+  that the full result (its matches and spans) is read only when a report shows it; the
+  catalogues whose untouched results hold for a later one, so that a catalogue change rewrites
+  no row it leaves; and a digest of each location's open findings, so that a run reads and
+  writes the open findings of the locations whose findings changed only.
 
 A run writes everything in one transaction at its end: a run that is interrupted or fails
 leaves the previous state as it was. `PRAGMA user_version` is the schema version, migrated
@@ -156,11 +158,19 @@ MIGRATIONS[5] = UNCHANGED_FILES
 # A catalogue change leaves most results as they are: rather than each such row rewritten with
 # the new catalogue's fingerprint, one alias says that the results stored for the old catalogue
 # (but those the change touched, whose fingerprint is blanked) hold for the new one.
+# open_digests: one row per location with open findings, written with them. A state whose
+# digests do not add up to its open findings (written before them, or damaged) is read whole
+# once and its digests written again.
 OUTCOMES = """
     ALTER TABLE documents ADD COLUMN outcome TEXT;
     CREATE TABLE catalogue_aliases (
         fingerprint TEXT PRIMARY KEY,   -- documents.catalogue_fp of results stored for an earlier catalogue
         holds_for TEXT NOT NULL         -- the catalogue they hold for now (catalogue_snapshot.fingerprint)
+    );
+    CREATE TABLE open_digests (
+        location TEXT PRIMARY KEY,      -- as in open_findings
+        digest TEXT NOT NULL,           -- history.findings_digest of its open findings
+        count INTEGER NOT NULL          -- how many
     );
 """
 MIGRATIONS[6] = OUTCOMES
@@ -241,13 +251,17 @@ class RunChanges:
     upserts: list[DocumentRow] = field(default_factory=list)
     deletes: list[str] = field(default_factory=list)  # files gone from the scanned folders
     scope: set[str] = field(default_factory=set)  # locations whose open findings this run replaces
-    open: list[OpenFinding] = field(default_factory=list)  # the open findings of those locations now
+    open: list[OpenFinding] = field(default_factory=list)  # the open findings of those locations now (see every_digest)
     traces: list[tuple[str, bytes, str]] = field(default_factory=list)  # (file, keys, candidates) of the upserts
     # (the catalogue the stored results were validated against, this run's) when this run's
     # catalogue change leaves most of them as they are; `invalidated`: the files it touched
     # that this run did not check again (outside the folders scanned, or not cacheable).
     carry: tuple[str, str] | None = None
     invalidated: list[str] = field(default_factory=list)
+    # The digests (history.findings_digest, count) of the open findings written, by location;
+    # `every_digest`, when given, replaces the whole table (a state whose digests did not add up).
+    digests: dict[str, tuple[str, int]] = field(default_factory=dict)
+    every_digest: dict[str, tuple[str, int]] | None = None
     signatures: list[tuple[str, str]] = field(default_factory=list)  # (signature, file): hashed again, bytes unchanged
     outcomes: list[tuple[str, str]] = field(default_factory=list)  # (outcome, file): stored before outcomes were kept
     catalogue_fp: str = ""
@@ -418,6 +432,26 @@ class StateStore:
         return [OpenFinding(*r) for r in rows if _typed(r, _OPEN_FINDING_TYPES)]
 
     @_damage_is_one_line
+    def open_findings_at(self, locations: list[str]) -> list[OpenFinding]:
+        """The open findings of these locations only, in the order they were written."""
+        found = []
+        for start in range(0, len(locations), 500):
+            chunk = locations[start:start + 500]
+            rows = self._db.execute("SELECT location, fingerprint, rule, severity, line, message FROM open_findings"
+                                    f" WHERE location IN ({','.join('?' * len(chunk))}) ORDER BY rowid", chunk)
+            found.extend(OpenFinding(*r) for r in rows if _typed(r, _OPEN_FINDING_TYPES))
+        return found
+
+    @_damage_is_one_line
+    def open_digests(self) -> tuple[dict[str, tuple[str, int]], bool]:
+        """Location -> (digest, count) of its open findings, and whether they add up to the
+        open findings stored (counting them reads every page of the table: damage is found)."""
+        rows = self._db.execute("SELECT location, digest, count FROM open_digests")
+        digests = {r[0]: (r[1], r[2]) for r in rows if _typed(r, (_TEXT, _TEXT, _WHOLE))}
+        stored = self._db.execute("SELECT count(*) FROM open_findings").fetchone()[0]
+        return digests, sum(count for _, count in digests.values()) == stored
+
+    @_damage_is_one_line
     def runs(self, limit: int | None = None) -> list[RunRecord]:
         """Oldest first; with `limit`, the last `limit` runs."""
         query = "SELECT id, started, duration, version, documents, rechecked, findings, open, new, resolved, by_severity, by_rule, paths FROM runs ORDER BY id DESC"
@@ -500,9 +534,16 @@ class StateStore:
                 db.execute("INSERT INTO catalogue_snapshot (fingerprint, digests, overfull) VALUES (?,?,?)",
                            (snapshot.fingerprint, json.dumps(snapshot.digests, separators=(",", ":")),
                             np.ascontiguousarray(snapshot.overfull, dtype="<u8").tobytes()))
-            db.executemany("DELETE FROM open_findings WHERE location = ?", [(loc,) for loc in sorted(changes.scope)])
+            if changes.every_digest is not None:  # `open` holds every open finding
+                db.execute("DELETE FROM open_findings")
+                db.execute("DELETE FROM open_digests")
+            else:
+                db.executemany("DELETE FROM open_findings WHERE location = ?", [(loc,) for loc in sorted(changes.scope)])
+                db.executemany("DELETE FROM open_digests WHERE location = ?", [(loc,) for loc in sorted(changes.scope)])
             db.executemany("INSERT INTO open_findings (location, fingerprint, rule, severity, line, message) VALUES (?,?,?,?,?,?)",
                            [(o.location, o.fingerprint, o.rule, o.severity, o.line, o.message) for o in changes.open])
+            db.executemany("INSERT INTO open_digests (location, digest, count) VALUES (?,?,?)",
+                           [(loc, *value) for loc, value in (changes.every_digest or changes.digests).items()])
             run.id = run_id
             if alert is not None:
                 url, body = alert(run)

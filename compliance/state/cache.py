@@ -152,7 +152,8 @@ class ScanCache:
     def _restore(self, row: DocumentRow, file: Path, report_path: str, location: str) -> DocumentResult | None:
         try:
             if row.outcome is not None and not self.documents_needed:
-                result = result_from_outcome(row.outcome, report_path, location, lambda: self._restore_matches(row, report_path, location))
+                result = result_from_outcome(row.outcome, report_path, location, lambda: self._restore_matches(row, report_path, location),
+                                             self.digests)
             else:
                 reload = (lambda: load_document(file, report_path, self.max_bytes)) if self.documents_needed else (lambda: None)
                 result = result_from_json(row.result or self._results(row.file) or "", report_path, location, reload, self.sources)

@@ -42,7 +42,7 @@ import stat
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Callable, Iterable, Protocol
+from typing import Any, Callable, Iterable, Mapping, Protocol
 
 import numpy as np
 
@@ -364,9 +364,10 @@ def result_from_json(text: str, report_path: str, location: str, load_document: 
 
 def outcome_json(result: DocumentResult) -> str:
     """The findings of `result`, their fingerprints (`finding_fingerprint`, from the same
-    path as the history takes them), and whether it matched. Raises TypeError as result_json."""
+    path as the history takes them), and the ids of the sources it matched. Raises TypeError
+    as result_json."""
     payload = {
-        "format": result.format, "title": result.title, "matched": result.match is not None,
+        "format": result.format, "title": result.title, "sources": [match.source.id for match in result.matches],
         "findings": [_finding_dict(f) for f in result.findings],
         "fingerprints": [finding_fingerprint(result.repository_path, f) for f in result.findings],
     }
@@ -398,22 +399,28 @@ class StoredResult(DocumentResult):
         return self.__dict__.get("_fingerprints")
 
 
-def result_from_outcome(text: str, report_path: str, location: str, restore: Callable[[], DocumentResult]) -> StoredResult:
-    """`restore` rebuilds the whole result when the matches are read. ValueError (or KeyError,
-    TypeError) when `text` is not an outcome `outcome_json` wrote."""
+def result_from_outcome(text: str, report_path: str, location: str, restore: Callable[[], DocumentResult],
+                        catalogue: Mapping[str, str]) -> StoredResult:
+    """`restore` rebuilds the whole result when the matches are read; `catalogue`: the ids of
+    the sources matched against (source id -> digest). ValueError (or KeyError, TypeError) when
+    `text` is not an outcome `outcome_json` wrote, or names a source `catalogue` does not."""
     try:
         d = json.loads(text)
     except RecursionError:
         raise ValueError("stored outcome: nested too deeply") from None
     _check(isinstance(d, dict) and d["format"] in ("txt", "md", "html", "folder") and isinstance(d["title"], str)
-           and isinstance(d["findings"], list) and type(d["matched"]) is bool, "not a stored outcome")
+           and isinstance(d["findings"], list) and type(d["sources"]) is list, "not a stored outcome")
+    # A source it matched that the catalogue no longer holds (a credited page fetched, not
+    # catalogued) could not be restored: the document is checked again, as the whole result's
+    # restoring did before (KeyError).
+    _check(all(type(i) is str and i in catalogue for i in d["sources"]), "a matched source is not in the catalogue")
     fingerprints = d["fingerprints"]
     _check(type(fingerprints) is list and len(fingerprints) == len(d["findings"])
            and all(type(f) is str for f in fingerprints), "fingerprints")
     result = object.__new__(StoredResult)
     # The fields DocumentResult.__init__ would set, but `match` and `matches`: see __getattr__.
     result.__dict__.update(path=report_path, format=d["format"], title=d["title"], findings=[_finding(f) for f in d["findings"]],
-                           document=None, location=location, text_dropped=False, _restore=restore, _matched=d["matched"],
+                           document=None, location=location, text_dropped=False, _restore=restore, _matched=bool(d["sources"]),
                            _fingerprints=fingerprints)
     return result
 

@@ -231,6 +231,11 @@ class DocumentResult:
             self.matches = [self.match, *self.matches[1:]]
 
     @property
+    def matched(self) -> bool:
+        """Whether it copies a source (a result kept by the state says so without its matches)."""
+        return self.match is not None
+
+    @property
     def has_document(self) -> bool:
         """Whether the file was read (a report that shows texts can read it again)."""
         return self.document is not None or self.text_dropped

@@ -412,6 +412,7 @@ def scan(
     try:
         found = discover(paths, here, [p for p in source_paths if p.is_dir()], follow_links)
         if cache is not None:
+            cache.resolved.know(found.real_paths)  # named once: no system call per file to resolve it again
             cache.prepare(sources.digests(), sources.by_id, paths, found.files, sources)
         if only is not None:
             found.files = [(file, name) for file, name in found.files if file.resolve() in only]

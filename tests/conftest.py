@@ -95,6 +95,7 @@ _UNDO_MIGRATION = {
     3: ["DROP TABLE decisions"],
     4: ["DROP TABLE document_traces", "DROP TABLE catalogue_snapshot"],
     5: ["ALTER TABLE documents DROP COLUMN signature", "DROP TABLE document_rows"],
+    6: ["ALTER TABLE documents DROP COLUMN outcome", "DROP TABLE catalogue_aliases", "DROP TABLE open_digests"],
 }
 
 

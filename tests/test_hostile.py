@@ -342,6 +342,12 @@ def test_a_pack_extending_a_folder_names_the_pack_and_line(desk, capsys):
     ("documents", "result", '{"format":"md","title":"t","has_document":false,"match":{"source":"aljazeera-nasa-moon-shot",'
                             '"containment":"all","coverage":1,"copied_words":1,"spans":[]},"findings":[]}'),
     ("documents", "result", "[" * 100_000),
+    ("documents", "outcome", '{"format":"txt","title":"t","sources":[],"findings":[{"rule":"x","severity":"error",'
+                             '"message":"m","line":"one","column":1,"end_line":null,"excerpt":"","evidence":{},'
+                             '"suppression":null}],"fingerprints":["f"]}'),
+    ("documents", "outcome", '{"format":"txt","title":"t","sources":[],"findings":[],"fingerprints":["extra"]}'),
+    ("documents", "outcome", '{"format":"txt","title":"t","sources":["not-catalogued"],"findings":[],"fingerprints":[]}'),
+    ("documents", "outcome", "[" * 100_000),
     ("open_findings", "line", "x"),
     ("open_findings", "location", 7),
     ("runs", "by_rule", "{not json"),

@@ -432,3 +432,25 @@ def test_real_paths_locate_files_as_resolving_each_does(tmp_path, monkeypatch, a
             assert paths.location(file, root) == expected
     assert paths.location(work / "link.txt", tmp_path) == "elsewhere/c.txt"
     assert paths.location(work / "link.txt", work) == (elsewhere / "c.txt").resolve().as_posix()  # outside the root
+
+
+def test_the_walk_names_each_file_by_the_real_path_the_state_would_resolve(tmp_path, monkeypatch):
+    """Discovery keeps the real path of every file it walked to (folders resolved once, links
+    followed): the state takes them instead of resolving each file again."""
+    import os
+    import shutil
+
+    from conftest import EXAMPLES
+
+    from compliance.ingest.discover import RealPaths
+
+    shutil.copytree(EXAMPLES / "reposts", tmp_path / "real" / "reposts")
+    (tmp_path / "desk").mkdir()
+    (tmp_path / "desk" / "reposts").symlink_to(tmp_path / "real" / "reposts")  # the scanned folder is a link
+    (tmp_path / "real" / "reposts" / "again.txt").symlink_to(tmp_path / "real" / "reposts" / "home-depot-sales.txt")
+    monkeypatch.chdir(tmp_path / "desk")
+    found = discover([Path("reposts")], Path.cwd())
+    assert len(found.files) == 6 and set(found.real_paths) == {os.fspath(file) for file, _ in found.files}
+    for file, _ in found.files:
+        assert found.real_paths[os.fspath(file)] == RealPaths()(file), file
+    assert found.real_paths[os.fspath(Path("reposts/again.txt"))] == str(tmp_path / "real" / "reposts" / "home-depot-sales.txt")

@@ -23,7 +23,7 @@ from compliance.state.cache import ScanCache
 from compliance.state.incremental import Current, Stored, recheck_reason
 from compliance.state.lock import StateLock
 from compliance.state.session import lock_path
-from compliance.state.store import StateStore
+from compliance.state.store import SCHEMA_VERSION, StateStore
 
 SCHEMA = json.loads((ROOT / "compliance" / "report" / "report.schema.json").read_text(encoding="utf-8"))
 
@@ -78,12 +78,12 @@ def test_cached_results_render_the_same_reports_as_a_full_scan(desk):
         import datetime as dt
 
         today = dt.date.today()
-        cache = ScanCache(store.documents(), pack, [], today, 5 * 1024 * 1024)
+        cache = ScanCache(store.documents(), pack, [], today, 5 * 1024 * 1024, results=store.result)
         primed, _ = report(cache)
         from compliance.state.store import RunChanges, RunRecord
 
         store.commit_run(RunRecord("t", 0, "v", 5, 5, 0, 0, 0, 0, {}, {}, []), RunChanges(upserts=cache.upserts))
-        cache = ScanCache(store.documents(), pack, [], today, 5 * 1024 * 1024)
+        cache = ScanCache(store.documents(), pack, [], today, 5 * 1024 * 1024, results=store.result)
         cached, result = report(cache)
     finally:
         store.close()
@@ -272,7 +272,7 @@ def test_a_state_file_of_schema_1_is_migrated_in_place_and_keeps_everything(desk
     assert without_incremental(second) == without_incremental(first)
     db = sqlite3.connect(desk / "state.db")
     try:
-        assert db.execute("PRAGMA user_version").fetchone()[0] == 5
+        assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
         assert db.execute("PRAGMA page_size").fetchone()[0] == 16384  # as the state was created
         tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
     finally:
@@ -533,3 +533,169 @@ def test_a_stored_span_that_is_not_one_is_refused(desk):
     payload["matches"][0]["spans"][0][4] = 0  # lines count from 1
     with pytest.raises(ValueError):
         result_from_json(json.dumps(payload), matched.path, matched.location, lambda: None, sources)
+
+
+def _reports(desk: Path, folder: str, *extra: str) -> tuple[int, dict[str, str]]:
+    """A scan writing JSON, SARIF and JUnit; its exit code and the reports' texts, the JSON's
+    `incremental` left out (a scan without state has none)."""
+    code = main(["scan", "reposts", "--sources", "sources", "--format", "json", "--format", "sarif", "--format", "junit",
+                 "--report-dir", folder, "-q", *extra])
+    texts = {path.name: path.read_text(encoding="utf-8") for path in sorted((desk / folder).iterdir())}
+    report = json.loads(texts["report.json"])
+    report["summary"].pop("incremental", None)
+    texts["report.json"] = json.dumps(report, ensure_ascii=False, indent=2)
+    return code, texts
+
+
+def test_unchanged_results_are_not_restored_for_json_sarif_and_junit_and_report_the_same(desk, monkeypatch):
+    """An unchanged document costs its stored findings and report row: its matches (and the
+    sources they name) are never rebuilt, and every report, the exit code and the history are
+    those of a full scan."""
+    import compliance.state.cache as cache_module
+
+    restored = []
+    whole = cache_module.result_from_json
+    monkeypatch.setattr(cache_module, "result_from_json", lambda *a, **k: restored.append(a[1]) or whole(*a, **k))
+    state = ("--state", "state.db")
+    assert _reports(desk, "first", *state)[0] == 1
+    seed = desk / "reposts" / "niac-missiles-repost.txt"
+    seed.write_text(seed.read_text(encoding="utf-8").replace("Iran", "Tehran", 1), encoding="utf-8")
+    (desk / "reposts" / "home-depot-sales.txt").unlink()
+    code, reports = _reports(desk, "second", *state)
+    assert restored == []
+    assert (code, reports) == _reports(desk, "full", "--no-state")
+    second = runs(desk / "state.db")[-1]
+    assert (second.documents, second.rechecked) == (4, 1)
+    store = StateStore.open(desk / "state.db", create=False)
+    try:
+        kept = sorted((o.location, o.fingerprint, o.rule, o.line) for o in store.open_findings())
+    finally:
+        store.close()
+    fresh = desk / "fresh.db"
+    _reports(desk, "again", "--state", str(fresh))
+    store = StateStore.open(fresh, create=False)
+    try:
+        assert kept == sorted((o.location, o.fingerprint, o.rule, o.line) for o in store.open_findings())
+    finally:
+        store.close()
+
+
+def test_a_baseline_restores_the_matches_of_unchanged_results_and_reports_as_a_full_scan(desk, monkeypatch):
+    """A baseline marks findings on copies of the results, which read their matches: restored
+    then, from the full stored result."""
+    import compliance.state.cache as cache_module
+
+    assert main(["baseline", "create", "reposts", "--sources", "sources", "--output", "base.json"]) == 0
+    entries = json.loads((desk / "base.json").read_text(encoding="utf-8"))
+    entries["findings"] = entries["findings"][::2]  # some findings accepted, others not
+    (desk / "base.json").write_text(json.dumps(entries), encoding="utf-8")
+    state = ("--state", "state.db", "--baseline", "base.json")
+    _reports(desk, "first", *state)
+    restored = []
+    whole = cache_module.result_from_json
+    monkeypatch.setattr(cache_module, "result_from_json", lambda *a, **k: restored.append(a[1]) or whole(*a, **k))
+    code, reports = _reports(desk, "second", *state)
+    assert len(restored) == 5 and runs(desk / "state.db")[-1].rechecked == 0
+    assert (code, reports) == _reports(desk, "full", "--no-state", "--baseline", "base.json")
+
+
+def test_a_state_of_schema_5_restores_its_results_whole_once_then_keeps_their_outcomes(desk, monkeypatch):
+    """Its rows have no outcome: restored whole once (as that version did), and kept with one."""
+    import compliance.state.cache as cache_module
+
+    first = scan_json(desk)
+    downgrade_state(desk / "state.db", 5)
+    restored = []
+    whole = cache_module.result_from_json
+    monkeypatch.setattr(cache_module, "result_from_json", lambda *a, **k: restored.append(a[1]) or whole(*a, **k))
+    second = scan_json(desk)
+    assert second["summary"]["incremental"]["cached"] == 5 and len(restored) == 5
+    assert without_incremental(second) == without_incremental(first)
+    # Its open findings had no digests: read whole once, and their digests written.
+    assert second["summary"]["incremental"]["new_findings"] == second["summary"]["incremental"]["resolved_findings"] == 0
+    store = StateStore.open(desk / "state.db", create=False)
+    try:
+        digests, complete = store.open_digests()
+        assert complete and sum(count for _, count in digests.values()) == first["summary"]["findings"] > 0
+    finally:
+        store.close()
+    restored.clear()
+    seed = desk / "reposts" / "niac-missiles-repost.txt"
+    seed.write_text(seed.read_text(encoding="utf-8") + "\nOne more line.\n", encoding="utf-8")
+    assert scan_json(desk)["summary"]["incremental"]["rechecked"] == 1
+    assert without_incremental(scan_json(desk)) == without_incremental(scan_json(desk, "--no-state", name="full.json"))
+    assert restored == []
+
+
+def test_a_run_rewrites_the_open_findings_of_the_files_whose_findings_changed_only(desk):
+    def rewritten() -> list[str]:
+        """The locations whose open findings were deleted (to be written again) since the last call."""
+        db = sqlite3.connect(desk / "state.db")
+        try:
+            db.execute("CREATE TABLE IF NOT EXISTS rewritten (location TEXT)")
+            db.execute("CREATE TRIGGER IF NOT EXISTS note_rewritten AFTER DELETE ON open_findings"
+                       " BEGIN INSERT INTO rewritten VALUES (old.location); END")
+            locations = sorted({row[0] for row in db.execute("SELECT location FROM rewritten")})
+            db.execute("DELETE FROM rewritten")
+            db.commit()
+            return locations
+        finally:
+            db.close()
+
+    first = scan_json(desk)
+    assert rewritten() == []
+    second = scan_json(desk)
+    assert rewritten() == [] and second["summary"]["incremental"]["new_findings"] == 0
+    edited = "reposts/niac-missiles-repost.txt"
+    seed = desk / edited
+    lines = seed.read_text(encoding="utf-8").split("\n")
+    seed.write_text("\n".join([lines[0], "", *lines[1:]]), encoding="utf-8")  # its findings one line lower
+    third = scan_json(desk)
+    assert rewritten() == [edited]
+    assert third["summary"]["findings"] == first["summary"]["findings"] and third["summary"]["incremental"]["new_findings"] == 0
+    assert [r.open for r in runs(desk / "state.db")] == [first["summary"]["findings"]] * 3
+
+
+def test_a_catalogue_change_rewrites_no_row_it_leaves_and_blanks_those_it_touched_unscanned(desk):
+    """Results the change does not touch hold for the new catalogue through one alias, not a
+    rewrite of their rows; a touched file the run did not scan is checked at its next scan."""
+    def updated() -> int:
+        """`documents` rows updated since the last call (a trigger counts them)."""
+        db = sqlite3.connect(desk / "state.db")
+        try:
+            db.execute("CREATE TABLE IF NOT EXISTS updates (file TEXT)")
+            db.execute("CREATE TRIGGER IF NOT EXISTS note_update AFTER UPDATE ON documents BEGIN INSERT INTO updates VALUES (old.file); END")
+            count = db.execute("SELECT count(*) FROM updates").fetchone()[0]
+            db.execute("DELETE FROM updates")
+            db.commit()
+            return count
+        finally:
+            db.close()
+
+    index = ("--index", "index.db")
+    scan_json(desk, *index)
+    updated()
+    unrelated = "---\npublisher: Nobody\n---\n\n" + "Gardening in spring, at length, with tulips and patience. " * 40
+    (desk / "sources" / "unrelated.md").write_text(unrelated, encoding="utf-8")
+    assert scan_json(desk, *index)["summary"]["incremental"]["rechecked"] == 0
+    assert updated() == 0
+    assert scan_json(desk, *index)["summary"]["incremental"]["rechecked"] == 0  # the alias holds run after run
+    # A copy of one repost catalogued as a source touches it; a scan of another file leaves it unchecked.
+    copied = (desk / "reposts" / "home-depot-sales.txt").read_text(encoding="utf-8")
+    (desk / "sources" / "copy.md").write_text("---\npublisher: Copycat Wire\n---\n\n" + copied, encoding="utf-8")
+    code = main(["scan", "reposts/niac-missiles-repost.txt", "--sources", "sources", "--state", "state.db", *index,
+                 "--format", "json", "--output", "one.json", "-q"])
+    assert code in (0, 1)
+
+    def catalogue_of(name: str) -> str:
+        db = sqlite3.connect(desk / "state.db")
+        try:
+            return db.execute("SELECT catalogue_fp FROM documents WHERE location = ?", (f"reposts/{name}",)).fetchone()[0]
+        finally:
+            db.close()
+
+    assert catalogue_of("home-depot-sales.txt") == ""  # touched, not scanned: checked at its next scan
+    assert catalogue_of("desk-column.md") != ""
+    report = scan_json(desk, *index)
+    assert report["summary"]["incremental"]["rechecked"] >= 1 and catalogue_of("home-depot-sales.txt") != ""
+    assert without_incremental(report) == scan_json(desk, "--no-state", *index, name="full.json")

@@ -17,6 +17,9 @@ class Discovery:
     skipped: int = 0  # files of other types
     unreadable: list[tuple[Path, str, str]] = field(default_factory=list)  # (folder, report path, why)
     links_skipped: list[str] = field(default_factory=list)  # links out of the scanned folders, not followed
+    # The real path of each file found in a folder (by its path as named, `os.fspath`): the walk
+    # resolved every folder and link already, and the state keys files by it (`RealPaths.know`).
+    real_paths: dict[str, str] = field(default_factory=dict)
 
 
 def writable(name: str) -> str:
@@ -61,6 +64,11 @@ class RealPaths:
         if absolute not in self._folders:
             self._folders[absolute] = os.path.realpath(absolute)
         return self._folders[absolute]
+
+    def know(self, real_paths: dict[str, str]) -> None:
+        """Real paths worked out elsewhere (`Discovery.real_paths`), taken as they are."""
+        for named, real in real_paths.items():
+            self._files.setdefault(named, real)
 
     def resolve_ahead(self, files: list[Path]) -> None:
         """Work out the real paths of `files` now, reading each folder's entries once (which
@@ -209,6 +217,7 @@ def discover(roots: list[Path], project_root: Path | None = None, excluded: list
                     seen.add(name)
                     found.unreadable.append((Path(folder), name, error.strerror or str(error)))
                 continue
+            targets = {}
             for name in links:
                 target = os.path.realpath(os.path.join(folder, name))
                 if not (follow_links or _inside(target, inside)):
@@ -217,11 +226,14 @@ def discover(roots: list[Path], project_root: Path | None = None, excluded: list
                     folders.append(name)
                 else:
                     files.append(name)
+                    targets[name] = target
             pending.extend((os.path.join(folder, name), f"{prefix}{name}/") for name in folders)
             base = Path(folder)
             for name in files:
                 if _supported(name):  # told from the name before a Path is made: 10,000 Paths take 50 ms
-                    add(base / name, prefix + name)
+                    file = base / name
+                    add(file, prefix + name)
+                    found.real_paths[os.fspath(file)] = targets.get(name) or os.path.join(real, name)
                 else:
                     other(prefix + name)
     found.files.sort(key=lambda pair: pair[1])

@@ -12,7 +12,7 @@ def summarize(documents: list[DocumentResult]) -> dict:
     rules: list[str] = []
     with_findings = matched = suppressed = 0
     for d in documents:
-        if d.match is not None:
+        if d.matched:
             matched += 1
         counted = len(rules)
         for f in d.findings:

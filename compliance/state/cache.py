@@ -18,14 +18,15 @@ import numpy as np
 
 from compliance.checks.rulepack import RulePack
 from compliance.checks.suppressions import Waiver
-from compliance.errors import InputError
+from compliance.errors import ComplianceError, InputError
 from compliance.ingest import load_document
 from compliance.ingest.read import read_bytes
 from compliance.ingest.discover import RealPaths
 from compliance.model import DocumentResult, LookupTrace, Source
 from compliance.state.incremental import (
     CatalogueChange, CatalogueSnapshot, Current, Stored, affected_files, cacheable, catalogue_fingerprint, content_hash,
-    file_signature, recheck_reason, result_from_json, result_json, rules_fingerprint, touched_keys, trace_keys,
+    file_signature, outcome_json, recheck_reason, result_from_json, result_from_outcome, result_json, rules_fingerprint,
+    touched_keys, trace_keys,
 )
 from compliance.state.store import DocumentRow
 
@@ -57,8 +58,10 @@ class CatalogueView(Protocol):
 class ScanCache:
     def __init__(self, stored: dict[str, DocumentRow], pack: RulePack, waivers: list[Waiver], today: dt.date, max_bytes: int,
                  fetch_mode: str = "off", snapshot: CatalogueSnapshot | None = None,
-                 traces: Callable[[str], list[tuple[str, bytes, str]]] = lambda fp: []):
+                 traces: Callable[[str], list[tuple[str, bytes, str]]] = lambda fp: [],
+                 results: Callable[[str], str | None] = lambda file: None):
         self.stored = stored
+        self._results = results  # a file's full stored result, read only when it is restored (`StateStore.result`)
         self.snapshot = snapshot
         self._traces = traces
         # With credited pages fetched, the catalogue's URLs decide which links are fetched:
@@ -66,7 +69,6 @@ class ScanCache:
         self._follows_catalogue = fetch_mode == "off"
         self.carried_fp: str | None = None  # the stored catalogue, when this run's change leaves most results as they are
         self.affected: set[str] = set()  # files whose results that change may alter
-        self.carried: list[str] = []  # files whose stored results hold for this run's catalogue too
         self._overfull: np.ndarray | None = None  # the overfull keys now, once known
         self._lookups: dict[str, LookupTrace | None] = {}  # file -> trace of what this run checked
         self.change: CatalogueChange | None = None
@@ -81,6 +83,7 @@ class ScanCache:
         self._hashes: dict[str, str] = {}  # file -> content hash as this run read it
         self._signatures: dict[str, str | None] = {}  # file -> its stat signature, taken before it was read
         self.signatures: list[tuple[str, str]] = []  # (signature, file) of stored files read again and found unchanged
+        self.outcomes: list[tuple[str, str]] = []  # (outcome, file) of stored results restored whole, kept without one
         self._upserts: list[DocumentRow] = []
         self.cached = 0
         self.rechecked = 0
@@ -141,8 +144,6 @@ class ScanCache:
             result = self._restore(row, file, report_path, location)
             if result is not None:
                 self.cached += 1
-                if row.stored.catalogue_fp != self.catalogue_fp:
-                    self.carried.append(key)
                 return result
             reason = "stored result unusable"
         self.reasons[report_path] = reason
@@ -150,14 +151,33 @@ class ScanCache:
 
     def _restore(self, row: DocumentRow, file: Path, report_path: str, location: str) -> DocumentResult | None:
         try:
-            reload = (lambda: load_document(file, report_path, self.max_bytes)) if self.documents_needed else (lambda: None)
-            result = result_from_json(row.result, report_path, location, reload, self.sources)
+            if row.outcome is not None and not self.documents_needed:
+                result = result_from_outcome(row.outcome, report_path, location, lambda: self._restore_matches(row, report_path, location),
+                                             self.digests)
+            else:
+                reload = (lambda: load_document(file, report_path, self.max_bytes)) if self.documents_needed else (lambda: None)
+                result = result_from_json(row.result or self._results(row.file) or "", report_path, location, reload, self.sources)
         except (InputError, ValueError, KeyError, TypeError):
             return None  # a file that changed under us, or a row we cannot read: check it again
         # The row was rendered from this very result (same path, rules, code and sources' digests):
         # writing it as it is spares the report's largest cost for every unchanged repost.
         result.json_row = row.report_row
+        if row.outcome is None:  # a row of an older state: the next run restores only this
+            try:
+                self.outcomes.append((outcome_json(result), row.file))
+            except (TypeError, ValueError):
+                pass
         return result
+
+    def _restore_matches(self, row: DocumentRow, report_path: str, location: str) -> DocumentResult:
+        """The whole stored result of an unchanged document whose matches are read after all.
+        Its outcome was read and found sound; a full result that is not is a damaged state, and
+        the document can no longer be checked in this run instead."""
+        try:
+            return result_from_json(self._results(row.file) or "", report_path, location, lambda: None, self.sources)
+        except (ValueError, KeyError, TypeError):
+            raise ComplianceError(f"the state's stored result of {report_path} is damaged; remove the state to check everything "
+                                  "again, or scan with --no-state") from None
 
     def record(self, file: Path, result: DocumentResult) -> None:
         self.rechecked += 1
@@ -166,13 +186,13 @@ class ScanCache:
         if digest is None or not cacheable(result):
             return
         try:
-            payload = result_json(result)
+            payload, outcome = result_json(result), outcome_json(result)
         except (TypeError, ValueError):
             return  # evidence JSON cannot carry: not cached, checked again next time
         source_id = result.match.source.id if result.match else None
         stored = Stored(result.path, result.location, digest, self.rules_fp, self.catalogue_fp, source_id,
                         self.digests.get(source_id) if source_id else None)
-        self._upserts.append(DocumentRow(key, stored, payload, self._signatures.get(key), result.json_row))
+        self._upserts.append(DocumentRow(key, stored, payload, self._signatures.get(key), result.json_row, outcome))
         self._lookups[key] = result.lookup
 
     def finish(self) -> None:
@@ -201,6 +221,17 @@ class ScanCache:
     @property
     def upserts(self) -> list[DocumentRow]:
         return self._upserts
+
+    @property
+    def carry(self) -> tuple[str, str] | None:
+        """(the stored catalogue, this run's) when the results this run's change did not touch
+        hold for its catalogue too."""
+        return (self.carried_fp, self.catalogue_fp) if self.carried_fp is not None else None
+
+    def invalidated(self) -> list[str]:
+        """The files the catalogue change touched whose results this run did not replace."""
+        replaced = {row.file for row in self._upserts if row.stored.catalogue_fp == self.catalogue_fp}
+        return sorted(f for f in self.affected if f not in replaced)
 
     def moved(self) -> dict[str, str]:
         """Files now named otherwise with the same bytes (old location -> new): a state written

@@ -12,6 +12,8 @@ import json
 from collections import Counter
 from dataclasses import dataclass
 
+import xxhash
+
 from compliance.model import DocumentResult, finding_fingerprint
 from compliance.state.store import OpenFinding, RunRecord
 
@@ -23,13 +25,33 @@ class Comparison:
 
 
 def open_findings(documents: list[DocumentResult]) -> list[OpenFinding]:
-    """The active findings of a scan (after suppressions and the baseline), in report order."""
-    return [
-        OpenFinding(d.repository_path, finding_fingerprint(d.repository_path, f), f.rule, f.severity.value, f.line, f.message)
-        for d in sorted(documents, key=lambda d: d.path)
-        for f in d.findings
-        if f.is_active
-    ]
+    """The active findings of a scan (after suppressions and the baseline), in report order.
+    An unchanged result from the state brings its findings' fingerprints along."""
+    found = []
+    for d in sorted(documents, key=lambda d: d.path):
+        if not d.findings:
+            continue
+        location = d.repository_path
+        stored = getattr(d, "fingerprints", None)
+        for i, f in enumerate(d.findings):
+            if f.is_active:
+                found.append(OpenFinding(location, stored[i] if stored is not None else finding_fingerprint(location, f),
+                                         f.rule, f.severity.value, f.line, f.message))
+    return found
+
+
+def by_location(findings: list[OpenFinding]) -> dict[str, list[OpenFinding]]:
+    grouped: dict[str, list[OpenFinding]] = {}
+    for o in findings:
+        grouped.setdefault(o.location, []).append(o)
+    return grouped
+
+
+def findings_digest(findings: list[OpenFinding]) -> tuple[str, int]:
+    """(digest, count) of one location's open findings, as the state keeps them: equal only
+    when every field of every finding is, in the same order."""
+    text = "\x1e".join(f"{o.fingerprint}\x1f{o.rule}\x1f{o.severity}\x1f{o.line}\x1f{o.message}" for o in findings)
+    return xxhash.xxh3_128_hexdigest(text.encode("utf-8", "surrogatepass")), len(findings)
 
 
 def compare(previous: list[OpenFinding], current: list[OpenFinding], moved: dict[str, str] | None = None) -> Comparison:

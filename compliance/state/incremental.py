@@ -42,7 +42,7 @@ import stat
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Callable, Iterable, Protocol
+from typing import Any, Callable, Iterable, Mapping, Protocol
 
 import numpy as np
 
@@ -51,7 +51,7 @@ from compliance.checks.rulepack import RulePack
 from compliance.checks.suppressions import Waiver
 from compliance.similarity import kernels
 from compliance.similarity.index import MAX_BUCKET
-from compliance.model import Document, DocumentResult, Finding, Match, Severity, Source, Span, Suppression
+from compliance.model import Document, DocumentResult, Finding, Match, Severity, Source, Span, Suppression, finding_fingerprint
 
 RESULT_FORMAT = 3  # the JSON shape of a stored result; bump to invalidate every cached result (2: every source matched; 3: traces kept)
 
@@ -284,17 +284,22 @@ def _fraction(value: Any) -> bool:
     return type(value) in (int, float) and 0 <= value <= 1
 
 
+_SEVERITIES = {s.value: s for s in Severity}  # a dict look-up: Severity(value) costs a microsecond, per finding restored
+
+
 def _finding(d: dict[str, Any]) -> Finding:
-    """A stored finding; ValueError when it is not one `_finding_dict` wrote (a damaged state)."""
-    _check(isinstance(d, dict), "a finding is not an object")
-    suppression = d["suppression"]
-    _check(isinstance(d["rule"], str) and isinstance(d["message"], str) and isinstance(d["excerpt"], str), "texts")
-    _check(_whole(d["line"], 1) and _whole(d["column"], 1) and (d["end_line"] is None or _whole(d["end_line"], 1)), "lines")
-    _check(isinstance(d["evidence"], dict), "evidence")
-    _check(suppression is None or isinstance(suppression, list) and len(suppression) == 2
-           and suppression[0] in ("inline", "waiver", "baseline") and isinstance(suppression[1], str), "suppression")
-    return Finding(d["rule"], Severity(d["severity"]), d["message"], d["line"], d["column"], d["end_line"],
-                   d["excerpt"], d["evidence"], Suppression(*suppression) if suppression else None)
+    """A stored finding; ValueError (or KeyError) when it is not one `_finding_dict` wrote (a
+    damaged state). The checks compare types directly: every unchanged finding passes here."""
+    _check(type(d) is dict, "a finding is not an object")
+    rule, message, excerpt, evidence = d["rule"], d["message"], d["excerpt"], d["evidence"]
+    line, column, end_line, suppression = d["line"], d["column"], d["end_line"], d["suppression"]
+    _check(type(rule) is str and type(message) is str and type(excerpt) is str and type(evidence) is dict, "texts")
+    _check(type(line) is int and type(column) is int and line >= 1 and column >= 1
+           and (end_line is None or type(end_line) is int and end_line >= 1), "lines")
+    _check(suppression is None or type(suppression) is list and len(suppression) == 2
+           and suppression[0] in ("inline", "waiver", "baseline") and type(suppression[1]) is str, "suppression")
+    return Finding(rule, _SEVERITIES[d["severity"]], message, line, column, end_line, excerpt, evidence,
+                   Suppression(*suppression) if suppression else None)
 
 
 def _match_dict(match: Match) -> dict[str, Any]:
@@ -350,7 +355,78 @@ def result_from_json(text: str, report_path: str, location: str, load_document: 
                           [_finding(f) for f in d["findings"]], document, location, matches=matches)
 
 
+# ---------------------------------------------------------------------------------------------
+# What a run needs of an unchanged result. Reports other than HTML, the exit code and the
+# history read a result's findings (and their fingerprints) and whether it matched, and a JSON
+# report copies its stored row: the matches, most of a stored result's bytes, and each matched
+# source read from the index were restored for nothing (most of an unchanged run's cost).
+
+
+def outcome_json(result: DocumentResult) -> str:
+    """The findings of `result`, their fingerprints (`finding_fingerprint`, from the same
+    path as the history takes them), and the ids of the sources it matched. Raises TypeError
+    as result_json."""
+    payload = {
+        "format": result.format, "title": result.title, "sources": [match.source.id for match in result.matches],
+        "findings": [_finding_dict(f) for f in result.findings],
+        "fingerprints": [finding_fingerprint(result.repository_path, f) for f in result.findings],
+    }
+    return json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
+
+
+class StoredResult(DocumentResult):
+    """An unchanged document's result as `outcome_json` kept it: its findings now, its matches
+    (`match`, `matches`) restored from the full stored result the first time something reads
+    them (a baseline marking findings, a report row rendered again). No document: reports that
+    show texts restore the whole result instead."""
+
+    def __getattr__(self, name: str) -> Any:
+        # Called only for what is not set yet: the matches, once.
+        restore = self.__dict__.pop("_restore", None) if name in ("match", "matches") else None
+        if restore is None:
+            raise AttributeError(name)
+        full = restore()
+        self.__dict__.update(match=full.match, matches=full.matches)
+        return self.__dict__[name]
+
+    @property
+    def matched(self) -> bool:
+        return self.match is not None if "match" in self.__dict__ else self.__dict__["_matched"]
+
+    @property
+    def fingerprints(self) -> list[str] | None:
+        """Each finding's fingerprint as stored; None once the findings may be others (a copy)."""
+        return self.__dict__.get("_fingerprints")
+
+
+def result_from_outcome(text: str, report_path: str, location: str, restore: Callable[[], DocumentResult],
+                        catalogue: Mapping[str, str]) -> StoredResult:
+    """`restore` rebuilds the whole result when the matches are read; `catalogue`: the ids of
+    the sources matched against (source id -> digest). ValueError (or KeyError, TypeError) when
+    `text` is not an outcome `outcome_json` wrote, or names a source `catalogue` does not."""
+    try:
+        d = json.loads(text)
+    except RecursionError:
+        raise ValueError("stored outcome: nested too deeply") from None
+    _check(isinstance(d, dict) and d["format"] in ("txt", "md", "html", "folder") and isinstance(d["title"], str)
+           and isinstance(d["findings"], list) and type(d["sources"]) is list, "not a stored outcome")
+    # A source it matched that the catalogue no longer holds (a credited page fetched, not
+    # catalogued) could not be restored: the document is checked again, as the whole result's
+    # restoring did before (KeyError).
+    _check(all(type(i) is str and i in catalogue for i in d["sources"]), "a matched source is not in the catalogue")
+    fingerprints = d["fingerprints"]
+    _check(type(fingerprints) is list and len(fingerprints) == len(d["findings"])
+           and all(type(f) is str for f in fingerprints), "fingerprints")
+    result = object.__new__(StoredResult)
+    # The fields DocumentResult.__init__ would set, but `match` and `matches`: see __getattr__.
+    result.__dict__.update(path=report_path, format=d["format"], title=d["title"], findings=[_finding(f) for f in d["findings"]],
+                           document=None, location=location, text_dropped=False, _restore=restore, _matched=bool(d["sources"]),
+                           _fingerprints=fingerprints)
+    return result
+
+
 __all__ = [
-    "CatalogueChange", "CatalogueSnapshot", "Current", "Stored", "affected_files", "cacheable", "catalogue_fingerprint",
-    "content_hash", "file_signature", "recheck_reason", "result_from_json", "result_json", "rules_fingerprint", "touched_keys", "trace_keys",
+    "CatalogueChange", "CatalogueSnapshot", "Current", "Stored", "StoredResult", "affected_files", "cacheable", "catalogue_fingerprint",
+    "content_hash", "file_signature", "outcome_json", "recheck_reason",
+    "result_from_json", "result_from_outcome", "result_json", "rules_fingerprint", "touched_keys", "trace_keys",
 ]

@@ -25,7 +25,7 @@ from compliance.checks.rulepack import RulePack
 from compliance.checks.suppressions import Waiver
 from compliance.model import DocumentResult
 from compliance.state.cache import ScanCache
-from compliance.state.history import Comparison, compare, open_findings
+from compliance.state.history import Comparison, by_location, compare, findings_digest, open_findings
 from compliance.state.lock import StateLock
 from compliance.state.incremental import CatalogueSnapshot
 from compliance.state.store import DocumentRow, OpenFinding, RunChanges, RunRecord, StateStore, refuse_unless_regular
@@ -49,7 +49,7 @@ class StateSession:
         self.prepared: PreparedRun | None = None
         self._documents: dict[str, DocumentRow] | None = None
         # What every run reads anyway, read at opening (see `open`) and handed over once:
-        self._open_findings: list[OpenFinding] | None = None
+        self._digests: tuple[dict[str, tuple[str, int]], bool] | None = None  # StateStore.open_digests
         self._snapshot: CatalogueSnapshot | None = None
 
     @classmethod
@@ -68,7 +68,7 @@ class StateSession:
             session._documents = store.documents()
             # The other tables every run reads, read now too: a page damaged under any of them
             # is found while a default state can still be given up.
-            session._open_findings, session._snapshot = store.open_findings(), store.catalogue_snapshot()
+            session._digests, session._snapshot = store.open_digests(), store.catalogue_snapshot()
             return session
         except BaseException:
             if store is not None:
@@ -81,21 +81,41 @@ class StateSession:
         self._documents = None  # the cache owns them now
         snapshot = self._snapshot if self._snapshot is not None else self.store.catalogue_snapshot()
         self._snapshot = None
-        return ScanCache(documents, pack, waivers, today, max_bytes, fetch_mode, snapshot, self.store.traces)
+        return ScanCache(documents, pack, waivers, today, max_bytes, fetch_mode, snapshot, self.store.traces, self.store.result)
 
     def prepare_run(self, documents: list[DocumentResult], cache: ScanCache, started: dt.datetime, duration: float,
                     paths: list[str]) -> PreparedRun:
         """Compare with the open findings of the last run and build what `commit` will write."""
         current = open_findings(documents)
         scope = {d.repository_path for d in documents} | cache.previous_locations()
-        known = self._open_findings if self._open_findings is not None else self.store.open_findings()
-        self._open_findings = None
-        previous = [o for o in known if o.location in scope]
-        comparison = compare(previous, current, cache.moved())
-        others = sum(1 for o in known if o.location not in scope)
-        changes = RunChanges(upserts=cache.upserts, deletes=cache.vanished, scope=scope, open=current, traces=cache.traces,
-                             carried=cache.carried, catalogue_fp=cache.catalogue_fp, snapshot=cache.new_snapshot(),
-                             signatures=cache.signatures)
+        digests, complete = self._digests if self._digests is not None else self.store.open_digests()
+        self._digests = None
+        now = {location: findings_digest(found) for location, found in by_location(current).items()}
+        moved = cache.moved()
+        every_digest = None
+        if complete:
+            # Run after run, most locations' open findings are the ones stored (the same digest):
+            # those are neither read, nor compared (nothing there is new or resolved), nor written.
+            changed = {location for location in scope if digests.get(location) != now.get(location)}
+            changed |= set(moved) | set(moved.values())
+            previous = self.store.open_findings_at(sorted(changed))
+            others = sum(count for _, count in digests.values()) - sum(digests[loc][1] for loc in scope if loc in digests)
+        else:  # digests missing (an older state) or damaged: everything read once, every digest written again
+            known = self.store.open_findings()
+            before, after = by_location([o for o in known if o.location in scope]), by_location(current)
+            changed = {loc for loc in before.keys() | after.keys() if before.get(loc) != after.get(loc)}
+            changed |= set(moved) | set(moved.values())
+            previous = [o for o in known if o.location in changed]
+            outside = [o for o in known if o.location not in scope]
+            others = len(outside)
+            every_digest = {**{loc: findings_digest(found) for loc, found in by_location(outside).items()}, **now}
+        comparison = compare(previous, [o for o in current if o.location in changed], moved)
+        # Rewritten whole when the digests did not add up: a row of the wrong types is dropped.
+        written = [o for o in current if o.location in changed] if every_digest is None else outside + current
+        changes = RunChanges(upserts=cache.upserts, deletes=cache.vanished, scope=changed & scope, open=written, traces=cache.traces,
+                             digests={loc: now[loc] for loc in changed if loc in now}, every_digest=every_digest,
+                             carry=cache.carry, invalidated=cache.invalidated(), catalogue_fp=cache.catalogue_fp, snapshot=cache.new_snapshot(),
+                             signatures=cache.signatures, outcomes=cache.outcomes)
         by_severity = Counter(o.severity for o in current)
         record = RunRecord(
             started=started.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"), duration=duration,

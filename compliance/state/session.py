@@ -28,7 +28,7 @@ from compliance.state.cache import ScanCache
 from compliance.state.history import Comparison, by_location, compare, findings_digest, open_findings
 from compliance.state.lock import StateLock
 from compliance.state.incremental import CatalogueSnapshot
-from compliance.state.store import DocumentRow, OpenFinding, RunChanges, RunRecord, StateStore, refuse_unless_regular
+from compliance.state.store import DocumentRow, RunChanges, RunRecord, StateStore, refuse_unless_regular
 
 
 def lock_path(state_path: Path) -> Path:

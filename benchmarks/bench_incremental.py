@@ -37,6 +37,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench_index_update import run_cli  # noqa: E402
 from bench_scan import articles, edited_copy, vocabulary  # noqa: E402
 
+from compliance.similarity.store import SCHEMA_VERSION as STORE_SCHEMA  # noqa: E402
 from compliance.state.incremental import code_fingerprint  # noqa: E402
 
 BATCH = 5000  # articles drawn at a time: all at once would take gigabytes
@@ -114,17 +115,19 @@ def rechecked(work: Path) -> tuple[int, int]:
 def baseline(desk: Path) -> Path:
     """The index and the state after the first scan: the index built once per desk, the state
     once per version of the code (a state written by other code re-checks everything)."""
-    index = desk / "index.db"
-    if not (desk / ".indexed").exists():
+    # One index per layout of the index file: an older one would be converted, all its band
+    # keys rewritten, by the first timed run.
+    index = desk / f"index-{STORE_SCHEMA}.db"
+    if not (desk / f".indexed-{STORE_SCHEMA}").exists():
         inside, wall, cpu, _ = run_cli("index", "build", "--sources", str(desk / "sources"), "--index", str(index), "--jobs", "2", "-q")
         print(f"index build: {inside:.1f}s in main ({wall:.1f}s wall, {cpu:.1f}s processor)")
-        (desk / ".indexed").write_text("")
-    done = desk / f"baseline-{code_fingerprint()[:12]}"
+        (desk / f".indexed-{STORE_SCHEMA}").write_text("")
+    done = desk / f"baseline-{STORE_SCHEMA}-{code_fingerprint()[:12]}"
     if (done / ".done").exists():
         return done
     done.mkdir(exist_ok=True)
     (done / "state.db").unlink(missing_ok=True)
-    shutil.copyfile(index, done / "index.db")
+    copy_index(index, done / "index.db")
     inside, wall, cpu, _ = run_cli(*scan_command(desk, done))
     print(f"first scan with state: {inside:.1f}s in main ({wall:.1f}s wall, {cpu:.1f}s processor), "
           "{:,} documents, {:,} re-checked".format(*rechecked(done)))
@@ -132,9 +135,18 @@ def baseline(desk: Path) -> Path:
     return done
 
 
+def copy_index(index: Path, to: Path) -> None:
+    """The index file with its band keys files (`INDEX.bands-*`), as `cp index.db*` copies it."""
+    for old in to.parent.glob(f"{to.name}.bands-*"):
+        old.unlink()
+    shutil.copyfile(index, to)
+    for keys in index.parent.glob(f"{index.name}.bands-*"):
+        shutil.copyfile(keys, to.with_name(to.name + keys.name[len(index.name):]))
+
+
 def fresh_copy(base: Path, work: Path) -> None:
-    for name in ("index.db", "state.db"):
-        shutil.copyfile(base / name, work / name)
+    copy_index(base / "index.db", work / "index.db")
+    shutil.copyfile(base / "state.db", work / "state.db")
 
 
 def add_changes(desk: Path, n_sources: int, n_reposts: int, seed: int) -> list[Path]:

@@ -124,7 +124,7 @@ def baseline(desk: Path) -> Path:
         return done
     done.mkdir(exist_ok=True)
     (done / "state.db").unlink(missing_ok=True)
-    shutil.copyfile(index, done / "index.db")
+    copy_index(index, done)
     inside, wall, cpu, _ = run_cli(*scan_command(desk, done))
     print(f"first scan with state: {inside:.1f}s in main ({wall:.1f}s wall, {cpu:.1f}s processor), "
           "{:,} documents, {:,} re-checked".format(*rechecked(done)))
@@ -132,9 +132,19 @@ def baseline(desk: Path) -> Path:
     return done
 
 
+def copy_index(index: Path, folder: Path) -> None:
+    """The index and the band-key files beside it (`index.db.bands-*`): without them the copy is
+    a damaged index."""
+    for old in folder.glob("index.db.bands-*"):
+        old.unlink()
+    shutil.copyfile(index, folder / "index.db")
+    for band_file in index.parent.glob(index.name + ".bands-*"):
+        shutil.copyfile(band_file, folder / band_file.name)
+
+
 def fresh_copy(base: Path, work: Path) -> None:
-    for name in ("index.db", "state.db"):
-        shutil.copyfile(base / name, work / name)
+    copy_index(base / "index.db", work)
+    shutil.copyfile(base / "state.db", work / "state.db")
 
 
 def add_changes(desk: Path, n_sources: int, n_reposts: int, seed: int) -> list[Path]:

@@ -735,3 +735,22 @@ def test_an_unchanged_run_counts_from_the_state_without_reading_findings_and_gat
     assert read == [] and third["summary"]["incremental"]["rechecked"] == 1
     assert without_incremental(third) == scan_json(desk, "--no-state", "--fail-on", "never", name="full.json")
     assert (runs(desk / "state.db")[-1].findings, runs(desk / "state.db")[-1].open) == (third["summary"]["findings"],) * 2
+
+
+def test_stored_findings_damaged_behind_sound_counts_are_one_line_when_read(desk, capsys):
+    """The counts are checked when a row is read, its findings only when a report reads them:
+    a JSON report never does, a SARIF report stops with one line naming the document."""
+    scan_json(desk)
+    db = sqlite3.connect(desk / "state.db", isolation_level=None)
+    file, outcome = db.execute("SELECT file, outcome FROM documents WHERE outcome LIKE '%\"severity\"%' ORDER BY file").fetchone()
+    head = outcome.partition("\n")[0]
+    db.execute("UPDATE documents SET outcome = ? WHERE file = ?", (head + '\n{"findings":[{"rule":7}],"fingerprints":[]}', file))
+    db.close()
+    again = scan_json(desk)
+    assert again["summary"]["incremental"]["cached"] == 5
+    assert without_incremental(again) == scan_json(desk, "--no-state", name="full.json")
+    capsys.readouterr()
+    assert main(["scan", "reposts", "--sources", "sources", "--state", "state.db", "--format", "sarif",
+                 "--output", "r.sarif", "-q"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "stored findings of reposts/" in err[0] and "damaged" in err[0], err

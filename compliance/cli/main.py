@@ -318,10 +318,11 @@ def _scope(paths: list[Path], documents, root: Path, only: set[Path] | None) -> 
 def _fails(report: ReportInput) -> bool:
     """Whether an active finding reaches --fail-on; an unchanged document's severities come
     from the state's counts (`DocumentResult.tally`), its findings left unread."""
+    failing = {s.value for s in Severity if report.fails_gate(s)}
     for d in report.documents:
         tally = d.tally
         if tally is not None:
-            if any(report.fails_gate(Severity(severity)) for severity, _, _ in tally.counts):
+            if any(severity in failing for severity, _, _ in tally.counts):
                 return True
         elif any(f.is_active and report.fails_gate(f.severity) for f in d.findings):
             return True

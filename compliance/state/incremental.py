@@ -380,19 +380,19 @@ def tally_of(result: DocumentResult) -> Tally:
 
 
 def outcome_json(result: DocumentResult) -> str:
-    """The counts of `result`'s findings (`tally_of`), the ids of the sources it matched, and,
-    as one JSON string parsed only when something reads them (a SARIF, JUnit or text report, a
-    baseline, the history of a file whose open findings changed), its findings and their
-    fingerprints (`finding_fingerprint`). Raises TypeError as result_json."""
+    """Two JSON lines: the counts of `result`'s findings (`tally_of`) and the ids of the sources
+    it matched, read for every unchanged document; then its findings and their fingerprints
+    (`finding_fingerprint`), parsed only when something reads them (a SARIF, JUnit or text
+    report, a baseline, the history of a file whose open findings changed). Compact JSON holds
+    no line break. Raises TypeError as result_json."""
     tally = tally_of(result)
-    detail = {"findings": [_finding_dict(f) for f in result.findings],
-              "fingerprints": [finding_fingerprint(result.repository_path, f) for f in result.findings]}
-    payload = {
+    head = {
         "format": result.format, "title": result.title, "sources": [match.source.id for match in result.matches],
         "counts": tally.counts, "suppressed": tally.suppressed, "open": tally.open_digest,
-        "detail": json.dumps(detail, ensure_ascii=False, separators=(",", ":")),
     }
-    return json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
+    detail = {"findings": [_finding_dict(f) for f in result.findings],
+              "fingerprints": [finding_fingerprint(result.repository_path, f) for f in result.findings]}
+    return json.dumps(head, ensure_ascii=False, separators=(",", ":")) + "\n" + json.dumps(detail, ensure_ascii=False, separators=(",", ":"))
 
 
 class StoredResult(DocumentResult):
@@ -465,12 +465,14 @@ def result_from_outcome(text: str, report_path: str, location: str, restore: Cal
     """`restore` rebuilds the whole result when the matches are read; `catalogue`: the ids of
     the sources matched against (source id -> digest). ValueError (or KeyError, TypeError) when
     `text` is not an outcome `outcome_json` wrote, or names a source `catalogue` does not."""
+    head, _, detail = text.partition("\n")
+    _check(bool(detail), "not a stored outcome")
     try:
-        d = json.loads(text)
+        d = json.loads(head)
     except RecursionError:
         raise ValueError("stored outcome: nested too deeply") from None
     _check(isinstance(d, dict) and d["format"] in ("txt", "md", "html", "folder") and isinstance(d["title"], str)
-           and type(d["detail"]) is str and type(d["sources"]) is list, "not a stored outcome")
+           and type(d["sources"]) is list, "not a stored outcome")
     # A source it matched that the catalogue no longer holds (a credited page fetched, not
     # catalogued) could not be restored: the document is checked again, as the whole result's
     # restoring did before (KeyError).
@@ -481,7 +483,7 @@ def result_from_outcome(text: str, report_path: str, location: str, restore: Cal
     result = object.__new__(StoredResult)
     # The fields DocumentResult.__init__ would set, but `findings`, `match` and `matches`: see __getattr__.
     result.__dict__.update(path=report_path, format=d["format"], title=d["title"], document=None, location=location,
-                           text_dropped=False, _restore=restore, _matched=bool(d["sources"]), _detail=d["detail"],
+                           text_dropped=False, _restore=restore, _matched=bool(d["sources"]), _detail=detail,
                            _tally=Tally(counts, suppressed, active, digest))
     return result
 

@@ -418,9 +418,10 @@ class StoredResult(DocumentResult):
     def _read_findings(self) -> None:
         """The stored findings, checked against the counts the run has already reported from:
         a state damaged here can no longer be re-checked in this run."""
-        detail, tally = self.__dict__.pop("_detail"), self.__dict__["_tally"]
+        (text, start), tally = self.__dict__.pop("_detail"), self.__dict__["_tally"]
         try:
-            d = json.loads(detail)
+            d, end = _DECODER.raw_decode(text, start)
+            _check(end == len(text) and type(d) is dict, "not the findings")
             findings = [_finding(f) for f in d["findings"]]
             fingerprints = d["fingerprints"]
             _check(type(fingerprints) is list and len(fingerprints) == len(findings)
@@ -449,7 +450,12 @@ class StoredResult(DocumentResult):
         return self.__dict__.get("_fingerprints")
 
 
+_DECODER = json.JSONDecoder()
+
+
 def _counts(value: Any) -> tuple[tuple[str, str, int], ...]:
+    if value == []:
+        return ()  # most documents: no finding
     _check(type(value) is list, "counts")
     counts = []
     for entry in value:
@@ -465,10 +471,10 @@ def result_from_outcome(text: str, report_path: str, location: str, restore: Cal
     """`restore` rebuilds the whole result when the matches are read; `catalogue`: the ids of
     the sources matched against (source id -> digest). ValueError (or KeyError, TypeError) when
     `text` is not an outcome `outcome_json` wrote, or names a source `catalogue` does not."""
-    head, _, detail = text.partition("\n")
-    _check(bool(detail), "not a stored outcome")
+    cut = text.find("\n")  # the second line is left where it is (not copied) until it is read
+    _check(cut > 0, "not a stored outcome")
     try:
-        d = json.loads(head)
+        d = json.loads(text[:cut])
     except RecursionError:
         raise ValueError("stored outcome: nested too deeply") from None
     _check(isinstance(d, dict) and d["format"] in ("txt", "md", "html", "folder") and isinstance(d["title"], str)
@@ -483,7 +489,7 @@ def result_from_outcome(text: str, report_path: str, location: str, restore: Cal
     result = object.__new__(StoredResult)
     # The fields DocumentResult.__init__ would set, but `findings`, `match` and `matches`: see __getattr__.
     result.__dict__.update(path=report_path, format=d["format"], title=d["title"], document=None, location=location,
-                           text_dropped=False, _restore=restore, _matched=bool(d["sources"]), _detail=detail,
+                           text_dropped=False, _restore=restore, _matched=bool(d["sources"]), _detail=(text, cut + 1),
                            _tally=Tally(counts, suppressed, active, digest))
     return result
 

@@ -90,18 +90,19 @@ class StateSession:
         An unchanged document's open findings are known by the counts and digest the state
         kept (`DocumentResult.tally`): read back only when its location's digest changed."""
         locations = [d.repository_path for d in documents]
+        tallies = [d.tally for d in documents]
         # Two documents at one location share a digest: counted from their findings.
         tallied = len(set(locations)) == len(locations)
-        counted = [d for d in documents if d.tally is None] if tallied else documents
-        kept = [d.tally for d in documents if d.tally is not None] if tallied else []
+        counted = [d for d, tally in zip(documents, tallies) if tally is None] if tallied else documents
+        kept = [tally for tally in tallies if tally is not None] if tallied else []
         current = open_findings(counted)
         scope = set(locations) | cache.previous_locations()
         digests, complete = self._digests if self._digests is not None else self.store.open_digests()
         self._digests = None
         now = {location: findings_digest(found) for location, found in by_location(current).items()}
         if tallied:
-            now.update((d.repository_path, (d.tally.open_digest, d.tally.active)) for d in documents
-                       if d.tally is not None and d.tally.active)
+            now.update((location, (tally.open_digest, tally.active)) for location, tally in zip(locations, tallies)
+                       if tally is not None and tally.active)
         moved = cache.moved()
         every_digest = None
         if complete:

@@ -9,7 +9,7 @@ import re
 from dataclasses import dataclass, field
 from functools import cached_property
 from enum import Enum
-from typing import Any
+from typing import Any, NamedTuple
 
 
 class Severity(str, Enum):
@@ -202,6 +202,16 @@ class LookupTrace:
     candidates: tuple[int, ...]
 
 
+class Tally(NamedTuple):
+    """What the summary, the exit code and the history read of an unchanged document's
+    findings, kept by the state so that they need no Finding restored (`DocumentResult.tally`)."""
+
+    counts: tuple[tuple[str, str, int], ...]  # (severity, rule, how many) of its active findings
+    suppressed: int  # findings suppressed inline or by a waiver
+    active: int
+    open_digest: str  # `state.history.findings_digest` of its active findings ("" when none)
+
+
 @dataclass
 class DocumentResult:
     """What the report says about one document."""
@@ -234,6 +244,12 @@ class DocumentResult:
     def matched(self) -> bool:
         """Whether it copies a source (a result kept by the state says so without its matches)."""
         return self.match is not None
+
+    @property
+    def tally(self) -> Tally | None:
+        """Its findings' counts when the state kept them and the findings were not read back
+        (an unchanged document's result); None: count `findings`."""
+        return None
 
     @property
     def has_document(self) -> bool:

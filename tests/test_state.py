@@ -699,3 +699,58 @@ def test_a_catalogue_change_rewrites_no_row_it_leaves_and_blanks_those_it_touche
     report = scan_json(desk, *index)
     assert report["summary"]["incremental"]["rechecked"] >= 1 and catalogue_of("home-depot-sales.txt") != ""
     assert without_incremental(report) == scan_json(desk, "--no-state", *index, name="full.json")
+
+
+def test_an_unchanged_run_counts_from_the_state_without_reading_findings_and_gates_and_records_as_a_full_scan(desk, monkeypatch):
+    """A JSON report, the exit code and the history of a run in which nothing changed come from
+    the counts the state keeps per document: no stored finding is read back, and the summary,
+    every --fail-on level and the run's record are those a full scan gives. A file whose
+    findings changed is compared from its findings."""
+    from compliance.state.incremental import StoredResult
+
+    first = scan_json(desk, "--fail-on", "never")
+    read = []
+    whole = StoredResult._read_findings
+    monkeypatch.setattr(StoredResult, "_read_findings", lambda self: read.append(self.path) or whole(self))
+    full = scan_json(desk, "--no-state", "--fail-on", "never", name="full.json")
+    for level in ("error", "warning", "info", "never"):
+        expected = main(["scan", "reposts", "--sources", "sources", "--no-state", "-q", "--format", "json",
+                         "--output", "f.json", "--fail-on", level])
+        again = main(["scan", "reposts", "--sources", "sources", "--state", "state.db", "-q", "--format", "json",
+                      "--output", "a.json", "--fail-on", level])
+        assert again == expected, level
+        assert again == (0 if level == "never" else 1)  # the gate from the counts alone: every document unchanged
+    second = scan_json(desk, "--fail-on", "never")
+    assert read == [] and second["summary"]["incremental"]["cached"] == 5
+    assert without_incremental(second) == full and first["summary"]["findings"] > 0
+    records = runs(desk / "state.db")
+    assert len({(r.findings, r.open, json.dumps(r.by_severity), json.dumps(r.by_rule)) for r in records}) == 1
+    assert records[0].findings == full["summary"]["findings"] and records[0].by_rule == full["summary"]["by_rule"]
+    assert records[0].by_severity == full["summary"]["by_severity"]
+    # A file whose findings changed: its findings compared; the unchanged files' still unread.
+    edited = "reposts/niac-missiles-repost.txt"
+    seed = desk / edited
+    seed.write_text(seed.read_text(encoding="utf-8").replace("Iran", "Tehran", 1), encoding="utf-8")
+    third = scan_json(desk, "--fail-on", "never")
+    assert read == [] and third["summary"]["incremental"]["rechecked"] == 1
+    assert without_incremental(third) == scan_json(desk, "--no-state", "--fail-on", "never", name="full.json")
+    assert (runs(desk / "state.db")[-1].findings, runs(desk / "state.db")[-1].open) == (third["summary"]["findings"],) * 2
+
+
+def test_stored_findings_damaged_behind_sound_counts_are_one_line_when_read(desk, capsys):
+    """The counts are checked when a row is read, its findings only when a report reads them:
+    a JSON report never does, a SARIF report stops with one line naming the document."""
+    scan_json(desk)
+    db = sqlite3.connect(desk / "state.db", isolation_level=None)
+    file, outcome = db.execute("SELECT file, outcome FROM documents WHERE outcome LIKE '%\"severity\"%' ORDER BY file").fetchone()
+    head = outcome.partition("\n")[0]
+    db.execute("UPDATE documents SET outcome = ? WHERE file = ?", (head + '\n{"findings":[{"rule":7}],"fingerprints":[]}', file))
+    db.close()
+    again = scan_json(desk)
+    assert again["summary"]["incremental"]["cached"] == 5
+    assert without_incremental(again) == scan_json(desk, "--no-state", name="full.json")
+    capsys.readouterr()
+    assert main(["scan", "reposts", "--sources", "sources", "--state", "state.db", "--format", "sarif",
+                 "--output", "r.sarif", "-q"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "stored findings of reposts/" in err[0] and "damaged" in err[0], err

@@ -316,7 +316,17 @@ def _scope(paths: list[Path], documents, root: Path, only: set[Path] | None) -> 
 
 
 def _fails(report: ReportInput) -> bool:
-    return any(f.is_active and report.fails_gate(f.severity) for d in report.documents for f in d.findings)
+    """Whether an active finding reaches --fail-on; an unchanged document's severities come
+    from the state's counts (`DocumentResult.tally`), its findings left unread."""
+    failing = {s.value for s in Severity if report.fails_gate(s)}
+    for d in report.documents:
+        tally = d.tally
+        if tally is not None:
+            if any(severity in failing for severity, _, _ in tally.counts):
+                return True
+        elif any(f.is_active and report.fails_gate(f.severity) for f in d.findings):
+            return True
+    return False
 
 
 def _scan(args: argparse.Namespace, config: Config, session: StateSession | None = None, keep_texts: bool = False):

@@ -51,7 +51,7 @@ from compliance.checks.rulepack import RulePack
 from compliance.checks.suppressions import Waiver
 from compliance.similarity import kernels
 from compliance.similarity.index import MAX_BUCKET
-from compliance.model import Document, DocumentResult, Finding, Match, Severity, Source, Span, Suppression, finding_fingerprint
+from compliance.model import Document, DocumentResult, Finding, Match, Severity, Source, Span, Suppression, Tally, finding_fingerprint
 
 RESULT_FORMAT = 3  # the JSON shape of a stored result; bump to invalidate every cached result (2: every source matched; 3: traces kept)
 
@@ -362,32 +362,81 @@ def result_from_json(text: str, report_path: str, location: str, load_document: 
 # source read from the index were restored for nothing (most of an unchanged run's cost).
 
 
+def tally_of(result: DocumentResult) -> Tally:
+    """The counts of `result`'s findings, and the digest of its open findings as the history
+    keeps them (`findings_digest`, from the same path as the history takes them)."""
+    from compliance.state.history import findings_digest, open_findings  # history reads the store, which reads this module
+
+    counts: dict[tuple[str, str], int] = {}
+    suppressed = 0
+    for f in result.findings:
+        if f.is_active:
+            counts[f.severity.value, f.rule] = counts.get((f.severity.value, f.rule), 0) + 1
+        else:
+            suppressed += 1
+    opened = open_findings([result])
+    return Tally(tuple((s, r, n) for (s, r), n in sorted(counts.items())), suppressed, len(opened),
+                 findings_digest(opened)[0] if opened else "")
+
+
 def outcome_json(result: DocumentResult) -> str:
-    """The findings of `result`, their fingerprints (`finding_fingerprint`, from the same
-    path as the history takes them), and the ids of the sources it matched. Raises TypeError
-    as result_json."""
-    payload = {
+    """Two JSON lines: the counts of `result`'s findings (`tally_of`) and the ids of the sources
+    it matched, read for every unchanged document; then its findings and their fingerprints
+    (`finding_fingerprint`), parsed only when something reads them (a SARIF, JUnit or text
+    report, a baseline, the history of a file whose open findings changed). Compact JSON holds
+    no line break. Raises TypeError as result_json."""
+    tally = tally_of(result)
+    head = {
         "format": result.format, "title": result.title, "sources": [match.source.id for match in result.matches],
-        "findings": [_finding_dict(f) for f in result.findings],
-        "fingerprints": [finding_fingerprint(result.repository_path, f) for f in result.findings],
+        "counts": tally.counts, "suppressed": tally.suppressed, "open": tally.open_digest,
     }
-    return json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
+    detail = {"findings": [_finding_dict(f) for f in result.findings],
+              "fingerprints": [finding_fingerprint(result.repository_path, f) for f in result.findings]}
+    return json.dumps(head, ensure_ascii=False, separators=(",", ":")) + "\n" + json.dumps(detail, ensure_ascii=False, separators=(",", ":"))
 
 
 class StoredResult(DocumentResult):
-    """An unchanged document's result as `outcome_json` kept it: its findings now, its matches
+    """An unchanged document's result as `outcome_json` kept it: its counts (`tally`) now; its
+    findings (`findings`, `fingerprints`) the first time something reads them; its matches
     (`match`, `matches`) restored from the full stored result the first time something reads
     them (a baseline marking findings, a report row rendered again). No document: reports that
-    show texts restore the whole result instead."""
+    show texts restore the whole result instead. A copy (`dataclasses.replace`: a baseline)
+    is built from its findings and keeps no counts or fingerprints."""
 
     def __getattr__(self, name: str) -> Any:
-        # Called only for what is not set yet: the matches, once.
+        # Called only for what is not set yet: the findings or the matches, once each.
+        if name == "findings" and "_detail" in self.__dict__:
+            self._read_findings()
+            return self.__dict__["findings"]
         restore = self.__dict__.pop("_restore", None) if name in ("match", "matches") else None
         if restore is None:
             raise AttributeError(name)
         full = restore()
         self.__dict__.update(match=full.match, matches=full.matches)
         return self.__dict__[name]
+
+    def _read_findings(self) -> None:
+        """The stored findings, checked against the counts the run has already reported from:
+        a state damaged here can no longer be re-checked in this run."""
+        (text, start), tally = self.__dict__.pop("_detail"), self.__dict__["_tally"]
+        try:
+            d, end = _DECODER.raw_decode(text, start)
+            _check(end == len(text) and type(d) is dict, "not the findings")
+            findings = [_finding(f) for f in d["findings"]]
+            fingerprints = d["fingerprints"]
+            _check(type(fingerprints) is list and len(fingerprints) == len(findings)
+                   and all(type(f) is str for f in fingerprints), "fingerprints")
+            self.__dict__.update(findings=findings, _fingerprints=fingerprints)
+            _check(tally_of(self) == tally, "the findings are not those counted")
+        except (ValueError, KeyError, TypeError, RecursionError):
+            from compliance.errors import ComplianceError
+
+            raise ComplianceError(f"the state's stored findings of {self.path} are damaged; remove the state to check "
+                                  "everything again, or scan with --no-state") from None
+
+    @property
+    def tally(self) -> Tally | None:
+        return self.__dict__.get("_tally")
 
     @property
     def matched(self) -> bool:
@@ -396,7 +445,25 @@ class StoredResult(DocumentResult):
     @property
     def fingerprints(self) -> list[str] | None:
         """Each finding's fingerprint as stored; None once the findings may be others (a copy)."""
+        if "_detail" in self.__dict__:
+            self._read_findings()
         return self.__dict__.get("_fingerprints")
+
+
+_DECODER = json.JSONDecoder()
+
+
+def _counts(value: Any) -> tuple[tuple[str, str, int], ...]:
+    if value == []:
+        return ()  # most documents: no finding
+    _check(type(value) is list, "counts")
+    counts = []
+    for entry in value:
+        _check(type(entry) is list and len(entry) == 3, "counts")
+        severity, rule, n = entry
+        _check(severity in _SEVERITIES and type(rule) is str and type(n) is int and n >= 1, "counts")
+        counts.append((severity, rule, n))
+    return tuple(counts)
 
 
 def result_from_outcome(text: str, report_path: str, location: str, restore: Callable[[], DocumentResult],
@@ -404,29 +471,31 @@ def result_from_outcome(text: str, report_path: str, location: str, restore: Cal
     """`restore` rebuilds the whole result when the matches are read; `catalogue`: the ids of
     the sources matched against (source id -> digest). ValueError (or KeyError, TypeError) when
     `text` is not an outcome `outcome_json` wrote, or names a source `catalogue` does not."""
+    cut = text.find("\n")  # the second line is left where it is (not copied) until it is read
+    _check(cut > 0, "not a stored outcome")
     try:
-        d = json.loads(text)
+        d = json.loads(text[:cut])
     except RecursionError:
         raise ValueError("stored outcome: nested too deeply") from None
     _check(isinstance(d, dict) and d["format"] in ("txt", "md", "html", "folder") and isinstance(d["title"], str)
-           and isinstance(d["findings"], list) and type(d["sources"]) is list, "not a stored outcome")
+           and type(d["sources"]) is list, "not a stored outcome")
     # A source it matched that the catalogue no longer holds (a credited page fetched, not
     # catalogued) could not be restored: the document is checked again, as the whole result's
     # restoring did before (KeyError).
     _check(all(type(i) is str and i in catalogue for i in d["sources"]), "a matched source is not in the catalogue")
-    fingerprints = d["fingerprints"]
-    _check(type(fingerprints) is list and len(fingerprints) == len(d["findings"])
-           and all(type(f) is str for f in fingerprints), "fingerprints")
+    counts, suppressed, digest = _counts(d["counts"]), d["suppressed"], d["open"]
+    active = sum(n for _, _, n in counts)
+    _check(type(suppressed) is int and suppressed >= 0 and type(digest) is str and (digest == "") == (active == 0), "counts")
     result = object.__new__(StoredResult)
-    # The fields DocumentResult.__init__ would set, but `match` and `matches`: see __getattr__.
-    result.__dict__.update(path=report_path, format=d["format"], title=d["title"], findings=[_finding(f) for f in d["findings"]],
-                           document=None, location=location, text_dropped=False, _restore=restore, _matched=bool(d["sources"]),
-                           _fingerprints=fingerprints)
+    # The fields DocumentResult.__init__ would set, but `findings`, `match` and `matches`: see __getattr__.
+    result.__dict__.update(path=report_path, format=d["format"], title=d["title"], document=None, location=location,
+                           text_dropped=False, _restore=restore, _matched=bool(d["sources"]), _detail=(text, cut + 1),
+                           _tally=Tally(counts, suppressed, active, digest))
     return result
 
 
 __all__ = [
     "CatalogueChange", "CatalogueSnapshot", "Current", "Stored", "StoredResult", "affected_files", "cacheable", "catalogue_fingerprint",
-    "content_hash", "file_signature", "outcome_json", "recheck_reason",
+    "content_hash", "file_signature", "outcome_json", "recheck_reason", "tally_of",
     "result_from_json", "result_from_outcome", "result_json", "rules_fingerprint", "touched_keys", "trace_keys",
 ]

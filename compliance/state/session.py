@@ -85,12 +85,24 @@ class StateSession:
 
     def prepare_run(self, documents: list[DocumentResult], cache: ScanCache, started: dt.datetime, duration: float,
                     paths: list[str]) -> PreparedRun:
-        """Compare with the open findings of the last run and build what `commit` will write."""
-        current = open_findings(documents)
-        scope = {d.repository_path for d in documents} | cache.previous_locations()
+        """Compare with the open findings of the last run and build what `commit` will write.
+
+        An unchanged document's open findings are known by the counts and digest the state
+        kept (`DocumentResult.tally`): read back only when its location's digest changed."""
+        locations = [d.repository_path for d in documents]
+        tallies = [d.tally for d in documents]
+        # Two documents at one location share a digest: counted from their findings.
+        tallied = len(set(locations)) == len(locations)
+        counted = [d for d, tally in zip(documents, tallies) if tally is None] if tallied else documents
+        kept = [tally for tally in tallies if tally is not None] if tallied else []
+        current = open_findings(counted)
+        scope = set(locations) | cache.previous_locations()
         digests, complete = self._digests if self._digests is not None else self.store.open_digests()
         self._digests = None
         now = {location: findings_digest(found) for location, found in by_location(current).items()}
+        if tallied:
+            now.update((location, (tally.open_digest, tally.active)) for location, tally in zip(locations, tallies)
+                       if tally is not None and tally.active)
         moved = cache.moved()
         every_digest = None
         if complete:
@@ -100,7 +112,13 @@ class StateSession:
             changed |= set(moved) | set(moved.values())
             previous = self.store.open_findings_at(sorted(changed))
             others = sum(count for _, count in digests.values()) - sum(digests[loc][1] for loc in scope if loc in digests)
+            if kept:  # the changed locations' open findings, in report order
+                current_changed = open_findings([d for d in documents if d.repository_path in changed])
+            else:
+                current_changed = [o for o in current if o.location in changed]
         else:  # digests missing (an older state) or damaged: everything read once, every digest written again
+            current = open_findings(documents)
+            kept = []
             known = self.store.open_findings()
             before, after = by_location([o for o in known if o.location in scope]), by_location(current)
             changed = {loc for loc in before.keys() | after.keys() if before.get(loc) != after.get(loc)}
@@ -109,20 +127,27 @@ class StateSession:
             outside = [o for o in known if o.location not in scope]
             others = len(outside)
             every_digest = {**{loc: findings_digest(found) for loc, found in by_location(outside).items()}, **now}
-        comparison = compare(previous, [o for o in current if o.location in changed], moved)
+            current_changed = [o for o in current if o.location in changed]
+        comparison = compare(previous, current_changed, moved)
         # Rewritten whole when the digests did not add up: a row of the wrong types is dropped.
-        written = [o for o in current if o.location in changed] if every_digest is None else outside + current
+        written = current_changed if every_digest is None else outside + current
         changes = RunChanges(upserts=cache.upserts, deletes=cache.vanished, scope=changed & scope, open=written, traces=cache.traces,
                              digests={loc: now[loc] for loc in changed if loc in now}, every_digest=every_digest,
                              carry=cache.carry, invalidated=cache.invalidated(), catalogue_fp=cache.catalogue_fp, snapshot=cache.new_snapshot(),
                              signatures=cache.signatures, outcomes=cache.outcomes)
         by_severity = Counter(o.severity for o in current)
+        by_rule = Counter(o.rule for o in current)
+        for tally in kept:
+            for severity, rule, n in tally.counts:
+                by_severity[severity] += n
+                by_rule[rule] += n
+        found = len(current) + sum(tally.active for tally in kept)
         record = RunRecord(
             started=started.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"), duration=duration,
-            version=__version__, documents=len(documents), rechecked=cache.rechecked, findings=len(current),
-            open=others + len(current), new=len(comparison.new), resolved=len(comparison.resolved),
+            version=__version__, documents=len(documents), rechecked=cache.rechecked, findings=found,
+            open=others + found, new=len(comparison.new), resolved=len(comparison.resolved),
             by_severity={s: by_severity.get(s, 0) for s in ("error", "warning", "info")},
-            by_rule=dict(sorted(Counter(o.rule for o in current).items())), paths=paths,
+            by_rule=dict(sorted(by_rule.items())), paths=paths,
         )
         self.prepared = PreparedRun(record, comparison, changes)
         return self.prepared

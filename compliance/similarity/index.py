@@ -10,6 +10,7 @@ prefixes.
 from __future__ import annotations
 
 import contextlib
+import functools
 import gc
 import os
 import threading
@@ -280,8 +281,10 @@ class BandIndex:
         order): what a shard of a catalogue answers (see `merge_key_matches`)."""
         if not len(self.keys) or not len(query_keys):
             return np.zeros(len(query_keys), np.int32), np.zeros(0, np.int32)
-        return kernels.key_matches(self.keys, self.owners, self.directory, self._shift,
-                                   np.ascontiguousarray(query_keys, dtype=np.uint64), MAX_BUCKET)
+        empty = _empty_layer()  # one layer: nothing masked, no delta
+        return kernels.layered_key_matches(self.keys, self.owners, self.directory, self._shift, empty.masked, empty.keys,
+                                           empty.owners, empty.directory, empty._shift,  # type: ignore[attr-defined]
+                                           np.ascontiguousarray(query_keys, dtype=np.uint64), MAX_BUCKET)
 
     def shingle_candidates(self, shingles: np.ndarray, parameters: IndexParameters, stride: int, limit: int) -> list[tuple[int, int]]:
         """`candidates_with_hits` of the shingles' `query_keys`, in one compiled call."""
@@ -366,6 +369,13 @@ class LayeredBandIndex(BandIndex):
         most = int(self.delta.bucket_sizes(delta_keys).max()) if len(delta_keys) else 0
         possible = np.union1d(kernels.overfull_keys(self.keys, self.directory, max(MAX_BUCKET - most, 0)), delta_keys)
         return np.sort(possible[self.bucket_sizes(possible) > MAX_BUCKET])
+
+
+@functools.cache
+def _empty_layer() -> LayeredBandIndex:
+    """No keys and no mask: the second layer of an index that has none."""
+    nothing = BandIndex.build([])
+    return LayeredBandIndex(nothing.keys, nothing.owners, nothing.directory, delta=nothing, masked=np.zeros(0, np.bool_))
 
 
 class CandidateLookup(Protocol):

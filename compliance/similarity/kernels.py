@@ -262,44 +262,6 @@ def shared_key_owners(keys, owners, directory, shift, query_keys, max_bucket):
 
 
 @njit(cache=True, nogil=True)
-def key_matches(keys, owners, directory, shift, query_keys, max_bucket):
-    """For one shard of a catalogue: how many index keys equal each query key, and the owners
-    of those keys, query key by query key (`shared_key_owners` before it leaves out buckets
-    of more than `max_bucket`).
-
-    A bucket full in the whole catalogue may be small in each shard: whoever merges the shards'
-    answers adds the counts up and leaves out what the whole catalogue would. A key counted
-    more than `max_bucket` here is over in every merge: its count says `max_bucket` + 1 and its
-    owners stay here."""
-    n = len(query_keys)
-    counts = np.zeros(n, np.int32)
-    total = 0
-    for q in range(n):
-        query = query_keys[q]
-        top = np.int64(query >> np.uint64(shift))
-        equal = 0
-        for position in range(directory[top], directory[top + 1]):
-            equal += keys[position] == query
-        if equal > max_bucket:
-            counts[q] = max_bucket + 1
-        else:
-            counts[q] = equal
-            total += equal
-    found = np.empty(total, np.int32)
-    total = 0
-    for q in range(n):
-        if counts[q] == 0 or counts[q] > max_bucket:
-            continue
-        query = query_keys[q]
-        top = np.int64(query >> np.uint64(shift))
-        for position in range(directory[top], directory[top + 1]):
-            if keys[position] == query:
-                found[total] = owners[position]
-                total += 1
-    return counts, found
-
-
-@njit(cache=True, nogil=True)
 def _unmasked_equal(keys, owners, directory, shift, masked, query):
     """How many of the index keys equal `query` belong to a source `masked` does not mark."""
     top = np.int64(query >> np.uint64(shift))
@@ -315,10 +277,18 @@ def _unmasked_equal(keys, owners, directory, shift, masked, query):
 @njit(cache=True, nogil=True)
 def layered_key_matches(keys, owners, directory, shift, masked, delta_keys, delta_owners, delta_directory, delta_shift,
                         query_keys, max_bucket):
-    """`key_matches` of an index in two layers: the main keys but those of sources `masked`
-    marks (removed or replaced since the main keys were written), and the delta's keys (of
-    sources added or replaced since). Buckets are counted across both, as one index of the
-    same sources counts them, so that candidates rank alike."""
+    """For one shard of a catalogue: how many index keys equal each query key, and the owners
+    of those keys, query key by query key (`shared_key_owners` before it leaves out buckets
+    of more than `max_bucket`). The index is in two layers: the main keys but those of sources
+    `masked` marks (removed or replaced since the main keys were written), and the delta's
+    keys (of sources added or replaced since); an index in one layer passes an empty mask and
+    delta. Buckets are counted across both, as one index of the same sources counts them, so
+    that candidates rank alike.
+
+    A bucket full in the whole catalogue may be small in each shard: whoever merges the shards'
+    answers adds the counts up and leaves out what the whole catalogue would. A key counted
+    more than `max_bucket` here is over in every merge: its count says `max_bucket` + 1 and its
+    owners stay here."""
     n = len(query_keys)
     counts = np.zeros(n, np.int32)
     total = 0

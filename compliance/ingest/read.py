@@ -50,7 +50,7 @@ def read_bytes(file: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> bytes:
 _BOMS = ((codecs.BOM_UTF8, "utf-8"), (codecs.BOM_UTF32_LE, "utf-32-le"), (codecs.BOM_UTF32_BE, "utf-32-be"),
          (codecs.BOM_UTF16_LE, "utf-16-le"), (codecs.BOM_UTF16_BE, "utf-16-be"))
 _DECLARED = re.compile(rb"""<meta\b[^>]*?charset\s*=\s*["']?\s*([A-Za-z0-9._:-]+)""", re.IGNORECASE)
-_HTML_SUFFIXES = (".html", ".htm")
+HTML_SUFFIXES = (".html", ".htm")  # read as HTML: they may declare their encoding
 _PRESCAN = 1024  # how far a browser looks for a page's declared encoding (HTML's prescan)
 # Labels HTML reads as another encoding than Python's codec of that name: a page declaring
 # ISO-8859-1 is windows-1252 in every browser (its quotes and dashes are 0x80-0x9f).
@@ -101,4 +101,4 @@ def decode(data: bytes, html: bool, origin: str) -> tuple[str, int, str]:
 
 def read_text(file: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> str:
     """Read a file as text (`decode`), or raise InputError saying why not."""
-    return decode(read_bytes(file, max_bytes), file.suffix.lower() in _HTML_SUFFIXES, str(file))[0]
+    return decode(read_bytes(file, max_bytes), file.suffix.lower() in HTML_SUFFIXES, str(file))[0]

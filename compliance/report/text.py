@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Callable
 
 from compliance.errors import InputError
-from compliance.ingest.read import decode
+from compliance.ingest.read import HTML_SUFFIXES, decode
 from compliance.report.context import ReportInput
 from compliance.report.summary import summarize
 
@@ -155,7 +155,7 @@ class _SourceLines:
                     raise OSError
                 data = path.read_bytes()
                 try:  # in the encoding the scan read it with
-                    text = decode(data, path.suffix.lower() in (".html", ".htm"), name)[0]
+                    text = decode(data, path.suffix.lower() in HTML_SUFFIXES, name)[0]
                 except InputError:
                     text = data.decode("utf-8", errors="replace")
                 self.files[name] = text.splitlines()

@@ -28,6 +28,7 @@ from compliance.errors import ComplianceError
 from compliance.ingest.frontmatter import split_front_matter
 from compliance.ingest.html import parse_html
 from compliance.ingest.load import read_text
+from compliance.ingest.read import HTML_SUFFIXES
 from compliance.ingest.yamlsafe import encodable
 from compliance.model import License, Source
 from compliance.workers import worker_pool
@@ -150,7 +151,7 @@ def source_from_record(record: dict[str, Any], text: str, default_id: str, origi
 def _load_file(path: Path) -> Source:
     raw = read_text(path)
     metadata, body, _ = split_front_matter(raw, str(path))
-    if path.suffix.lower() in (".html", ".htm"):
+    if path.suffix.lower() in HTML_SUFFIXES:
         _, blocks, _ = parse_html(body)
         body = "\n\n".join(block.text for block in blocks)
     return source_from_record(metadata, body, path.stem, str(path))

@@ -37,7 +37,7 @@ Layout (schema 5):
                              those of a run killed before its commit). Copy an index with its
                              files (`cp index.db* elsewhere/`).
 
-Schema 4 held the band keys in `arrays`, each array in rows of at most `ARRAY_PIECE` bytes
+Schema 4 held the band keys in `arrays`, each array in rows of at most 256 MB
 named 'keys', 'keys.1', 'keys.2'... (SQLite refuses a blob over 1 GB). Schema 3 held each
 array in one row (the first piece of schema 4). Schema 2 differs from 3 in its directory,
 always int64 and coarser. All three are still read, and an update writes schema 5. An index
@@ -83,9 +83,7 @@ from compliance.similarity.index import (
 )
 
 SCHEMA_VERSION = 5
-_PIECE = 1 << 24  # bytes of an array written at a time
-# Bytes of an array one row holds at most (in whole values): SQLite's limit is 1 GB a blob.
-ARRAY_PIECE = 1 << 28
+_PIECE = 1 << 24  # bytes of an array written or read at a time
 _READABLE_SCHEMAS = {"2", "3", "4", "5"}
 # The delta is folded into the main keys once it (with the main keys of sources masked) holds
 # this share of them: lookups then pay for two layers on a small share of keys only.
@@ -837,25 +835,6 @@ class IndexStore:
                         (json.dumps({"main": main.as_dict(), "delta": None if delta is None else delta.as_dict()}),))
         self.db.execute("DELETE FROM arrays")  # (an older schema's)
         self.db.execute("UPDATE meta SET value = ? WHERE name = 'schema'", (str(SCHEMA_VERSION),))
-
-    def _write_array(self, name: str, values: np.ndarray) -> None:
-        """Stored in rows of at most `ARRAY_PIECE` bytes (whole values), the first named
-        `name`, the next `name`.1, `name`.2...; each written `_PIECE` bytes at a time: handed
-        over whole, the array was first copied by SQLite (hundreds of megabytes more at the
-        peak of a build)."""
-        data = memoryview(np.ascontiguousarray(values)).cast("B")
-        step = max(values.itemsize, ARRAY_PIECE // values.itemsize * values.itemsize)
-        self.db.execute("DELETE FROM arrays WHERE name = ? OR name GLOB ?", (name, f"{name}.*"))
-        for number, start in enumerate(range(0, max(len(data), 1), step)):
-            piece = data[start : start + step]
-            row_name = f"{name}.{number}" if number else name
-            if not hasattr(self.db, "blobopen"):  # Python 3.10
-                self.db.execute("INSERT INTO arrays VALUES (?, ?)", (row_name, piece))
-                continue
-            rowid = self.db.execute("INSERT INTO arrays VALUES (?, zeroblob(?))", (row_name, len(piece))).lastrowid
-            with self.db.blobopen("arrays", "data", rowid) as blob:
-                for at in range(0, len(piece), _PIECE):
-                    blob.write(piece[at : at + _PIECE])
 
     def band_index(self, whole: bool = True) -> BandIndex:
         """All band keys: memory-mapped from the index's band keys files (schema 5; a
